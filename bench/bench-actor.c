@@ -1,0 +1,166 @@
+/* bench-actor.c - one doubler actor through the public C API: round
+ * trip latency, pipelined throughput (one by one and batched), and the
+ * CPU cost of idle kernels.  Prints one JSON object per figure. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <ringkernel.h>
+
+#include "bench-util.h"
+
+static int double_value(rk_ctx *ctx, const rk_msg *msg)
+{
+	int64_t v;
+	memcpy(&v, msg->data, sizeof(v));
+	v *= 2;
+	return rk_ctx_emit(ctx, &v, sizeof(v));
+}
+
+static const rk_kernel_desc doubler = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "doubler",
+	.process = double_value,
+};
+
+static rk_runtime *start(uint32_t queue_size)
+{
+	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
+	rk_runtime *rt;
+
+	o.default_queue_size = queue_size;
+	if (rk_runtime_new(&o, &rt) != RK_OK
+	    || rk_launch(rt, "doubler", &doubler, NULL) != RK_OK
+	    || rk_activate(rt, "doubler") != RK_OK) {
+		fprintf(stderr, "bench-actor: %s\n", rk_errmsg());
+		exit(1);
+	}
+	return rt;
+}
+
+static void round_trip(uint64_t samples)
+{
+	rk_runtime *rt = start(1000);
+	uint64_t *ns = malloc(samples * sizeof(*ns));
+	int64_t v, r;
+	size_t len;
+
+	for (uint64_t i = 0; i < samples + samples / 10; i++) {
+		v = (int64_t)i;
+		uint64_t t0 = bench_now_ns();
+		rk_send(rt, "doubler", &v, sizeof(v), RK_FOREVER);
+		rk_receive(rt, "doubler", &r, sizeof(r), &len, RK_FOREVER);
+		uint64_t t1 = bench_now_ns();
+		if (i >= samples / 10)          /* the first tenth warms up */
+			ns[i - samples / 10] = t1 - t0;
+	}
+	printf("{\"bench\":\"round_trip\",\"samples\":%llu,\"p50_ns\":%llu,"
+	       "\"p99_ns\":%llu,\"p999_ns\":%llu}\n",
+	       (unsigned long long)samples,
+	       (unsigned long long)bench_quantile(ns, samples, 0.50),
+	       (unsigned long long)bench_quantile(ns, samples, 0.99),
+	       (unsigned long long)bench_quantile(ns, samples, 0.999));
+	free(ns);
+	rk_runtime_free(rt);
+}
+
+struct sender {
+	rk_runtime *rt;
+	uint64_t count;
+	size_t batch;
+};
+
+static void *send_all(void *arg)
+{
+	struct sender *s = arg;
+	int64_t vals[256];
+	const void *msgs[256];
+	size_t lens[256], sent;
+
+	for (size_t i = 0; i < 256; i++) {
+		msgs[i] = &vals[i];
+		lens[i] = sizeof(vals[i]);
+	}
+	for (uint64_t done = 0; done < s->count;) {
+		size_t n = s->count - done < s->batch ? s->count - done
+						       : s->batch;
+		for (size_t i = 0; i < n; i++)
+			vals[i] = (int64_t)(done + i);
+		if (n == 1)
+			rk_send(s->rt, "doubler", msgs[0], 8, RK_FOREVER);
+		else
+			rk_send_batch(s->rt, "doubler", msgs, lens, n,
+				      RK_FOREVER, &sent);
+		done += n;
+	}
+	return NULL;
+}
+
+static void throughput(uint64_t count, size_t batch)
+{
+	rk_runtime *rt = start(4096);
+	struct sender s = { rt, count, batch };
+	int64_t r, sum = 0;
+	size_t len;
+	pthread_t t;
+
+	uint64_t t0 = bench_now_ns();
+	pthread_create(&t, NULL, send_all, &s);
+	for (uint64_t i = 0; i < count; i++) {
+		rk_receive(rt, "doubler", &r, sizeof(r), &len, RK_FOREVER);
+		sum += r;
+	}
+	pthread_join(t, NULL);
+	double secs = (double)(bench_now_ns() - t0) / 1e9;
+	if (sum != (int64_t)(count * (count - 1)))
+		fprintf(stderr, "bench-actor: wrong sum\n");
+	printf("{\"bench\":\"throughput\",\"send_batch\":%zu,\"messages\":%llu,"
+	       "\"msgs_per_s\":%.0f}\n", batch, (unsigned long long)count,
+	       (double)count / secs);
+	rk_runtime_free(rt);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6
+	       + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Active kernels with nothing to do: their share of one CPU. */
+static void idle(int kernels, double seconds)
+{
+	rk_runtime *rt;
+	char id[16];
+
+	rk_runtime_new(NULL, &rt);
+	for (int i = 0; i < kernels; i++) {
+		snprintf(id, sizeof(id), "idle%d", i);
+		rk_launch(rt, id, &doubler, NULL);
+		rk_activate(rt, id);
+	}
+	usleep(100000);                 /* let them finish spinning */
+	double c0 = cpu_seconds();
+	uint64_t t0 = bench_now_ns();
+	usleep((useconds_t)(seconds * 1e6));
+	double wall = (double)(bench_now_ns() - t0) / 1e9;
+	double cpu = cpu_seconds() - c0;
+	printf("{\"bench\":\"idle\",\"kernels\":%d,\"seconds\":%.1f,"
+	       "\"cpu_percent\":%.3f}\n", kernels, wall, 100.0 * cpu / wall);
+	rk_runtime_free(rt);
+}
+
+int main(int argc, char **argv)
+{
+	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+
+	round_trip((uint64_t)(200000 * scale));
+	throughput((uint64_t)(5000000 * scale), 1);
+	throughput((uint64_t)(20000000 * scale), 256);
+	idle(10, 2.0 * scale);
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* bench-util.h - timing and percentiles for the benchmarks. */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "clock.h"
+
+#define bench_now_ns rk_now_ns
+
+static int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts samples in place; q in 0..1. */
+static inline uint64_t bench_quantile(uint64_t *samples, size_t n, double q)
+{
+	qsort(samples, n, sizeof(*samples), bench_cmp_u64);
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+	return samples[i < n ? i : n - 1];
+}
+
+#endif /* BENCH_UTIL_H */

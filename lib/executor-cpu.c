@@ -1,0 +1,439 @@
+/* executor-cpu.c - a kernel's CPU thread: take messages by priority,
+ * process them, apply the host's commands between batches, park on a
+ * futex when idle after spinning briefly. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rk-error.h"
+#include "executor.h"
+#include "kernel.h"
+
+#define BATCH_MAX 64
+#define WAIT_SLICE_NS 10000000u        /* re-check commands while blocked */
+
+static void bump(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+rk_state rk_kernel_poll_control(rk_kernel *k)
+{
+	uint32_t epoch = __atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE);
+
+	if (epoch != k->cb.acked_epoch) {
+		uint32_t want = __atomic_load_n(&k->cb.requested,
+						__ATOMIC_RELAXED);
+		__atomic_store_n(&k->cb.run_state, want, __ATOMIC_RELAXED);
+		__atomic_store_n(&k->cb.acked_epoch, epoch, __ATOMIC_RELEASE);
+		rk_event_notify(&k->ack);
+	}
+	return (rk_state)k->cb.run_state;
+}
+
+void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg)
+{
+	pthread_mutex_lock(&k->error_lock);
+	snprintf(k->last_error, sizeof(k->last_error), "%s", msg);
+	pthread_mutex_unlock(&k->error_lock);
+	__atomic_store_n(&k->cb.last_error, (uint32_t)code, __ATOMIC_RELAXED);
+}
+
+/* Anything for the executor to do: a command, or input while active.
+ * Reads indices only, so it is safe without the consumer lock. */
+static bool work_pending(rk_kernel *k, bool active)
+{
+	if (__atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE)
+	    != k->cb.acked_epoch)
+		return true;
+	if (active)
+		for (size_t i = 0; i < k->n_inputs; i++)
+			if (rk_port_depth(k->inputs[i]))
+				return true;
+	return false;
+}
+
+/* Spin for spin_ns, then park on the doorbell until a producer or the
+ * host rings it, or the deadline passes. */
+void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns)
+{
+	uint64_t now = rk_now_ns();
+	uint64_t spin_until = now + k->spin_ns;
+
+	while (now < spin_until && now < deadline_ns) {
+		for (int i = 0; i < 64; i++) {
+			if (work_pending(k, active))
+				return;
+			rk_cpu_relax();
+		}
+		now = rk_now_ns();
+	}
+	__atomic_store_n(&k->cb.heartbeat_ns, now, __ATOMIC_RELAXED);
+	uint32_t key = rk_event_prepare(&k->doorbell);
+	if (work_pending(k, active)) {
+		rk_event_cancel(&k->doorbell);
+		return;
+	}
+	rk_event_wait(&k->doorbell, key, deadline_ns);
+}
+
+/* The input with the highest non-empty band, round-robin among inputs
+ * within a band; its consumer lock is held on return where it needs one. */
+rk_port *rk_executor_pick_input(rk_kernel *k, int *band)
+{
+	if (k->n_inputs == 1) {
+		rk_port *p = k->inputs[0];
+		if (p->consumer_locks)
+			pthread_mutex_lock(&p->consumer_lock);
+		if (rk_port_peek(p, band))
+			return p;
+		rk_executor_unlock_input(p);
+		return NULL;
+	}
+	for (int b = RK_BANDS - 1; b >= 0; b--) {
+		for (size_t i = 0; i < k->n_inputs; i++) {
+			size_t idx = (k->next_input + i) % k->n_inputs;
+			rk_port *p = k->inputs[idx];
+			uint32_t used = __atomic_load_n(&p->bands_used,
+							__ATOMIC_ACQUIRE);
+			if (!(used & (1u << b)))
+				continue;
+			if (p->consumer_locks)
+				pthread_mutex_lock(&p->consumer_lock);
+			rk_ring *r = __atomic_load_n(&p->band[b],
+						     __ATOMIC_ACQUIRE);
+			if (rk_ring_ready(r)) {
+				k->next_input = idx + 1;
+				*band = b;
+				return p;
+			}
+			rk_executor_unlock_input(p);
+		}
+	}
+	return NULL;
+}
+
+void rk_executor_unlock_input(rk_port *p)
+{
+	if (p->consumer_locks)
+		pthread_mutex_unlock(&p->consumer_lock);
+}
+
+static void msg_from_slot(rk_msg *m, rk_slot_header *h)
+{
+	m->data = h + 1;
+	m->len = h->length;
+	m->message_id = h->message_id;
+	m->correlation_id = h->correlation_id;
+	m->enqueue_ns = h->enqueue_ns;
+	m->type_tag = h->type_tag;
+	m->priority = h->priority;
+}
+
+/* A failed message: count it, keep why, and say whether to stop. */
+static bool message_failed(rk_kernel *k, int rc, uint64_t failures)
+{
+	char why[128];
+
+	if (k->ctx.error[0] == '\0')
+		snprintf(why, sizeof(why), "process failed with status %d", rc);
+	else
+		snprintf(why, sizeof(why), "%s", k->ctx.error);
+	k->ctx.error[0] = '\0';
+	rk_kernel_set_error(k, RK_EKERNEL, why);
+	bump(&k->cb.errors, failures);
+	return k->on_error == RK_ON_ERROR_STOP;
+}
+
+/* A command waits, or a drain ran out of time: end the batch early so
+ * that slow kernels still answer promptly. */
+static bool batch_interrupted(rk_kernel *k)
+{
+	if (__atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE) != k->cb.acked_epoch)
+		return true;
+	return k->cb.run_state == RK_STATE_TERMINATING
+	       && rk_now_ns() >= k->cb.drain_deadline_ns;
+}
+
+/* Give a batch's slots back and count it. */
+static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
+		      uint64_t ok)
+{
+	bump(&k->cb.received, taken);
+	bump(&k->cb.processed, ok);
+	rk_ring_release(p->band[band], taken - k->batch_released);
+	k->batch_released = 0;
+	rk_executor_unlock_input(p);
+	rk_event_notify(&p->space);
+}
+
+/* Process up to BATCH_MAX ready messages of one band of one input.
+ * Returns how many were taken; *stop is set when the policy says the
+ * kernel must stop after a failure. */
+size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
+{
+	rk_msg msgs[BATCH_MAX];
+	int band;
+	rk_port *p = rk_executor_pick_input(k, &band);
+
+	if (!p)
+		return 0;
+	rk_ring *r = p->band[band];
+	uint64_t n = rk_ring_ready(r);
+	if (n > BATCH_MAX)
+		n = BATCH_MAX;
+
+	/* Slots are addressed from the batch's first index: the tail moves
+	 * if processed slots are given back early (release_processed). */
+	uint64_t first = r->tail, taken = n, ok = 0;
+	uint64_t t0 = k->telemetry ? rk_now_ns() : 0;
+	k->batch_port = p;
+	k->batch_band = band;
+	k->batch_index = 0;
+	k->batch_ok = 0;
+	if (k->desc->process_batch) {
+		for (uint64_t i = 0; i < n; i++)
+			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
+		k->batch_index = n - 1;
+		int failed = k->desc->process_batch(&k->ctx, msgs, n);
+		k->ctx.current = NULL;
+		if (failed < 0 || (uint64_t)failed > n)
+			failed = (int)n;
+		ok = n - (uint64_t)failed;
+		if (failed)
+			*stop = message_failed(k, failed, (uint64_t)failed);
+		if (k->telemetry)
+			rk_hist_add(&k->latency, (rk_now_ns() - t0) / n);
+	} else {
+		for (uint64_t i = 0; i < n; i++) {
+			k->batch_index = i;
+			msg_from_slot(&msgs[0], rk_ring_slot(r, first + i));
+			k->ctx.current = &msgs[0];
+			int rc = k->desc->process(&k->ctx, &msgs[0]);
+			k->ctx.current = NULL;
+			if (k->telemetry) {
+				uint64_t t1 = rk_now_ns();
+				rk_hist_add(&k->latency, t1 - t0);
+				t0 = t1;
+			}
+			if (rc == 0) {
+				k->batch_ok = ++ok;
+			} else if (message_failed(k, rc, 1)) {
+				*stop = true;
+				taken = i + 1;
+				break;
+			}
+			if (i + 1 < n && batch_interrupted(k)) {
+				taken = i + 1;
+				break;
+			}
+		}
+	}
+	k->batch_port = NULL;
+	end_batch(k, p, band, taken, ok);
+	return (size_t)taken;
+}
+
+/* Before blocking mid-batch, give back the slots of the messages
+ * already processed, so that the input holds only what still waits. */
+static void release_processed(rk_kernel *k)
+{
+	rk_port *p = k->batch_port;
+
+	/* process_batch may still read any message of its batch. */
+	if (!p || k->desc->process_batch || k->batch_index <= k->batch_released)
+		return;
+	rk_ring_release(p->band[k->batch_band],
+			k->batch_index - k->batch_released);
+	k->batch_released = k->batch_index;
+	rk_event_notify(&p->space);
+}
+
+/* Blocked on a full output: wait for room while serving commands.  A
+ * deactivated kernel holds its message until reactivated; a
+ * terminating one gives up at the drain deadline (false). */
+static bool wait_output_space(rk_kernel *k, rk_port *p)
+{
+	uint64_t spin_until = rk_now_ns() + k->spin_ns;
+
+	while (rk_now_ns() < spin_until) {
+		for (int i = 0; i < 64; i++) {
+			if (rk_port_has_space(p))
+				return true;
+			rk_cpu_relax();
+		}
+	}
+	release_processed(k);
+	for (;;) {
+		rk_state s = rk_kernel_poll_control(k);
+		uint64_t now = rk_now_ns();
+		if (s == RK_STATE_TERMINATING && now >= k->cb.drain_deadline_ns)
+			return false;
+		if (s == RK_STATE_DEACTIVATED) {
+			rk_executor_idle(k, false, now + WAIT_SLICE_NS);
+			continue;
+		}
+		uint64_t until = now + WAIT_SLICE_NS;
+		if (s == RK_STATE_TERMINATING && k->cb.drain_deadline_ns < until)
+			until = k->cb.drain_deadline_ns;
+		if (rk_port_wait_space(p, until) && rk_port_has_space(p))
+			return true;
+	}
+}
+
+/* Deliver one message to one output under its policy.  Anything not
+ * delivered is counted as dropped and explained in last_error. */
+static int emit_to(rk_kernel *k, rk_port *p, rk_envelope env,
+		   const void *data, size_t len)
+{
+	char why[128];
+	rk_error rc;
+
+	for (;;) {
+		pthread_mutex_lock(&p->producer_lock);
+		rc = rk_port_try_push(p, &env, data, len, 0);
+		pthread_mutex_unlock(&p->producer_lock);
+		if (rc == RK_OK) {
+			bump(&k->cb.sent, 1);
+			rk_port_notify(p);
+			return RK_OK;
+		}
+		if (rc != RK_EFULL || p->policy != RK_BP_BLOCK)
+			break;
+		if (!wait_output_space(k, p))
+			break;
+	}
+	if (rc == RK_ESCHEMA)
+		snprintf(why, sizeof(why),
+			 "output message of %zu bytes exceeds the %u-byte limit",
+			 len, p->max_payload);
+	else
+		snprintf(why, sizeof(why), "output message dropped: %s",
+			 rk_strerror(rc));
+	rk_kernel_set_error(k, rc, why);
+	bump(&k->cb.dropped, 1);
+	return rc;
+}
+
+int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
+{
+	rk_kernel *k = ctx->kernel;
+	rk_envelope env = { 0 };
+	size_t n;
+	rk_port *const *outs = rk_kernel_outputs(k, &n);
+	int result = RK_OK;
+
+	env.priority = RK_PRIORITY_DEFAULT;
+	if (ctx->current) {
+		env.correlation_id = ctx->current->message_id;
+		env.priority = ctx->current->priority;
+		env.type_tag = ctx->current->type_tag;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = emit_to(k, outs[i], env, data, len);
+		if (rc != RK_OK)
+			result = rc;
+	}
+	return result;
+}
+
+/* Terminating: process what is queued until the deadline (zero when
+ * the kernel was not active), then count the rest as dropped.  A main
+ * loop has drained through rk_ctx_receive already. */
+void rk_executor_drain(rk_kernel *k)
+{
+	uint64_t drained = 0;
+	bool stop = k->desc->main != NULL;
+
+	while (!stop && rk_now_ns() < k->cb.drain_deadline_ns) {
+		size_t n = rk_executor_process_ready(k, &stop);
+		if (n == 0)
+			break;
+		drained += n;
+	}
+	uint64_t left = 0;
+	for (size_t i = 0; i < k->n_inputs; i++)
+		left += rk_port_discard(k->inputs[i]);
+	bump(&k->cb.dropped, left);
+	k->report.drained = drained;
+	k->report.dropped_input = left;
+}
+
+/* The persistent loop for kernels with process or process_batch. */
+static int process_loop(rk_kernel *k)
+{
+	for (;;) {
+		rk_state s = rk_kernel_poll_control(k);
+		if (s == RK_STATE_TERMINATING) {
+			rk_executor_drain(k);
+			return 0;
+		}
+		if (s == RK_STATE_ACTIVE) {
+			bool stop = false;
+			size_t n = rk_executor_process_ready(k, &stop);
+			if (stop)
+				return -1;
+			if (n)
+				continue;
+		}
+		rk_executor_idle(k, s == RK_STATE_ACTIVE, UINT64_MAX);
+	}
+}
+
+/* Set the final state, refuse new input and tell the host. */
+static void executor_finish(rk_kernel *k, rk_state final)
+{
+	if (final == RK_STATE_FAILED)
+		for (size_t i = 0; i < k->n_inputs; i++)
+			rk_port_close(k->inputs[i]);
+	__atomic_store_n(&k->cb.run_state, final, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->cb.finished, 1, __ATOMIC_RELEASE);
+	rk_event_wake_all(&k->ack);
+}
+
+/* A kernel that leaves its thread (pthread_exit) has died. */
+static void executor_died(void *arg)
+{
+	rk_kernel *k = arg;
+
+	rk_kernel_set_error(k, RK_EKERNEL, "kernel thread exited");
+	if (k->batch_port) {
+		/* What it processed is done; the message it died on counts
+		 * as an error, not as input left behind. */
+		end_batch(k, k->batch_port, k->batch_band,
+			  k->batch_index + 1, k->batch_ok);
+		bump(&k->cb.errors, 1);
+	}
+	executor_finish(k, RK_STATE_FAILED);
+}
+
+static void *executor_main(void *arg)
+{
+	rk_kernel *k = arg;
+	int rc;
+
+	pthread_cleanup_push(executor_died, k);
+	if (k->desc->main)
+		rc = rk_executor_run_main(k);
+	else
+		rc = process_loop(k);
+	pthread_cleanup_pop(0);
+	executor_finish(k, rc == 0 ? RK_STATE_TERMINATED : RK_STATE_FAILED);
+	return NULL;
+}
+
+rk_error rk_cpu_executor_start(rk_kernel *k)
+{
+	char name[16];
+
+	if (pthread_create(&k->thread, NULL, executor_main, k) != 0)
+		return rk_fail(RK_ENOMEM, "cannot start a thread for kernel '%s'",
+			       k->id);
+	snprintf(name, sizeof(name), "rk:%s", k->id);
+	pthread_setname_np(k->thread, name);
+	k->thread_started = true;
+	return RK_OK;
+}

@@ -1,0 +1,28 @@
+/* executor.h - the pieces of the CPU executor shared with the rk_ctx
+ * functions that persistent main loops call. */
+#ifndef RK_EXECUTOR_H
+#define RK_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel.h"
+
+/* Spin, then park until there is work or the deadline passes. */
+void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns);
+
+/* The input to take from next (consumer lock held where needed). */
+rk_port *rk_executor_pick_input(rk_kernel *k, int *band);
+void rk_executor_unlock_input(rk_port *p);
+
+/* Process a batch of ready input; 0 when there is none. */
+size_t rk_executor_process_ready(rk_kernel *k, bool *stop);
+
+/* Terminating: process until the deadline, count the rest dropped. */
+void rk_executor_drain(rk_kernel *k);
+
+/* Run a kernel's persistent main loop; 0 when it ended as asked. */
+int rk_executor_run_main(rk_kernel *k);
+
+#endif /* RK_EXECUTOR_H */

@@ -1,0 +1,122 @@
+/* kernel.h - a launched kernel: its control block, ports and executor.
+ *
+ * The control block is the only channel between the host (API calls)
+ * and the executor (the kernel's thread, later a GPU block): two cache
+ * lines, every field with exactly one writer.  The host requests a
+ * state and bumps the command epoch; the executor applies it between
+ * messages and acknowledges the epoch, so a host call that waits for the
+ * acknowledgement knows the executor has seen the change.
+ */
+#ifndef RK_KERNEL_H
+#define RK_KERNEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "histogram.h"
+#include "port.h"
+#include "ringkernel.h"
+
+typedef struct rk_control {
+	/* Host line: written by API calls (under the kernel's lock). */
+	uint32_t requested;             /* rk_state wanted */
+	uint32_t epoch;                 /* bumped per command */
+	uint64_t drain_deadline_ns;     /* terminate: stop draining then */
+	uint8_t pad_host[48];
+	/* Executor line: written by the kernel's executor. */
+	uint32_t run_state;             /* rk_state applied */
+	uint32_t acked_epoch;
+	uint32_t finished;              /* the executor has exited */
+	uint32_t last_error;            /* rk_error of the last failure */
+	uint64_t heartbeat_ns;          /* last time the executor looked */
+	uint64_t received;
+	uint64_t processed;
+	uint64_t sent;
+	uint64_t dropped;               /* dropped by the executor itself */
+	uint64_t errors;
+} rk_control;
+
+_Static_assert(sizeof(rk_control) == 128, "control block is two lines");
+
+struct rk_ctx {
+	struct rk_kernel *kernel;
+	const rk_msg *current;          /* the message being processed */
+	rk_msg held;                    /* main loops: the last received */
+	rk_port *held_port;
+	int held_band;
+	bool holding;
+	char error[128];                /* set by rk_ctx_error */
+};
+
+typedef struct rk_kernel {
+	rk_control cb __attribute__((aligned(64)));
+	rk_event doorbell;              /* the executor sleeps here */
+	rk_event ack;                   /* the host waits here */
+
+	char *id;
+	const rk_kernel_desc *desc;
+	struct rk_runtime *rt;
+	rk_backend backend;
+	rk_on_error on_error;
+	bool telemetry;
+	uint32_t spin_ns;
+
+	rk_port *input;                 /* external producers (rk_send) */
+	rk_port **inputs;               /* input, then one per upstream */
+	size_t n_inputs;
+	size_t next_input;              /* round-robin among inputs */
+	rk_port *output;                /* read by rk_receive */
+	rk_port **outputs;              /* downstream inputs; none: output */
+	size_t n_outputs;
+
+	/* The batch being processed, for a thread that dies within it. */
+	rk_port *batch_port;            /* NULL between batches */
+	int batch_band;
+	uint64_t batch_index;           /* the message being processed */
+	uint64_t batch_ok;              /* processed successfully so far */
+	uint64_t batch_released;        /* slots given back early */
+
+	struct rk_ctx ctx;
+	rk_param *params;               /* as given at launch, NULL-ended */
+	void *state;
+	bool initialized;               /* init succeeded: fini is due */
+	pthread_t thread;
+	bool thread_started;
+
+	/* Host side, under lock. */
+	pthread_mutex_t lock;
+	rk_state host_state;
+	uint64_t launch_ns;
+	uint64_t active_since_ns;       /* 0 while not active */
+	uint64_t active_ns;             /* active time before active_since */
+	uint32_t refs;                  /* the table's, plus each caller's */
+
+	pthread_mutex_t error_lock;
+	char last_error[128];
+	rk_hist latency;
+	rk_terminate_report report;
+} rk_kernel;
+
+/* The executor's view of the host's command, applied and acknowledged. */
+rk_state rk_kernel_poll_control(rk_kernel *k);
+
+/* Executor side: record a failure message as last_error. */
+void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg);
+
+/* Start the CPU executor thread. */
+rk_error rk_cpu_executor_start(rk_kernel *k);
+
+/* The executor's ports, for the CPU executor and the telemetry. */
+static inline rk_port *const *rk_kernel_outputs(rk_kernel *k, size_t *n)
+{
+	if (k->n_outputs) {
+		*n = k->n_outputs;
+		return k->outputs;
+	}
+	*n = 1;
+	return &k->output;
+}
+
+#endif /* RK_KERNEL_H */

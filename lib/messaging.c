@@ -1,0 +1,320 @@
+/* messaging.c - clients sending to and receiving from kernels, and
+ * kernels wired to kernels. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rk-error.h"
+#include "runtime.h"
+
+static bool can_send(rk_state s)
+{
+	return s == RK_STATE_ACTIVE || s == RK_STATE_DEACTIVATED;
+}
+
+/* Receiving also drains what a failing or stopping kernel produced. */
+static bool can_receive(rk_state s)
+{
+	return s == RK_STATE_ACTIVE || s == RK_STATE_DEACTIVATED
+	       || s == RK_STATE_TERMINATING || s == RK_STATE_FAILED;
+}
+
+static rk_error not_now(const char *op, rk_kernel *k)
+{
+	return rk_fail(RK_ESTATE, "cannot %s kernel '%s' in state '%s'", op,
+		       k->id, rk_state_name(rk_kernel_state(k)));
+}
+
+/* Spin for spin_ns, then park until there is room or the deadline. */
+static bool wait_space(rk_port *p, uint32_t spin_ns, uint64_t deadline)
+{
+	uint64_t now = rk_now_ns(), spin_until = now + spin_ns;
+
+	while (now < spin_until && now < deadline) {
+		for (int i = 0; i < 64; i++) {
+			if (rk_port_has_space(p))
+				return true;
+			rk_cpu_relax();
+		}
+		now = rk_now_ns();
+	}
+	return rk_port_wait_space(p, deadline);
+}
+
+static rk_error push_failed(rk_kernel *k, rk_error rc, size_t len)
+{
+	switch (rc) {
+	case RK_EFULL:
+		return rk_fail(rc, "queue of kernel '%s' is full (%llu messages)",
+			       k->id, (unsigned long long)k->input->capacity);
+	case RK_ESCHEMA:
+		return rk_fail(rc, "message of %zu bytes exceeds the %u-byte "
+			       "limit of kernel '%s'", len,
+			       k->input->max_payload, k->id);
+	case RK_ESTATE:
+		return not_now("send to", k);
+	default:
+		return rk_fail(rc, "cannot send to kernel '%s': %s", k->id,
+			       rk_strerror(rc));
+	}
+}
+
+/* Queue messages [*done, count) under the input's policy, waiting for
+ * room until the deadline; wakes the kernel once per run of pushes. */
+static rk_error push_many(rk_kernel *k, rk_envelope *envs,
+			  const void *const *msgs, const size_t *lens,
+			  size_t count, uint64_t deadline, size_t *done)
+{
+	rk_port *p = k->input;
+	rk_error rc = RK_OK;
+	rk_envelope env = { .priority = RK_PRIORITY_DEFAULT };
+
+	while (*done < count) {
+		size_t before = *done;
+		pthread_mutex_lock(&p->producer_lock);
+		while (*done < count) {
+			rk_envelope *e = envs ? &envs[*done] : &env;
+			if (!envs)
+				env = (rk_envelope){ .priority =
+						     RK_PRIORITY_DEFAULT };
+			rc = rk_port_try_push(p, e, msgs[*done], lens[*done], 0);
+			if (rc != RK_OK)
+				break;
+			++*done;
+		}
+		pthread_mutex_unlock(&p->producer_lock);
+		if (*done > before)
+			rk_port_notify(p);
+		if (rc == RK_OK)
+			break;
+		if (rc != RK_EFULL || p->policy != RK_BP_BLOCK
+		    || rk_now_ns() >= deadline
+		    || !wait_space(p, k->spin_ns, deadline))
+			return push_failed(k, rc, lens[*done]);
+	}
+	return RK_OK;
+}
+
+rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
+		     const void *msg, size_t len, double timeout)
+{
+	rk_kernel *k;
+	size_t done = 0;
+	rk_error rc;
+
+	if (!msg && len)
+		return rk_fail(RK_EINVAL, "no message");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	if (!can_send(rk_kernel_state(k)))
+		rc = not_now("send to", k);
+	else
+		rc = push_many(k, env, &msg, &len, 1, rk_deadline(timeout),
+			       &done);
+	rk_kernel_put(k);
+	return rc;
+}
+
+rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
+		 double timeout)
+{
+	return rk_send_env(rt, id, NULL, msg, len, timeout);
+}
+
+rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
+		       const size_t *lens, size_t count, double timeout,
+		       size_t *sent)
+{
+	rk_kernel *k;
+	size_t done = 0;
+	rk_error rc;
+
+	if (sent)
+		*sent = 0;
+	if (count && (!msgs || !lens))
+		return rk_fail(RK_EINVAL, "no messages");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	if (!can_send(rk_kernel_state(k)))
+		rc = not_now("send to", k);
+	else
+		rc = push_many(k, NULL, msgs, lens, count, rk_deadline(timeout),
+			       &done);
+	rk_kernel_put(k);
+	if (sent)
+		*sent = done;
+	return rc;
+}
+
+static bool output_ready(rk_port *p)
+{
+	return rk_port_depth(p) > 0 || rk_port_is_closed(p);
+}
+
+/* Spin, then park on the output's doorbell until a message or the
+ * deadline. */
+static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline)
+{
+	uint64_t now = rk_now_ns(), spin_until = now + spin_ns;
+
+	while (now < spin_until && now < deadline) {
+		for (int i = 0; i < 64; i++) {
+			if (output_ready(p))
+				return;
+			rk_cpu_relax();
+		}
+		now = rk_now_ns();
+	}
+	uint32_t key = rk_event_prepare(p->data);
+	if (output_ready(p)) {
+		rk_event_cancel(p->data);
+		return;
+	}
+	rk_event_wait(p->data, key, deadline);
+}
+
+/* Take one message from the output into buf, under the consumer lock. */
+static rk_error take_output(rk_kernel *k, rk_envelope *env, void *buf,
+			    size_t cap, size_t *len, bool *got)
+{
+	rk_port *p = k->output;
+	rk_error rc = RK_OK;
+	int band;
+
+	pthread_mutex_lock(&p->consumer_lock);
+	rk_slot_header *h = rk_port_peek(p, &band);
+	if (h) {
+		if (len)
+			*len = h->length;
+		if (h->length > cap) {
+			rc = rk_fail(RK_ESCHEMA, "message of %u bytes does not "
+				     "fit the %zu-byte buffer", h->length, cap);
+		} else {
+			memcpy(buf, h + 1, h->length);
+			if (env)
+				*env = (rk_envelope){
+					.message_id = h->message_id,
+					.correlation_id = h->correlation_id,
+					.enqueue_ns = h->enqueue_ns,
+					.type_tag = h->type_tag,
+					.priority = h->priority,
+				};
+			rk_port_release(p, band);
+			*got = true;
+		}
+	}
+	pthread_mutex_unlock(&p->consumer_lock);
+	return rc;
+}
+
+rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
+			void *buf, size_t cap, size_t *len, double timeout)
+{
+	rk_kernel *k;
+	rk_error rc;
+	uint64_t deadline = rk_deadline(timeout);
+
+	if (!buf && cap)
+		return rk_fail(RK_EINVAL, "no buffer");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	if (!can_receive(rk_kernel_state(k)))
+		rc = not_now("receive from", k);
+	else if (k->n_outputs)
+		rc = rk_fail(RK_EINVAL, "kernel '%s' sends its output to other "
+			     "kernels", k->id);
+	for (bool got = false; rc == RK_OK && !got;) {
+		if ((rc = take_output(k, env, buf, cap, len, &got)) != RK_OK
+		    || got)
+			break;
+		if (rk_port_is_closed(k->output))
+			rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+		else if (rk_now_ns() >= deadline)
+			rc = rk_fail(RK_ETIMEDOUT, "no message from kernel '%s' "
+				     "within %g s", id, timeout);
+		else
+			wait_output(k->output, k->spin_ns, deadline);
+	}
+	rk_kernel_put(k);
+	return rc;
+}
+
+rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
+		    size_t *len, double timeout)
+{
+	return rk_receive_env(rt, id, NULL, buf, cap, len, timeout);
+}
+
+static rk_error append_port(rk_port ***array, size_t *n, rk_port *p)
+{
+	rk_port **a = realloc(*array, (*n + 1) * sizeof(**array));
+
+	if (!a)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	a[(*n)++] = p;
+	*array = a;
+	return RK_OK;
+}
+
+/* Both kernels must still be LAUNCHED: their executors read the port
+ * arrays only once activated, after the epoch that publishes them. */
+static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
+{
+	rk_state sf = rk_kernel_state(from), st = rk_kernel_state(to);
+
+	if (sf != RK_STATE_LAUNCHED)
+		return rk_fail_state("connect", from->id, sf);
+	if (st != RK_STATE_LAUNCHED)
+		return rk_fail_state("connect", to->id, st);
+	for (size_t i = 0; i < from->n_outputs; i++)
+		for (size_t j = 1; j < to->n_inputs; j++)
+			if (from->outputs[i] == to->inputs[j])
+				return rk_fail(RK_EINVAL, "kernel '%s' already "
+					       "feeds '%s'", from->id, to->id);
+	rk_port *p = rk_runtime_new_port(rt, to->input->capacity,
+					 to->input->max_payload,
+					 to->input->policy, &to->doorbell);
+	if (!p)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	rk_error rc = append_port(&to->inputs, &to->n_inputs, p);
+	if (rc != RK_OK) {
+		rk_port_unref(p);
+		return rc;
+	}
+	rk_port_ref(p);
+	if ((rc = append_port(&from->outputs, &from->n_outputs, p)) != RK_OK) {
+		to->n_inputs--;
+		rk_port_unref(p);
+		rk_port_unref(p);
+	}
+	return rc;
+}
+
+rk_error rk_connect(rk_runtime *rt, const char *from, const char *to)
+{
+	rk_kernel *a, *b;
+	rk_error rc;
+
+	if ((rc = rk_kernel_get(rt, from, &a)) != RK_OK)
+		return rc;
+	if ((rc = rk_kernel_get(rt, to, &b)) != RK_OK) {
+		rk_kernel_put(a);
+		return rc;
+	}
+	if (a == b) {
+		rc = rk_fail(RK_EINVAL, "kernel '%s' cannot feed itself", from);
+	} else {
+		/* Lock in address order so two connects never deadlock. */
+		rk_kernel *first = a < b ? a : b, *second = a < b ? b : a;
+		pthread_mutex_lock(&first->lock);
+		pthread_mutex_lock(&second->lock);
+		rc = connect_locked(rt, a, b);
+		pthread_mutex_unlock(&second->lock);
+		pthread_mutex_unlock(&first->lock);
+	}
+	rk_kernel_put(b);
+	rk_kernel_put(a);
+	return rc;
+}

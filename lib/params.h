@@ -1,0 +1,16 @@
+/* params.h - launch parameters: checked against what a kernel accepts,
+ * and kept with the kernel for rk_ctx_param. */
+#ifndef RK_PARAMS_H
+#define RK_PARAMS_H
+
+#include "ringkernel.h"
+
+/* Every given parameter is one the kernel declares, with a value of its
+ * type, and every required one is given. */
+rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params);
+
+/* A deep copy, NULL-terminated (an empty list for NULL); NULL on ENOMEM. */
+rk_param *rk_params_copy(const rk_param *params);
+void rk_params_free(rk_param *params);
+
+#endif /* RK_PARAMS_H */

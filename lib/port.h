@@ -1,0 +1,109 @@
+/* port.h - a bounded queue from one producer to one consumer.
+ *
+ * A port is up to four SPSC rings, one per priority band (>= 224,
+ * 160-223, 64-159, < 64); the consumer drains the highest non-empty band
+ * first and each band is FIFO.  A band's ring is allocated on its first
+ * message, so a port that sees one priority costs one ring.  The
+ * capacity bounds the messages queued over all bands together.
+ *
+ * Every push happens under producer_lock, so that closing a port (under
+ * the same lock) leaves no message in flight: once rk_port_close
+ * returns, what is queued is all there will ever be, and the consumer
+ * can count it.  Uncontended, the lock costs two atomic operations.
+ * Consumers that share a port (clients calling rk_receive) take
+ * consumer_lock; a kernel's executor, the port's only consumer, takes
+ * it only under drop_oldest, where the producer drops by consuming
+ * under that lock.
+ */
+#ifndef RK_PORT_H
+#define RK_PORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "ring.h"
+#include "ringkernel.h"
+
+#define RK_BANDS 4
+
+typedef struct rk_port {
+	rk_ring *band[RK_BANDS];        /* producer allocates, release */
+	uint32_t bands_used;            /* bit per allocated band */
+	uint32_t closed;                /* the consumer is gone */
+	uint64_t capacity;
+	uint32_t max_payload;
+	uint32_t slot_size;
+	rk_backpressure policy;
+	bool consumer_locks;            /* drop_oldest: consumer locks too */
+	uint32_t refs;                  /* producer side + consumer side */
+
+	rk_event space;                 /* producers wait here for room */
+	rk_event *data;                 /* the consumer's doorbell */
+	rk_event data_local;            /* the doorbell when none is given */
+
+	/* Written by the producer only. */
+	uint64_t next_id;
+	uint64_t dropped;
+	uint64_t rejected;
+	uint64_t high_water;
+	bool track_high_water;
+
+	pthread_mutex_t producer_lock;
+	pthread_mutex_t consumer_lock;
+} rk_port;
+
+rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
+		     rk_backpressure policy, rk_event *data,
+		     uint64_t id_base, bool track_high_water);
+void rk_port_ref(rk_port *p);
+void rk_port_unref(rk_port *p);
+
+static inline int rk_priority_band(uint8_t priority)
+{
+	return priority >= 224 ? 3 : priority >= 160 ? 2 : priority >= 64 ? 1 : 0;
+}
+
+/* Producer, holding producer_lock: queue one message without waiting.  Applies the port's
+ * policy when full: RK_EFULL for block and reject (reject counts it),
+ * RK_OK after a counted drop for drop_oldest and drop_newest.  Fills
+ * env->message_id and env->enqueue_ns. */
+rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
+			  size_t len, uint8_t flags);
+
+/* Anyone, no lock needed: room for one more message, or closed.  Waits
+ * for room happen without producer_lock, so that close never waits. */
+bool rk_port_has_space(rk_port *p);
+
+/* Producer: wait until there may be room, the port closes, or the
+ * deadline passes (false). */
+bool rk_port_wait_space(rk_port *p, uint64_t deadline_ns);
+
+/* Producer: wake the consumer after one or more pushes. */
+static inline void rk_port_notify(rk_port *p)
+{
+	if (p->data)
+		rk_event_notify(p->data);
+}
+
+/* Consumer: the next message by priority, or NULL; *band says where it
+ * came from, for rk_port_release. */
+rk_slot_header *rk_port_peek(rk_port *p, int *band);
+void rk_port_release(rk_port *p, int band);
+
+/* Anyone: messages queued now, over all bands. */
+uint64_t rk_port_depth(rk_port *p);
+
+/* Consumer side: discard everything queued; returns how many. */
+uint64_t rk_port_discard(rk_port *p);
+
+/* Consumer gone: fail producers from now on and wake those waiting. */
+void rk_port_close(rk_port *p);
+
+static inline bool rk_port_is_closed(rk_port *p)
+{
+	return __atomic_load_n(&p->closed, __ATOMIC_ACQUIRE) != 0;
+}
+
+#endif /* RK_PORT_H */

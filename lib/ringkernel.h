@@ -1,0 +1,206 @@
+/* ringkernel.h - the public API of libringkernel.
+ *
+ * A runtime hosts ring kernels: persistent actors, each with a bounded
+ * input queue and a bounded output queue, launched (allocated) and then
+ * activated (processing).  Every call returns an rk_error; rk_errmsg()
+ * gives the detail of the last failure on the calling thread.
+ *
+ * Durations are seconds as a double: RK_FOREVER (any negative value)
+ * waits without limit, 0 tries once and never blocks.
+ */
+#ifndef RINGKERNEL_H
+#define RINGKERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ringkernel-plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RK_FOREVER (-1.0)
+
+typedef enum rk_error {
+	RK_OK = 0,
+	RK_ENOTFOUND,   /* kernel not registered or not launched */
+	RK_ESTATE,      /* illegal state transition, or id already launched */
+	RK_EFULL,       /* queue full past the timeout */
+	RK_ETIMEDOUT,   /* no message (or no confirmation) within the timeout */
+	RK_EINVAL,      /* bad argument */
+	RK_ESCHEMA,     /* message does not fit the queue or the kernel's type */
+	RK_EPLUGIN,     /* plugin load, ABI or init failure */
+	RK_EBACKEND,    /* backend unavailable */
+	RK_ENOMEM,      /* out of memory */
+	RK_ENODATA,     /* telemetry is disabled for this runtime */
+	RK_EKERNEL,     /* the kernel failed on a message */
+	RK_ERROR_COUNT
+} rk_error;
+
+typedef enum rk_state {
+	RK_STATE_LAUNCHED,
+	RK_STATE_ACTIVE,
+	RK_STATE_DEACTIVATED,
+	RK_STATE_TERMINATING,
+	RK_STATE_TERMINATED,
+	RK_STATE_FAILED
+} rk_state;
+
+typedef enum rk_backend {
+	RK_BACKEND_AUTO,        /* CUDA where available, else the CPU */
+	RK_BACKEND_CPU,
+	RK_BACKEND_CUDA
+} rk_backend;
+
+/* What a producer does when the queue it writes to is full. */
+typedef enum rk_backpressure {
+	RK_BP_BLOCK,            /* wait up to the timeout, then RK_EFULL */
+	RK_BP_REJECT,           /* RK_EFULL at once */
+	RK_BP_DROP_OLDEST,      /* discard the oldest queued message, counted */
+	RK_BP_DROP_NEWEST       /* discard the new message, counted */
+} rk_backpressure;
+
+/* What a kernel does after its process function fails on a message. */
+typedef enum rk_on_error {
+	RK_ON_ERROR_CONTINUE,   /* count it, keep last_error, go on */
+	RK_ON_ERROR_STOP        /* count it and stop: the kernel is FAILED */
+} rk_on_error;
+
+typedef struct rk_runtime rk_runtime;
+
+typedef struct rk_runtime_options {
+	int telemetry;                  /* nonzero: latency and queue telemetry */
+	uint32_t default_queue_size;    /* messages per queue; 1000 */
+	uint32_t default_max_message;   /* payload bytes per message; 224 */
+	rk_backend backend;
+	uint32_t spin_ns;               /* busy-wait before parking; 0 = default */
+} rk_runtime_options;
+
+#define RK_RUNTIME_OPTIONS_INIT { 0, 1000, 224, RK_BACKEND_AUTO, 0 }
+
+typedef struct rk_launch_options {
+	const char *kernel;             /* registered kernel name; NULL = the id */
+	uint32_t queue_size;            /* 0 = the runtime default */
+	uint32_t max_message;           /* 0 = the runtime default */
+	rk_backpressure input_policy;   /* for senders into this kernel */
+	rk_backpressure output_policy;  /* for this kernel writing its output */
+	rk_on_error on_error;
+	rk_backend backend;
+	const rk_param *params;         /* NULL-terminated by name == NULL */
+} rk_launch_options;
+
+#define RK_LAUNCH_OPTIONS_INIT \
+	{ NULL, 0, 0, RK_BP_BLOCK, RK_BP_BLOCK, RK_ON_ERROR_CONTINUE, \
+	  RK_BACKEND_AUTO, NULL }
+
+/* A message as sent or received, envelope included. */
+typedef struct rk_envelope {
+	uint64_t message_id;            /* assigned by the runtime */
+	uint64_t correlation_id;        /* a reply's: its request's message_id */
+	uint64_t enqueue_ns;            /* CLOCK_MONOTONIC when queued */
+	uint16_t type_tag;
+	uint8_t priority;               /* 0..255, higher first; default 128 */
+} rk_envelope;
+
+#define RK_PRIORITY_DEFAULT 128
+#define RK_ENVELOPE_INIT { 0, 0, 0, 0, RK_PRIORITY_DEFAULT }
+
+/* Queue telemetry: depth now and the most it ever held. */
+typedef struct rk_queue_stats {
+	uint64_t depth;
+	uint64_t high_water;
+	uint64_t capacity;
+	uint64_t dropped;
+	uint64_t rejected;
+} rk_queue_stats;
+
+typedef struct rk_telemetry {
+	uint64_t messages_received;     /* taken from the input queue */
+	uint64_t messages_processed;    /* process calls that succeeded */
+	uint64_t messages_sent;         /* written to the output */
+	uint64_t messages_dropped;      /* every drop, on every queue */
+	uint64_t errors;
+	char last_error[128];
+	rk_queue_stats input;
+	rk_queue_stats output;
+	uint64_t latency_count;         /* latency of process calls, ns */
+	uint64_t latency_min_ns;
+	uint64_t latency_avg_ns;
+	uint64_t latency_p50_ns;
+	uint64_t latency_p99_ns;
+	uint64_t latency_max_ns;
+	double throughput;              /* processed per second while active */
+	double uptime_s;                /* since launch */
+	rk_state state;
+	rk_backend backend;
+} rk_telemetry;
+
+typedef struct rk_summary {
+	uint64_t kernel_count;
+	uint64_t active_count;
+	uint64_t total_processed;
+	uint64_t total_dropped;
+	uint64_t total_errors;
+	double uptime_s;
+	double gpu_utilization;         /* 0..1, or -1 where unknown */
+} rk_summary;
+
+/* What terminate did with messages still in the kernel. */
+typedef struct rk_terminate_report {
+	uint64_t drained;               /* processed while terminating */
+	uint64_t dropped_input;         /* left in the input queue */
+	uint64_t unread_output;         /* produced but never received */
+} rk_terminate_report;
+
+const char *rk_strerror(rk_error err);
+const char *rk_errmsg(void);
+const char *rk_state_name(rk_state state);
+const char *rk_backend_name(rk_backend backend);
+const char *rk_version(void);
+
+rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
+void rk_runtime_free(rk_runtime *rt);   /* terminates every kernel */
+
+/* Kernels known to this runtime by name (plugins register theirs too). */
+rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);
+const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name);
+
+rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *kernel,
+		   const rk_launch_options *opts);
+rk_error rk_activate(rk_runtime *rt, const char *id);
+rk_error rk_deactivate(rk_runtime *rt, const char *id);
+rk_error rk_reactivate(rk_runtime *rt, const char *id);
+rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout);
+rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
+			 rk_terminate_report *report);
+rk_error rk_terminate_all(rk_runtime *rt, double timeout);
+
+/* Feed FROM's output into TO's input, as one more producer of TO. */
+rk_error rk_connect(rk_runtime *rt, const char *from, const char *to);
+
+rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
+		 double timeout);
+rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
+		     const void *msg, size_t len, double timeout);
+rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
+		       const size_t *lens, size_t count, double timeout,
+		       size_t *sent);
+rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
+		    size_t *len, double timeout);
+rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
+			void *buf, size_t cap, size_t *len, double timeout);
+
+rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
+/* Ids, sorted; the caller frees the array with rk_free_ids. */
+rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count);
+rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count);
+void rk_free_ids(char **ids, size_t count);
+rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out);
+rk_error rk_get_summary(rk_runtime *rt, rk_summary *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGKERNEL_H */

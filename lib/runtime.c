@@ -1,0 +1,544 @@
+/* runtime.c - the runtime, its registry of kernel descriptors, and the
+ * lifecycle: launch, activate, deactivate, reactivate, terminate. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rk-error.h"
+#include "params.h"
+#include "runtime.h"
+
+#define DEFAULT_SPIN_NS 20000u
+#define MAX_QUEUE_SIZE (1u << 24)
+#define MAX_MESSAGE (64u << 20)
+#define MAX_ID 64
+#define TERMINATE_GRACE_NS 200000000u  /* past the drain deadline */
+#define FREE_TIMEOUT_S 10.0
+
+rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
+{
+	rk_runtime_options defaults = RK_RUNTIME_OPTIONS_INIT;
+
+	if (!out)
+		return rk_fail(RK_EINVAL, "no place for the runtime");
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->default_queue_size == 0
+	    || opts->default_queue_size > MAX_QUEUE_SIZE)
+		return rk_fail(RK_EINVAL, "queue size %u is not in 1..%u",
+			       opts->default_queue_size, MAX_QUEUE_SIZE);
+	if (opts->default_max_message == 0
+	    || opts->default_max_message > MAX_MESSAGE)
+		return rk_fail(RK_EINVAL, "message size %u is not in 1..%u",
+			       opts->default_max_message, MAX_MESSAGE);
+	if (opts->backend == RK_BACKEND_CUDA)
+		return rk_fail(RK_EBACKEND,
+			       "the CUDA backend is not available in this build");
+
+	rk_runtime *rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	pthread_mutex_init(&rt->lock, NULL);
+	rt->telemetry = opts->telemetry != 0;
+	rt->default_queue_size = opts->default_queue_size;
+	rt->default_max_message = opts->default_max_message;
+	rt->spin_ns = opts->spin_ns ? opts->spin_ns : DEFAULT_SPIN_NS;
+	rt->backend = opts->backend;
+	rt->start_ns = rk_now_ns();
+	*out = rt;
+	return RK_OK;
+}
+
+void rk_runtime_free(rk_runtime *rt)
+{
+	if (!rt)
+		return;
+	rk_terminate_all(rt, FREE_TIMEOUT_S);
+	/* A kernel that would not stop keeps its memory: its thread may
+	 * still touch it. */
+	free(rt->kernels);
+	free(rt->registry);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt);
+}
+
+rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
+			     uint32_t max_payload, rk_backpressure policy,
+			     rk_event *data)
+{
+	uint64_t base = __atomic_add_fetch(&rt->next_port, 1, __ATOMIC_RELAXED);
+	return rk_port_new(capacity, max_payload, policy, data, base << 40,
+			   rt->telemetry);
+}
+
+static rk_error check_desc(const rk_kernel_desc *d)
+{
+	if (!d)
+		return rk_fail(RK_EINVAL, "no kernel descriptor");
+	if (d->abi_version != RK_PLUGIN_ABI_VERSION)
+		return rk_fail(RK_EPLUGIN,
+			       "kernel descriptor has ABI version %u, expected %u",
+			       d->abi_version, RK_PLUGIN_ABI_VERSION);
+	if (d->struct_size < sizeof(rk_kernel_desc))
+		return rk_fail(RK_EPLUGIN,
+			       "kernel descriptor is %u bytes, expected %zu",
+			       d->struct_size, sizeof(rk_kernel_desc));
+	if (!d->name || !*d->name)
+		return rk_fail(RK_EPLUGIN, "kernel descriptor has no name");
+	if (!d->process && !d->process_batch && !d->main)
+		return rk_fail(RK_EPLUGIN,
+			       "kernel '%s' has no process, process_batch or main",
+			       d->name);
+	return RK_OK;
+}
+
+rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
+{
+	rk_error rc = check_desc(desc);
+
+	if (rc != RK_OK)
+		return rc;
+	pthread_mutex_lock(&rt->lock);
+	for (size_t i = 0; i < rt->n_registry; i++) {
+		if (strcmp(rt->registry[i]->name, desc->name) == 0) {
+			pthread_mutex_unlock(&rt->lock);
+			return rk_fail(RK_EINVAL,
+				       "kernel '%s' is already registered",
+				       desc->name);
+		}
+	}
+	if (rt->n_registry == rt->cap_registry) {
+		size_t cap = rt->cap_registry ? 2 * rt->cap_registry : 16;
+		const rk_kernel_desc **r = realloc(rt->registry,
+						   cap * sizeof(*r));
+		if (!r) {
+			pthread_mutex_unlock(&rt->lock);
+			return rk_fail(RK_ENOMEM, "out of memory");
+		}
+		rt->registry = r;
+		rt->cap_registry = cap;
+	}
+	rt->registry[rt->n_registry++] = desc;
+	pthread_mutex_unlock(&rt->lock);
+	return RK_OK;
+}
+
+const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name)
+{
+	const rk_kernel_desc *found = NULL;
+
+	pthread_mutex_lock(&rt->lock);
+	for (size_t i = 0; i < rt->n_registry && !found; i++)
+		if (strcmp(rt->registry[i]->name, name) == 0)
+			found = rt->registry[i];
+	pthread_mutex_unlock(&rt->lock);
+	return found;
+}
+
+/* Ids are names on a command line and in a socket protocol: keep them
+ * short and plain. */
+static bool valid_id(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (n == 0 || n > MAX_ID || id[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		      || (c >= '0' && c <= '9') || c == '_' || c == '-'
+		      || c == '.' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+static rk_kernel *find_locked(rk_runtime *rt, const char *id, size_t *index)
+{
+	for (size_t i = 0; i < rt->n_kernels; i++) {
+		if (strcmp(rt->kernels[i]->id, id) == 0) {
+			if (index)
+				*index = i;
+			return rt->kernels[i];
+		}
+	}
+	return NULL;
+}
+
+rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **out)
+{
+	if (!rt || !id)
+		return rk_fail(RK_EINVAL, "no runtime or no kernel id");
+	pthread_mutex_lock(&rt->lock);
+	rk_kernel *k = find_locked(rt, id, NULL);
+	if (k)
+		__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&rt->lock);
+	*out = k;
+	if (!k)
+		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+	return RK_OK;
+}
+
+static void kernel_destroy(rk_kernel *k)
+{
+	if (k->thread_started)
+		pthread_join(k->thread, NULL);
+	if (k->initialized && k->desc->fini)
+		k->desc->fini(k->state);
+	rk_params_free(k->params);
+	for (size_t i = 0; i < k->n_inputs; i++)
+		rk_port_unref(k->inputs[i]);
+	for (size_t i = 0; i < k->n_outputs; i++)
+		rk_port_unref(k->outputs[i]);
+	rk_port_unref(k->output);
+	free(k->inputs);
+	free(k->outputs);
+	pthread_mutex_destroy(&k->lock);
+	pthread_mutex_destroy(&k->error_lock);
+	free(k->id);
+	free(k);
+}
+
+void rk_kernel_put(rk_kernel *k)
+{
+	if (k && __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		kernel_destroy(k);
+}
+
+rk_state rk_kernel_state(rk_kernel *k)
+{
+	if (__atomic_load_n(&k->cb.finished, __ATOMIC_ACQUIRE)
+	    && __atomic_load_n(&k->cb.run_state, __ATOMIC_RELAXED)
+	       == RK_STATE_FAILED)
+		return RK_STATE_FAILED;
+	return __atomic_load_n(&k->host_state, __ATOMIC_RELAXED);
+}
+
+static bool executor_finished(rk_kernel *k)
+{
+	return __atomic_load_n(&k->cb.finished, __ATOMIC_ACQUIRE) != 0;
+}
+
+static bool acked(rk_kernel *k, uint32_t epoch)
+{
+	return __atomic_load_n(&k->cb.acked_epoch, __ATOMIC_ACQUIRE) == epoch
+	       || executor_finished(k);
+}
+
+/* Host: ask the executor for a state; with `wait`, return once it has
+ * acknowledged (or exited).  Returns whether the executor acknowledged
+ * the command: it may fail right after, which is another story.  Called
+ * under k->lock. */
+static bool command(rk_kernel *k, rk_state want, bool wait)
+{
+	uint32_t epoch = k->cb.epoch + 1;
+
+	__atomic_store_n(&k->cb.requested, (uint32_t)want, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->cb.epoch, epoch, __ATOMIC_RELEASE);
+	rk_event_notify(&k->doorbell);
+	while (wait && !acked(k, epoch)) {
+		uint32_t key = rk_event_prepare(&k->ack);
+		if (acked(k, epoch)) {
+			rk_event_cancel(&k->ack);
+			break;
+		}
+		rk_event_wait(&k->ack, key, UINT64_MAX);
+	}
+	return __atomic_load_n(&k->cb.acked_epoch, __ATOMIC_ACQUIRE) == epoch;
+}
+
+static rk_error new_kernel(rk_runtime *rt, const char *id,
+			   const rk_kernel_desc *desc,
+			   const rk_launch_options *o, rk_kernel **out)
+{
+	uint64_t capacity = o->queue_size ? o->queue_size
+					  : rt->default_queue_size;
+	uint32_t max_message = o->max_message ? o->max_message
+					      : rt->default_max_message;
+
+	if (capacity > MAX_QUEUE_SIZE)
+		return rk_fail(RK_EINVAL, "queue size %llu is not in 1..%u",
+			       (unsigned long long)capacity, MAX_QUEUE_SIZE);
+	if (max_message > MAX_MESSAGE)
+		return rk_fail(RK_EINVAL, "message size %u is not in 1..%u",
+			       max_message, MAX_MESSAGE);
+	rk_kernel *k = aligned_alloc(64, (sizeof(*k) + 63) & ~(size_t)63);
+	if (!k)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	memset(k, 0, sizeof(*k));
+	k->id = strdup(id);
+	k->params = rk_params_copy(o->params);
+	k->inputs = calloc(1, sizeof(*k->inputs));
+	k->desc = desc;
+	k->rt = rt;
+	k->backend = RK_BACKEND_CPU;
+	k->on_error = o->on_error;
+	k->telemetry = rt->telemetry;
+	k->spin_ns = rt->spin_ns;
+	k->refs = 1;
+	k->ctx.kernel = k;
+	k->launch_ns = rk_now_ns();
+	k->host_state = RK_STATE_LAUNCHED;
+	k->cb.run_state = RK_STATE_LAUNCHED;
+	k->cb.requested = RK_STATE_LAUNCHED;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_mutex_init(&k->error_lock, NULL);
+	rk_hist_init(&k->latency);
+	k->input = rk_runtime_new_port(rt, capacity, max_message,
+				       o->input_policy, &k->doorbell);
+	k->output = rk_runtime_new_port(rt, capacity, max_message,
+					o->output_policy, NULL);
+	if (!k->id || !k->params || !k->inputs || !k->input || !k->output) {
+		kernel_destroy(k);
+		return rk_fail(RK_ENOMEM, "out of memory for kernel '%s'", id);
+	}
+	k->inputs[0] = k->input;
+	k->n_inputs = 1;
+	*out = k;
+	return RK_OK;
+}
+
+static rk_error init_kernel(rk_kernel *k)
+{
+	if (k->desc->init && k->desc->init(&k->ctx, k->params, &k->state) != 0)
+		return rk_fail(RK_EPLUGIN, "kernel '%s' failed to initialize%s%s",
+			       k->id, k->ctx.error[0] ? ": " : "",
+			       k->ctx.error);
+	k->initialized = true;
+	return RK_OK;
+}
+
+static rk_error table_add_locked(rk_runtime *rt, rk_kernel *k)
+{
+	if (rt->n_kernels == rt->cap_kernels) {
+		size_t cap = rt->cap_kernels ? 2 * rt->cap_kernels : 16;
+		rk_kernel **t = realloc(rt->kernels, cap * sizeof(*t));
+		if (!t)
+			return rk_fail(RK_ENOMEM, "out of memory");
+		rt->kernels = t;
+		rt->cap_kernels = cap;
+	}
+	rt->kernels[rt->n_kernels++] = k;
+	return RK_OK;
+}
+
+rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
+		   const rk_launch_options *opts)
+{
+	rk_launch_options defaults = RK_LAUNCH_OPTIONS_INIT;
+	const rk_launch_options *o = opts ? opts : &defaults;
+	rk_kernel *k = NULL;
+	rk_error rc;
+
+	if (!rt)
+		return rk_fail(RK_EINVAL, "no runtime");
+	if (!valid_id(id))
+		return rk_fail(RK_EINVAL,
+			       "invalid kernel id '%s': use up to %d letters, "
+			       "digits, '_', '-', '.' or ':'", id ? id : "",
+			       MAX_ID);
+	if (!desc) {
+		const char *name = o->kernel ? o->kernel : id;
+		desc = rk_find_kernel(rt, name);
+		if (!desc)
+			return rk_fail(RK_ENOTFOUND,
+				       "kernel '%s' is not registered", name);
+	}
+	if ((rc = check_desc(desc)) != RK_OK)
+		return rc;
+	rk_backend backend = o->backend != RK_BACKEND_AUTO ? o->backend
+							   : rt->backend;
+	if (backend == RK_BACKEND_CUDA)
+		return rk_fail(RK_EBACKEND,
+			       "kernel '%s': the CUDA backend is not available "
+			       "in this build", id);
+	if ((rc = rk_params_check(desc, o->params)) != RK_OK)
+		return rc;
+
+	pthread_mutex_lock(&rt->lock);
+	rk_kernel *existing = find_locked(rt, id, NULL);
+	if (existing) {
+		rc = rk_fail_state("launch", id, rk_kernel_state(existing));
+		pthread_mutex_unlock(&rt->lock);
+		return rc;
+	}
+	rc = new_kernel(rt, id, desc, o, &k);
+	if (rc == RK_OK)
+		rc = init_kernel(k);
+	if (rc == RK_OK && (rc = table_add_locked(rt, k)) == RK_OK
+	    && (rc = rk_cpu_executor_start(k)) != RK_OK)
+		rt->n_kernels--;
+	if (rc != RK_OK && k)
+		kernel_destroy(k);
+	pthread_mutex_unlock(&rt->lock);
+	return rc;
+}
+
+/* Account active time for the throughput figure. */
+static void set_host_state(rk_kernel *k, rk_state s)
+{
+	uint64_t now = rk_now_ns();
+
+	/* Telemetry reads these without the lock. */
+	if (k->active_since_ns) {
+		__atomic_store_n(&k->active_ns,
+				 k->active_ns + (now - k->active_since_ns),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&k->active_since_ns, 0, __ATOMIC_RELAXED);
+	}
+	if (s == RK_STATE_ACTIVE)
+		__atomic_store_n(&k->active_since_ns, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->host_state, s, __ATOMIC_RELAXED);
+}
+
+static rk_error transition(rk_runtime *rt, const char *id, const char *op,
+			   rk_state from, rk_state to)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+
+	if (rc != RK_OK)
+		return rc;
+	pthread_mutex_lock(&k->lock);
+	rk_state s = rk_kernel_state(k);
+	if (s == RK_STATE_TERMINATED) {
+		rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+	} else if (s != from) {
+		rc = rk_fail_state(op, id, s);
+	} else {
+		if (command(k, to, true))
+			set_host_state(k, to);
+		else
+			rc = rk_fail_state(op, id, RK_STATE_FAILED);
+	}
+	pthread_mutex_unlock(&k->lock);
+	rk_kernel_put(k);
+	return rc;
+}
+
+rk_error rk_activate(rk_runtime *rt, const char *id)
+{
+	return transition(rt, id, "activate", RK_STATE_LAUNCHED,
+			  RK_STATE_ACTIVE);
+}
+
+rk_error rk_deactivate(rk_runtime *rt, const char *id)
+{
+	return transition(rt, id, "deactivate", RK_STATE_ACTIVE,
+			  RK_STATE_DEACTIVATED);
+}
+
+rk_error rk_reactivate(rk_runtime *rt, const char *id)
+{
+	return transition(rt, id, "reactivate", RK_STATE_DEACTIVATED,
+			  RK_STATE_ACTIVE);
+}
+
+static bool wait_finished(rk_kernel *k, uint64_t deadline)
+{
+	while (!executor_finished(k)) {
+		uint32_t key = rk_event_prepare(&k->ack);
+		if (executor_finished(k)) {
+			rk_event_cancel(&k->ack);
+			break;
+		}
+		if (!rk_event_wait(&k->ack, key, deadline))
+			return executor_finished(k);
+	}
+	return true;
+}
+
+/* Stop the executor: close the inputs, let it drain (if it was active)
+ * until the deadline, and collect what is left.  Under k->lock. */
+static rk_error stop_kernel(rk_kernel *k, double timeout,
+			    rk_terminate_report *report)
+{
+	rk_state s = rk_kernel_state(k);
+	uint64_t deadline = rk_deadline(timeout);
+
+	if (s != RK_STATE_TERMINATING) {
+		for (size_t i = 0; i < k->n_inputs; i++)
+			rk_port_close(k->inputs[i]);
+		k->cb.drain_deadline_ns = s == RK_STATE_ACTIVE ? deadline : 0;
+		set_host_state(k, RK_STATE_TERMINATING);
+		command(k, RK_STATE_TERMINATING, false);
+	}
+	uint64_t limit = deadline == UINT64_MAX ? deadline
+						: deadline + TERMINATE_GRACE_NS;
+	if (!wait_finished(k, limit))
+		return rk_fail(RK_ETIMEDOUT,
+			       "kernel '%s' did not stop within %g s; it stays "
+			       "TERMINATING", k->id, timeout);
+	pthread_join(k->thread, NULL);
+	k->thread_started = false;
+
+	/* A failed executor left its input behind: count it here. */
+	uint64_t left = 0;
+	for (size_t i = 0; i < k->n_inputs; i++)
+		left += rk_port_discard(k->inputs[i]);
+	k->report.dropped_input += left;
+	rk_port_close(k->output);
+	k->report.unread_output = k->n_outputs ? 0 : rk_port_depth(k->output);
+	if (report)
+		*report = k->report;
+	set_host_state(k, RK_STATE_TERMINATED);
+	return RK_OK;
+}
+
+rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
+			 rk_terminate_report *report)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+
+	if (rc != RK_OK)
+		return rc;
+	pthread_mutex_lock(&k->lock);
+	if (rk_kernel_state(k) == RK_STATE_TERMINATED)
+		rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+	else
+		rc = stop_kernel(k, timeout, report);
+	pthread_mutex_unlock(&k->lock);
+	if (rc == RK_OK) {
+		size_t index = 0;
+		pthread_mutex_lock(&rt->lock);
+		if (find_locked(rt, id, &index) == k) {
+			rt->kernels[index] = rt->kernels[--rt->n_kernels];
+			rk_kernel_put(k);       /* the table's reference */
+		}
+		pthread_mutex_unlock(&rt->lock);
+	}
+	rk_kernel_put(k);
+	return rc;
+}
+
+rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout)
+{
+	return rk_terminate_ex(rt, id, timeout, NULL);
+}
+
+rk_error rk_terminate_all(rk_runtime *rt, double timeout)
+{
+	char **ids;
+	size_t n;
+	rk_error rc = rk_kernel_ids(rt, &ids, &n), first = RK_OK;
+	char why[256] = "";
+
+	if (rc != RK_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		rc = rk_terminate(rt, ids[i], timeout);
+		if (rc != RK_OK && rc != RK_ENOTFOUND && first == RK_OK) {
+			first = rc;
+			strncpy(why, rk_errmsg(), sizeof(why) - 1);
+		}
+	}
+	rk_free_ids(ids, n);
+	if (first != RK_OK)
+		return rk_fail(first, "%s", why);
+	return RK_OK;
+}

@@ -1,0 +1,188 @@
+/* telemetry.c - what the runtime tells about its kernels: ids, states,
+ * counters, queue depths, latency percentiles and the summary. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rk-error.h"
+#include "runtime.h"
+
+static uint64_t load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static rk_error collect_ids(rk_runtime *rt, bool active_only, char ***out,
+			    size_t *count)
+{
+	if (!rt || !out || !count)
+		return rk_fail(RK_EINVAL, "no runtime or no place for the ids");
+	*out = NULL;
+	*count = 0;
+	pthread_mutex_lock(&rt->lock);
+	char **ids = calloc(rt->n_kernels + 1, sizeof(*ids));
+	size_t n = 0;
+	for (size_t i = 0; ids && i < rt->n_kernels; i++) {
+		rk_kernel *k = rt->kernels[i];
+		rk_state s = rk_kernel_state(k);
+		if (s == RK_STATE_TERMINATED
+		    || (active_only && s != RK_STATE_ACTIVE))
+			continue;
+		if (!(ids[n] = strdup(k->id))) {
+			rk_free_ids(ids, n);
+			ids = NULL;
+			break;
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	if (!ids)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	qsort(ids, n, sizeof(*ids), compare_ids);
+	*out = ids;
+	*count = n;
+	return RK_OK;
+}
+
+rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count)
+{
+	return collect_ids(rt, false, ids, count);
+}
+
+rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count)
+{
+	return collect_ids(rt, true, ids, count);
+}
+
+void rk_free_ids(char **ids, size_t count)
+{
+	for (size_t i = 0; ids && i < count; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+
+	if (rc != RK_OK)
+		return rc;
+	*state = rk_kernel_state(k);
+	rk_kernel_put(k);
+	if (*state == RK_STATE_TERMINATED)
+		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+	return RK_OK;
+}
+
+static void add_port(rk_queue_stats *q, rk_port *p)
+{
+	uint64_t hw = load(&p->high_water);
+
+	q->depth += rk_port_depth(p);
+	q->capacity += p->capacity;
+	q->dropped += load(&p->dropped);
+	q->rejected += load(&p->rejected);
+	if (hw > q->high_water)
+		q->high_water = hw;
+}
+
+/* Every drop on this kernel's queues and by its executor. */
+static uint64_t dropped(rk_kernel *k, const rk_telemetry *t)
+{
+	uint64_t own_output = k->n_outputs ? 0 : t->output.dropped;
+	return t->input.dropped + own_output + load(&k->cb.dropped);
+}
+
+static void fill(rk_kernel *k, rk_telemetry *t)
+{
+	uint64_t now = rk_now_ns();
+	size_t n_out;
+	rk_port *const *outs = rk_kernel_outputs(k, &n_out);
+
+	memset(t, 0, sizeof(*t));
+	t->messages_received = load(&k->cb.received);
+	t->messages_processed = load(&k->cb.processed);
+	t->messages_sent = load(&k->cb.sent);
+	t->errors = load(&k->cb.errors);
+	for (size_t i = 0; i < k->n_inputs; i++)
+		add_port(&t->input, k->inputs[i]);
+	for (size_t i = 0; i < n_out; i++)
+		add_port(&t->output, outs[i]);
+	t->messages_dropped = dropped(k, t);
+	pthread_mutex_lock(&k->error_lock);
+	memcpy(t->last_error, k->last_error, sizeof(t->last_error));
+	pthread_mutex_unlock(&k->error_lock);
+
+	t->latency_count = load(&k->latency.count);
+	if (t->latency_count) {
+		t->latency_min_ns = load(&k->latency.min);
+		t->latency_max_ns = load(&k->latency.max);
+		t->latency_avg_ns = load(&k->latency.sum) / t->latency_count;
+		t->latency_p50_ns = rk_hist_quantile(&k->latency, 0.50);
+		t->latency_p99_ns = rk_hist_quantile(&k->latency, 0.99);
+	}
+	uint64_t active = load(&k->active_ns);
+	uint64_t since = load(&k->active_since_ns);
+	if (since && now > since)
+		active += now - since;
+	if (active)
+		t->throughput = (double)t->messages_processed * 1e9
+				/ (double)active;
+	t->uptime_s = (double)(now - k->launch_ns) / 1e9;
+	t->state = rk_kernel_state(k);
+	t->backend = k->backend;
+}
+
+rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out)
+{
+	rk_kernel *k;
+	rk_error rc;
+
+	if (!rt || !out)
+		return rk_fail(RK_EINVAL, "no runtime or no place for telemetry");
+	if (!rt->telemetry)
+		return rk_fail(RK_ENODATA, "telemetry is disabled");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	fill(k, out);
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
+rk_error rk_get_summary(rk_runtime *rt, rk_summary *out)
+{
+	char **ids;
+	size_t n;
+	rk_error rc;
+
+	if (!rt || !out)
+		return rk_fail(RK_EINVAL, "no runtime or no place for a summary");
+	if ((rc = rk_kernel_ids(rt, &ids, &n)) != RK_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		rk_kernel *k;
+		rk_telemetry t;
+		if (rk_kernel_get(rt, ids[i], &k) != RK_OK)
+			continue;       /* terminated meanwhile */
+		fill(k, &t);
+		rk_kernel_put(k);
+		out->kernel_count++;
+		out->active_count += t.state == RK_STATE_ACTIVE;
+		out->total_processed += t.messages_processed;
+		out->total_dropped += t.messages_dropped;
+		out->total_errors += t.errors;
+	}
+	rk_free_ids(ids, n);
+	out->uptime_s = (double)(rk_now_ns() - rt->start_ns) / 1e9;
+	out->gpu_utilization = -1;
+	return RK_OK;
+}

@@ -1,0 +1,32 @@
+/* cmd-help.c - `ringctl help [COMMAND]`: the general help, or one
+ * command's. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+
+static int cmd_help_exec(const struct global_opts *g, int argc, char **argv)
+{
+	if (argc > 2)
+		return usage_error("help takes at most one command name");
+	if (argc < 2) {
+		cmd_print_usage();
+		return EXIT_OK;
+	}
+	const struct cmd_entry *e = cmd_find(argv[1]);
+	if (!e)
+		return EXIT_USAGE;
+	cmd_print_command_help(e);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help",
+	.usage = "[COMMAND]",
+	.summary = "show the help of ringctl or of one command",
+	.exec = cmd_help_exec,
+};

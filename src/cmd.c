@@ -1,0 +1,80 @@
+/* cmd.c - the command table and how a command name is resolved. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_help_entry,
+	NULL
+};
+
+const struct cmd_entry *cmd_find(const char *name)
+{
+	const struct cmd_entry *found = NULL;
+	char candidates[256] = "";
+	size_t len = strlen(name), matches = 0;
+
+	for (const struct cmd_entry *const *e = cmd_table; *e; e++) {
+		if (strcmp((*e)->name, name) == 0
+		    || ((*e)->alias && strcmp((*e)->alias, name) == 0))
+			return *e;
+	}
+	for (const struct cmd_entry *const *e = cmd_table; *e && len; e++) {
+		if (strncmp((*e)->name, name, len) != 0)
+			continue;
+		found = *e;
+		matches++;
+		size_t used = strlen(candidates);
+		snprintf(candidates + used, sizeof(candidates) - used, "%s%s",
+			 used ? ", " : "", (*e)->name);
+	}
+	if (matches == 1)
+		return found;
+	if (matches > 1)
+		usage_error("ambiguous command '%s': could be %s", name,
+			    candidates);
+	else
+		usage_error("unknown command '%s'", name);
+	return NULL;
+}
+
+void cmd_print_usage(void)
+{
+	printf("Usage: %s [-L NAME | -S SOCKET] [--plugin-path DIRS] [-q] [-v] "
+	       "COMMAND [ARGS]\n", PACKAGE_NAME);
+	printf("Run ring kernels (persistent actors with bounded input and "
+	       "output rings)\non CPU threads or GPUs, driven from the "
+	       "shell.\n\n");
+	printf("Global options (before COMMAND):\n"
+	       "  -L, --name=NAME          use the runtime server named NAME\n"
+	       "  -S, --socket=PATH        use the runtime server socket PATH\n"
+	       "      --plugin-path=DIRS   look for kernel plugins in DIRS "
+	       "(colon-separated)\n"
+	       "  -q, --quiet              print only data and errors\n"
+	       "  -v, --verbose            say what is happening on stderr\n"
+	       "  -h, --help               show this help and exit\n"
+	       "  -V, --version            show the version and exit\n\n");
+	printf("Commands (a unique prefix is enough):\n");
+	for (const struct cmd_entry *const *e = cmd_table; *e; e++) {
+		char head[64];
+		snprintf(head, sizeof(head), "%s %s", (*e)->name, (*e)->usage);
+		printf("  %-24s %s\n", head, (*e)->summary);
+	}
+	printf("\nExit status: 0 success, 1 failure, 2 usage error, 3 kernel or "
+	       "plugin not found,\n4 illegal state transition, 5 queue full, "
+	       "6 timed out, 65 bad input data,\n69 server unavailable, "
+	       "78 bad topology or configuration.\n");
+	printf("\nSee ringctl(1) for the whole story.\n");
+}
+
+void cmd_print_command_help(const struct cmd_entry *e)
+{
+	printf("Usage: %s %s %s\n%s\n", PACKAGE_NAME, e->name, e->usage,
+	       e->summary);
+	if (e->help && *e->help)
+		printf("\n%s", e->help);
+}

@@ -1,0 +1,39 @@
+/* cmd.h - the command table: one entry per subcommand, each defined in
+ * its own src/cmd-NAME.c. */
+#ifndef RINGCTL_CMD_H
+#define RINGCTL_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Global options, given before COMMAND. */
+struct global_opts {
+	const char *server_name;        /* -L NAME */
+	const char *socket_path;        /* -S PATH */
+	const char *plugin_path;        /* --plugin-path DIRS */
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *alias;              /* or NULL */
+	const char *usage;              /* operands and options after name */
+	const char *summary;            /* one line for --help */
+	const char *help;               /* the options, for `help NAME` */
+	/* Runs with argv[0] the command name; returns the exit status. */
+	int (*exec)(const struct global_opts *g, int argc, char **argv);
+};
+
+extern const struct cmd_entry cmd_help_entry;
+
+/* Every command, in the order --help lists them; NULL-terminated. */
+extern const struct cmd_entry *const cmd_table[];
+
+/* The command NAME names: its name, its alias, or a unique prefix of a
+ * name.  On failure returns NULL after reporting the problem. */
+const struct cmd_entry *cmd_find(const char *name);
+
+/* The general --help text. */
+void cmd_print_usage(void);
+void cmd_print_command_help(const struct cmd_entry *e);
+
+#endif /* RINGCTL_CMD_H */

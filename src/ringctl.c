@@ -1,0 +1,90 @@
+/* ringctl.c - the command's entry: global options, then the command. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ringkernel.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+
+static void print_version(void)
+{
+	printf("%s %s (libringkernel %s)\n", PACKAGE_NAME, PACKAGE_VERSION,
+	       rk_version());
+	printf("Copyright (C) 2026 the ringctl authors.\n"
+	       "License GPLv3+: GNU GPL version 3 or later "
+	       "<https://gnu.org/licenses/gpl.html>.\n"
+	       "This is free software: you are free to change and "
+	       "redistribute it.\n"
+	       "There is NO WARRANTY, to the extent permitted by law.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'L' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "plugin-path", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct global_opts g = { 0 };
+	int c;
+
+	/* A closed pipe downstream ends the command quietly: writes fail
+	 * with EPIPE and are handled where they happen. */
+	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;
+	/* '+': stop at COMMAND; its own options are its business. */
+	while ((c = getopt_long(argc, argv, "+:L:S:qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			g.server_name = optarg;
+			break;
+		case 'S':
+			g.socket_path = optarg;
+			break;
+		case 'P':
+			g.plugin_path = optarg;
+			break;
+		case 'q':
+			log_quiet = true;
+			break;
+		case 'v':
+			log_verbose = true;
+			break;
+		case 'h':
+			cmd_print_usage();
+			return EXIT_OK;
+		case 'V':
+			print_version();
+			return EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs an argument",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (g.server_name && g.socket_path)
+		return usage_error("-L and -S cannot be used together");
+	if (optind >= argc)
+		return usage_error("no command given");
+
+	int first = optind;
+	const struct cmd_entry *e = cmd_find(argv[first]);
+	if (!e)
+		return EXIT_USAGE;
+	optind = 0;     /* glibc: start the command's getopt afresh */
+	return e->exec(&g, argc - first, argv + first);
+}

@@ -1,0 +1,232 @@
+/* kernels.c - the test kernels and helpers. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "kernels.h"
+
+static int64_t value_of(const rk_msg *m)
+{
+	int64_t v;
+	memcpy(&v, m->data, sizeof(v));
+	return v;
+}
+
+static int double_one(rk_ctx *ctx, const rk_msg *m)
+{
+	int64_t v = value_of(m), r;
+
+	if (m->len != sizeof(v)) {
+		rk_ctx_error(ctx, "expected 8 bytes, got %zu", m->len);
+		return 1;
+	}
+	if (__builtin_mul_overflow(v, 2, &r)) {
+		rk_ctx_error(ctx, "%lld doubled overflows int64", (long long)v);
+		return 1;
+	}
+	return rk_ctx_emit(ctx, &r, sizeof(r));
+}
+
+const rk_kernel_desc test_doubler = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "doubler",
+	.description = "doubles an int64",
+	.process = double_one,
+};
+
+static int double_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
+{
+	int failed = 0;
+	for (size_t i = 0; i < n; i++)
+		failed += double_one(ctx, &msgs[i]) != 0;
+	return failed;
+}
+
+const rk_kernel_desc test_doubler_batch = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "doubler_batch",
+	.process_batch = double_batch,
+};
+
+/* The reference's persistent loop, written against rk_ctx. */
+static int main_doubler(rk_ctx *ctx)
+{
+	while (!rk_ctx_should_terminate(ctx)) {
+		if (!rk_ctx_is_active(ctx)) {
+			rk_ctx_wait_active(ctx, 0.1);
+			continue;
+		}
+		rk_msg m;
+		int rc = rk_ctx_receive(ctx, &m, 0.1);
+		if (rc == RK_ETIMEDOUT || rc == RK_ESTATE)
+			continue;
+		if (rc != RK_OK)
+			return rc;
+		int64_t r = value_of(&m) * 2;
+		rk_ctx_send(ctx, &r, sizeof(r));
+	}
+	return 0;
+}
+
+const rk_kernel_desc test_main_doubler = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "main_doubler",
+	.main = main_doubler,
+};
+
+static const rk_param_desc fail_every_params[] = {
+	{ "every", "int", "3", "fail on multiples of this" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static int fail_every_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	int64_t *every = malloc(sizeof(*every));
+	if (!every)
+		return 1;
+	*every = atoll(rk_ctx_param(ctx, "every"));
+	*state = every;
+	return 0;
+}
+
+static int fail_every(rk_ctx *ctx, const rk_msg *m)
+{
+	int64_t every = *(int64_t *)rk_ctx_state(ctx), v = value_of(m);
+
+	if (v % every == 0) {
+		rk_ctx_error(ctx, "%lld is a multiple of %lld", (long long)v,
+			     (long long)every);
+		return 1;
+	}
+	return rk_ctx_emit(ctx, &v, sizeof(v));
+}
+
+const rk_kernel_desc test_fail_every = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "fail_every",
+	.params = fail_every_params,
+	.init = fail_every_init,
+	.fini = free,
+	.process = fail_every,
+};
+
+static const rk_param_desc slow_params[] = {
+	{ "us", "int", "1000", "microseconds per message" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static int slow_echo(rk_ctx *ctx, const rk_msg *m)
+{
+	long us = atol(rk_ctx_param(ctx, "us"));
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+	nanosleep(&ts, NULL);
+	return rk_ctx_emit(ctx, m->data, m->len);
+}
+
+const rk_kernel_desc test_slow = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "slow",
+	.params = slow_params,
+	.process = slow_echo,
+};
+
+static int thread_exit(rk_ctx *ctx, const rk_msg *m)
+{
+	if (value_of(m) == 13)
+		pthread_exit(NULL);
+	return rk_ctx_emit(ctx, m->data, m->len);
+}
+
+const rk_kernel_desc test_thread_exit = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "thread_exit",
+	.process = thread_exit,
+};
+
+static int refuse_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	rk_ctx_error(ctx, "no device here");
+	return 1;
+}
+
+const rk_kernel_desc test_fail_init = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "fail_init",
+	.init = refuse_init,
+	.process = thread_exit,
+};
+
+static int fanout(rk_ctx *ctx, const rk_msg *m)
+{
+	int rc = rk_ctx_emit(ctx, m->data, m->len);
+	return rc ? rc : rk_ctx_emit(ctx, m->data, m->len);
+}
+
+const rk_kernel_desc test_fanout = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "twice",
+	.process = fanout,
+};
+
+static int return_at_once(rk_ctx *ctx)
+{
+	return 0;
+}
+
+const rk_kernel_desc test_main_early = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "main_early",
+	.main = return_at_once,
+};
+
+rk_runtime *test_runtime(int telemetry, uint32_t queue_size)
+{
+	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
+	rk_runtime *rt;
+	const rk_kernel_desc *all[] = {
+		&test_doubler, &test_doubler_batch, &test_main_doubler,
+		&test_fail_every, &test_slow, &test_thread_exit,
+		&test_fail_init, &test_fanout, &test_main_early,
+	};
+
+	o.telemetry = telemetry;
+	if (queue_size)
+		o.default_queue_size = queue_size;
+	assert_int_equal(rk_runtime_new(&o, &rt), RK_OK);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		assert_int_equal(rk_register_kernel(rt, all[i]), RK_OK);
+	return rt;
+}
+
+void send_i64(rk_runtime *rt, const char *id, int64_t v)
+{
+	rk_error rc = rk_send(rt, id, &v, sizeof(v), 5.0);
+	if (rc != RK_OK)
+		fail_msg("send %lld to %s: %s", (long long)v, id, rk_errmsg());
+}
+
+int64_t recv_i64(rk_runtime *rt, const char *id)
+{
+	int64_t v;
+	size_t len;
+	rk_error rc = rk_receive(rt, id, &v, sizeof(v), &len, 5.0);
+	if (rc != RK_OK)
+		fail_msg("receive from %s: %s", id, rk_errmsg());
+	assert_int_equal(len, sizeof(v));
+	return v;
+}

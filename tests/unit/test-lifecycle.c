@@ -1,0 +1,322 @@
+/* test-lifecycle.c - every legal and illegal state transition, with its
+ * error and message, and the launch failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "kernels.h"
+
+typedef rk_error (*op_fn)(rk_runtime *, const char *);
+
+static rk_error op_terminate(rk_runtime *rt, const char *id)
+{
+	return rk_terminate(rt, id, 1.0);
+}
+
+static const struct {
+	const char *name;
+	op_fn fn;
+} ops[] = {
+	{ "activate", rk_activate },
+	{ "deactivate", rk_deactivate },
+	{ "reactivate", rk_reactivate },
+	{ "terminate", op_terminate },
+};
+
+/* Put kernel `id` into `state` on a fresh launch. */
+static void reach(rk_runtime *rt, const char *id, rk_state state)
+{
+	assert_int_equal(rk_launch(rt, id, &test_doubler, NULL), RK_OK);
+	if (state == RK_STATE_LAUNCHED)
+		return;
+	assert_int_equal(rk_activate(rt, id), RK_OK);
+	if (state == RK_STATE_DEACTIVATED)
+		assert_int_equal(rk_deactivate(rt, id), RK_OK);
+}
+
+static void assert_state(rk_runtime *rt, const char *id, rk_state want)
+{
+	rk_state s;
+	assert_int_equal(rk_get_state(rt, id, &s), RK_OK);
+	assert_string_equal(rk_state_name(s), rk_state_name(want));
+}
+
+/* legal[from][op]: the state after op, or -1 when op is illegal. */
+static void test_transition_table(void **unused)
+{
+	const rk_state from[] = { RK_STATE_LAUNCHED, RK_STATE_ACTIVE,
+				  RK_STATE_DEACTIVATED };
+	const int legal[3][4] = {
+		/* activate, deactivate, reactivate, terminate */
+		{ RK_STATE_ACTIVE, -1, -1, RK_STATE_TERMINATED },
+		{ -1, RK_STATE_DEACTIVATED, -1, RK_STATE_TERMINATED },
+		{ -1, -1, RK_STATE_ACTIVE, RK_STATE_TERMINATED },
+	};
+	rk_runtime *rt = test_runtime(0, 0);
+
+	for (int f = 0; f < 3; f++) {
+		for (int o = 0; o < 4; o++) {
+			char id[32], want[128];
+			snprintf(id, sizeof(id), "k%d%d", f, o);
+			reach(rt, id, from[f]);
+			rk_error rc = ops[o].fn(rt, id);
+			if (legal[f][o] < 0) {
+				assert_int_equal(rc, RK_ESTATE);
+				snprintf(want, sizeof(want),
+					 "cannot %s kernel '%s' from state '%s'",
+					 ops[o].name, id,
+					 rk_state_name(from[f]));
+				assert_string_equal(rk_errmsg(), want);
+				assert_state(rt, id, from[f]);
+			} else if (legal[f][o] == RK_STATE_TERMINATED) {
+				assert_int_equal(rc, RK_OK);
+				rk_state s;
+				assert_int_equal(rk_get_state(rt, id, &s),
+						 RK_ENOTFOUND);
+			} else {
+				assert_int_equal(rc, RK_OK);
+				assert_state(rt, id, legal[f][o]);
+			}
+		}
+	}
+	rk_runtime_free(rt);
+}
+
+static void test_launch_twice_is_a_state_error(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+
+	assert_int_equal(rk_launch(rt, "doubler", NULL, NULL), RK_OK);
+	assert_int_equal(rk_launch(rt, "doubler", NULL, NULL), RK_ESTATE);
+	assert_string_equal(rk_errmsg(),
+			    "cannot launch kernel 'doubler' from state 'LAUNCHED'");
+	assert_int_equal(rk_activate(rt, "doubler"), RK_OK);
+	assert_int_equal(rk_launch(rt, "doubler", NULL, NULL), RK_ESTATE);
+	assert_string_equal(rk_errmsg(),
+			    "cannot launch kernel 'doubler' from state 'ACTIVE'");
+	rk_runtime_free(rt);
+}
+
+/* A terminated kernel is gone: its id is free again. */
+static void test_terminated_id_is_free(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_state s;
+
+	reach(rt, "d", RK_STATE_ACTIVE);
+	assert_int_equal(rk_terminate(rt, "d", 1.0), RK_OK);
+	assert_int_equal(rk_get_state(rt, "d", &s), RK_ENOTFOUND);
+	assert_string_equal(rk_errmsg(), "kernel 'd' not found");
+	assert_int_equal(rk_activate(rt, "d"), RK_ENOTFOUND);
+	assert_int_equal(rk_terminate(rt, "d", 1.0), RK_ENOTFOUND);
+	assert_int_equal(rk_send(rt, "d", "x", 1, 0), RK_ENOTFOUND);
+	reach(rt, "d", RK_STATE_ACTIVE);
+	send_i64(rt, "d", 4);
+	assert_int_equal(recv_i64(rt, "d"), 8);
+	rk_runtime_free(rt);
+}
+
+static void test_unknown_ids(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(ops[i].fn(rt, "ghost"), RK_ENOTFOUND);
+		assert_string_equal(rk_errmsg(), "kernel 'ghost' not found");
+	}
+	assert_int_equal(rk_launch(rt, "nosuch", NULL, NULL), RK_ENOTFOUND);
+	assert_string_equal(rk_errmsg(), "kernel 'nosuch' is not registered");
+	o.kernel = "alsonot";
+	assert_int_equal(rk_launch(rt, "x", NULL, &o), RK_ENOTFOUND);
+	assert_string_equal(rk_errmsg(), "kernel 'alsonot' is not registered");
+	rk_runtime_free(rt);
+}
+
+static void test_launch_refusals(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_kernel_desc bad = test_doubler;
+	const char *bad_ids[] = { "", "-x", "a b", "a/b",
+		"0123456789012345678901234567890123456789"
+		"012345678901234567890123456789" };
+
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(*bad_ids); i++)
+		assert_int_equal(rk_launch(rt, bad_ids[i], &test_doubler, NULL),
+				 RK_EINVAL);
+	assert_int_equal(rk_launch(rt, NULL, &test_doubler, NULL), RK_EINVAL);
+
+	bad.abi_version = 99;
+	assert_int_equal(rk_launch(rt, "b", &bad, NULL), RK_EPLUGIN);
+	assert_string_equal(rk_errmsg(),
+			    "kernel descriptor has ABI version 99, expected 1");
+	bad = test_doubler;
+	bad.struct_size = 16;
+	assert_int_equal(rk_launch(rt, "b", &bad, NULL), RK_EPLUGIN);
+	bad = test_doubler;
+	bad.process = NULL;
+	assert_int_equal(rk_launch(rt, "b", &bad, NULL), RK_EPLUGIN);
+
+	assert_int_equal(rk_launch(rt, "fail_init", NULL, NULL), RK_EPLUGIN);
+	assert_string_equal(rk_errmsg(), "kernel 'fail_init' failed to "
+			    "initialize: no device here");
+
+	rk_param unknown[] = { { "nope", "1" }, { NULL, NULL } };
+	o.params = unknown;
+	assert_int_equal(rk_launch(rt, "fail_every", NULL, &o), RK_EINVAL);
+	assert_string_equal(rk_errmsg(),
+			    "kernel 'fail_every' has no parameter 'nope'");
+	rk_param wrong[] = { { "every", "three" }, { NULL, NULL } };
+	o.params = wrong;
+	assert_int_equal(rk_launch(rt, "fail_every", NULL, &o), RK_EINVAL);
+	assert_string_equal(rk_errmsg(), "parameter 'every' of kernel "
+			    "'fail_every' must be an int, not 'three'");
+
+	o = (rk_launch_options)RK_LAUNCH_OPTIONS_INIT;
+	o.backend = RK_BACKEND_CUDA;
+	assert_int_equal(rk_launch(rt, "doubler", NULL, &o), RK_EBACKEND);
+
+	char **ids;
+	size_t n;
+	assert_int_equal(rk_kernel_ids(rt, &ids, &n), RK_OK);
+	assert_int_equal(n, 0);         /* nothing half-launched is left */
+	rk_free_ids(ids, n);
+	rk_runtime_free(rt);
+}
+
+static void wait_for_state(rk_runtime *rt, const char *id, rk_state want)
+{
+	rk_state s = RK_STATE_LAUNCHED;
+	for (int i = 0; i < 5000; i++) {
+		assert_int_equal(rk_get_state(rt, id, &s), RK_OK);
+		if (s == want)
+			return;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	fail_msg("kernel %s is %s, not %s", id, rk_state_name(s),
+		 rk_state_name(want));
+}
+
+/* A kernel whose thread dies is FAILED, never ACTIVE; it can only be
+ * terminated, and what it left in its queue is reported. */
+static void test_dead_kernel_is_failed(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 0);
+	rk_terminate_report report;
+	rk_telemetry t;
+
+	assert_int_equal(rk_launch(rt, "t", &test_thread_exit, NULL), RK_OK);
+	assert_int_equal(rk_activate(rt, "t"), RK_OK);
+	assert_int_equal(rk_deactivate(rt, "t"), RK_OK);
+	send_i64(rt, "t", 1);
+	send_i64(rt, "t", 13);
+	send_i64(rt, "t", 2);
+	assert_int_equal(rk_reactivate(rt, "t"), RK_OK);
+	wait_for_state(rt, "t", RK_STATE_FAILED);
+	assert_int_equal(recv_i64(rt, "t"), 1);    /* output before death */
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(ops[i].fn(rt, "t"), RK_ESTATE);
+	assert_int_equal(rk_send(rt, "t", "12345678", 8, 0), RK_ESTATE);
+	assert_string_equal(rk_errmsg(),
+			    "cannot send to kernel 't' in state 'FAILED'");
+	assert_int_equal(rk_get_telemetry(rt, "t", &t), RK_OK);
+	assert_string_equal(t.last_error, "kernel thread exited");
+	assert_int_equal(rk_terminate_ex(rt, "t", 1.0, &report), RK_OK);
+	assert_int_equal(report.dropped_input, 1);  /* the 2 */
+	rk_runtime_free(rt);
+}
+
+static void test_main_returning_early_is_failed(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 0);
+	rk_telemetry t;
+
+	assert_int_equal(rk_launch(rt, "m", &test_main_early, NULL), RK_OK);
+	wait_for_state(rt, "m", RK_STATE_FAILED);
+	assert_int_equal(rk_activate(rt, "m"), RK_ESTATE);
+	assert_int_equal(rk_get_telemetry(rt, "m", &t), RK_OK);
+	assert_string_equal(t.last_error, "main returned before terminate");
+	assert_int_equal(rk_terminate(rt, "m", 1.0), RK_OK);
+	rk_runtime_free(rt);
+}
+
+static void test_ids_and_active(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	char **ids;
+	size_t n;
+
+	reach(rt, "c", RK_STATE_ACTIVE);
+	reach(rt, "a", RK_STATE_LAUNCHED);
+	reach(rt, "b", RK_STATE_DEACTIVATED);
+	reach(rt, "d", RK_STATE_ACTIVE);
+	assert_int_equal(rk_kernel_ids(rt, &ids, &n), RK_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(ids[0], "a");
+	assert_string_equal(ids[3], "d");
+	rk_free_ids(ids, n);
+	assert_int_equal(rk_active_kernels(rt, &ids, &n), RK_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "c");
+	assert_string_equal(ids[1], "d");
+	rk_free_ids(ids, n);
+	assert_int_equal(rk_terminate_all(rt, 1.0), RK_OK);
+	assert_int_equal(rk_kernel_ids(rt, &ids, &n), RK_OK);
+	assert_int_equal(n, 0);
+	rk_free_ids(ids, n);
+	rk_runtime_free(rt);
+}
+
+static void test_runtime_options(void **unused)
+{
+	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
+	rk_runtime *rt;
+
+	assert_int_equal(o.default_queue_size, 1000);
+	o.default_queue_size = 0;
+	assert_int_equal(rk_runtime_new(&o, &rt), RK_EINVAL);
+	assert_null(rt);
+	o = (rk_runtime_options)RK_RUNTIME_OPTIONS_INIT;
+	o.backend = RK_BACKEND_CUDA;
+	assert_int_equal(rk_runtime_new(&o, &rt), RK_EBACKEND);
+	assert_int_equal(rk_runtime_new(NULL, &rt), RK_OK);
+	assert_int_equal(rk_register_kernel(rt, &test_doubler), RK_OK);
+	assert_int_equal(rk_register_kernel(rt, &test_doubler), RK_EINVAL);
+	assert_ptr_equal(rk_find_kernel(rt, "doubler"), &test_doubler);
+	assert_null(rk_find_kernel(rt, "tripler"));
+	rk_runtime_free(rt);
+	rk_runtime_free(NULL);
+}
+
+static void test_strings(void **unused)
+{
+	assert_string_equal(rk_strerror(RK_OK), "success");
+	assert_string_equal(rk_strerror(RK_EFULL), "queue full");
+	assert_string_equal(rk_strerror((rk_error)999), "unknown error");
+	assert_string_equal(rk_state_name(RK_STATE_DEACTIVATED), "DEACTIVATED");
+	assert_string_equal(rk_backend_name(RK_BACKEND_CPU), "cpu");
+	assert_non_null(rk_version());
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transition_table),
+		cmocka_unit_test(test_launch_twice_is_a_state_error),
+		cmocka_unit_test(test_terminated_id_is_free),
+		cmocka_unit_test(test_unknown_ids),
+		cmocka_unit_test(test_launch_refusals),
+		cmocka_unit_test(test_dead_kernel_is_failed),
+		cmocka_unit_test(test_main_returning_early_is_failed),
+		cmocka_unit_test(test_ids_and_active),
+		cmocka_unit_test(test_runtime_options),
+		cmocka_unit_test(test_strings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

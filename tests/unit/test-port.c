@@ -1,0 +1,157 @@
+/* test-port.c - priority bands and backpressure policies of a port, on
+ * one thread: capacity counts over all bands, every drop is counted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "port.h"
+
+static rk_error push(rk_port *p, uint64_t v, uint8_t prio)
+{
+	rk_envelope env = RK_ENVELOPE_INIT;
+	env.priority = prio;
+	return rk_port_try_push(p, &env, &v, sizeof(v), 0);
+}
+
+static uint64_t pop(rk_port *p)
+{
+	int band;
+	uint64_t v;
+	rk_slot_header *h = rk_port_peek(p, &band);
+	assert_non_null(h);
+	memcpy(&v, h + 1, sizeof(v));
+	rk_port_release(p, band);
+	return v;
+}
+
+static void test_bands(void **unused)
+{
+	assert_int_equal(rk_priority_band(0), 0);
+	assert_int_equal(rk_priority_band(63), 0);
+	assert_int_equal(rk_priority_band(64), 1);
+	assert_int_equal(rk_priority_band(159), 1);
+	assert_int_equal(rk_priority_band(160), 2);
+	assert_int_equal(rk_priority_band(223), 2);
+	assert_int_equal(rk_priority_band(224), 3);
+	assert_int_equal(rk_priority_band(255), 3);
+}
+
+/* One priority allocates one ring; the capacity spans all bands. */
+static void test_capacity_over_bands(void **unused)
+{
+	rk_port *p = rk_port_new(3, 8, RK_BP_BLOCK, NULL, 0, true);
+
+	assert_int_equal(push(p, 1, 128), RK_OK);
+	assert_int_equal(p->bands_used, 1u << 1);
+	assert_int_equal(push(p, 2, 255), RK_OK);
+	assert_int_equal(push(p, 3, 0), RK_OK);
+	assert_int_equal(push(p, 4, 200), RK_EFULL);
+	assert_false(rk_port_has_space(p));
+	assert_int_equal(rk_port_depth(p), 3);
+	assert_int_equal(p->high_water, 3);
+	assert_int_equal(pop(p), 2);
+	assert_int_equal(pop(p), 1);
+	assert_int_equal(push(p, 5, 0), RK_OK);
+	assert_int_equal(pop(p), 3);
+	assert_int_equal(pop(p), 5);
+	int band;
+	assert_null(rk_port_peek(p, &band));
+	rk_port_unref(p);
+}
+
+static void test_reject(void **unused)
+{
+	rk_port *p = rk_port_new(2, 8, RK_BP_REJECT, NULL, 0, false);
+
+	assert_int_equal(push(p, 1, 128), RK_OK);
+	assert_int_equal(push(p, 2, 128), RK_OK);
+	assert_int_equal(push(p, 3, 128), RK_EFULL);
+	assert_int_equal(p->rejected, 1);
+	assert_int_equal(p->dropped, 0);
+	assert_int_equal(pop(p), 1);
+	assert_int_equal(pop(p), 2);
+	rk_port_unref(p);
+}
+
+static void test_drop_newest(void **unused)
+{
+	rk_port *p = rk_port_new(2, 8, RK_BP_DROP_NEWEST, NULL, 0, false);
+
+	for (uint64_t v = 1; v <= 5; v++)
+		assert_int_equal(push(p, v, 128), RK_OK);
+	assert_int_equal(p->dropped, 3);
+	assert_int_equal(pop(p), 1);
+	assert_int_equal(pop(p), 2);
+	rk_port_unref(p);
+}
+
+/* drop_oldest takes the oldest of the lowest band first. */
+static void test_drop_oldest(void **unused)
+{
+	rk_port *p = rk_port_new(3, 8, RK_BP_DROP_OLDEST, NULL, 0, false);
+
+	assert_true(p->consumer_locks);
+	assert_int_equal(push(p, 1, 255), RK_OK);
+	assert_int_equal(push(p, 2, 10), RK_OK);
+	assert_int_equal(push(p, 3, 10), RK_OK);
+	assert_int_equal(push(p, 4, 10), RK_OK);        /* drops 2 */
+	assert_int_equal(push(p, 5, 255), RK_OK);       /* drops 3 */
+	assert_int_equal(p->dropped, 2);
+	assert_int_equal(pop(p), 1);
+	assert_int_equal(pop(p), 5);
+	assert_int_equal(pop(p), 4);
+	rk_port_unref(p);
+}
+
+static void test_sizes_and_close(void **unused)
+{
+	rk_port *p = rk_port_new(2, 16, RK_BP_BLOCK, NULL, 0, false);
+	rk_envelope env = RK_ENVELOPE_INIT;
+	char big[17] = { 0 };
+
+	assert_null(rk_port_new(0, 8, RK_BP_BLOCK, NULL, 0, false));
+	assert_int_equal(rk_port_try_push(p, &env, big, 17, 0), RK_ESCHEMA);
+	assert_int_equal(rk_port_try_push(p, &env, big, 16, 0), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, NULL, 0, 0), RK_OK);
+	rk_port_close(p);
+	assert_true(rk_port_is_closed(p));
+	assert_true(rk_port_has_space(p));      /* waiters must wake */
+	assert_int_equal(rk_port_try_push(p, &env, big, 1, 0), RK_ESTATE);
+	assert_int_equal(rk_port_discard(p), 2);
+	assert_int_equal(rk_port_depth(p), 0);
+	rk_port_unref(p);
+}
+
+/* Message ids come from the port's id space, one per message. */
+static void test_message_ids(void **unused)
+{
+	rk_port *p = rk_port_new(4, 8, RK_BP_BLOCK, NULL, 7ull << 40, false);
+	rk_envelope env = RK_ENVELOPE_INIT;
+	uint64_t v = 0;
+	int band;
+
+	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0), RK_OK);
+	assert_int_equal(env.message_id, 7ull << 40);
+	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0), RK_OK);
+	assert_int_equal(env.message_id, (7ull << 40) + 1);
+	assert_int_equal(rk_port_peek(p, &band)->message_id, 7ull << 40);
+	rk_port_unref(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bands),
+		cmocka_unit_test(test_capacity_over_bands),
+		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_drop_newest),
+		cmocka_unit_test(test_drop_oldest),
+		cmocka_unit_test(test_sizes_and_close),
+		cmocka_unit_test(test_message_ids),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
