@@ -42,6 +42,8 @@ static void bump(uint64_t *counter)
 /* The message a main loop received last is done: give its slot back. */
 static void release_held(rk_ctx *ctx)
 {
+	rk_executor_flush_outputs(ctx->kernel);
+	ctx->kernel->batch_now_ns = 0;
 	if (!ctx->holding)
 		return;
 	rk_ring_release(ctx->held_port->band[ctx->held_band], 1);

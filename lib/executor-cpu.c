@@ -162,6 +162,8 @@ static bool batch_interrupted(rk_kernel *k)
 static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 		      uint64_t ok)
 {
+	rk_executor_flush_outputs(k);
+	k->batch_now_ns = 0;
 	bump(&k->cb.received, taken);
 	bump(&k->cb.processed, ok);
 	rk_ring_release(p->band[band], taken - k->batch_released);
@@ -189,7 +191,8 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 	/* Slots are addressed from the batch's first index: the tail moves
 	 * if processed slots are given back early (release_processed). */
 	uint64_t first = r->tail, taken = n, ok = 0;
-	uint64_t t0 = k->telemetry ? rk_now_ns() : 0;
+	uint64_t t0 = rk_now_ns();
+	k->batch_now_ns = t0;
 	k->batch_port = p;
 	k->batch_band = band;
 	k->batch_index = 0;
@@ -284,25 +287,63 @@ static bool wait_output_space(rk_kernel *k, rk_port *p)
 	}
 }
 
-/* Deliver one message to one output under its policy.  Anything not
+/* The executor keeps the output ports it writes locked, and wakes their
+ * consumers, once per batch rather than once per message.  Flushing
+ * unlocks and wakes; it happens at the end of every batch, before any
+ * wait, and when the thread ends. */
+enum { OUT_HELD = 1, OUT_DIRTY = 2 };
+
+static uint8_t *output_state(rk_kernel *k, size_t n)
+{
+	if (k->out_state_n < n) {
+		uint8_t *st = realloc(k->out_state, n);
+		if (!st)
+			return NULL;
+		memset(st + k->out_state_n, 0, n - k->out_state_n);
+		k->out_state = st;
+		k->out_state_n = n;
+	}
+	return k->out_state;
+}
+
+void rk_executor_flush_outputs(rk_kernel *k)
+{
+	size_t n;
+	rk_port *const *outs = rk_kernel_outputs(k, &n);
+
+	for (size_t i = 0; i < n && i < k->out_state_n; i++) {
+		uint8_t st = k->out_state[i];
+		if (st & OUT_HELD)
+			pthread_mutex_unlock(&outs[i]->producer_lock);
+		if (st & OUT_DIRTY)
+			rk_port_notify(outs[i]);
+		k->out_state[i] = 0;
+	}
+}
+
+/* Deliver one message to output i under its policy.  Anything not
  * delivered is counted as dropped and explained in last_error. */
-static int emit_to(rk_kernel *k, rk_port *p, rk_envelope env,
+static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 		   const void *data, size_t len)
 {
+	uint8_t *st = output_state(k, i + 1);
 	char why[128];
-	rk_error rc;
+	rk_error rc = RK_ENOMEM;
 
-	for (;;) {
-		pthread_mutex_lock(&p->producer_lock);
-		rc = rk_port_try_push(p, &env, data, len, 0);
-		pthread_mutex_unlock(&p->producer_lock);
+	while (st) {
+		if (!(st[i] & OUT_HELD)) {
+			pthread_mutex_lock(&p->producer_lock);
+			st[i] |= OUT_HELD;
+		}
+		rc = rk_port_try_push(p, &env, data, len, 0, k->batch_now_ns);
 		if (rc == RK_OK) {
+			st[i] |= OUT_DIRTY;
 			bump(&k->cb.sent, 1);
-			rk_port_notify(p);
 			return RK_OK;
 		}
 		if (rc != RK_EFULL || p->policy != RK_BP_BLOCK)
 			break;
+		rk_executor_flush_outputs(k);
 		if (!wait_output_space(k, p))
 			break;
 	}
@@ -332,10 +373,17 @@ int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 		env.priority = ctx->current->priority;
 		env.type_tag = ctx->current->type_tag;
 	}
+	if (!k->batch_now_ns)
+		k->batch_now_ns = rk_now_ns();
 	for (size_t i = 0; i < n; i++) {
-		int rc = emit_to(k, outs[i], env, data, len);
+		int rc = emit_to(k, i, outs[i], env, data, len);
 		if (rc != RK_OK)
 			result = rc;
+	}
+	/* A main loop has no batches: its messages go out at once. */
+	if (!k->batch_port) {
+		rk_executor_flush_outputs(k);
+		k->batch_now_ns = 0;
 	}
 	return result;
 }
@@ -386,6 +434,7 @@ static int process_loop(rk_kernel *k)
 /* Set the final state, refuse new input and tell the host. */
 static void executor_finish(rk_kernel *k, rk_state final)
 {
+	rk_executor_flush_outputs(k);
 	if (final == RK_STATE_FAILED)
 		for (size_t i = 0; i < k->n_inputs; i++)
 			rk_port_close(k->inputs[i]);
@@ -400,6 +449,7 @@ static void executor_died(void *arg)
 	rk_kernel *k = arg;
 
 	rk_kernel_set_error(k, RK_EKERNEL, "kernel thread exited");
+	rk_executor_flush_outputs(k);
 	if (k->batch_port) {
 		/* What it processed is done; the message it died on counts
 		 * as an error, not as input left behind. */

@@ -19,6 +19,10 @@ void rk_executor_unlock_input(rk_port *p);
 /* Process a batch of ready input; 0 when there is none. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop);
 
+/* Unlock the outputs written since the last flush and wake their
+ * consumers; due before any wait and at the end of every batch. */
+void rk_executor_flush_outputs(rk_kernel *k);
+
 /* Terminating: process until the deadline, count the rest dropped. */
 void rk_executor_drain(rk_kernel *k);
 

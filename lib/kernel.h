@@ -50,53 +50,61 @@ struct rk_ctx {
 	char error[128];                /* set by rk_ctx_error */
 };
 
+/* Fields are grouped by who writes them, a cache line apart: clients
+ * calling rk_send and rk_receive read the first group on every call,
+ * the executor writes its own group per batch. */
 typedef struct rk_kernel {
-	rk_control cb __attribute__((aligned(64)));
-	rk_event doorbell;              /* the executor sleeps here */
-	rk_event ack;                   /* the host waits here */
+	rk_control cb RK_ALIGNED;
+	rk_event doorbell RK_ALIGNED;   /* the executor sleeps here */
+	rk_event ack RK_ALIGNED;        /* the host waits here */
 
-	char *id;
+	/* Read-mostly: set at launch, connect or a state change. */
+	char *id RK_ALIGNED;
 	const rk_kernel_desc *desc;
 	struct rk_runtime *rt;
 	rk_backend backend;
 	rk_on_error on_error;
+	rk_state host_state;            /* written under lock */
 	bool telemetry;
+	bool initialized;               /* init succeeded: fini is due */
+	bool thread_started;
 	uint32_t spin_ns;
-
 	rk_port *input;                 /* external producers (rk_send) */
 	rk_port **inputs;               /* input, then one per upstream */
 	size_t n_inputs;
-	size_t next_input;              /* round-robin among inputs */
 	rk_port *output;                /* read by rk_receive */
 	rk_port **outputs;              /* downstream inputs; none: output */
 	size_t n_outputs;
+	rk_param *params;               /* as given at launch, NULL-ended */
+	void *state;
+	pthread_t thread;
 
+	/* The executor's own. */
+	size_t next_input RK_ALIGNED;   /* round-robin among inputs */
 	/* The batch being processed, for a thread that dies within it. */
 	rk_port *batch_port;            /* NULL between batches */
 	int batch_band;
 	uint64_t batch_index;           /* the message being processed */
 	uint64_t batch_ok;              /* processed successfully so far */
 	uint64_t batch_released;        /* slots given back early */
-
+	uint64_t batch_now_ns;          /* enqueue time of its output */
+	uint8_t *out_state;             /* per output: locked, written */
+	size_t out_state_n;
 	struct rk_ctx ctx;
-	rk_param *params;               /* as given at launch, NULL-ended */
-	void *state;
-	bool initialized;               /* init succeeded: fini is due */
-	pthread_t thread;
-	bool thread_started;
+	rk_hist latency;
+
+	/* Every client call takes and drops a reference. */
+	uint32_t refs RK_ALIGNED;       /* the table's, plus each caller's */
 
 	/* Host side, under lock. */
-	pthread_mutex_t lock;
-	rk_state host_state;
+	pthread_mutex_t lock RK_ALIGNED;
 	uint64_t launch_ns;
 	uint64_t active_since_ns;       /* 0 while not active */
 	uint64_t active_ns;             /* active time before active_since */
-	uint32_t refs;                  /* the table's, plus each caller's */
-
-	pthread_mutex_t error_lock;
-	char last_error[128];
-	rk_hist latency;
 	rk_terminate_report report;
+
+	pthread_mutex_t error_lock RK_ALIGNED;
+	char last_error[128];
 } rk_kernel;
 
 /* The executor's view of the host's command, applied and acknowledged. */

@@ -73,13 +73,15 @@ static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 
 	while (*done < count) {
 		size_t before = *done;
+		uint64_t now = rk_now_ns();
 		pthread_mutex_lock(&p->producer_lock);
 		while (*done < count) {
 			rk_envelope *e = envs ? &envs[*done] : &env;
 			if (!envs)
 				env = (rk_envelope){ .priority =
 						     RK_PRIORITY_DEFAULT };
-			rc = rk_port_try_push(p, e, msgs[*done], lens[*done], 0);
+			rc = rk_port_try_push(p, e, msgs[*done], lens[*done], 0,
+					      now);
 			if (rc != RK_OK)
 				break;
 			++*done;
@@ -175,49 +177,56 @@ static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline)
 	rk_event_wait(p->data, key, deadline);
 }
 
-/* Take one message from the output into buf, under the consumer lock. */
-static rk_error take_output(rk_kernel *k, rk_envelope *env, void *buf,
-			    size_t cap, size_t *len, bool *got)
+static void envelope_of(rk_envelope *env, const rk_slot_header *h)
 {
-	rk_port *p = k->output;
-	rk_error rc = RK_OK;
+	*env = (rk_envelope){
+		.message_id = h->message_id,
+		.correlation_id = h->correlation_id,
+		.enqueue_ns = h->enqueue_ns,
+		.type_tag = h->type_tag,
+		.priority = h->priority,
+	};
+}
+
+/* Hand up to max ready messages to fn, under the consumer lock, waking
+ * the producer once.  *taken counts them; returns true where fn said
+ * stop. */
+static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
+			size_t *taken)
+{
+	rk_envelope env;
+	bool stopped = false;
 	int band;
 
 	pthread_mutex_lock(&p->consumer_lock);
-	rk_slot_header *h = rk_port_peek(p, &band);
-	if (h) {
-		if (len)
-			*len = h->length;
-		if (h->length > cap) {
-			rc = rk_fail(RK_ESCHEMA, "message of %u bytes does not "
-				     "fit the %zu-byte buffer", h->length, cap);
-		} else {
-			memcpy(buf, h + 1, h->length);
-			if (env)
-				*env = (rk_envelope){
-					.message_id = h->message_id,
-					.correlation_id = h->correlation_id,
-					.enqueue_ns = h->enqueue_ns,
-					.type_tag = h->type_tag,
-					.priority = h->priority,
-				};
-			rk_port_release(p, band);
-			*got = true;
+	while (*taken < max) {
+		rk_slot_header *h = rk_port_peek(p, &band);
+		if (!h)
+			break;
+		envelope_of(&env, h);
+		if (fn(arg, &env, h + 1, h->length) != 0) {
+			stopped = true;
+			break;
 		}
+		rk_port_consume(p, band);
+		++*taken;
 	}
 	pthread_mutex_unlock(&p->consumer_lock);
-	return rc;
+	if (*taken)
+		rk_port_notify_space(p);
+	return stopped;
 }
 
-rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
-			void *buf, size_t cap, size_t *len, double timeout)
+/* The receive loop: wait for output, then take up to max. */
+static rk_error receive(rk_runtime *rt, const char *id, size_t max,
+			double timeout, rk_receive_fn fn, void *arg,
+			size_t *count)
 {
 	rk_kernel *k;
 	rk_error rc;
 	uint64_t deadline = rk_deadline(timeout);
 
-	if (!buf && cap)
-		return rk_fail(RK_EINVAL, "no buffer");
+	*count = 0;
 	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
 		return rc;
 	if (!can_receive(rk_kernel_state(k)))
@@ -225,9 +234,8 @@ rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 	else if (k->n_outputs)
 		rc = rk_fail(RK_EINVAL, "kernel '%s' sends its output to other "
 			     "kernels", k->id);
-	for (bool got = false; rc == RK_OK && !got;) {
-		if ((rc = take_output(k, env, buf, cap, len, &got)) != RK_OK
-		    || got)
+	while (rc == RK_OK) {
+		if (take_output(k->output, max, fn, arg, count) || *count)
 			break;
 		if (rk_port_is_closed(k->output))
 			rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
@@ -240,11 +248,64 @@ rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 	rk_kernel_put(k);
 	return rc;
 }
+/* rk_receive_env: copy one message out, or say how big it is. */
+struct copy_out {
+	rk_envelope *env;
+	void *buf;
+	size_t cap;
+	size_t *len;
+	rk_error rc;
+};
+
+static int copy_one(void *arg, const rk_envelope *env, const void *data,
+		    size_t len)
+{
+	struct copy_out *c = arg;
+
+	if (c->len)
+		*c->len = len;
+	if (len > c->cap) {
+		c->rc = rk_fail(RK_ESCHEMA, "message of %zu bytes does not fit "
+				"the %zu-byte buffer", len, c->cap);
+		return 1;
+	}
+	if (len)
+		memcpy(c->buf, data, len);
+	if (c->env)
+		*c->env = *env;
+	return 0;
+}
+
+rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
+			void *buf, size_t cap, size_t *len, double timeout)
+{
+	struct copy_out c = { env, buf, cap, len, RK_OK };
+	size_t count;
+
+	if (!buf && cap)
+		return rk_fail(RK_EINVAL, "no buffer");
+	rk_error rc = receive(rt, id, 1, timeout, copy_one, &c, &count);
+	return rc != RK_OK ? rc : c.rc;
+}
 
 rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 		    size_t *len, double timeout)
 {
 	return rk_receive_env(rt, id, NULL, buf, cap, len, timeout);
+}
+
+rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
+			  double timeout, rk_receive_fn fn, void *arg,
+			  size_t *count)
+{
+	size_t dummy;
+
+	if (!count)
+		count = &dummy;
+	*count = 0;
+	if (!fn || max == 0)
+		return rk_fail(RK_EINVAL, "no callback or no room");
+	return receive(rt, id, max, timeout, fn, arg, count);
 }
 
 static rk_error append_port(rk_port ***array, size_t *n, rk_port *p)

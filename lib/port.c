@@ -16,9 +16,10 @@ rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 	if (capacity == 0 || slot_size == 0
 	    || rk_ring_bytes(capacity, slot_size) == 0)
 		return NULL;
-	rk_port *p = calloc(1, sizeof(*p));
+	rk_port *p = aligned_alloc(RK_CACHE_LINE, sizeof(*p));
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof(*p));
 	p->capacity = capacity;
 	p->max_payload = max_payload;
 	p->slot_size = slot_size;
@@ -76,10 +77,8 @@ static uint64_t queued(rk_port *p, bool refresh)
 {
 	uint64_t n = 0;
 
-	for (int b = 0; b < RK_BANDS; b++) {
-		rk_ring *r = p->band[b];
-		if (!r)
-			continue;
+	for (uint32_t used = p->bands_used; used; used &= used - 1) {
+		rk_ring *r = p->band[__builtin_ctz(used)];
 		if (refresh)
 			r->tail_cache = rk_load_acquire(&r->tail);
 		n += r->head - r->tail_cache;
@@ -111,7 +110,7 @@ static bool drop_oldest(rk_port *p)
 }
 
 rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
-			  size_t len, uint8_t flags)
+			  size_t len, uint8_t flags, uint64_t now_ns)
 {
 	if (len > p->max_payload)
 		return RK_ESCHEMA;
@@ -144,7 +143,7 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 
 	rk_slot_header *h = rk_ring_slot(r, r->head);
 	env->message_id = p->next_id++;
-	env->enqueue_ns = rk_now_ns();
+	env->enqueue_ns = now_ns;
 	h->message_id = env->message_id;
 	h->correlation_id = env->correlation_id;
 	h->enqueue_ns = env->enqueue_ns;
@@ -193,10 +192,15 @@ rk_slot_header *rk_port_peek(rk_port *p, int *band)
 	return NULL;
 }
 
-void rk_port_release(rk_port *p, int band)
+void rk_port_consume(rk_port *p, int band)
 {
 	rk_ring_release(p->band[band], 1);
-	rk_event_notify(&p->space);
+}
+
+void rk_port_release(rk_port *p, int band)
+{
+	rk_port_consume(p, band);
+	rk_port_notify_space(p);
 }
 
 uint64_t rk_port_depth(rk_port *p)

@@ -27,8 +27,12 @@
 #include "ringkernel.h"
 
 #define RK_BANDS 4
+#define RK_ALIGNED __attribute__((aligned(RK_CACHE_LINE)))
 
+/* Fields are grouped by writer, one cache line each, so that the
+ * producer's counters never share a line with what the consumer reads. */
 typedef struct rk_port {
+	/* Read-mostly: set at creation, or once per band. */
 	rk_ring *band[RK_BANDS];        /* producer allocates, release */
 	uint32_t bands_used;            /* bit per allocated band */
 	uint32_t closed;                /* the consumer is gone */
@@ -37,21 +41,20 @@ typedef struct rk_port {
 	uint32_t slot_size;
 	rk_backpressure policy;
 	bool consumer_locks;            /* drop_oldest: consumer locks too */
+	bool track_high_water;
+	rk_event *data;                 /* the consumer's doorbell */
 	uint32_t refs;                  /* producer side + consumer side */
 
-	rk_event space;                 /* producers wait here for room */
-	rk_event *data;                 /* the consumer's doorbell */
-	rk_event data_local;            /* the doorbell when none is given */
-
 	/* Written by the producer only. */
-	uint64_t next_id;
+	uint64_t next_id RK_ALIGNED;
 	uint64_t dropped;
 	uint64_t rejected;
 	uint64_t high_water;
-	bool track_high_water;
 
-	pthread_mutex_t producer_lock;
-	pthread_mutex_t consumer_lock;
+	pthread_mutex_t producer_lock RK_ALIGNED;
+	pthread_mutex_t consumer_lock RK_ALIGNED;
+	rk_event space RK_ALIGNED;      /* producers wait here for room */
+	rk_event data_local RK_ALIGNED; /* the doorbell when none is given */
 } rk_port;
 
 rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
@@ -68,9 +71,10 @@ static inline int rk_priority_band(uint8_t priority)
 /* Producer, holding producer_lock: queue one message without waiting.  Applies the port's
  * policy when full: RK_EFULL for block and reject (reject counts it),
  * RK_OK after a counted drop for drop_oldest and drop_newest.  Fills
- * env->message_id and env->enqueue_ns. */
+ * env->message_id, and env->enqueue_ns with now_ns (one clock reading
+ * serves a whole batch). */
 rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
-			  size_t len, uint8_t flags);
+			  size_t len, uint8_t flags, uint64_t now_ns);
 
 /* Anyone, no lock needed: room for one more message, or closed.  Waits
  * for room happen without producer_lock, so that close never waits. */
@@ -91,6 +95,14 @@ static inline void rk_port_notify(rk_port *p)
  * came from, for rk_port_release. */
 rk_slot_header *rk_port_peek(rk_port *p, int *band);
 void rk_port_release(rk_port *p, int band);
+/* Consumer: release without waking producers; call rk_port_notify_space
+ * once after a run of these. */
+void rk_port_consume(rk_port *p, int band);
+
+static inline void rk_port_notify_space(rk_port *p)
+{
+	rk_event_notify(&p->space);
+}
 
 /* Anyone: messages queued now, over all bands. */
 uint64_t rk_port_depth(rk_port *p);

@@ -191,6 +191,17 @@ rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 			void *buf, size_t cap, size_t *len, double timeout);
 
+/* Called by rk_receive_batch for each message, valid during the call;
+ * return 0 to take it, nonzero to leave it queued and stop. */
+typedef int (*rk_receive_fn)(void *arg, const rk_envelope *env,
+			     const void *data, size_t len);
+
+/* Wait up to the timeout for a message, then hand every ready one (up
+ * to max) to fn without copying; *count says how many were taken. */
+rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
+			  double timeout, rk_receive_fn fn, void *arg,
+			  size_t *count);
+
 rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
 /* Ids, sorted; the caller frees the array with rk_free_ids. */
 rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count);

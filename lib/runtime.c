@@ -41,7 +41,7 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rk_runtime *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return rk_fail(RK_ENOMEM, "out of memory");
-	pthread_mutex_init(&rt->lock, NULL);
+	pthread_rwlock_init(&rt->lock, NULL);
 	rt->telemetry = opts->telemetry != 0;
 	rt->default_queue_size = opts->default_queue_size;
 	rt->default_max_message = opts->default_max_message;
@@ -61,7 +61,7 @@ void rk_runtime_free(rk_runtime *rt)
 	 * still touch it. */
 	free(rt->kernels);
 	free(rt->registry);
-	pthread_mutex_destroy(&rt->lock);
+	pthread_rwlock_destroy(&rt->lock);
 	free(rt);
 }
 
@@ -101,10 +101,10 @@ rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
 
 	if (rc != RK_OK)
 		return rc;
-	pthread_mutex_lock(&rt->lock);
+	pthread_rwlock_wrlock(&rt->lock);
 	for (size_t i = 0; i < rt->n_registry; i++) {
 		if (strcmp(rt->registry[i]->name, desc->name) == 0) {
-			pthread_mutex_unlock(&rt->lock);
+			pthread_rwlock_unlock(&rt->lock);
 			return rk_fail(RK_EINVAL,
 				       "kernel '%s' is already registered",
 				       desc->name);
@@ -115,14 +115,14 @@ rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
 		const rk_kernel_desc **r = realloc(rt->registry,
 						   cap * sizeof(*r));
 		if (!r) {
-			pthread_mutex_unlock(&rt->lock);
+			pthread_rwlock_unlock(&rt->lock);
 			return rk_fail(RK_ENOMEM, "out of memory");
 		}
 		rt->registry = r;
 		rt->cap_registry = cap;
 	}
 	rt->registry[rt->n_registry++] = desc;
-	pthread_mutex_unlock(&rt->lock);
+	pthread_rwlock_unlock(&rt->lock);
 	return RK_OK;
 }
 
@@ -130,11 +130,11 @@ const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name)
 {
 	const rk_kernel_desc *found = NULL;
 
-	pthread_mutex_lock(&rt->lock);
+	pthread_rwlock_rdlock(&rt->lock);
 	for (size_t i = 0; i < rt->n_registry && !found; i++)
 		if (strcmp(rt->registry[i]->name, name) == 0)
 			found = rt->registry[i];
-	pthread_mutex_unlock(&rt->lock);
+	pthread_rwlock_unlock(&rt->lock);
 	return found;
 }
 
@@ -172,11 +172,11 @@ rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **out)
 {
 	if (!rt || !id)
 		return rk_fail(RK_EINVAL, "no runtime or no kernel id");
-	pthread_mutex_lock(&rt->lock);
+	pthread_rwlock_rdlock(&rt->lock);
 	rk_kernel *k = find_locked(rt, id, NULL);
 	if (k)
 		__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&rt->lock);
+	pthread_rwlock_unlock(&rt->lock);
 	*out = k;
 	if (!k)
 		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
@@ -197,6 +197,7 @@ static void kernel_destroy(rk_kernel *k)
 	rk_port_unref(k->output);
 	free(k->inputs);
 	free(k->outputs);
+	free(k->out_state);
 	pthread_mutex_destroy(&k->lock);
 	pthread_mutex_destroy(&k->error_lock);
 	free(k->id);
@@ -359,11 +360,11 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 	if ((rc = rk_params_check(desc, o->params)) != RK_OK)
 		return rc;
 
-	pthread_mutex_lock(&rt->lock);
+	pthread_rwlock_wrlock(&rt->lock);
 	rk_kernel *existing = find_locked(rt, id, NULL);
 	if (existing) {
 		rc = rk_fail_state("launch", id, rk_kernel_state(existing));
-		pthread_mutex_unlock(&rt->lock);
+		pthread_rwlock_unlock(&rt->lock);
 		return rc;
 	}
 	rc = new_kernel(rt, id, desc, o, &k);
@@ -374,7 +375,7 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 		rt->n_kernels--;
 	if (rc != RK_OK && k)
 		kernel_destroy(k);
-	pthread_mutex_unlock(&rt->lock);
+	pthread_rwlock_unlock(&rt->lock);
 	return rc;
 }
 
@@ -505,12 +506,12 @@ rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
 	pthread_mutex_unlock(&k->lock);
 	if (rc == RK_OK) {
 		size_t index = 0;
-		pthread_mutex_lock(&rt->lock);
+		pthread_rwlock_wrlock(&rt->lock);
 		if (find_locked(rt, id, &index) == k) {
 			rt->kernels[index] = rt->kernels[--rt->n_kernels];
 			rk_kernel_put(k);       /* the table's reference */
 		}
-		pthread_mutex_unlock(&rt->lock);
+		pthread_rwlock_unlock(&rt->lock);
 	}
 	rk_kernel_put(k);
 	return rc;

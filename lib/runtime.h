@@ -10,7 +10,9 @@
 #include "ringkernel.h"
 
 struct rk_runtime {
-	pthread_mutex_t lock;           /* the two tables below */
+	/* The two tables below: every send and receive looks its kernel up,
+	 * so lookups share the lock. */
+	pthread_rwlock_t lock;
 	rk_kernel **kernels;
 	size_t n_kernels;
 	size_t cap_kernels;

@@ -26,7 +26,7 @@ static rk_error collect_ids(rk_runtime *rt, bool active_only, char ***out,
 		return rk_fail(RK_EINVAL, "no runtime or no place for the ids");
 	*out = NULL;
 	*count = 0;
-	pthread_mutex_lock(&rt->lock);
+	pthread_rwlock_rdlock(&rt->lock);
 	char **ids = calloc(rt->n_kernels + 1, sizeof(*ids));
 	size_t n = 0;
 	for (size_t i = 0; ids && i < rt->n_kernels; i++) {
@@ -42,7 +42,7 @@ static rk_error collect_ids(rk_runtime *rt, bool active_only, char ***out,
 		}
 		n++;
 	}
-	pthread_mutex_unlock(&rt->lock);
+	pthread_rwlock_unlock(&rt->lock);
 	if (!ids)
 		return rk_fail(RK_ENOMEM, "out of memory");
 	qsort(ids, n, sizeof(*ids), compare_ids);

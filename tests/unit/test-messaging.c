@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -587,6 +588,64 @@ static void test_send_batch(void **unused)
 	rk_runtime_free(rt);
 }
 
+struct collect {
+	int64_t vals[64];
+	size_t n;
+	size_t stop_at;         /* refuse the message at this index */
+};
+
+static int collect_one(void *arg, const rk_envelope *env, const void *data,
+		       size_t len)
+{
+	struct collect *c = arg;
+
+	if (c->n == c->stop_at)
+		return 1;
+	assert_int_equal(len, 8);
+	assert_true(env->message_id != 0);
+	memcpy(&c->vals[c->n++], data, 8);
+	return 0;
+}
+
+/* Batches come out in order, at most max at a time; a message the
+ * callback refuses stays queued. */
+static void test_receive_batch(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	struct collect c = { .stop_at = SIZE_MAX };
+	size_t count;
+
+	launch(rt, "k", &test_doubler, NULL, true);
+	assert_int_equal(rk_receive_batch(rt, "k", 10, 0.02, collect_one, &c,
+					  &count), RK_ETIMEDOUT);
+	assert_int_equal(count, 0);
+	assert_int_equal(rk_deactivate(rt, "k"), RK_OK);
+	for (int64_t i = 0; i < 50; i++)
+		send_i64(rt, "k", i);
+	assert_int_equal(rk_reactivate(rt, "k"), RK_OK);
+	int64_t next = 0;
+	while (next < 40) {
+		c.n = 0;
+		assert_int_equal(rk_receive_batch(rt, "k", 40 - (size_t)next,
+						  1.0, collect_one, &c, &count),
+				 RK_OK);
+		assert_int_equal(count, c.n);
+		assert_true(count >= 1 && count <= 40);
+		for (size_t i = 0; i < count; i++)
+			assert_int_equal(c.vals[i], 2 * next++);
+	}
+	c.n = 0;
+	c.stop_at = 3;
+	while (rk_receive_batch(rt, "k", 64, 1.0, collect_one, &c, &count)
+	       == RK_OK && c.n < 3)
+		;
+	assert_int_equal(c.vals[2], 2 * 42);
+	assert_int_equal(recv_i64(rt, "k"), 2 * 43);    /* refused: queued */
+	assert_int_equal(rk_receive_batch(rt, "k", 0, 1.0, collect_one, &c,
+					  &count), RK_EINVAL);
+	rk_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_connect_chain),
 		cmocka_unit_test(test_fan_in),
 		cmocka_unit_test(test_send_batch),
+		cmocka_unit_test(test_receive_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

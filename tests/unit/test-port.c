@@ -14,7 +14,7 @@ static rk_error push(rk_port *p, uint64_t v, uint8_t prio)
 {
 	rk_envelope env = RK_ENVELOPE_INIT;
 	env.priority = prio;
-	return rk_port_try_push(p, &env, &v, sizeof(v), 0);
+	return rk_port_try_push(p, &env, &v, sizeof(v), 0, 1);
 }
 
 static uint64_t pop(rk_port *p)
@@ -114,13 +114,13 @@ static void test_sizes_and_close(void **unused)
 	char big[17] = { 0 };
 
 	assert_null(rk_port_new(0, 8, RK_BP_BLOCK, NULL, 0, false));
-	assert_int_equal(rk_port_try_push(p, &env, big, 17, 0), RK_ESCHEMA);
-	assert_int_equal(rk_port_try_push(p, &env, big, 16, 0), RK_OK);
-	assert_int_equal(rk_port_try_push(p, &env, NULL, 0, 0), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, big, 17, 0, 1), RK_ESCHEMA);
+	assert_int_equal(rk_port_try_push(p, &env, big, 16, 0, 1), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, NULL, 0, 0, 1), RK_OK);
 	rk_port_close(p);
 	assert_true(rk_port_is_closed(p));
 	assert_true(rk_port_has_space(p));      /* waiters must wake */
-	assert_int_equal(rk_port_try_push(p, &env, big, 1, 0), RK_ESTATE);
+	assert_int_equal(rk_port_try_push(p, &env, big, 1, 0, 1), RK_ESTATE);
 	assert_int_equal(rk_port_discard(p), 2);
 	assert_int_equal(rk_port_depth(p), 0);
 	rk_port_unref(p);
@@ -134,9 +134,9 @@ static void test_message_ids(void **unused)
 	uint64_t v = 0;
 	int band;
 
-	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0, 1), RK_OK);
 	assert_int_equal(env.message_id, 7ull << 40);
-	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0, 1), RK_OK);
 	assert_int_equal(env.message_id, (7ull << 40) + 1);
 	assert_int_equal(rk_port_peek(p, &band)->message_id, 7ull << 40);
 	rk_port_unref(p);
