@@ -215,14 +215,23 @@ static void idle(int kernels, double seconds)
 	rk_runtime_free(rt);
 }
 
+/* bench-actor [SCALE [FIGURE]]: FIGURE is one of round_trip, pipelined,
+ * batched, batched_one_thread, idle (default: all). */
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+	const char *only = argc > 2 ? argv[2] : NULL;
+#define WANT(name) (!only || strcmp(only, name) == 0)
 
-	round_trip((uint64_t)(200000 * scale));
-	throughput((uint64_t)(5000000 * scale), 1);
-	throughput((uint64_t)(20000000 * scale), 256);
-	throughput_one_thread((uint64_t)(40000000 * scale), 256);
-	idle(10, 2.0 * scale);
+	if (WANT("round_trip"))
+		round_trip((uint64_t)(200000 * scale));
+	if (WANT("pipelined"))
+		throughput((uint64_t)(5000000 * scale), 1);
+	if (WANT("batched"))
+		throughput((uint64_t)(20000000 * scale), 256);
+	if (WANT("batched_one_thread"))
+		throughput_one_thread((uint64_t)(40000000 * scale), 256);
+	if (WANT("idle"))
+		idle(10, 2.0 * scale);
 	return 0;
 }

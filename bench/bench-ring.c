@@ -95,10 +95,80 @@ static void bench(uint32_t size, uint64_t batch, uint64_t count)
 	free(run.ring);
 }
 
+/* Ping-pong over two rings, no runtime: the floor for an actor round
+ * trip on this machine. */
+struct pingpong {
+	rk_ring *to, *from;
+	uint64_t count;
+};
+
+static rk_ring *ring_new(void)
+{
+	uint32_t slot = rk_ring_slot_size(8);
+	size_t bytes = rk_ring_bytes(1024, slot);
+	rk_ring *r = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+	rk_ring_init(r, 1024, slot, 0);
+	return r;
+}
+
+static void *echo(void *arg)
+{
+	struct pingpong *pp = arg;
+
+	for (uint64_t i = 0; i < pp->count; i++) {
+		rk_slot_header *in;
+		while (!(in = rk_ring_peek(pp->to)))
+			rk_cpu_relax();
+		rk_slot_header *out;
+		while (!(out = rk_ring_reserve(pp->from)))
+			rk_cpu_relax();
+		uint64_t v;
+		memcpy(&v, in + 1, 8);
+		v *= 2;
+		memcpy(out + 1, &v, 8);
+		out->length = 8;
+		rk_ring_publish(pp->from, 1);
+		rk_ring_release(pp->to, 1);
+	}
+	return NULL;
+}
+
+static void round_trip(uint64_t count)
+{
+	struct pingpong pp = { ring_new(), ring_new(), count };
+	uint64_t *ns = malloc(count * sizeof(*ns));
+	pthread_t t;
+
+	pthread_create(&t, NULL, echo, &pp);
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t t0 = bench_now_ns();
+		rk_slot_header *out;
+		while (!(out = rk_ring_reserve(pp.to)))
+			rk_cpu_relax();
+		memcpy(out + 1, &i, 8);
+		out->length = 8;
+		rk_ring_publish(pp.to, 1);
+		rk_slot_header *in;
+		while (!(in = rk_ring_peek(pp.from)))
+			rk_cpu_relax();
+		rk_ring_release(pp.from, 1);
+		ns[i] = bench_now_ns() - t0;
+	}
+	pthread_join(t, NULL);
+	printf("{\"bench\":\"ring_round_trip\",\"samples\":%llu,"
+	       "\"p50_ns\":%llu,\"p99_ns\":%llu}\n", (unsigned long long)count,
+	       (unsigned long long)bench_quantile(ns, count, 0.5),
+	       (unsigned long long)bench_quantile(ns, count, 0.99));
+	free(ns);
+	free(pp.to);
+	free(pp.from);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 50000000;
 
+	round_trip(count / 100 > 100000 ? 100000 : count / 100 + 1);
 	bench(8, 1, count);
 	bench(64, 1, count);
 	bench(8, 64, count);

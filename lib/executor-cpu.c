@@ -313,8 +313,10 @@ void rk_executor_flush_outputs(rk_kernel *k)
 
 	for (size_t i = 0; i < n && i < k->out_state_n; i++) {
 		uint8_t st = k->out_state[i];
-		if (st & OUT_HELD)
+		if (st & OUT_HELD) {
+			rk_port_publish(outs[i]);
 			pthread_mutex_unlock(&outs[i]->producer_lock);
+		}
 		if (st & OUT_DIRTY)
 			rk_port_notify(outs[i]);
 		k->out_state[i] = 0;

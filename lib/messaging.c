@@ -86,6 +86,7 @@ static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 				break;
 			++*done;
 		}
+		rk_port_publish(p);
 		pthread_mutex_unlock(&p->producer_lock);
 		if (*done > before)
 			rk_port_notify(p);
@@ -188,29 +189,32 @@ static void envelope_of(rk_envelope *env, const rk_slot_header *h)
 	};
 }
 
-/* Hand up to max ready messages to fn, under the consumer lock, waking
+/* Between rk_port_take and the caller's rk_receive_fn. */
+struct take_args {
+	rk_receive_fn fn;
+	void *arg;
+};
+
+static int take_one(void *arg, const rk_slot_header *h)
+{
+	struct take_args *t = arg;
+	rk_envelope env;
+
+	envelope_of(&env, h);
+	return t->fn(t->arg, &env, h + 1, h->length);
+}
+
+/* Hand up to max ready messages to fn under the consumer lock, waking
  * the producer once.  *taken counts them; returns true where fn said
  * stop. */
 static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
 			size_t *taken)
 {
-	rk_envelope env;
-	bool stopped = false;
-	int band;
+	struct take_args t = { fn, arg };
+	bool stopped;
 
 	pthread_mutex_lock(&p->consumer_lock);
-	while (*taken < max) {
-		rk_slot_header *h = rk_port_peek(p, &band);
-		if (!h)
-			break;
-		envelope_of(&env, h);
-		if (fn(arg, &env, h + 1, h->length) != 0) {
-			stopped = true;
-			break;
-		}
-		rk_port_consume(p, band);
-		++*taken;
-	}
+	*taken += rk_port_take(p, max - *taken, take_one, &t, &stopped);
 	pthread_mutex_unlock(&p->consumer_lock);
 	if (*taken)
 		rk_port_notify_space(p);

@@ -78,10 +78,11 @@ static uint64_t queued(rk_port *p, bool refresh)
 	uint64_t n = 0;
 
 	for (uint32_t used = p->bands_used; used; used &= used - 1) {
-		rk_ring *r = p->band[__builtin_ctz(used)];
+		int b = __builtin_ctz(used);
+		rk_ring *r = p->band[b];
 		if (refresh)
 			r->tail_cache = rk_load_acquire(&r->tail);
-		n += r->head - r->tail_cache;
+		n += r->head + p->unpublished[b] - r->tail_cache;
 	}
 	return n;
 }
@@ -116,7 +117,8 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 		return RK_ESCHEMA;
 	if (rk_port_is_closed(p))
 		return RK_ESTATE;
-	rk_ring *r = band_ring(p, rk_priority_band(env->priority));
+	int b = rk_priority_band(env->priority);
+	rk_ring *r = band_ring(p, b);
 	if (!r)
 		return RK_ENOMEM;
 
@@ -133,6 +135,7 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 			count(&p->dropped);
 			return RK_OK;
 		case RK_BP_DROP_OLDEST:
+			rk_port_publish(p);     /* only published ones go */
 			if (!drop_oldest(p))
 				break;  /* the consumer emptied it meanwhile */
 			count(&p->dropped);
@@ -141,7 +144,7 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 		}
 	}
 
-	rk_slot_header *h = rk_ring_slot(r, r->head);
+	rk_slot_header *h = rk_ring_slot(r, r->head + p->unpublished[b]);
 	env->message_id = p->next_id++;
 	env->enqueue_ns = now_ns;
 	h->message_id = env->message_id;
@@ -153,10 +156,20 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	h->flags = flags;
 	if (len)
 		memcpy(h + 1, data, len);
-	rk_ring_publish(r, 1);
+	p->unpublished[b]++;
 	if (p->track_high_water && depth + 1 > p->high_water)
 		__atomic_store_n(&p->high_water, depth + 1, __ATOMIC_RELAXED);
 	return RK_OK;
+}
+
+void rk_port_publish(rk_port *p)
+{
+	for (int b = 0; b < RK_BANDS; b++) {
+		if (p->unpublished[b]) {
+			rk_ring_publish(p->band[b], p->unpublished[b]);
+			p->unpublished[b] = 0;
+		}
+	}
 }
 
 bool rk_port_has_space(rk_port *p)
@@ -201,6 +214,32 @@ void rk_port_release(rk_port *p, int band)
 {
 	rk_port_consume(p, band);
 	rk_port_notify_space(p);
+}
+
+size_t rk_port_take(rk_port *p, size_t max, rk_port_take_fn fn, void *arg,
+		    bool *stopped)
+{
+	uint32_t used = __atomic_load_n(&p->bands_used, __ATOMIC_ACQUIRE);
+	size_t taken = 0;
+
+	*stopped = false;
+	for (int b = RK_BANDS - 1; b >= 0 && taken < max && !*stopped; b--) {
+		if (!(used & (1u << b)))
+			continue;
+		rk_ring *r = __atomic_load_n(&p->band[b], __ATOMIC_ACQUIRE);
+		uint64_t ready = rk_ring_ready(r), n = 0;
+		while (n < ready && taken < max) {
+			if (fn(arg, rk_ring_peek_at(r, n)) != 0) {
+				*stopped = true;
+				break;
+			}
+			n++;
+			taken++;
+		}
+		if (n)
+			rk_ring_release(r, n);
+	}
+	return taken;
 }
 
 uint64_t rk_port_depth(rk_port *p)

@@ -46,7 +46,8 @@ typedef struct rk_port {
 	uint32_t refs;                  /* producer side + consumer side */
 
 	/* Written by the producer only. */
-	uint64_t next_id RK_ALIGNED;
+	uint64_t unpublished[RK_BANDS] RK_ALIGNED; /* filled, not yet seen */
+	uint64_t next_id;
 	uint64_t dropped;
 	uint64_t rejected;
 	uint64_t high_water;
@@ -68,7 +69,8 @@ static inline int rk_priority_band(uint8_t priority)
 	return priority >= 224 ? 3 : priority >= 160 ? 2 : priority >= 64 ? 1 : 0;
 }
 
-/* Producer, holding producer_lock: queue one message without waiting.  Applies the port's
+/* Producer, holding producer_lock: fill one slot without waiting; the
+ * consumer sees it after rk_port_publish.  Applies the port's
  * policy when full: RK_EFULL for block and reject (reject counts it),
  * RK_OK after a counted drop for drop_oldest and drop_newest.  Fills
  * env->message_id, and env->enqueue_ns with now_ns (one clock reading
@@ -84,7 +86,11 @@ bool rk_port_has_space(rk_port *p);
  * deadline passes (false). */
 bool rk_port_wait_space(rk_port *p, uint64_t deadline_ns);
 
-/* Producer: wake the consumer after one or more pushes. */
+/* Producer, holding producer_lock: make the filled slots visible, one
+ * release store per band for a whole batch.  Due before unlocking. */
+void rk_port_publish(rk_port *p);
+
+/* Producer: wake the consumer after publishing. */
 static inline void rk_port_notify(rk_port *p)
 {
 	if (p->data)
@@ -95,6 +101,14 @@ static inline void rk_port_notify(rk_port *p)
  * came from, for rk_port_release. */
 rk_slot_header *rk_port_peek(rk_port *p, int *band);
 void rk_port_release(rk_port *p, int band);
+
+/* Consumer: hand up to max messages, by priority, to fn, which returns
+ * nonzero to leave a message and stop; each band's slots go back with
+ * one release store.  Returns how many were taken; *stopped says fn
+ * stopped it. */
+typedef int (*rk_port_take_fn)(void *arg, const rk_slot_header *h);
+size_t rk_port_take(rk_port *p, size_t max, rk_port_take_fn fn, void *arg,
+		    bool *stopped);
 /* Consumer: release without waking producers; call rk_port_notify_space
  * once after a run of these. */
 void rk_port_consume(rk_port *p, int band);

@@ -14,7 +14,9 @@ static rk_error push(rk_port *p, uint64_t v, uint8_t prio)
 {
 	rk_envelope env = RK_ENVELOPE_INIT;
 	env.priority = prio;
-	return rk_port_try_push(p, &env, &v, sizeof(v), 0, 1);
+	rk_error rc = rk_port_try_push(p, &env, &v, sizeof(v), 0, 1);
+	rk_port_publish(p);
+	return rc;
 }
 
 static uint64_t pop(rk_port *p)
@@ -117,6 +119,9 @@ static void test_sizes_and_close(void **unused)
 	assert_int_equal(rk_port_try_push(p, &env, big, 17, 0, 1), RK_ESCHEMA);
 	assert_int_equal(rk_port_try_push(p, &env, big, 16, 0, 1), RK_OK);
 	assert_int_equal(rk_port_try_push(p, &env, NULL, 0, 0, 1), RK_OK);
+	assert_int_equal(rk_port_depth(p), 0);  /* not published yet */
+	rk_port_publish(p);
+	assert_int_equal(rk_port_depth(p), 2);
 	rk_port_close(p);
 	assert_true(rk_port_is_closed(p));
 	assert_true(rk_port_has_space(p));      /* waiters must wake */
@@ -138,6 +143,7 @@ static void test_message_ids(void **unused)
 	assert_int_equal(env.message_id, 7ull << 40);
 	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0, 1), RK_OK);
 	assert_int_equal(env.message_id, (7ull << 40) + 1);
+	rk_port_publish(p);
 	assert_int_equal(rk_port_peek(p, &band)->message_id, 7ull << 40);
 	rk_port_unref(p);
 }
