@@ -96,8 +96,16 @@ int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 		if (s == RK_STATE_ACTIVE || draining) {
 			int band;
 			rk_port *p = rk_executor_pick_input(k, &band);
-			if (p) {
-				rk_slot_header *h = rk_ring_peek(p->band[band]);
+			rk_slot_header *h = p ? rk_ring_peek(p->band[band]) : NULL;
+			if (h && (h->flags & RK_SLOT_END_OF_STREAM)) {
+				rk_ring_release(p->band[band], 1);
+				rk_executor_unlock_input(p);
+				rk_event_notify(&p->space);
+				if (rk_executor_input_ended(k, p))
+					return RK_EEND;
+				continue;
+			}
+			if (h) {
 				ctx->held = (rk_msg){
 					.data = h + 1, .len = h->length,
 					.message_id = h->message_id,
@@ -117,6 +125,8 @@ int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 		}
 		if (s == RK_STATE_TERMINATING || s == RK_STATE_FAILED)
 			return RK_ESTATE;
+		if (k->end_done)
+			return RK_EEND;
 		if (rk_now_ns() >= deadline)
 			return RK_ETIMEDOUT;
 		rk_executor_idle(k, s == RK_STATE_ACTIVE, deadline);

@@ -11,6 +11,7 @@
 #include "rk-error.h"
 #include "executor.h"
 #include "kernel.h"
+#include "runtime.h"
 
 #define BATCH_MAX 64
 #define WAIT_SLICE_NS 10000000u        /* re-check commands while blocked */
@@ -133,10 +134,13 @@ static void msg_from_slot(rk_msg *m, rk_slot_header *h)
 	m->priority = h->priority;
 }
 
-/* A failed message: count it, keep why, and say whether to stop. */
-static bool message_failed(rk_kernel *k, int rc, uint64_t failures)
+/* A failed message: count it, keep why, tell the hook, and say whether
+ * to stop.  `position` is the message's place in the input, from 1. */
+static bool message_failed(rk_kernel *k, int rc, uint64_t failures,
+			   uint64_t position)
 {
 	char why[128];
+	struct rk_runtime *rt = k->rt;
 
 	if (k->ctx.error[0] == '\0')
 		snprintf(why, sizeof(why), "process failed with status %d", rc);
@@ -145,6 +149,8 @@ static bool message_failed(rk_kernel *k, int rc, uint64_t failures)
 	k->ctx.error[0] = '\0';
 	rk_kernel_set_error(k, RK_EKERNEL, why);
 	bump(&k->cb.errors, failures);
+	if (rt->on_kernel_error)
+		rt->on_kernel_error(rt->on_kernel_error_arg, k->id, position, why);
 	return k->on_error == RK_ON_ERROR_STOP;
 }
 
@@ -158,13 +164,14 @@ static bool batch_interrupted(rk_kernel *k)
 	       && rk_now_ns() >= k->cb.drain_deadline_ns;
 }
 
-/* Give a batch's slots back and count it. */
+/* Give a batch's slots back and count it (an end-of-input slot is
+ * taken but not counted as a message). */
 static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
-		      uint64_t ok)
+		      uint64_t messages, uint64_t ok)
 {
 	rk_executor_flush_outputs(k);
 	k->batch_now_ns = 0;
-	bump(&k->cb.received, taken);
+	bump(&k->cb.received, messages);
 	bump(&k->cb.processed, ok);
 	rk_ring_release(p->band[band], taken - k->batch_released);
 	k->batch_released = 0;
@@ -172,9 +179,47 @@ static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 	rk_event_notify(&p->space);
 }
 
-/* Process up to BATCH_MAX ready messages of one band of one input.
- * Returns how many were taken; *stop is set when the policy says the
- * kernel must stop after a failure. */
+static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
+		   const void *data, size_t len, uint8_t flags);
+
+/* The inputs whose end counts: the upstream kernels where there are
+ * any, else the clients' input. */
+static bool all_inputs_ended(rk_kernel *k)
+{
+	for (size_t i = k->n_inputs > 1 ? 1 : 0; i < k->n_inputs; i++)
+		if (!(k->ended_mask & (1ull << (i < 63 ? i : 63))))
+			return false;
+	return true;
+}
+
+/* Input p has ended.  Once every input has, the kernel flushes what it
+ * holds and passes the end on. */
+bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
+{
+	for (size_t i = 0; i < k->n_inputs; i++)
+		if (k->inputs[i] == p)
+			k->ended_mask |= 1ull << (i < 63 ? i : 63);
+	if (k->end_done || !all_inputs_ended(k))
+		return false;
+	k->end_done = true;
+	k->ctx.current = NULL;
+	if (k->desc->flush && k->desc->flush(&k->ctx) != 0)
+		message_failed(k, -1, 1, k->cb.received + 1);
+	size_t n;
+	rk_port *const *outs = rk_kernel_outputs(k, &n);
+	rk_envelope env = { .priority = 0 };
+	if (!k->batch_now_ns)
+		k->batch_now_ns = rk_now_ns();
+	for (size_t i = 0; i < n; i++)
+		emit_to(k, i, outs[i], env, NULL, 0, RK_SLOT_END_OF_STREAM);
+	rk_executor_flush_outputs(k);
+	k->batch_now_ns = 0;
+	return true;
+}
+
+/* Process up to BATCH_MAX ready messages of one band of one input, up
+ * to an end-of-input slot.  Returns how many slots were taken; *stop is
+ * set when the policy says the kernel must stop after a failure. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 {
 	rk_msg msgs[BATCH_MAX];
@@ -190,24 +235,35 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 
 	/* Slots are addressed from the batch's first index: the tail moves
 	 * if processed slots are given back early (release_processed). */
-	uint64_t first = r->tail, taken = n, ok = 0;
+	uint64_t first = r->tail, ok = 0;
+	bool end = false;
+	for (uint64_t i = 0; i < n; i++) {
+		if (rk_ring_slot(r, first + i)->flags & RK_SLOT_END_OF_STREAM) {
+			n = i;
+			end = true;
+			break;
+		}
+	}
+	uint64_t taken = n, position = k->cb.received;
 	uint64_t t0 = rk_now_ns();
 	k->batch_now_ns = t0;
 	k->batch_port = p;
 	k->batch_band = band;
 	k->batch_index = 0;
 	k->batch_ok = 0;
-	if (k->desc->process_batch) {
+	if (n && k->desc->process_batch) {
 		for (uint64_t i = 0; i < n; i++)
 			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
 		k->batch_index = n - 1;
+		k->ctx.error[0] = '\0';
 		int failed = k->desc->process_batch(&k->ctx, msgs, n);
 		k->ctx.current = NULL;
 		if (failed < 0 || (uint64_t)failed > n)
 			failed = (int)n;
 		ok = n - (uint64_t)failed;
 		if (failed)
-			*stop = message_failed(k, failed, (uint64_t)failed);
+			*stop = message_failed(k, failed, (uint64_t)failed,
+					       position + n);
 		if (k->telemetry)
 			rk_hist_add(&k->latency, (rk_now_ns() - t0) / n);
 	} else {
@@ -215,6 +271,7 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 			k->batch_index = i;
 			msg_from_slot(&msgs[0], rk_ring_slot(r, first + i));
 			k->ctx.current = &msgs[0];
+			k->ctx.error[0] = '\0';
 			int rc = k->desc->process(&k->ctx, &msgs[0]);
 			k->ctx.current = NULL;
 			if (k->telemetry) {
@@ -224,20 +281,24 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 			}
 			if (rc == 0) {
 				k->batch_ok = ++ok;
-			} else if (message_failed(k, rc, 1)) {
+			} else if (message_failed(k, rc, 1, position + i + 1)) {
 				*stop = true;
 				taken = i + 1;
+				end = false;
 				break;
 			}
 			if (i + 1 < n && batch_interrupted(k)) {
 				taken = i + 1;
+				end = false;
 				break;
 			}
 		}
 	}
 	k->batch_port = NULL;
-	end_batch(k, p, band, taken, ok);
-	return (size_t)taken;
+	end_batch(k, p, band, taken + end, taken, ok);
+	if (end)
+		rk_executor_input_ended(k, p);
+	return (size_t)(taken + end);
 }
 
 /* Before blocking mid-batch, give back the slots of the messages
@@ -323,10 +384,22 @@ void rk_executor_flush_outputs(rk_kernel *k)
 	}
 }
 
+/* An output that could not be delivered: counted as dropped and kept
+ * as last_error, and the reason left in ctx.error, so that a kernel
+ * returning emit's status fails the message saying why. */
+static void output_lost(rk_kernel *k, rk_error rc, const char *why,
+			bool count)
+{
+	rk_kernel_set_error(k, rc, why);
+	snprintf(k->ctx.error, sizeof(k->ctx.error), "%s", why);
+	if (count)
+		bump(&k->cb.dropped, 1);
+}
+
 /* Deliver one message to output i under its policy.  Anything not
  * delivered is counted as dropped and explained in last_error. */
 static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
-		   const void *data, size_t len)
+		   const void *data, size_t len, uint8_t flags)
 {
 	uint8_t *st = output_state(k, i + 1);
 	char why[128];
@@ -337,10 +410,11 @@ static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 			pthread_mutex_lock(&p->producer_lock);
 			st[i] |= OUT_HELD;
 		}
-		rc = rk_port_try_push(p, &env, data, len, 0, k->batch_now_ns);
+		rc = rk_port_try_push(p, &env, data, len, flags, k->batch_now_ns);
 		if (rc == RK_OK) {
 			st[i] |= OUT_DIRTY;
-			bump(&k->cb.sent, 1);
+			if (!flags)
+				bump(&k->cb.sent, 1);
 			return RK_OK;
 		}
 		if (rc != RK_EFULL || p->policy != RK_BP_BLOCK)
@@ -356,8 +430,41 @@ static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 	else
 		snprintf(why, sizeof(why), "output message dropped: %s",
 			 rk_strerror(rc));
-	rk_kernel_set_error(k, rc, why);
-	bump(&k->cb.dropped, 1);
+	output_lost(k, rc, why, !flags);
+	return rc;
+}
+
+static void conversion_failed(rk_kernel *k, rk_port *p)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "output does not convert: %s", rk_errmsg());
+	output_lost(k, RK_ESCHEMA, why, true);
+}
+
+/* An edge between a typed end and a json end: the message as the
+ * consumer takes it, in the kernel's conversion buffer. */
+static int convert_for(rk_kernel *k, rk_port *p, const void **data,
+		       size_t *len)
+{
+	const rk_type *from = p->convert_from, *to = p->convert_to;
+	size_t need = to->fields ? to->size : rk_json_max_encoded(from);
+	rk_error rc;
+
+	if (k->convert_cap < need) {
+		char *buf = realloc(k->convert_buf, need);
+		if (!buf)
+			return rk_fail(RK_ENOMEM, "out of memory");
+		k->convert_buf = buf;
+		k->convert_cap = need;
+	}
+	if (to->fields)
+		rc = rk_json_decode(to, *data, *len, *len, k->convert_buf,
+				    k->convert_cap, len);
+	else
+		rc = rk_json_encode(from, *data, *len, k->convert_buf,
+				    k->convert_cap, len);
+	*data = k->convert_buf;
 	return rc;
 }
 
@@ -378,7 +485,14 @@ int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 	if (!k->batch_now_ns)
 		k->batch_now_ns = rk_now_ns();
 	for (size_t i = 0; i < n; i++) {
-		int rc = emit_to(k, i, outs[i], env, data, len);
+		const void *d = data;
+		size_t l = len;
+		int rc = outs[i]->convert_to ? convert_for(k, outs[i], &d, &l)
+					     : RK_OK;
+		if (rc == RK_OK)
+			rc = emit_to(k, i, outs[i], env, d, l, 0);
+		else
+			conversion_failed(k, outs[i]);
 		if (rc != RK_OK)
 			result = rc;
 	}
@@ -456,7 +570,7 @@ static void executor_died(void *arg)
 		/* What it processed is done; the message it died on counts
 		 * as an error, not as input left behind. */
 		end_batch(k, k->batch_port, k->batch_band,
-			  k->batch_index + 1, k->batch_ok);
+			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);
 		bump(&k->cb.errors, 1);
 	}
 	executor_finish(k, RK_STATE_FAILED);

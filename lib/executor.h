@@ -23,6 +23,10 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop);
  * consumers; due before any wait and at the end of every batch. */
 void rk_executor_flush_outputs(rk_kernel *k);
 
+/* Input p has ended; once all have, flush and pass the end on.
+ * Returns true when this was the last one. */
+bool rk_executor_input_ended(rk_kernel *k, rk_port *p);
+
 /* Terminating: process until the deadline, count the rest dropped. */
 void rk_executor_drain(rk_kernel *k);
 

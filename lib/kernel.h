@@ -90,6 +90,10 @@ typedef struct rk_kernel {
 	uint64_t batch_now_ns;          /* enqueue time of its output */
 	uint8_t *out_state;             /* per output: locked, written */
 	size_t out_state_n;
+	char *convert_buf;              /* an output converted for an edge */
+	size_t convert_cap;
+	uint64_t ended_mask;            /* inputs whose end has come */
+	bool end_done;                  /* flushed and passed the end on */
 	struct rk_ctx ctx;
 	rk_hist latency;
 

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "rk-error.h"
 #include "runtime.h"
+#include "types.h"
 
 static bool can_send(rk_state s)
 {
@@ -65,7 +66,8 @@ static rk_error push_failed(rk_kernel *k, rk_error rc, size_t len)
  * room until the deadline; wakes the kernel once per run of pushes. */
 static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 			  const void *const *msgs, const size_t *lens,
-			  size_t count, uint64_t deadline, size_t *done)
+			  size_t count, uint64_t deadline, size_t *done,
+			  uint8_t flags)
 {
 	rk_port *p = k->input;
 	rk_error rc = RK_OK;
@@ -80,8 +82,8 @@ static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 			if (!envs)
 				env = (rk_envelope){ .priority =
 						     RK_PRIORITY_DEFAULT };
-			rc = rk_port_try_push(p, e, msgs[*done], lens[*done], 0,
-					      now);
+			rc = rk_port_try_push(p, e, msgs[*done], lens[*done],
+					      flags, now);
 			if (rc != RK_OK)
 				break;
 			++*done;
@@ -115,7 +117,7 @@ rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
 		rc = not_now("send to", k);
 	else
 		rc = push_many(k, env, &msg, &len, 1, rk_deadline(timeout),
-			       &done);
+			       &done, 0);
 	rk_kernel_put(k);
 	return rc;
 }
@@ -124,6 +126,25 @@ rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
 		 double timeout)
 {
 	return rk_send_env(rt, id, NULL, msg, len, timeout);
+}
+
+rk_error rk_send_end(rk_runtime *rt, const char *id, double timeout)
+{
+	rk_envelope env = { .priority = 0 };    /* after everything else */
+	const void *none = NULL;
+	size_t zero = 0, done = 0;
+	rk_kernel *k;
+	rk_error rc;
+
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	if (!can_send(rk_kernel_state(k)))
+		rc = not_now("end the input of", k);
+	else
+		rc = push_many(k, &env, &none, &zero, 1, rk_deadline(timeout),
+			       &done, RK_SLOT_END_OF_STREAM);
+	rk_kernel_put(k);
+	return rc;
 }
 
 rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
@@ -144,7 +165,7 @@ rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
 		rc = not_now("send to", k);
 	else
 		rc = push_many(k, NULL, msgs, lens, count, rk_deadline(timeout),
-			       &done);
+			       &done, 0);
 	rk_kernel_put(k);
 	if (sent)
 		*sent = done;
@@ -189,10 +210,12 @@ static void envelope_of(rk_envelope *env, const rk_slot_header *h)
 	};
 }
 
-/* Between rk_port_take and the caller's rk_receive_fn. */
+/* Between rk_port_take and the caller's rk_receive_fn.  The end of the
+ * output stays queued, so every later receive sees it too. */
 struct take_args {
 	rk_receive_fn fn;
 	void *arg;
+	bool end;
 };
 
 static int take_one(void *arg, const rk_slot_header *h)
@@ -200,17 +223,21 @@ static int take_one(void *arg, const rk_slot_header *h)
 	struct take_args *t = arg;
 	rk_envelope env;
 
+	if (h->flags & RK_SLOT_END_OF_STREAM) {
+		t->end = true;
+		return 1;
+	}
 	envelope_of(&env, h);
 	return t->fn(t->arg, &env, h + 1, h->length);
 }
 
 /* Hand up to max ready messages to fn under the consumer lock, waking
  * the producer once.  *taken counts them; returns true where fn said
- * stop. */
+ * stop, or the output ended (*end). */
 static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
-			size_t *taken)
+			size_t *taken, bool *end)
 {
-	struct take_args t = { fn, arg };
+	struct take_args t = { fn, arg, false };
 	bool stopped;
 
 	pthread_mutex_lock(&p->consumer_lock);
@@ -218,6 +245,7 @@ static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
 	pthread_mutex_unlock(&p->consumer_lock);
 	if (*taken)
 		rk_port_notify_space(p);
+	*end = t.end;
 	return stopped;
 }
 
@@ -239,8 +267,14 @@ static rk_error receive(rk_runtime *rt, const char *id, size_t max,
 		rc = rk_fail(RK_EINVAL, "kernel '%s' sends its output to other "
 			     "kernels", k->id);
 	while (rc == RK_OK) {
-		if (take_output(k->output, max, fn, arg, count) || *count)
+		bool end;
+		if (take_output(k->output, max, fn, arg, count, &end)
+		    || *count) {
+			if (end && !*count)
+				rc = rk_fail(RK_EEND, "end of the output of "
+					     "kernel '%s'", id);
 			break;
+		}
 		if (rk_port_is_closed(k->output))
 			rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
 		else if (rk_now_ns() >= deadline)
@@ -338,11 +372,21 @@ static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
 			if (from->outputs[i] == to->inputs[j])
 				return rk_fail(RK_EINVAL, "kernel '%s' already "
 					       "feeds '%s'", from->id, to->id);
+	const rk_type *out = from->desc->output_type, *in = to->desc->input_type;
+	bool convert = out && in && rk_type_is_json(out) != rk_type_is_json(in);
+	if (out && in && !convert && !rk_type_equal(out, in))
+		return rk_fail(RK_ESCHEMA, "kernel '%s' emits %s messages but "
+			       "'%s' takes %s", from->id, out->name, to->id,
+			       in->name);
 	rk_port *p = rk_runtime_new_port(rt, to->input->capacity,
 					 to->input->max_payload,
 					 to->input->policy, &to->doorbell);
 	if (!p)
 		return rk_fail(RK_ENOMEM, "out of memory");
+	if (convert) {
+		p->convert_from = out;
+		p->convert_to = in;
+	}
 	rk_error rc = append_port(&to->inputs, &to->n_inputs, p);
 	if (rc != RK_OK) {
 		rk_port_unref(p);

@@ -44,6 +44,10 @@ typedef struct rk_port {
 	bool track_high_water;
 	rk_event *data;                 /* the consumer's doorbell */
 	uint32_t refs;                  /* producer side + consumer side */
+	/* An edge between a typed end and a json end converts what the
+	 * producer writes from this type to the port's (rk_connect). */
+	const rk_type *convert_from;
+	const rk_type *convert_to;
 
 	/* Written by the producer only. */
 	uint64_t unpublished[RK_BANDS] RK_ALIGNED; /* filled, not yet seen */

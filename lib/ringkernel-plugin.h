@@ -47,17 +47,69 @@ typedef struct rk_param_desc {
 	const char *description;
 } rk_param_desc;
 
-/* Message schemas are defined by libringkernel's codec; NULL means raw
- * bytes, passed through unchanged. */
-struct rk_type;
+/* Message types.  A typed message is a C struct of named fields; it
+ * travels between kernels as those bytes and crosses the edges (stdin,
+ * stdout, send, recv) as one JSON object per line, converted by the
+ * runtime's codec.  The json type carries one JSON value as its text.
+ * A kernel whose type is NULL takes raw bytes (C API only). */
+typedef enum rk_kind {
+	RK_KIND_BOOL = 1,               /* bool */
+	RK_KIND_I8, RK_KIND_I16, RK_KIND_I32, RK_KIND_I64,
+	RK_KIND_U8, RK_KIND_U16, RK_KIND_U32, RK_KIND_U64,
+	RK_KIND_F32, RK_KIND_F64,
+	RK_KIND_STRING                  /* char[count]: UTF-8, NUL-padded */
+} rk_kind;
+
+typedef struct rk_field {
+	const char *name;
+	rk_kind kind;
+	uint32_t offset;                /* of the member in the struct */
+	uint32_t count;                 /* string: bytes; array: elements;
+					 * 0: one number or bool */
+	int32_t length_offset;          /* variable arrays: offset of the
+					 * uint32_t element count; else -1 */
+} rk_field;
+
+typedef struct rk_type {
+	const char *name;
+	uint32_t size;                  /* sizeof the struct; 0: json */
+	uint32_t n_fields;
+	const rk_field *fields;         /* NULL: json */
+} rk_type;
+
+/* Any one JSON value, passed through unchanged. */
+extern const rk_type rk_type_json;
+
+/* Field declarations for a struct T, e.g.
+ *   struct in { int64_t value; };
+ *   static const rk_field in_fields[] = { RK_FIELD(struct in, value, RK_KIND_I64) };
+ *   static const rk_type in_type = RK_TYPE(struct in, "in", in_fields); */
+#define RK_FIELD(T, m, kind) \
+	{ #m, kind, (uint32_t)offsetof(T, m), 0, -1 }
+#define RK_FIELD_STRING(T, m) \
+	{ #m, RK_KIND_STRING, (uint32_t)offsetof(T, m), \
+	  (uint32_t)sizeof(((T *)0)->m), -1 }
+/* A fixed array: the JSON array has exactly as many numbers. */
+#define RK_FIELD_ARRAY(T, m, kind) \
+	{ #m, kind, (uint32_t)offsetof(T, m), \
+	  (uint32_t)(sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0])), -1 }
+/* A variable array of up to its size; the uint32_t member n counts the
+ * elements in use (it is not a JSON field of its own). */
+#define RK_FIELD_VARRAY(T, m, kind, n) \
+	{ #m, kind, (uint32_t)offsetof(T, m), \
+	  (uint32_t)(sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0])), \
+	  (int32_t)offsetof(T, n) }
+#define RK_TYPE(T, type_name, fields) \
+	{ type_name, (uint32_t)sizeof(T), \
+	  (uint32_t)(sizeof(fields) / sizeof((fields)[0])), fields }
 
 typedef struct rk_kernel_desc {
 	uint32_t abi_version;           /* RK_PLUGIN_ABI_VERSION */
 	uint32_t struct_size;           /* sizeof(rk_kernel_desc) */
 	const char *name;
 	const char *description;
-	const struct rk_type *input_type;
-	const struct rk_type *output_type;
+	const rk_type *input_type;      /* NULL: raw bytes */
+	const rk_type *output_type;
 	const rk_param_desc *params;    /* ends with name == NULL; may be NULL */
 
 	/* Optional: set up per-instance state from the launch parameters.
@@ -78,6 +130,25 @@ typedef struct rk_kernel_desc {
 
 #define RK_KERNEL_DESC_INIT { RK_PLUGIN_ABI_VERSION, sizeof(rk_kernel_desc), \
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+/* A plugin: a shared object exporting one rk_plugin named
+ * ringkernel_plugin, listing its kernels.  In one file of the plugin:
+ *   static const rk_kernel_desc *const kernels[] = { &doubler, NULL };
+ *   RK_PLUGIN("arith", "arithmetic kernels", kernels); */
+typedef struct rk_plugin {
+	uint32_t abi_version;           /* RK_PLUGIN_ABI_VERSION */
+	uint32_t struct_size;           /* sizeof(rk_plugin) */
+	const char *name;
+	const char *description;
+	const rk_kernel_desc *const *kernels;   /* ends with NULL */
+} rk_plugin;
+
+#define RK_PLUGIN_SYMBOL "ringkernel_plugin"
+#define RK_PLUGIN(plugin_name, plugin_description, kernel_list) \
+	__attribute__((visibility("default"))) \
+	const rk_plugin ringkernel_plugin = { RK_PLUGIN_ABI_VERSION, \
+		(uint32_t)sizeof(rk_plugin), plugin_name, \
+		plugin_description, kernel_list }
 
 /* A launch parameter's value, or its declared default, or NULL. */
 const char *rk_ctx_param(rk_ctx *ctx, const char *name);

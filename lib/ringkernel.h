@@ -11,6 +11,7 @@
 #ifndef RINGKERNEL_H
 #define RINGKERNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,7 @@ typedef enum rk_error {
 	RK_ENOMEM,      /* out of memory */
 	RK_ENODATA,     /* telemetry is disabled for this runtime */
 	RK_EKERNEL,     /* the kernel failed on a message */
+	RK_EEND,        /* end of input: no message will come */
 	RK_ERROR_COUNT
 } rk_error;
 
@@ -69,15 +71,22 @@ typedef enum rk_on_error {
 
 typedef struct rk_runtime rk_runtime;
 
+/* Told about every message a kernel fails on, from the kernel's thread:
+ * its id, the message's position in its input (from 1), and why. */
+typedef void (*rk_error_hook)(void *arg, const char *kernel,
+			      uint64_t message, const char *reason);
+
 typedef struct rk_runtime_options {
 	int telemetry;                  /* nonzero: latency and queue telemetry */
 	uint32_t default_queue_size;    /* messages per queue; 1000 */
 	uint32_t default_max_message;   /* payload bytes per message; 224 */
 	rk_backend backend;
 	uint32_t spin_ns;               /* busy-wait before parking; 0 = default */
+	rk_error_hook on_kernel_error;  /* or NULL */
+	void *on_kernel_error_arg;
 } rk_runtime_options;
 
-#define RK_RUNTIME_OPTIONS_INIT { 0, 1000, 224, RK_BACKEND_AUTO, 0 }
+#define RK_RUNTIME_OPTIONS_INIT { 0, 1000, 224, RK_BACKEND_AUTO, 0, NULL, NULL }
 
 typedef struct rk_launch_options {
 	const char *kernel;             /* registered kernel name; NULL = the id */
@@ -166,6 +175,28 @@ void rk_runtime_free(rk_runtime *rt);   /* terminates every kernel */
 rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);
 const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name);
 
+/* Plugins.  rk_load_plugin loads one file and registers its kernels (a
+ * name already registered keeps its first kernel).  rk_resolve_kernel
+ * finds what a user names: "NAME" (registered, or in the first plugin
+ * along search_path, a colon-separated list of directories, that has
+ * it), "DIR/x.so" (that plugin's only kernel) or "DIR/x.so:NAME".
+ * Not found: RK_ENOTFOUND; a file that cannot be loaded, is not a
+ * plugin or has the wrong ABI: RK_EPLUGIN, with dlerror()'s words. */
+rk_error rk_load_plugin(rk_runtime *rt, const char *path,
+			const rk_plugin **plugin);
+rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
+			   const char *search_path, const rk_kernel_desc **kernel);
+/* Load every plugin along search_path; each one that fails is passed
+ * to `problem` (if not NULL) and skipped. */
+typedef void (*rk_plugin_problem_fn)(void *arg, const char *path,
+				     const char *reason);
+rk_error rk_load_plugins(rk_runtime *rt, const char *search_path,
+			 rk_plugin_problem_fn problem, void *arg);
+/* The registered kernels, in registration order: i from 0 while it
+ * returns non-NULL; *plugin is the file it came from (NULL: in-process). */
+const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
+					   const char **plugin);
+
 rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *kernel,
 		   const rk_launch_options *opts);
 rk_error rk_activate(rk_runtime *rt, const char *id);
@@ -188,6 +219,13 @@ rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
 		       size_t *sent);
 rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 		    size_t *len, double timeout);
+
+/* End of input: after the messages sent so far, the kernel sees the end
+ * of its input, calls its flush (stateful kernels emit what they hold)
+ * and passes the end on to the kernels it feeds.  Receiving from a
+ * kernel whose output has ended gives RK_EEND once the replies are
+ * taken. */
+rk_error rk_send_end(rk_runtime *rt, const char *id, double timeout);
 rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 			void *buf, size_t cap, size_t *len, double timeout);
 
@@ -201,6 +239,53 @@ typedef int (*rk_receive_fn)(void *arg, const rk_envelope *env,
 rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
 			  double timeout, rk_receive_fn fn, void *arg,
 			  size_t *count);
+
+/* JSON text <-> messages of a type (the codec, simdjson inside).
+ *
+ * rk_json_decode parses one JSON value of `len` bytes; `readable` says
+ * how many bytes at `json` may be read (at least len; with
+ * RK_JSON_PADDING more, nothing is copied).  A typed message must be an
+ * object with exactly the type's fields, each of its type and range; a
+ * json message must be one valid value and is kept as its text.  On
+ * failure RK_ESCHEMA, and rk_errmsg() says why ("missing field
+ * 'value'").  *out_len is the message size (also when it does not fit
+ * in cap: RK_ESCHEMA). */
+#define RK_JSON_PADDING 64
+rk_error rk_json_decode(const rk_type *type, const char *json, size_t len,
+			size_t readable, void *out, size_t cap,
+			size_t *out_len);
+/* Compact JSON of a message, without a newline; *out_len the bytes
+ * written, or needed when cap is too small (RK_ESCHEMA). */
+rk_error rk_json_encode(const rk_type *type, const void *msg, size_t len,
+			char *out, size_t cap, size_t *out_len);
+/* Largest JSON text a message of this type can encode to; 0 for json
+ * (its text is its size). */
+size_t rk_json_max_encoded(const rk_type *type);
+
+/* Looking into a json message, for generic kernels (filter, sum, ...):
+ * the value of one top-level field of an object.  RK_ENOTFOUND when the
+ * object has no such field, RK_ESCHEMA when the text is not an object.
+ * With field NULL: the first field whose value is a number. */
+typedef enum rk_json_kind {
+	RK_JSON_NULL, RK_JSON_BOOL, RK_JSON_NUMBER, RK_JSON_STRING,
+	RK_JSON_ARRAY, RK_JSON_OBJECT
+} rk_json_kind;
+
+typedef struct rk_json_value {
+	rk_json_kind kind;
+	bool boolean;
+	bool integral;          /* an integer that fits int64 */
+	int64_t integer;
+	double number;
+	/* Strings: the unescaped bytes; other kinds: the raw JSON text.
+	 * Valid until the next call on this thread. */
+	const char *text;
+	size_t text_len;
+	char name[64];          /* the field's name (truncated) */
+} rk_json_value;
+
+rk_error rk_json_field(const char *json, size_t len, const char *field,
+		       rk_json_value *out);
 
 rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
 /* Ids, sorted; the caller frees the array with rk_free_ids. */

@@ -21,6 +21,7 @@ static const char *const error_names[RK_ERROR_COUNT] = {
 	[RK_ENOMEM] = "out of memory",
 	[RK_ENODATA] = "telemetry disabled",
 	[RK_EKERNEL] = "kernel failed on a message",
+	[RK_EEND] = "end of input",
 };
 
 static const char *const state_names[] = {

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "rk-error.h"
 #include "params.h"
+#include "types.h"
 #include "runtime.h"
 
 #define DEFAULT_SPIN_NS 20000u
@@ -47,6 +48,8 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rt->default_max_message = opts->default_max_message;
 	rt->spin_ns = opts->spin_ns ? opts->spin_ns : DEFAULT_SPIN_NS;
 	rt->backend = opts->backend;
+	rt->on_kernel_error = opts->on_kernel_error;
+	rt->on_kernel_error_arg = opts->on_kernel_error_arg;
 	rt->start_ns = rk_now_ns();
 	*out = rt;
 	return RK_OK;
@@ -56,9 +59,10 @@ void rk_runtime_free(rk_runtime *rt)
 {
 	if (!rt)
 		return;
-	rk_terminate_all(rt, FREE_TIMEOUT_S);
-	/* A kernel that would not stop keeps its memory: its thread may
-	 * still touch it. */
+	/* A kernel that would not stop keeps its memory, and its plugin
+	 * stays loaded: its thread may still run. */
+	if (rk_terminate_all(rt, FREE_TIMEOUT_S) == RK_OK)
+		rk_plugins_unload(rt);
 	free(rt->kernels);
 	free(rt->registry);
 	pthread_rwlock_destroy(&rt->lock);
@@ -74,8 +78,10 @@ rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 			   rt->telemetry);
 }
 
-static rk_error check_desc(const rk_kernel_desc *d)
+rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
 {
+	rk_error rc;
+
 	if (!d)
 		return rk_fail(RK_EINVAL, "no kernel descriptor");
 	if (d->abi_version != RK_PLUGIN_ABI_VERSION)
@@ -92,19 +98,18 @@ static rk_error check_desc(const rk_kernel_desc *d)
 		return rk_fail(RK_EPLUGIN,
 			       "kernel '%s' has no process, process_batch or main",
 			       d->name);
-	return RK_OK;
+	if ((rc = rk_type_check(d->name, "input", d->input_type)) != RK_OK)
+		return rc;
+	return rk_type_check(d->name, "output", d->output_type);
 }
 
-rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
+rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *desc,
+				const char *plugin, bool keep_first)
 {
-	rk_error rc = check_desc(desc);
-
-	if (rc != RK_OK)
-		return rc;
-	pthread_rwlock_wrlock(&rt->lock);
 	for (size_t i = 0; i < rt->n_registry; i++) {
-		if (strcmp(rt->registry[i]->name, desc->name) == 0) {
-			pthread_rwlock_unlock(&rt->lock);
+		if (strcmp(rt->registry[i].desc->name, desc->name) == 0) {
+			if (keep_first)
+				return RK_OK;
 			return rk_fail(RK_EINVAL,
 				       "kernel '%s' is already registered",
 				       desc->name);
@@ -112,18 +117,28 @@ rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
 	}
 	if (rt->n_registry == rt->cap_registry) {
 		size_t cap = rt->cap_registry ? 2 * rt->cap_registry : 16;
-		const rk_kernel_desc **r = realloc(rt->registry,
-						   cap * sizeof(*r));
-		if (!r) {
-			pthread_rwlock_unlock(&rt->lock);
+		struct rk_registered *r = realloc(rt->registry,
+						  cap * sizeof(*r));
+		if (!r)
 			return rk_fail(RK_ENOMEM, "out of memory");
-		}
 		rt->registry = r;
 		rt->cap_registry = cap;
 	}
-	rt->registry[rt->n_registry++] = desc;
-	pthread_rwlock_unlock(&rt->lock);
+	rt->registry[rt->n_registry].desc = desc;
+	rt->registry[rt->n_registry++].plugin = plugin;
 	return RK_OK;
+}
+
+rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
+{
+	rk_error rc = rk_kernel_desc_check(desc);
+
+	if (rc != RK_OK)
+		return rc;
+	pthread_rwlock_wrlock(&rt->lock);
+	rc = rk_registry_add_locked(rt, desc, NULL, false);
+	pthread_rwlock_unlock(&rt->lock);
+	return rc;
 }
 
 const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name)
@@ -132,10 +147,25 @@ const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name)
 
 	pthread_rwlock_rdlock(&rt->lock);
 	for (size_t i = 0; i < rt->n_registry && !found; i++)
-		if (strcmp(rt->registry[i]->name, name) == 0)
-			found = rt->registry[i];
+		if (strcmp(rt->registry[i].desc->name, name) == 0)
+			found = rt->registry[i].desc;
 	pthread_rwlock_unlock(&rt->lock);
 	return found;
+}
+
+const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
+					   const char **plugin)
+{
+	const rk_kernel_desc *d = NULL;
+
+	pthread_rwlock_rdlock(&rt->lock);
+	if (i < rt->n_registry) {
+		d = rt->registry[i].desc;
+		if (plugin)
+			*plugin = rt->registry[i].plugin;
+	}
+	pthread_rwlock_unlock(&rt->lock);
+	return d;
 }
 
 /* Ids are names on a command line and in a socket protocol: keep them
@@ -198,6 +228,7 @@ static void kernel_destroy(rk_kernel *k)
 	free(k->inputs);
 	free(k->outputs);
 	free(k->out_state);
+	free(k->convert_buf);
 	pthread_mutex_destroy(&k->lock);
 	pthread_mutex_destroy(&k->error_lock);
 	free(k->id);
@@ -267,6 +298,11 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	if (max_message > MAX_MESSAGE)
 		return rk_fail(RK_EINVAL, "message size %u is not in 1..%u",
 			       max_message, MAX_MESSAGE);
+	/* A typed kernel's queues hold exactly its messages. */
+	uint32_t in_max = desc->input_type && desc->input_type->fields
+		? desc->input_type->size : max_message;
+	uint32_t out_max = desc->output_type && desc->output_type->fields
+		? desc->output_type->size : max_message;
 	rk_kernel *k = aligned_alloc(64, (sizeof(*k) + 63) & ~(size_t)63);
 	if (!k)
 		return rk_fail(RK_ENOMEM, "out of memory");
@@ -289,10 +325,10 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_mutex_init(&k->error_lock, NULL);
 	rk_hist_init(&k->latency);
-	k->input = rk_runtime_new_port(rt, capacity, max_message,
-				       o->input_policy, &k->doorbell);
-	k->output = rk_runtime_new_port(rt, capacity, max_message,
-					o->output_policy, NULL);
+	k->input = rk_runtime_new_port(rt, capacity, in_max, o->input_policy,
+				       &k->doorbell);
+	k->output = rk_runtime_new_port(rt, capacity, out_max, o->output_policy,
+					NULL);
 	if (!k->id || !k->params || !k->inputs || !k->input || !k->output) {
 		kernel_destroy(k);
 		return rk_fail(RK_ENOMEM, "out of memory for kernel '%s'", id);
@@ -349,7 +385,7 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 			return rk_fail(RK_ENOTFOUND,
 				       "kernel '%s' is not registered", name);
 	}
-	if ((rc = check_desc(desc)) != RK_OK)
+	if ((rc = rk_kernel_desc_check(desc)) != RK_OK)
 		return rc;
 	rk_backend backend = o->backend != RK_BACKEND_AUTO ? o->backend
 							   : rt->backend;

@@ -16,15 +16,22 @@ struct rk_runtime {
 	rk_kernel **kernels;
 	size_t n_kernels;
 	size_t cap_kernels;
-	const rk_kernel_desc **registry;
+	struct rk_registered {
+		const rk_kernel_desc *desc;
+		const char *plugin;     /* its file; NULL: in-process */
+	} *registry;
 	size_t n_registry;
 	size_t cap_registry;
+	struct rk_loaded_plugin *plugins;       /* plugin.c */
+	size_t n_plugins;
 
 	bool telemetry;
 	uint32_t default_queue_size;
 	uint32_t default_max_message;
 	uint32_t spin_ns;
 	rk_backend backend;
+	rk_error_hook on_kernel_error;
+	void *on_kernel_error_arg;
 	uint64_t next_port;             /* message id space per port */
 	uint64_t start_ns;
 };
@@ -36,6 +43,17 @@ void rk_kernel_put(rk_kernel *k);
 
 /* The state as callers see it: FAILED once the executor says so. */
 rk_state rk_kernel_state(rk_kernel *k);
+
+/* A descriptor a runtime accepts: ABI, name, an entry point, types. */
+rk_error rk_kernel_desc_check(const rk_kernel_desc *d);
+
+/* Register under rt->lock (write); a name taken is an error, or with
+ * keep_first silently left to its first kernel. */
+rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *d,
+				const char *plugin, bool keep_first);
+
+/* Unload the plugins (once no kernel can run their code). */
+void rk_plugins_unload(rk_runtime *rt);
 
 /* A new port of this runtime (message ids unique per runtime). */
 rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,

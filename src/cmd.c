@@ -8,6 +8,9 @@
 #include "log.h"
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_run_entry,
+	&cmd_kernels_entry,
+	&cmd_describe_entry,
 	&cmd_help_entry,
 	NULL
 };

@@ -23,7 +23,10 @@ struct cmd_entry {
 	int (*exec)(const struct global_opts *g, int argc, char **argv);
 };
 
+extern const struct cmd_entry cmd_describe_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_kernels_entry;
+extern const struct cmd_entry cmd_run_entry;
 
 /* Every command, in the order --help lists them; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];

@@ -1,16 +1,26 @@
 # common.bash - shared set-up for the ringctl CLI suites.
 #
-# `make check` exports RINGCTL (the built binary), top_srcdir and
-# top_builddir; run by hand, the binary is looked up from the build
-# directory given in RINGCTL or ../../build.
+# `make check` exports RINGCTL (the built binary), RINGCTL_PLUGIN_PATH
+# (the built kernels), top_srcdir and top_builddir; run by hand from the
+# source tree, they default to the build directory ./build.
 
 bats_load_library bats-support
 bats_load_library bats-assert
 
-: "${RINGCTL:=$BATS_TEST_DIRNAME/../../build/src/ringctl}"
-: "${top_srcdir:=$BATS_TEST_DIRNAME/../..}"
+: "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir/build}"
+: "${RINGCTL:=$top_builddir/src/ringctl}"
+: "${RINGCTL_PLUGIN_PATH:=$top_builddir/kernels/.libs}"
+export RINGCTL_PLUGIN_PATH
+KERNELS=$top_builddir/kernels/.libs
+TEST_PLUGINS=$top_builddir/tests/plugins/.libs
 
-# Run ringctl through `run`, so that $status and $output are set.
 ringctl() {
 	"$RINGCTL" "$@"
 }
+
+# JSON lines {"value": N} for N in 1..$1.
+values() {
+	seq 1 "$1" | sed 's/.*/{"value":&}/'
+}
+export -f values

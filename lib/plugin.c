@@ -1,0 +1,279 @@
+/* plugin.c - kernel plugins: loading a shared object, checking its ABI,
+ * registering its kernels, and finding a kernel along a search path. */
+#include "config.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rk-error.h"
+#include "runtime.h"
+
+struct rk_loaded_plugin {
+	char *path;                     /* as resolved by realpath */
+	void *handle;
+	const rk_plugin *plugin;
+};
+
+/* Check the table a plugin exports, before any of it is registered. */
+static rk_error check_plugin(const char *path, const rk_plugin *p)
+{
+	if (p->abi_version != RK_PLUGIN_ABI_VERSION)
+		return rk_fail(RK_EPLUGIN, "%s: plugin ABI version %u, expected %u",
+			       path, p->abi_version, RK_PLUGIN_ABI_VERSION);
+	if (p->struct_size < sizeof(rk_plugin))
+		return rk_fail(RK_EPLUGIN, "%s: plugin table of %u bytes, "
+			       "expected %zu", path, p->struct_size,
+			       sizeof(rk_plugin));
+	if (!p->kernels || !p->kernels[0])
+		return rk_fail(RK_EPLUGIN, "%s: plugin lists no kernels", path);
+	for (size_t i = 0; p->kernels[i]; i++) {
+		if (rk_kernel_desc_check(p->kernels[i]) != RK_OK) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", rk_errmsg());
+			return rk_fail(RK_EPLUGIN, "%s: %s", path, why);
+		}
+	}
+	return RK_OK;
+}
+
+static const rk_plugin *find_loaded_locked(rk_runtime *rt, const char *real)
+{
+	for (size_t i = 0; i < rt->n_plugins; i++)
+		if (strcmp(rt->plugins[i].path, real) == 0)
+			return rt->plugins[i].plugin;
+	return NULL;
+}
+
+static rk_error remember_locked(rk_runtime *rt, char *real, void *handle,
+				const rk_plugin *p)
+{
+	struct rk_loaded_plugin *all = realloc(rt->plugins,
+					       (rt->n_plugins + 1) * sizeof(*all));
+	if (!all)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	rt->plugins = all;
+	all[rt->n_plugins++] = (struct rk_loaded_plugin){ real, handle, p };
+	for (size_t i = 0; p->kernels[i]; i++)
+		rk_registry_add_locked(rt, p->kernels[i], real, true);
+	return RK_OK;
+}
+
+rk_error rk_load_plugin(rk_runtime *rt, const char *path,
+			const rk_plugin **out)
+{
+	char *real = realpath(path, NULL);
+	const rk_plugin *p;
+	rk_error rc;
+
+	if (!real)
+		return rk_fail(errno == ENOENT ? RK_ENOTFOUND : RK_EPLUGIN,
+			       "%s: %s", path, strerror(errno));
+	pthread_rwlock_wrlock(&rt->lock);
+	if ((p = find_loaded_locked(rt, real))) {
+		pthread_rwlock_unlock(&rt->lock);
+		free(real);
+		if (out)
+			*out = p;
+		return RK_OK;
+	}
+	/* Local: two plugins may define the same helper names. */
+	void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		pthread_rwlock_unlock(&rt->lock);
+		free(real);
+		return rk_fail(RK_EPLUGIN, "%s", dlerror());
+	}
+	p = dlsym(handle, RK_PLUGIN_SYMBOL);
+	if (!p)
+		rc = rk_fail(RK_EPLUGIN, "%s: not a ringctl plugin (no %s symbol)",
+			     path, RK_PLUGIN_SYMBOL);
+	else if ((rc = check_plugin(path, p)) == RK_OK)
+		rc = remember_locked(rt, real, handle, p);
+	pthread_rwlock_unlock(&rt->lock);
+	if (rc != RK_OK) {
+		dlclose(handle);
+		free(real);
+		return rc;
+	}
+	if (out)
+		*out = p;
+	return RK_OK;
+}
+
+void rk_plugins_unload(rk_runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_plugins; i++) {
+		dlclose(rt->plugins[i].handle);
+		free(rt->plugins[i].path);
+	}
+	free(rt->plugins);
+	rt->plugins = NULL;
+	rt->n_plugins = 0;
+	rt->n_registry = 0;     /* their descriptors are gone */
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Plugin files of a directory ("*.so"), sorted so that the order, and
+ * so which kernel a name finds, does not depend on the file system. */
+static char **plugin_files(const char *dir, size_t *count)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+
+	*count = 0;
+	if (!d)
+		return NULL;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			char **more = realloc(names, cap * sizeof(*names));
+			if (!more)
+				break;
+			names = more;
+		}
+		size_t size = strlen(dir) + len + 2;
+		if (!(names[n] = malloc(size)))
+			break;
+		snprintf(names[n++], size, "%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	if (names)
+		qsort(names, n, sizeof(*names), compare_names);
+	*count = n;
+	return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Walk the plugin files along a search path, loading each until
+ * `done` says stop; failures go to `problem`. */
+static void walk_path(rk_runtime *rt, const char *search_path,
+		      bool (*done)(rk_runtime *, void *), void *done_arg,
+		      rk_plugin_problem_fn problem, void *arg)
+{
+	char *copy = strdup(search_path ? search_path : "");
+	char *save = NULL;
+
+	for (char *dir = strtok_r(copy, ":", &save); dir && copy;
+	     dir = strtok_r(NULL, ":", &save)) {
+		size_t n;
+		char **files = plugin_files(dir, &n);
+		for (size_t i = 0; i < n; i++) {
+			if (done && done(rt, done_arg)) {
+				free_names(files, n);
+				free(copy);
+				return;
+			}
+			if (rk_load_plugin(rt, files[i], NULL) != RK_OK
+			    && problem)
+				problem(arg, files[i], rk_errmsg());
+		}
+		free_names(files, n);
+	}
+	free(copy);
+}
+
+rk_error rk_load_plugins(rk_runtime *rt, const char *search_path,
+			 rk_plugin_problem_fn problem, void *arg)
+{
+	walk_path(rt, search_path, NULL, NULL, problem, arg);
+	return RK_OK;
+}
+
+static bool registered(rk_runtime *rt, void *name)
+{
+	return rk_find_kernel(rt, name) != NULL;
+}
+
+/* What went wrong on the way, for the "not found" message. */
+struct problems {
+	char text[512];
+	size_t count;
+};
+
+static void note_problem(void *arg, const char *path, const char *reason)
+{
+	struct problems *p = arg;
+	size_t used = strlen(p->text);
+
+	if (p->count++ == 0)
+		snprintf(p->text + used, sizeof(p->text) - used, "%s", reason);
+}
+
+/* "DIR/x.so" or "DIR/x.so:KERNEL": a plugin named by its file. */
+static rk_error resolve_file(rk_runtime *rt, const char *spec,
+			     const rk_kernel_desc **out)
+{
+	char path[PATH_MAX];
+	const char *kernel = NULL, *colon = strrchr(spec, ':');
+	const rk_plugin *p;
+	rk_error rc;
+
+	snprintf(path, sizeof(path), "%s", spec);
+	if (colon && !strchr(colon, '/') && colon > spec
+	    && colon - spec >= 3 && strncmp(colon - 3, ".so", 3) == 0) {
+		path[colon - spec] = '\0';
+		kernel = colon + 1;
+	}
+	if ((rc = rk_load_plugin(rt, path, &p)) != RK_OK)
+		return rc;
+	size_t n = 0;
+	while (p->kernels[n])
+		n++;
+	if (!kernel) {
+		if (n != 1)
+			return rk_fail(RK_EINVAL, "%s holds %zu kernels: name one "
+				       "as %s:KERNEL", path, n, path);
+		*out = p->kernels[0];
+		return RK_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(p->kernels[i]->name, kernel) == 0) {
+			*out = p->kernels[i];
+			return RK_OK;
+		}
+	}
+	return rk_fail(RK_ENOTFOUND, "%s has no kernel '%s'", path, kernel);
+}
+
+rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
+			   const char *search_path, const rk_kernel_desc **out)
+{
+	struct problems problems = { "", 0 };
+
+	if (!rt || !spec || !*spec || !out)
+		return rk_fail(RK_EINVAL, "no kernel named");
+	if (strchr(spec, '/') || strstr(spec, ".so"))
+		return resolve_file(rt, spec, out);
+	if ((*out = rk_find_kernel(rt, spec)))
+		return RK_OK;
+	walk_path(rt, search_path, registered, (void *)spec, note_problem,
+		  &problems);
+	if ((*out = rk_find_kernel(rt, spec)))
+		return RK_OK;
+	if (problems.count)
+		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found (%zu plugin%s "
+			       "could not be loaded: %s)", spec, problems.count,
+			       problems.count == 1 ? "" : "s", problems.text);
+	return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", spec);
+}

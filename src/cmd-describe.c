@@ -1,0 +1,76 @@
+/* cmd-describe.c - `ringctl describe KERNEL`: a kernel's plugin,
+ * message types and parameters. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+#include "plugin-path.h"
+
+static int cmd_describe_exec(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			cmd_print_command_help(&cmd_describe_entry);
+			return EXIT_OK;
+		}
+		return usage_error("describe: unknown option '%s'",
+				   argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return usage_error("describe takes one kernel name");
+
+	char *path = plugin_search_path(g);
+	rk_runtime *rt = local_runtime(NULL);
+	const rk_kernel_desc *d;
+	rk_error rc = rk_resolve_kernel(rt, argv[optind], path, &d);
+	free(path);
+	if (rc != RK_OK) {
+		log_error("%s", rk_errmsg());
+		rk_runtime_free(rt);
+		return exit_status_for(rc);
+	}
+	const char *plugin = NULL, *p;
+	for (size_t i = 0; rk_registered_kernel(rt, i, &p); i++)
+		if (rk_registered_kernel(rt, i, NULL) == d)
+			plugin = p;
+	char in[1024], out[1024];
+	describe_type(d->input_type, in, sizeof(in));
+	describe_type(d->output_type, out, sizeof(out));
+	printf("kernel:      %s\n", d->name);
+	printf("plugin:      %s\n", plugin ? plugin : "(built in)");
+	printf("description: %s\n", d->description ? d->description : "");
+	printf("input:       %s\n", in);
+	printf("output:      %s\n", out);
+	printf("entry:       %s%s\n", d->process ? "process" :
+	       d->process_batch ? "process_batch" : "main",
+	       d->flush ? ", flush at end of input" : "");
+	if (d->params && d->params->name) {
+		printf("parameters:\n");
+		for (const rk_param_desc *pd = d->params; pd->name; pd++)
+			printf("  %-10s %-7s %-12s %s\n", pd->name,
+			       pd->type ? pd->type : "string",
+			       pd->default_value ? pd->default_value
+						 : "(required)",
+			       pd->description ? pd->description : "");
+	}
+	rk_runtime_free(rt);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+const struct cmd_entry cmd_describe_entry = {
+	.name = "describe",
+	.usage = "KERNEL",
+	.summary = "show a kernel's plugin, message types and parameters",
+	.exec = cmd_describe_exec,
+};

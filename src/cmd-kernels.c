@@ -1,0 +1,89 @@
+/* cmd-kernels.c - `ringctl kernels`: every kernel on the plugin path,
+ * with its plugin and what it does. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "jsonw.h"
+#include "log.h"
+#include "plugin-path.h"
+
+static void broken_plugin(void *arg, const char *path, const char *reason)
+{
+	log_warn("%s", reason);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			cmd_print_command_help(&cmd_kernels_entry);
+			return EXIT_OK;
+		default:
+			return usage_error("kernels: unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("kernels takes no operands");
+
+	char *path = plugin_search_path(g);
+	rk_runtime *rt = local_runtime(NULL);
+	rk_load_plugins(rt, path, broken_plugin, NULL);
+	const char *plugin;
+	const rk_kernel_desc *d;
+	for (size_t i = 0; (d = rk_registered_kernel(rt, i, &plugin)); i++) {
+		const char *desc = d->description ? d->description : "";
+		if (json) {
+			char in[512], out[512];
+			describe_type(d->input_type, in, sizeof(in));
+			describe_type(d->output_type, out, sizeof(out));
+			jsonw_object_begin(stdout);
+			jsonw_field_string(stdout, "name", d->name);
+			jsonw_field_string(stdout, "plugin", plugin ? plugin : "");
+			jsonw_field_string(stdout, "description", desc);
+			jsonw_field_string(stdout, "input", in);
+			jsonw_field_string(stdout, "output", out);
+			jsonw_object_end(stdout);
+		} else {
+			/* Fits 80 columns: the description is cut. */
+			printf("%-12s %-15s %.51s\n", d->name,
+			       plugin ? base_name(plugin) : "-", desc);
+		}
+	}
+	rk_runtime_free(rt);
+	free(path);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+const struct cmd_entry cmd_kernels_entry = {
+	.name = "kernels",
+	.usage = "[--json]",
+	.summary = "list the kernels on the plugin path, with their plugin",
+	.help = "  --json   one JSON object per kernel: name, plugin, "
+		"description, input, output\n",
+	.exec = cmd_kernels_exec,
+};

@@ -1,0 +1,600 @@
+/* cmd-run.c - `ringctl run`: a one-off pipeline, in process, from
+ * standard input to standard output.
+ *
+ * Three threads: the reader decodes JSON lines and sends them to the
+ * first kernel in batches; the kernels run on their own threads; this
+ * thread receives from the last kernel, encodes and writes.  The end of
+ * input travels through the kernels (stateful ones flush), so the run
+ * ends once everything in flight has come out.  A bad line, a failing
+ * kernel or a signal stops the reading; what was sent still drains.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "lines.h"
+#include "log.h"
+#include "pipeline.h"
+#include "plugin-path.h"
+#include "xmalloc.h"
+
+#define BATCH 256
+#define OUT_BUFFER (1u << 20)
+
+struct run {
+	rk_runtime *rt;
+	struct pipeline pipe;
+	const rk_type *in_type;         /* the first kernel's input */
+	const rk_type *out_type;        /* the last kernel's output */
+	size_t max_line;
+	bool skip;                      /* --on-error=skip */
+	bool envelope;
+	bool progress;
+	int stop_pipe[2];               /* a byte in it stops the reader */
+	atomic_int signal;              /* SIGINT or SIGTERM received */
+	atomic_bool stop_asked;
+	atomic_bool abandoned;          /* nobody reads: failures don't count */
+
+	/* The reader's account. */
+	uint64_t sent;
+	uint64_t bad_lines;
+	char bad_line[512];             /* the first (or last, with skip) */
+	bool data_error;
+	int read_errno;
+
+	/* Kernel failures, from the kernels' threads. */
+	pthread_mutex_t lock;
+	uint64_t kernel_errors;
+	char kernel_error[512];
+
+	/* The writer's. */
+	char *out;
+	size_t out_len, out_cap;
+	uint64_t written;
+	bool epipe;
+	int write_errno;
+};
+
+static void ask_stop(struct run *r)
+{
+	if (!atomic_exchange(&r->stop_asked, true))
+		(void)!write(r->stop_pipe[1], "s", 1);
+}
+
+/* ---- the kernels' failures ----------------------------------------- */
+
+static void on_kernel_error(void *arg, const char *kernel, uint64_t message,
+			    const char *reason)
+{
+	struct run *r = arg;
+
+	/* Messages cut off by an abandoned run are not the kernel's fault. */
+	if (atomic_load(&r->abandoned))
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->kernel_errors++;
+	snprintf(r->kernel_error, sizeof(r->kernel_error),
+		 "%s: message %llu: %s", kernel, (unsigned long long)message,
+		 reason);
+	if (!r->skip || log_verbose)
+		log_error("%s", r->kernel_error);
+	pthread_mutex_unlock(&r->lock);
+	if (!r->skip)
+		ask_stop(r);
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+struct batch {
+	const void *msgs[BATCH];
+	size_t lens[BATCH];
+	size_t offsets[BATCH];
+	size_t n;
+	char *arena;                    /* the decoded messages */
+	size_t used, cap;
+};
+
+/* Send what was decoded; false when the pipeline no longer takes any. */
+static bool send_batch(struct run *r, struct batch *b)
+{
+	size_t sent = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		b->msgs[i] = b->arena + b->offsets[i];
+	rk_error rc = b->n ? rk_send_batch(r->rt, pipeline_first(&r->pipe),
+					   b->msgs, b->lens, b->n, RK_FOREVER,
+					   &sent) : RK_OK;
+	r->sent += sent;
+	b->n = 0;
+	b->used = 0;
+	if (rc != RK_OK && !r->epipe && !atomic_load(&r->stop_asked))
+		log_error("%s", rk_errmsg());
+	return rc == RK_OK;
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* A bad line: reported and the reading stopped, or counted (skip). */
+static bool bad_line(struct run *r, uint64_t number, const char *why)
+{
+	r->bad_lines++;
+	snprintf(r->bad_line, sizeof(r->bad_line), "<stdin>:%llu: %s",
+		 (unsigned long long)number, why);
+	if (r->skip) {
+		if (log_verbose)
+			log_error("%s (skipped)", r->bad_line);
+		return true;
+	}
+	r->data_error = true;
+	return false;
+}
+
+/* Decode one line into the batch; false to stop reading. */
+static bool take_line(struct run *r, struct batch *b, struct lines *in,
+		      const char *line, size_t len)
+{
+	size_t need = r->in_type && r->in_type->fields ? r->in_type->size : len;
+	size_t got;
+
+	if (b->used + need > b->cap) {
+		b->cap = 2 * (b->used + need);
+		b->arena = xrealloc(b->arena, b->cap);
+	}
+	if (!r->in_type) {
+		memcpy(b->arena + b->used, line, len);  /* raw bytes */
+		got = len;
+	} else if (rk_json_decode(r->in_type, line, len,
+				  lines_readable(in, line), b->arena + b->used,
+				  b->cap - b->used, &got) != RK_OK) {
+		return bad_line(r, in->number, rk_errmsg());
+	}
+	b->offsets[b->n] = b->used;
+	b->lens[b->n++] = got;
+	b->used += got;
+	return b->n < BATCH || send_batch(r, b);
+}
+
+static void *reader_main(void *arg)
+{
+	struct run *r = arg;
+	struct lines in;
+	struct batch b = { .n = 0 };
+	bool go = true;
+
+	lines_init(&in, STDIN_FILENO, r->stop_pipe[0], r->max_line);
+	while (go) {
+		const char *line;
+		size_t len;
+		bool too_long;
+		while (go && (line = lines_next(&in, &len, &too_long))) {
+			char why[64];
+			if (too_long) {
+				snprintf(why, sizeof(why), "line is longer than "
+					 "%zu bytes", r->max_line);
+				go = bad_line(r, in.number, why);
+			} else if (!blank(line, len)) {
+				go = take_line(r, &b, &in, line, len);
+			}
+			go = go && !atomic_load(&r->stop_asked);
+		}
+		/* Sent before the buffer moves: messages point into it. */
+		go = send_batch(r, &b) && go && lines_fill(&in);
+	}
+	if (in.error)
+		r->read_errno = in.error;
+	/* However the reading ended, the end goes through the pipeline so
+	 * that what was sent drains and stateful kernels flush. */
+	rk_send_end(r->rt, pipeline_first(&r->pipe), RK_FOREVER);
+	lines_free(&in);
+	free(b.arena);
+	return NULL;
+}
+
+/* ---- writing ------------------------------------------------------- */
+
+static bool flush_out(struct run *r)
+{
+	size_t done = 0;
+
+	while (done < r->out_len && !r->epipe && !r->write_errno) {
+		ssize_t n = write(STDOUT_FILENO, r->out + done, r->out_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EPIPE)
+			r->epipe = true;        /* `| head`: end quietly */
+		else if (n < 0)
+			r->write_errno = errno;
+		else
+			done += (size_t)n;
+	}
+	r->out_len = 0;
+	return !r->epipe && !r->write_errno;
+}
+
+static void append(struct run *r, const char *s, size_t n)
+{
+	memcpy(r->out + r->out_len, s, n);
+	r->out_len += n;
+}
+
+/* One message out as a JSON line (inside its envelope with
+ * --envelope). */
+static int write_one(void *arg, const rk_envelope *env, const void *data,
+		     size_t len)
+{
+	struct run *r = arg;
+	size_t max = r->out_type && r->out_type->fields
+		     ? rk_json_max_encoded(r->out_type) : len;
+	size_t need = max + 160 + 2;    /* envelope, '}' and newline */
+	char head[160];
+	size_t n;
+
+	if (r->out_len + need > r->out_cap && !flush_out(r))
+		return 1;
+	if (need > r->out_cap) {
+		r->out_cap = need;
+		r->out = xrealloc(r->out, r->out_cap);
+	}
+	if (r->envelope) {
+		int h = snprintf(head, sizeof(head), "{\"message_id\":%llu,"
+				 "\"correlation_id\":%llu,\"priority\":%u,"
+				 "\"enqueue_ns\":%llu,\"message\":",
+				 (unsigned long long)env->message_id,
+				 (unsigned long long)env->correlation_id,
+				 env->priority,
+				 (unsigned long long)env->enqueue_ns);
+		append(r, head, (size_t)h);
+	}
+	if (r->out_type && r->out_type->fields) {
+		rk_json_encode(r->out_type, data, len, r->out + r->out_len,
+			       max, &n);
+		r->out_len += n;
+	} else {
+		append(r, data, len);
+	}
+	if (r->envelope)
+		append(r, "}", 1);
+	append(r, "\n", 1);
+	r->written++;
+	return 0;
+}
+
+static void show_progress(struct run *r, bool last)
+{
+	if (!r->progress)
+		return;
+	if (last)
+		fprintf(stderr, "\r\033[K");
+	else
+		fprintf(stderr, "\r%s: %llu in, %llu out", PACKAGE_NAME,
+			(unsigned long long)r->sent,
+			(unsigned long long)r->written);
+}
+
+/* A kernel that died leaves the pipeline without its end. */
+static bool pipeline_failed(struct run *r)
+{
+	for (size_t i = 0; i < r->pipe.n; i++) {
+		rk_state s;
+		if (rk_get_state(r->rt, r->pipe.stages[i].id, &s) == RK_OK
+		    && s == RK_STATE_FAILED) {
+			log_error("%s failed", r->pipe.stages[i].id);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int write_all(struct run *r)
+{
+	const char *last = pipeline_last(&r->pipe);
+	size_t n;
+
+	r->out_cap = OUT_BUFFER;
+	r->out = xmalloc(r->out_cap);
+	for (;;) {
+		rk_error rc = rk_receive_batch(r->rt, last, BATCH, 0.2,
+					       write_one, r, &n);
+		if (rc == RK_EEND || r->epipe || r->write_errno)
+			break;
+		if (rc == RK_ETIMEDOUT) {
+			if (!flush_out(r))
+				break;
+			if (pipeline_failed(r))
+				return EXIT_FAIL;
+			show_progress(r, false);
+			continue;
+		}
+		if (rc != RK_OK) {
+			log_error("%s", rk_errmsg());
+			return EXIT_FAIL;
+		}
+	}
+	flush_out(r);
+	show_progress(r, true);
+	if (r->write_errno) {
+		log_error("write error: %s", strerror(r->write_errno));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* ---- signals ------------------------------------------------------- */
+
+/* Ctrl-C and SIGTERM stop the reading, and the run drains; a second
+ * one ends the process at once. */
+static void *signal_main(void *arg)
+{
+	struct run *r = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (atomic_exchange(&r->signal, sig))
+			_exit(128 + sig);
+		ask_stop(r);
+	}
+	return NULL;
+}
+
+/* ---- the command --------------------------------------------------- */
+
+static void print_stats(struct run *r)
+{
+	for (size_t i = 0; i < r->pipe.n; i++) {
+		rk_telemetry t;
+		if (rk_get_telemetry(r->rt, r->pipe.stages[i].id, &t) != RK_OK)
+			continue;
+		fprintf(stderr, "%s: stats: %s: received %llu, processed %llu, "
+			"sent %llu, dropped %llu, errors %llu, latency p50 %llu "
+			"ns, p99 %llu ns, %.0f msgs/s\n", PACKAGE_NAME,
+			r->pipe.stages[i].id,
+			(unsigned long long)t.messages_received,
+			(unsigned long long)t.messages_processed,
+			(unsigned long long)t.messages_sent,
+			(unsigned long long)t.messages_dropped,
+			(unsigned long long)t.errors,
+			(unsigned long long)t.latency_p50_ns,
+			(unsigned long long)t.latency_p99_ns, t.throughput);
+	}
+}
+
+/* What the run amounts to, said on stderr, as an exit status. */
+static int verdict(struct run *r, int status)
+{
+	rk_summary sum = { 0 };
+
+	rk_get_summary(r->rt, &sum);
+	if (r->read_errno) {
+		log_error("<stdin>: %s", strerror(r->read_errno));
+		status = EXIT_FAIL;
+	}
+	if (r->data_error) {
+		log_error("%s (%llu message%s sent before it)", r->bad_line,
+			  (unsigned long long)r->sent, r->sent == 1 ? "" : "s");
+		status = status ? status : EXIT_DATAERR;
+	} else if (r->bad_lines) {
+		log_warn("skipped %llu bad line%s, the last: %s",
+			 (unsigned long long)r->bad_lines,
+			 r->bad_lines == 1 ? "" : "s", r->bad_line);
+	}
+	if (r->kernel_errors && r->skip)
+		log_warn("%llu message%s failed, the last: %s",
+			 (unsigned long long)r->kernel_errors,
+			 r->kernel_errors == 1 ? "" : "s", r->kernel_error);
+	else if (r->kernel_errors && !status)
+		status = EXIT_FAIL;
+	if (sum.total_dropped && !r->epipe) {
+		log_error("%llu message%s dropped on the way",
+			  (unsigned long long)sum.total_dropped,
+			  sum.total_dropped == 1 ? "" : "s");
+		status = status ? status : EXIT_FAIL;
+	}
+	if (atomic_load(&r->signal))
+		status = 128 + atomic_load(&r->signal);
+	if (r->epipe && !r->data_error && !r->kernel_errors)
+		status = EXIT_OK;
+	return status;
+}
+
+static int parse_size(const char *arg, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(arg, &end, 10);
+
+	if (!*arg || *end || v == 0 || v > (1ull << 30))
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static bool is_topology(const char *arg)
+{
+	size_t n = strlen(arg);
+	return (n > 5 && strcmp(arg + n - 5, ".yaml") == 0)
+	       || (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
+}
+
+static int run_pipeline(struct run *r, const struct global_opts *g,
+			const char *spec, char **params, size_t n_params,
+			uint32_t queue_size, bool stats)
+{
+	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
+	rk_launch_options lo = RK_LAUNCH_OPTIONS_INIT;
+	char why[256];
+	int status;
+
+	if (!pipeline_parse(spec, &r->pipe, why, sizeof(why)))
+		return usage_error("%s", why);
+	ro.telemetry = stats;
+	ro.on_kernel_error = on_kernel_error;
+	ro.on_kernel_error_arg = r;
+	r->rt = local_runtime(&ro);
+	char *path = plugin_search_path(g);
+	rk_error rc = pipeline_resolve(r->rt, &r->pipe, path);
+	free(path);
+	if (rc != RK_OK) {
+		log_error("%s", rk_errmsg());
+		return exit_status_for(rc);
+	}
+	for (size_t i = 0; i < n_params; i++)
+		if (!pipeline_add_param(&r->pipe, params[i], why, sizeof(why)))
+			return usage_error("%s", why);
+	lo.queue_size = queue_size;
+	lo.max_message = (uint32_t)r->max_line;
+	if ((rc = pipeline_start(r->rt, &r->pipe, &lo)) != RK_OK) {
+		log_error("%s", rk_errmsg());
+		return rc == RK_ESCHEMA ? EXIT_CONFIG : rc == RK_EINVAL
+		       ? EXIT_USAGE : exit_status_for(rc);
+	}
+	r->in_type = r->pipe.stages[0].desc->input_type;
+	r->out_type = r->pipe.stages[r->pipe.n - 1].desc->output_type;
+
+	pthread_t reader;
+	pthread_create(&reader, NULL, reader_main, r);
+	status = write_all(r);
+	if (r->epipe || status) {
+		/* Nobody reads on: stop at once rather than drain. */
+		atomic_store(&r->abandoned, true);
+		ask_stop(r);
+		rk_terminate_all(r->rt, 0);
+	}
+	pthread_join(reader, NULL);
+	if (stats)
+		print_stats(r);
+	return verdict(r, status);
+}
+
+static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "param", required_argument, NULL, 'p' },
+		{ "max-line", required_argument, NULL, 'm' },
+		{ "on-error", required_argument, NULL, 'e' },
+		{ "queue-size", required_argument, NULL, 'Q' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "envelope", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct run r = { .max_line = 1u << 20 };
+	char **params = NULL;
+	size_t n_params = 0, queue_size = 0;
+	bool stats = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			params = xrealloc(params, (n_params + 1) * sizeof(*params));
+			params[n_params++] = optarg;
+			break;
+		case 'm':
+			if (parse_size(optarg, &r.max_line) != 0)
+				return usage_error("--max-line wants a size in "
+						   "bytes, not '%s'", optarg);
+			break;
+		case 'e':
+			if (strcmp(optarg, "skip") == 0)
+				r.skip = true;
+			else if (strcmp(optarg, "fail") != 0)
+				return usage_error("--on-error is fail or skip, "
+						   "not '%s'", optarg);
+			break;
+		case 'Q':
+			if (parse_size(optarg, &queue_size) != 0
+			    || queue_size > (1u << 24))
+				return usage_error("--queue-size wants a number of "
+						   "messages, not '%s'", optarg);
+			break;
+		case 's':
+			stats = true;
+			break;
+		case 'P':
+			r.progress = isatty(STDERR_FILENO);
+			break;
+		case 'E':
+			r.envelope = true;
+			break;
+		case 'h':
+			cmd_print_command_help(&cmd_run_entry);
+			return EXIT_OK;
+		default:
+			return usage_error("run: unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("run takes one pipeline: 'a | b | c' or a "
+				   "topology file");
+	if (is_topology(argv[optind])) {
+		log_error("%s: topology files are not supported by this "
+			  "version of run; use an inline pipeline", argv[optind]);
+		return EXIT_CONFIG;
+	}
+
+	/* Signals go to the signal thread only, which every other thread
+	 * inherits by having them blocked. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pipe(r.stop_pipe) != 0)
+		fatal("pipe: %s", strerror(errno));
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_t sig;
+	pthread_create(&sig, NULL, signal_main, &r);
+
+	int status = run_pipeline(&r, g, argv[optind], params, n_params,
+				  (uint32_t)queue_size, stats);
+
+	pthread_cancel(sig);
+	pthread_join(sig, NULL);
+	if (r.rt)
+		rk_runtime_free(r.rt);
+	pipeline_free(&r.pipe);
+	free(r.out);
+	free(params);
+	close(r.stop_pipe[0]);
+	close(r.stop_pipe[1]);
+	return status;
+}
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "'KERNEL | KERNEL ...' [OPTIONS]",
+	.summary = "run a pipeline on JSON lines from stdin to stdout",
+	.help =
+	"  -p, --param [KERNEL.]KEY=VALUE  a kernel parameter (repeatable)\n"
+	"      --max-line BYTES    longest input line (default 1048576)\n"
+	"      --on-error fail|skip  stop at a bad line or failing message\n"
+	"                          (default), or count it and go on\n"
+	"      --queue-size N      messages per queue (default 1000)\n"
+	"      --envelope          print each message in its envelope\n"
+	"      --stats             print telemetry to stderr at the end\n"
+	"      --progress          show a progress line on a terminal\n",
+	.exec = cmd_run_exec,
+};

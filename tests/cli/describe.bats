@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# describe.bats - `ringctl describe KERNEL`.
+
+load common
+
+@test "describe shows the types and the plugin" {
+	run --separate-stderr ringctl describe doubler
+	assert_success
+	assert_line 'kernel:      doubler'
+	assert_line --regexp '^plugin:      .*/doubler\.so$'
+	assert_line 'input:       {"value": int64}'
+	assert_line 'output:      {"result": int64}'
+	[ -z "$stderr" ]
+}
+
+@test "describe lists parameters with their defaults" {
+	run ringctl describe sum
+	assert_success
+	assert_line 'input:       json (any JSON value)'
+	assert_line --regexp '^  every +int +0 +also report'
+	assert_line --partial 'flush at end of input'
+}
+
+@test "describe shows variable arrays" {
+	run ringctl describe scale
+	assert_success
+	assert_line 'input:       {"x": [float32; <=1024]}'
+}
+
+@test "describe of an unknown kernel is not found (3)" {
+	run --separate-stderr ringctl describe nosuch
+	assert_failure 3
+	[ "$stderr" = "ringctl: kernel 'nosuch' not found" ]
+}
+
+@test "describe takes exactly one kernel" {
+	run --separate-stderr ringctl describe
+	assert_failure 2
+	run --separate-stderr ringctl describe a b
+	assert_failure 2
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# kernels.bats - `ringctl kernels`, and every kernel that comes with
+# ringctl, through `ringctl run`.
+
+load common
+
+@test "kernels lists every kernel with its plugin" {
+	run --separate-stderr ringctl kernels
+	assert_success
+	for k in doubler identity scale saxpy filter sum window histogram; do
+		assert_line --regexp "^$k +[a-z]+\.so "
+	done
+	[ -z "$stderr" ]
+}
+
+@test "kernels lines fit 80 columns" {
+	run ringctl kernels
+	assert_success
+	while IFS= read -r line; do
+		[ "${#line}" -le 80 ] || { echo "too long: $line"; return 1; }
+	done <<<"$output"
+}
+
+@test "kernels --json gives one object per kernel" {
+	run ringctl kernels --json
+	assert_success
+	assert_line --regexp '^\{"name":"doubler","plugin":"[^"]*/doubler\.so",.*"input":"\{\\"value\\": int64\}","output":"\{\\"result\\": int64\}"\}$'
+	[ "$(printf '%s\n' "$output" | wc -l)" -ge 8 ]
+	if command -v jq >/dev/null; then
+		run jq -r 'select(.name == "saxpy") | .output' <<<"$output"
+		assert_output '{"y": [float32; <=1024]}'
+	fi
+}
+
+@test "kernels warns about a broken plugin and lists the rest" {
+	dir="$BATS_TEST_TMPDIR/plugins"
+	mkdir -p "$dir"
+	echo junk >"$dir/junk.so"
+	run --separate-stderr ringctl --plugin-path "$dir" kernels
+	assert_success
+	assert_line --regexp '^doubler '
+	[[ "$stderr" == "ringctl: warning: "*"junk.so"* ]]
+}
+
+@test "identity passes any JSON value unchanged" {
+	input='{"a":[1,2,{"b":null}],"c":"\u00e9\n"}
+[true,false]
+"text"
+-1.5e300
+   {"spaced" : 1}   '
+	run bash -c "printf '%s\n' '$input' | '$RINGCTL' run identity"
+	assert_success
+	assert_line --index 0 '{"a":[1,2,{"b":null}],"c":"\u00e9\n"}'
+	assert_line --index 1 '[true,false]'
+	assert_line --index 2 '"text"'
+	assert_line --index 3 '-1.5e300'
+	assert_line --index 4 '{"spaced" : 1}'
+}
+
+@test "identity refuses invalid JSON and invalid UTF-8" {
+	run --separate-stderr bash -c "printf '{\"a\":1}\n{\"a\":}\n' | '$RINGCTL' run identity"
+	assert_failure 65
+	assert_output '{"a":1}'
+	[[ "$stderr" == "ringctl: <stdin>:2: "* ]]
+	run --separate-stderr bash -c "printf '\"\\xff\"\n' | '$RINGCTL' run identity"
+	assert_failure 65
+	[[ "$stderr" == "ringctl: <stdin>:1: invalid UTF-8"* ]]
+}
+
+@test "scale multiplies a float32 vector" {
+	run bash -c "echo '{\"x\":[1,2.5,-3]}' | '$RINGCTL' run scale --param factor=2"
+	assert_success
+	assert_output '{"x":[2,5,-6]}'
+}
+
+@test "saxpy computes a*x + y, and refuses unequal lengths" {
+	run bash -c "echo '{\"x\":[1,2],\"y\":[10,20]}' | '$RINGCTL' run saxpy -p a=3"
+	assert_success
+	assert_output '{"y":[13,26]}'
+	run --separate-stderr bash -c "echo '{\"x\":[1],\"y\":[1,2]}' | '$RINGCTL' run saxpy"
+	assert_failure 1
+	[ "$stderr" = "ringctl: saxpy: message 1: x has 1 elements and y 2" ]
+}
+
+@test "filter keeps the objects whose field compares" {
+	input='{"t":1,"name":"a"}
+{"t":5,"name":"b"}
+{"name":"c"}
+{"t":9,"name":"d"}'
+	run bash -c "printf '%s\n' '$input' | '$RINGCTL' run filter -p field=t -p op=ge -p value=5"
+	assert_success
+	assert_output '{"t":5,"name":"b"}
+{"t":9,"name":"d"}'
+	run bash -c "printf '%s\n' '$input' | '$RINGCTL' run filter -p field=name -p value=c"
+	assert_success
+	assert_output '{"name":"c"}'
+}
+
+@test "filter needs its parameters, and a known op" {
+	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run filter"
+	assert_failure 2
+	[ "$stderr" = "ringctl: kernel 'filter' needs parameter 'field'" ]
+	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run filter -p field=a -p value=1 -p op=about"
+	assert_failure 1
+	[[ "$stderr" == *"op must be eq, ne, lt, le, gt or ge, not 'about'" ]]
+}
+
+@test "sum adds integers exactly and floats as floats" {
+	run bash -c "printf '{\"v\":9007199254740993}\n{\"v\":1}\n' | '$RINGCTL' run sum"
+	assert_success
+	assert_output '{"count":2,"sum":9007199254740994}'
+	run bash -c "printf '{\"v\":0.5}\n{\"v\":1}\n' | '$RINGCTL' run sum"
+	assert_success
+	assert_output '{"count":2,"sum":1.5}'
+}
+
+@test "sum of a named field; a message without it fails" {
+	run --separate-stderr bash -c "printf '{\"a\":1,\"b\":10}\n{\"b\":20}\n{\"a\":3}\n' | '$RINGCTL' run --on-error=skip sum -p field=b"
+	assert_success
+	assert_output '{"count":2,"sum":30}'
+	[[ "$stderr" == *"sum: message 3: no number in field 'b'" ]]
+}
+
+@test "window reports each window and the last partial one" {
+	run bash -c "values 5 | '$RINGCTL' run window -p size=2"
+	assert_success
+	assert_output '{"count":2,"sum":3,"mean":1.5,"min":1,"max":2}
+{"count":2,"sum":7,"mean":3.5,"min":3,"max":4}
+{"count":1,"sum":5,"mean":5,"min":5,"max":5}'
+}
+
+@test "histogram counts in buckets, with underflow and overflow" {
+	run bash -c "printf '{\"v\":-1}\n{\"v\":0.1}\n{\"v\":0.15}\n{\"v\":0.9}\n{\"v\":2}\n' | '$RINGCTL' run histogram -p buckets=4"
+	assert_success
+	assert_output '{"count":5,"min":0,"max":1,"underflow":1,"overflow":1,"buckets":[2,0,0,1]}'
+}
+
+@test "typed into json: doubler | filter sees the JSON object" {
+	run bash -c "values 4 | '$RINGCTL' run 'doubler | filter' -p filter.field=result -p filter.op=gt -p filter.value=4"
+	assert_success
+	assert_output '{"result":6}
+{"result":8}'
+}
