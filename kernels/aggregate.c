@@ -25,8 +25,11 @@ static void total_reset(struct total *t)
 
 static void total_add(struct total *t, const rk_json_value *v)
 {
+	int64_t sum;
+
 	if (t->integral && v->integral
-	    && !__builtin_add_overflow(t->isum, v->integer, &t->isum)) {
+	    && !__builtin_add_overflow(t->isum, v->integer, &sum)) {
+		t->isum = sum;
 		t->fsum += (double)v->integer;
 	} else {
 		if (t->integral)

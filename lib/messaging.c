@@ -332,6 +332,78 @@ rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 	return rk_receive_env(rt, id, NULL, buf, cap, len, timeout);
 }
 
+rk_error rk_send_json(rk_runtime *rt, const char *id, const char *json,
+		      size_t len, double timeout)
+{
+	char small[4096];
+	const rk_type *type;
+	rk_kernel *k;
+	size_t n;
+	rk_error rc;
+
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	type = k->desc->input_type;
+	rk_kernel_put(k);
+	if (!type)
+		return rk_send(rt, id, json, len, timeout);
+	size_t cap = type->fields ? type->size : len;
+	char *buf = cap <= sizeof(small) ? small : malloc(cap);
+	if (!buf)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	rc = rk_json_decode(type, json, len, len, buf, cap, &n);
+	if (rc == RK_OK)
+		rc = rk_send(rt, id, buf, n, timeout);
+	if (buf != small)
+		free(buf);
+	return rc;
+}
+
+/* rk_receive_json: encode one reply straight from its slot. */
+struct encode_out {
+	const rk_type *type;
+	char *buf;
+	size_t cap;
+	size_t *len;
+	rk_error rc;
+};
+
+static int encode_one(void *arg, const rk_envelope *env, const void *data,
+		      size_t len)
+{
+	struct encode_out *e = arg;
+	size_t n = len;
+
+	if (e->type && e->type->fields)
+		e->rc = rk_json_encode(e->type, data, len, e->buf, e->cap, &n);
+	else if (len > e->cap)
+		e->rc = rk_fail(RK_ESCHEMA, "message of %zu bytes does not fit "
+				"the %zu-byte buffer", len, e->cap);
+	else
+		memcpy(e->buf, data, len);
+	if (e->len)
+		*e->len = n;
+	return e->rc != RK_OK;
+}
+
+rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
+			 size_t *len, double timeout)
+{
+	struct encode_out e = { NULL, buf, cap, len, RK_OK };
+	rk_kernel *k;
+	size_t count;
+	rk_error rc;
+
+	if (!buf && cap)
+		return rk_fail(RK_EINVAL, "no buffer");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	e.type = k->desc->output_type;
+	rk_kernel_put(k);
+	rc = receive(rt, id, 1, timeout, encode_one, &e, &count);
+	return rc != RK_OK ? rc : e.rc;
+}
+
 rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
 			  double timeout, rk_receive_fn fn, void *arg,
 			  size_t *count)

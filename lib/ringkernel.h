@@ -220,6 +220,16 @@ rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
 rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 		    size_t *len, double timeout);
 
+/* The same through the kernel's message types: a JSON text decoded by
+ * the input type (bad text: RK_ESCHEMA, rk_errmsg() says why), a reply
+ * encoded by the output type as compact JSON into buf (too small:
+ * RK_ESCHEMA, *len the size needed, the reply stays queued).  Kernels
+ * of raw bytes take and give the text as it is. */
+rk_error rk_send_json(rk_runtime *rt, const char *id, const char *json,
+		      size_t len, double timeout);
+rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
+			 size_t *len, double timeout);
+
 /* End of input: after the messages sent so far, the kernel sees the end
  * of its input, calls its flush (stateful kernels emit what they hold)
  * and passes the end on to the kernels it feeds.  Receiving from a
