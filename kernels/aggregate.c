@@ -190,8 +190,7 @@ static const rk_kernel_desc sum_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "sum",
-	.description = "adds up a number field: {\"count\": N, \"sum\": S} at "
-		       "the end of input (and every N messages)",
+	.description = "adds up a number field: {\"count\": N, \"sum\": S}",
 	.input_type = &rk_type_json,
 	.output_type = &rk_type_json,
 	.params = sum_params,
@@ -205,8 +204,7 @@ static const rk_kernel_desc window_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "window",
-	.description = "count, sum, mean, min and max of a number field over "
-		       "each window of N messages, and of the last one",
+	.description = "count, sum, mean, min, max per window of N messages",
 	.input_type = &rk_type_json,
 	.output_type = &rk_type_json,
 	.params = window_params,

@@ -127,8 +127,7 @@ static const rk_kernel_desc histogram_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "histogram",
-	.description = "counts a number field in equal buckets between min "
-		       "and max",
+	.description = "counts a number field in equal buckets",
 	.input_type = &rk_type_json,
 	.output_type = &rk_type_json,
 	.params = histogram_params,

@@ -104,8 +104,7 @@ static const rk_kernel_desc scale_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "scale",
-	.description = "multiplies a float32 vector {\"x\": [...]} "
-		       "(up to 1024 elements) by a factor",
+	.description = "scales a float32 vector {\"x\": [...]} by a factor",
 	.input_type = &x_type,
 	.output_type = &x_type,
 	.params = scale_params,
@@ -118,8 +117,7 @@ static const rk_kernel_desc saxpy_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "saxpy",
-	.description = "{\"x\": [...], \"y\": [...]} into {\"y\": a*x + y}, "
-		       "float32, up to 1024 elements",
+	.description = "{\"x\": [...], \"y\": [...]} into {\"y\": a*x + y}",
 	.input_type = &xy_type,
 	.output_type = &y_type,
 	.params = saxpy_params,

@@ -12,10 +12,22 @@
 #include "jsonw.h"
 #include "log.h"
 #include "plugin-path.h"
+#include "xmalloc.h"
 
 static void broken_plugin(void *arg, const char *path, const char *reason)
 {
 	log_warn("%s", reason);
+}
+
+struct entry {
+	const rk_kernel_desc *desc;
+	const char *plugin;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->desc->name,
+		      ((const struct entry *)b)->desc->name);
 }
 
 static const char *base_name(const char *path)
@@ -53,9 +65,18 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 	char *path = plugin_search_path(g);
 	rk_runtime *rt = local_runtime(NULL);
 	rk_load_plugins(rt, path, broken_plugin, NULL);
+	struct entry *all = NULL;
+	size_t n = 0;
 	const char *plugin;
 	const rk_kernel_desc *d;
-	for (size_t i = 0; (d = rk_registered_kernel(rt, i, &plugin)); i++) {
+	while ((d = rk_registered_kernel(rt, n, &plugin))) {
+		all = xrealloc(all, (n + 1) * sizeof(*all));
+		all[n++] = (struct entry){ d, plugin };
+	}
+	qsort(all, n, sizeof(*all), by_name);
+	for (size_t i = 0; i < n; i++) {
+		d = all[i].desc;
+		plugin = all[i].plugin;
 		const char *desc = d->description ? d->description : "";
 		if (json) {
 			char in[512], out[512];
@@ -74,6 +95,7 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 			       plugin ? base_name(plugin) : "-", desc);
 		}
 	}
+	free(all);
 	rk_runtime_free(rt);
 	free(path);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
