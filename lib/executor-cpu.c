@@ -182,13 +182,19 @@ static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 		   const void *data, size_t len, uint8_t flags);
 
-/* The inputs whose end counts: the upstream kernels where there are
- * any, else the clients' input. */
+/* The inputs whose end counts: every upstream kernel, and the
+ * clients' input when it is the only one or was ever used.  (A client
+ * feeding a kernel that also has upstreams sends its data before any
+ * end it causes upstream, so `used` is visible here by then.) */
 static bool all_inputs_ended(rk_kernel *k)
 {
-	for (size_t i = k->n_inputs > 1 ? 1 : 0; i < k->n_inputs; i++)
+	for (size_t i = 0; i < k->n_inputs; i++) {
+		if (i == 0 && k->n_inputs > 1
+		    && !__atomic_load_n(&k->inputs[0]->used, __ATOMIC_RELAXED))
+			continue;
 		if (!(k->ended_mask & (1ull << (i < 63 ? i : 63))))
 			return false;
+	}
 	return true;
 }
 

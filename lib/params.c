@@ -65,7 +65,8 @@ static bool value_fits(const char *type, const char *v)
 	return true;
 }
 
-rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params)
+rk_error rk_params_check_given(const rk_kernel_desc *desc,
+			       const rk_param *params)
 {
 	for (const rk_param *p = params; p && p->name; p++) {
 		const rk_param_desc *d = declared(desc, p->name);
@@ -80,12 +81,25 @@ rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params)
 				       d->type && d->type[0] == 'i' ? "an" : "a",
 				       d->type, p->value ? p->value : "");
 	}
+	return RK_OK;
+}
+
+rk_error rk_params_check_required(const rk_kernel_desc *desc,
+				  const rk_param *params)
+{
 	for (const rk_param_desc *d = desc->params; d && d->name; d++)
 		if (!d->default_value && !given(params, d->name))
 			return rk_fail(RK_EINVAL,
 				       "kernel '%s' needs parameter '%s'",
 				       desc->name, d->name);
 	return RK_OK;
+}
+
+rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params)
+{
+	rk_error rc = rk_params_check_given(desc, params);
+
+	return rc != RK_OK ? rc : rk_params_check_required(desc, params);
 }
 
 rk_param *rk_params_copy(const rk_param *params)

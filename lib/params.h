@@ -8,6 +8,12 @@
 /* Every given parameter is one the kernel declares, with a value of its
  * type, and every required one is given. */
 rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params);
+/* The two halves: what is given is declared and fits; what is required
+ * is given. */
+rk_error rk_params_check_given(const rk_kernel_desc *desc,
+			       const rk_param *params);
+rk_error rk_params_check_required(const rk_kernel_desc *desc,
+				  const rk_param *params);
 
 /* A deep copy, NULL-terminated (an empty list for NULL); NULL on ENOMEM. */
 rk_param *rk_params_copy(const rk_param *params);

@@ -157,6 +157,8 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	if (len)
 		memcpy(h + 1, data, len);
 	p->unpublished[b]++;
+	if (!p->used)
+		__atomic_store_n(&p->used, true, __ATOMIC_RELAXED);
 	if (p->track_high_water && depth + 1 > p->high_water)
 		__atomic_store_n(&p->high_water, depth + 1, __ATOMIC_RELAXED);
 	return RK_OK;

@@ -51,6 +51,7 @@ typedef struct rk_port {
 
 	/* Written by the producer only. */
 	uint64_t unpublished[RK_BANDS] RK_ALIGNED; /* filled, not yet seen */
+	bool used;                      /* a message was ever pushed */
 	uint64_t next_id;
 	uint64_t dropped;
 	uint64_t rejected;

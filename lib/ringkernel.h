@@ -37,6 +37,7 @@ typedef enum rk_error {
 	RK_ENODATA,     /* telemetry is disabled for this runtime */
 	RK_EKERNEL,     /* the kernel failed on a message */
 	RK_EEND,        /* end of input: no message will come */
+	RK_ECONFIG,     /* bad topology or configuration */
 	RK_ERROR_COUNT
 } rk_error;
 
@@ -296,6 +297,49 @@ typedef struct rk_json_value {
 
 rk_error rk_json_field(const char *json, size_t len, const char *field,
 		       rk_json_value *out);
+
+/* Topologies: a graph of kernels with stdin and stdout at its ends,
+ * from a YAML file (ringctl-topology(5)) or an inline pipeline
+ * 'a | b | c'.  Every problem found is passed to the diagnostic
+ * callback with where it is ("FILE:LINE:COLUMN", 1-based) and what it
+ * is; the call then fails with RK_ECONFIG.  Checking resolves the
+ * kernels along a plugin search path and checks parameters, message
+ * types on every edge, cycles and reachability. */
+typedef struct rk_topology rk_topology;
+typedef void (*rk_diag_fn)(void *arg, const char *where, const char *what);
+
+rk_error rk_topology_load(const char *path, rk_diag_fn diag, void *arg,
+			  rk_topology **topology);
+rk_error rk_topology_parse(const char *text, size_t len, const char *name,
+			   rk_diag_fn diag, void *arg, rk_topology **topology);
+/* An inline pipeline resolves its kernels at once (as
+ * rk_resolve_kernel) and names its stages after them: doubler,
+ * doubler.2, ... */
+rk_error rk_topology_inline(const char *pipeline, rk_runtime *rt,
+			    const char *search_path, rk_topology **topology);
+/* A parameter from outside (--param KERNEL.KEY=VALUE); NULL kernel: the
+ * only kernel. */
+rk_error rk_topology_set_param(rk_topology *t, const char *kernel,
+			       const char *name, const char *value);
+rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
+			   const char *search_path, rk_diag_fn diag, void *arg);
+/* Launch, wire and activate every kernel of a checked topology; `o`
+ * gives what the topology leaves unsaid. */
+rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
+			   const rk_launch_options *o);
+void rk_topology_free(rk_topology *t);
+
+const char *rk_topology_name(const rk_topology *t);
+int rk_topology_telemetry(const rk_topology *t);        /* -1: unsaid */
+size_t rk_topology_size(const rk_topology *t);          /* kernels */
+const char *rk_topology_kernel(const rk_topology *t, size_t i,
+			       const rk_kernel_desc **desc);
+/* What standard input feeds (ids; their input types from the kernels)
+ * and the one kernel whose output goes to standard output. */
+size_t rk_topology_inputs(const rk_topology *t, const char *const **ids);
+const rk_type *rk_topology_input_type(const rk_topology *t, size_t i);
+const char *rk_topology_output(const rk_topology *t);
+const rk_type *rk_topology_output_type(const rk_topology *t);
 
 rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
 /* Ids, sorted; the caller frees the array with rk_free_ids. */

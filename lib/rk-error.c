@@ -22,6 +22,7 @@ static const char *const error_names[RK_ERROR_COUNT] = {
 	[RK_ENODATA] = "telemetry disabled",
 	[RK_EKERNEL] = "kernel failed on a message",
 	[RK_EEND] = "end of input",
+	[RK_ECONFIG] = "bad topology or configuration",
 };
 
 static const char *const state_names[] = {

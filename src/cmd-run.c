@@ -1,9 +1,10 @@
-/* cmd-run.c - `ringctl run`: a one-off pipeline, in process, from
- * standard input to standard output.
+/* cmd-run.c - `ringctl run`: a one-off topology (a YAML file or an
+ * inline pipeline), in process, from standard input to standard output.
  *
- * Three threads: the reader decodes JSON lines and sends them to the
- * first kernel in batches; the kernels run on their own threads; this
- * thread receives from the last kernel, encodes and writes.  The end of
+ * Three threads: the reader decodes JSON lines and sends them, in
+ * batches, to every kernel that stdin feeds; the kernels run on their
+ * own threads; this thread receives what reaches stdout, encodes and
+ * writes.  The end of
  * input travels through the kernels (stateful ones flush), so the run
  * ends once everything in flight has come out.  A bad line, a failing
  * kernel or a signal stops the reading; what was sent still drains.
@@ -24,18 +25,21 @@
 #include "exitcode.h"
 #include "lines.h"
 #include "log.h"
-#include "pipeline.h"
 #include "plugin-path.h"
 #include "xmalloc.h"
 
 #define BATCH 256
 #define OUT_BUFFER (1u << 20)
 
+struct target;
+
 struct run {
 	rk_runtime *rt;
-	struct pipeline pipe;
-	const rk_type *in_type;         /* the first kernel's input */
-	const rk_type *out_type;        /* the last kernel's output */
+	rk_topology *topo;
+	struct target *targets;         /* what stdin feeds */
+	size_t n_targets;
+	const char *output;             /* what stdout reads */
+	const rk_type *out_type;
 	size_t max_line;
 	bool skip;                      /* --on-error=skip */
 	bool envelope;
@@ -95,7 +99,11 @@ static void on_kernel_error(void *arg, const char *kernel, uint64_t message,
 
 /* ---- reading ------------------------------------------------------- */
 
-struct batch {
+/* A kernel stdin feeds, with the messages decoded for it. */
+struct target {
+	const char *id;
+	const rk_type *type;            /* its input type */
+	struct target *same;            /* an earlier target of that type */
 	const void *msgs[BATCH];
 	size_t lens[BATCH];
 	size_t offsets[BATCH];
@@ -105,21 +113,34 @@ struct batch {
 };
 
 /* Send what was decoded; false when the pipeline no longer takes any. */
-static bool send_batch(struct run *r, struct batch *b)
+static bool send_batch(struct run *r, struct target *t)
 {
 	size_t sent = 0;
+	const char *arena = t->same ? t->same->arena : t->arena;
 
-	for (size_t i = 0; i < b->n; i++)
-		b->msgs[i] = b->arena + b->offsets[i];
-	rk_error rc = b->n ? rk_send_batch(r->rt, pipeline_first(&r->pipe),
-					   b->msgs, b->lens, b->n, RK_FOREVER,
-					   &sent) : RK_OK;
-	r->sent += sent;
-	b->n = 0;
-	b->used = 0;
-	if (rc != RK_OK && !r->epipe && !atomic_load(&r->stop_asked))
+	for (size_t i = 0; i < t->n; i++)
+		t->msgs[i] = arena + t->offsets[i];
+	rk_error rc = t->n ? rk_send_batch(r->rt, t->id, t->msgs, t->lens, t->n,
+					   RK_FOREVER, &sent) : RK_OK;
+	if (t == r->targets)
+		r->sent += sent;
+	t->n = 0;
+	if (rc != RK_OK && !atomic_load(&r->abandoned)
+	    && !atomic_load(&r->stop_asked))
 		log_error("%s", rk_errmsg());
 	return rc == RK_OK;
+}
+
+/* Every target's batch out, then the arenas are free again. */
+static bool send_all(struct run *r)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < r->n_targets; i++)
+		ok = send_batch(r, &r->targets[i]) && ok;
+	for (size_t i = 0; i < r->n_targets; i++)
+		r->targets[i].used = 0;
+	return ok;
 }
 
 static bool blank(const char *s, size_t n)
@@ -145,36 +166,56 @@ static bool bad_line(struct run *r, uint64_t number, const char *why)
 	return false;
 }
 
-/* Decode one line into the batch; false to stop reading. */
-static bool take_line(struct run *r, struct batch *b, struct lines *in,
-		      const char *line, size_t len)
+/* Decode a line for a target into its arena. */
+static rk_error decode_for(struct target *t, struct lines *in,
+			   const char *line, size_t len, size_t *got)
 {
-	size_t need = r->in_type && r->in_type->fields ? r->in_type->size : len;
-	size_t got;
+	size_t need = t->type && t->type->fields ? t->type->size : len;
 
-	if (b->used + need > b->cap) {
-		b->cap = 2 * (b->used + need);
-		b->arena = xrealloc(b->arena, b->cap);
+	if (t->used + need > t->cap) {
+		t->cap = 2 * (t->used + need);
+		t->arena = xrealloc(t->arena, t->cap);
 	}
-	if (!r->in_type) {
-		memcpy(b->arena + b->used, line, len);  /* raw bytes */
-		got = len;
-	} else if (rk_json_decode(r->in_type, line, len,
-				  lines_readable(in, line), b->arena + b->used,
-				  b->cap - b->used, &got) != RK_OK) {
-		return bad_line(r, in->number, rk_errmsg());
+	if (!t->type) {
+		memcpy(t->arena + t->used, line, len);  /* raw bytes */
+		*got = len;
+		return RK_OK;
 	}
-	b->offsets[b->n] = b->used;
-	b->lens[b->n++] = got;
-	b->used += got;
-	return b->n < BATCH || send_batch(r, b);
+	return rk_json_decode(t->type, line, len, lines_readable(in, line),
+			      t->arena + t->used, t->cap - t->used, got);
+}
+
+/* Decode one line for every target (once per type); false to stop. */
+static bool take_line(struct run *r, struct lines *in, const char *line,
+		      size_t len)
+{
+	for (size_t i = 0; i < r->n_targets; i++) {
+		struct target *t = &r->targets[i];
+		if (t->same)
+			continue;
+		size_t got;
+		if (decode_for(t, in, line, len, &got) != RK_OK)
+			return bad_line(r, in->number, rk_errmsg());
+		t->offsets[t->n] = t->used;
+		t->lens[t->n] = got;
+		t->used += got;
+	}
+	for (size_t i = 0; i < r->n_targets; i++) {
+		struct target *t = &r->targets[i];
+		if (t->same) {
+			t->offsets[t->n] = t->same->offsets[t->same->n];
+			t->lens[t->n] = t->same->lens[t->same->n];
+		}
+	}
+	for (size_t i = 0; i < r->n_targets; i++)
+		r->targets[i].n++;
+	return r->targets[0].n < BATCH || send_all(r);
 }
 
 static void *reader_main(void *arg)
 {
 	struct run *r = arg;
 	struct lines in;
-	struct batch b = { .n = 0 };
 	bool go = true;
 
 	lines_init(&in, STDIN_FILENO, r->stop_pipe[0], r->max_line);
@@ -189,20 +230,20 @@ static void *reader_main(void *arg)
 					 "%zu bytes", r->max_line);
 				go = bad_line(r, in.number, why);
 			} else if (!blank(line, len)) {
-				go = take_line(r, &b, &in, line, len);
+				go = take_line(r, &in, line, len);
 			}
 			go = go && !atomic_load(&r->stop_asked);
 		}
 		/* Sent before the buffer moves: messages point into it. */
-		go = send_batch(r, &b) && go && lines_fill(&in);
+		go = send_all(r) && go && lines_fill(&in);
 	}
 	if (in.error)
 		r->read_errno = in.error;
 	/* However the reading ended, the end goes through the pipeline so
 	 * that what was sent drains and stateful kernels flush. */
-	rk_send_end(r->rt, pipeline_first(&r->pipe), RK_FOREVER);
+	for (size_t i = 0; i < r->n_targets; i++)
+		rk_send_end(r->rt, r->targets[i].id, RK_FOREVER);
 	lines_free(&in);
-	free(b.arena);
 	return NULL;
 }
 
@@ -290,11 +331,13 @@ static void show_progress(struct run *r, bool last)
 /* A kernel that died leaves the pipeline without its end. */
 static bool pipeline_failed(struct run *r)
 {
-	for (size_t i = 0; i < r->pipe.n; i++) {
+	const char *id;
+
+	for (size_t i = 0; (id = rk_topology_kernel(r->topo, i, NULL)); i++) {
 		rk_state s;
-		if (rk_get_state(r->rt, r->pipe.stages[i].id, &s) == RK_OK
+		if (rk_get_state(r->rt, id, &s) == RK_OK
 		    && s == RK_STATE_FAILED) {
-			log_error("%s failed", r->pipe.stages[i].id);
+			log_error("%s failed", id);
 			return true;
 		}
 	}
@@ -303,7 +346,7 @@ static bool pipeline_failed(struct run *r)
 
 static int write_all(struct run *r)
 {
-	const char *last = pipeline_last(&r->pipe);
+	const char *last = r->output;
 	size_t n;
 
 	r->out_cap = OUT_BUFFER;
@@ -362,14 +405,15 @@ static void *signal_main(void *arg)
 
 static void print_stats(struct run *r)
 {
-	for (size_t i = 0; i < r->pipe.n; i++) {
+	const char *id;
+
+	for (size_t i = 0; (id = rk_topology_kernel(r->topo, i, NULL)); i++) {
 		rk_telemetry t;
-		if (rk_get_telemetry(r->rt, r->pipe.stages[i].id, &t) != RK_OK)
+		if (rk_get_telemetry(r->rt, id, &t) != RK_OK)
 			continue;
 		fprintf(stderr, "%s: stats: %s: received %llu, processed %llu, "
 			"sent %llu, dropped %llu, errors %llu, latency p50 %llu "
-			"ns, p99 %llu ns, %.0f msgs/s\n", PACKAGE_NAME,
-			r->pipe.stages[i].id,
+			"ns, p99 %llu ns, %.0f msgs/s\n", PACKAGE_NAME, id,
 			(unsigned long long)t.messages_received,
 			(unsigned long long)t.messages_processed,
 			(unsigned long long)t.messages_sent,
@@ -436,40 +480,94 @@ static bool is_topology(const char *arg)
 	       || (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
 }
 
-static int run_pipeline(struct run *r, const struct global_opts *g,
+/* Problems in a topology, one per line: FILE:LINE:COLUMN: what. */
+static void say_problem(void *arg, const char *where, const char *what)
+{
+	if (arg)
+		log_error("%s: %s", where, what);
+	else
+		log_error("%s", what);  /* inline: no file to point into */
+}
+
+/* --param [KERNEL.]KEY=VALUE; ids may hold dots (doubler.2), keys not. */
+static int add_param(rk_topology *t, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *dot = NULL;
+
+	if (!eq || eq == arg)
+		return usage_error("--param '%s' is not [KERNEL.]KEY=VALUE", arg);
+	for (const char *c = arg; c < eq; c++)
+		if (*c == '.')
+			dot = c;
+	char *kernel = dot ? xasprintf("%.*s", (int)(dot - arg), arg) : NULL;
+	char *key = xasprintf("%.*s", (int)(eq - (dot ? dot + 1 : arg)),
+			      dot ? dot + 1 : arg);
+	rk_error rc = *key ? rk_topology_set_param(t, kernel, key, eq + 1)
+			   : RK_EINVAL;
+	int status = EXIT_OK;
+	if (rc != RK_OK)
+		status = usage_error("--param '%s': %s", arg,
+				     *key ? rk_errmsg() : "no key");
+	free(kernel);
+	free(key);
+	return status;
+}
+
+static int run_topology(struct run *r, const struct global_opts *g,
 			const char *spec, char **params, size_t n_params,
 			uint32_t queue_size, bool stats)
 {
 	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
 	rk_launch_options lo = RK_LAUNCH_OPTIONS_INIT;
-	char why[256];
+	bool file = is_topology(spec);
 	int status;
+	rk_error rc;
 
-	if (!pipeline_parse(spec, &r->pipe, why, sizeof(why)))
-		return usage_error("%s", why);
-	ro.telemetry = stats;
+	if (file && (rc = rk_topology_load(spec, say_problem, r, &r->topo))
+	    != RK_OK)
+		return exit_status_for(rc);
+	ro.telemetry = stats || (r->topo && rk_topology_telemetry(r->topo) > 0);
 	ro.on_kernel_error = on_kernel_error;
 	ro.on_kernel_error_arg = r;
 	r->rt = local_runtime(&ro);
 	char *path = plugin_search_path(g);
-	rk_error rc = pipeline_resolve(r->rt, &r->pipe, path);
-	free(path);
-	if (rc != RK_OK) {
+	if (!file && (rc = rk_topology_inline(spec, r->rt, path, &r->topo))
+	    != RK_OK) {
+		free(path);
 		log_error("%s", rk_errmsg());
 		return exit_status_for(rc);
 	}
-	for (size_t i = 0; i < n_params; i++)
-		if (!pipeline_add_param(&r->pipe, params[i], why, sizeof(why)))
-			return usage_error("%s", why);
+	for (size_t i = 0; i < n_params; i++) {
+		if ((status = add_param(r->topo, params[i])) != EXIT_OK) {
+			free(path);
+			return status;
+		}
+	}
+	rc = rk_topology_check(r->topo, r->rt, path, say_problem,
+			       file ? r : NULL);
+	free(path);
+	if (rc != RK_OK)
+		return exit_status_for(rc);
 	lo.queue_size = queue_size;
 	lo.max_message = (uint32_t)r->max_line;
-	if ((rc = pipeline_start(r->rt, &r->pipe, &lo)) != RK_OK) {
+	if ((rc = rk_topology_start(r->topo, r->rt, &lo)) != RK_OK) {
 		log_error("%s", rk_errmsg());
-		return rc == RK_ESCHEMA ? EXIT_CONFIG : rc == RK_EINVAL
-		       ? EXIT_USAGE : exit_status_for(rc);
+		return exit_status_for(rc);
 	}
-	r->in_type = r->pipe.stages[0].desc->input_type;
-	r->out_type = r->pipe.stages[r->pipe.n - 1].desc->output_type;
+
+	const char *const *ids;
+	r->n_targets = rk_topology_inputs(r->topo, &ids);
+	r->targets = xcalloc(r->n_targets, sizeof(*r->targets));
+	for (size_t i = 0; i < r->n_targets; i++) {
+		struct target *t = &r->targets[i];
+		t->id = ids[i];
+		t->type = rk_topology_input_type(r->topo, i);
+		for (size_t j = 0; j < i && !t->same; j++)
+			if (r->targets[j].type == t->type && !r->targets[j].same)
+				t->same = &r->targets[j];
+	}
+	r->output = rk_topology_output(r->topo);
+	r->out_type = rk_topology_output_type(r->topo);
 
 	pthread_t reader;
 	pthread_create(&reader, NULL, reader_main, r);
@@ -549,11 +647,6 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 	if (argc - optind != 1)
 		return usage_error("run takes one pipeline: 'a | b | c' or a "
 				   "topology file");
-	if (is_topology(argv[optind])) {
-		log_error("%s: topology files are not supported by this "
-			  "version of run; use an inline pipeline", argv[optind]);
-		return EXIT_CONFIG;
-	}
 
 	/* Signals go to the signal thread only, which every other thread
 	 * inherits by having them blocked. */
@@ -568,14 +661,17 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 	pthread_t sig;
 	pthread_create(&sig, NULL, signal_main, &r);
 
-	int status = run_pipeline(&r, g, argv[optind], params, n_params,
+	int status = run_topology(&r, g, argv[optind], params, n_params,
 				  (uint32_t)queue_size, stats);
 
 	pthread_cancel(sig);
 	pthread_join(sig, NULL);
 	if (r.rt)
 		rk_runtime_free(r.rt);
-	pipeline_free(&r.pipe);
+	rk_topology_free(r.topo);
+	for (size_t i = 0; i < r.n_targets; i++)
+		free(r.targets[i].arena);
+	free(r.targets);
 	free(r.out);
 	free(params);
 	close(r.stop_pipe[0]);
@@ -585,8 +681,8 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "'KERNEL | KERNEL ...' [OPTIONS]",
-	.summary = "run a pipeline on JSON lines from stdin to stdout",
+	.usage = "TOPOLOGY.yaml | 'KERNEL | ...' [OPTIONS]",
+	.summary = "run a topology on JSON lines from stdin to stdout",
 	.help =
 	"  -p, --param [KERNEL.]KEY=VALUE  a kernel parameter (repeatable)\n"
 	"      --max-line BYTES    longest input line (default 1048576)\n"

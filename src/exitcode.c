@@ -20,6 +20,8 @@ int exit_status_for(rk_error err)
 		return EXIT_DATAERR;
 	case RK_EINVAL:
 		return EXIT_USAGE;
+	case RK_ECONFIG:
+		return EXIT_CONFIG;
 	default:
 		return EXIT_FAIL;
 	}

@@ -98,7 +98,7 @@ load common
 
 @test "filter needs its parameters, and a known op" {
 	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run filter"
-	assert_failure 2
+	assert_failure 78
 	[ "$stderr" = "ringctl: kernel 'filter' needs parameter 'field'" ]
 	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run filter -p field=a -p value=1 -p op=about"
 	assert_failure 1

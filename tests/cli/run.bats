@@ -183,17 +183,23 @@ load common
 {"count":4,"sum":20}'
 }
 
-@test "bad parameters are usage errors (2)" {
+@test "bad parameters are configuration errors (78)" {
 	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run sum --param nope=1"
-	assert_failure 2
+	assert_failure 78
 	[ "$stderr" = "ringctl: kernel 'sum' has no parameter 'nope'" ]
 	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run sum --param every=often"
-	assert_failure 2
+	assert_failure 78
 	[ "$stderr" = "ringctl: parameter 'every' of kernel 'sum' must be an int, not 'often'" ]
+}
+
+@test "a --param that names no kernel of the pipeline is a usage error (2)" {
 	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run 'doubler | sum' --param every=1"
 	assert_failure 2
 	[[ "$stderr" == "ringctl: --param 'every=1': name the kernel, as KERNEL.KEY=VALUE"* ]]
 	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run 'doubler | sum' --param other.every=1"
+	assert_failure 2
+	[[ "$stderr" == "ringctl: --param 'other.every=1': no kernel 'other' in the topology"* ]]
+	run --separate-stderr bash -c "echo '{}' | '$RINGCTL' run sum --param every"
 	assert_failure 2
 }
 

@@ -1,0 +1,594 @@
+/* topology.c - topologies as a library object: inline pipelines,
+ * checking a topology against its kernels, and starting it. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "params.h"
+#include "rk-error.h"
+#include "topology.h"
+#include "types.h"
+
+/* The kernel that gathers several edges into stdout. */
+#define SINK_ID "stdout"
+
+void rk_diag_at(rk_diag *d, rk_mark at, const char *fmt, ...)
+{
+	char where[512], what[512];
+	va_list ap;
+
+	d->count++;
+	if (!d->fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (at.line)
+		snprintf(where, sizeof(where), "%s:%u:%u", d->file, at.line,
+			 at.column);
+	else
+		snprintf(where, sizeof(where), "%s", d->file);
+	d->fn(d->arg, where, what);
+}
+
+rk_topology *rk_topo_new(const char *file)
+{
+	rk_topology *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->file = strdup(file))) {
+		free(t);
+		return NULL;
+	}
+	t->backend = -1;
+	t->telemetry = -1;
+	return t;
+}
+
+rk_topo_kernel *rk_topo_find(rk_topology *t, const char *id)
+{
+	for (size_t i = 0; i < t->n_kernels; i++)
+		if (strcmp(t->kernels[i].id, id) == 0)
+			return &t->kernels[i];
+	return NULL;
+}
+
+rk_topo_kernel *rk_topo_add_kernel(rk_topology *t, const char *id, rk_mark at)
+{
+	rk_topo_kernel *all = realloc(t->kernels,
+				      (t->n_kernels + 1) * sizeof(*all));
+	if (!all)
+		return NULL;
+	t->kernels = all;
+	rk_topo_kernel *k = &all[t->n_kernels];
+	memset(k, 0, sizeof(*k));
+	k->id = strdup(id);
+	k->spec = strdup(id);
+	if (!k->id || !k->spec) {
+		free(k->id);
+		free(k->spec);
+		return NULL;
+	}
+	k->at = k->spec_at = at;
+	k->backpressure = -1;
+	k->backend = -1;
+	t->n_kernels++;
+	return k;
+}
+
+rk_topo_edge *rk_topo_add_edge(rk_topology *t, const char *from,
+			       const char *to, rk_mark at)
+{
+	rk_topo_edge *all = realloc(t->edges, (t->n_edges + 1) * sizeof(*all));
+	if (!all)
+		return NULL;
+	t->edges = all;
+	rk_topo_edge *e = &all[t->n_edges];
+	memset(e, 0, sizeof(*e));
+	e->from = strdup(from);
+	e->to = strdup(to);
+	if (!e->from || !e->to) {
+		free(e->from);
+		free(e->to);
+		return NULL;
+	}
+	e->at = e->from_at = e->to_at = at;
+	t->n_edges++;
+	return e;
+}
+
+bool rk_topo_add_param(rk_topo_kernel *k, const char *name, const char *value,
+		       rk_mark at)
+{
+	rk_topo_param *all = realloc(k->params,
+				     (k->n_params + 1) * sizeof(*all));
+	if (!all)
+		return false;
+	k->params = all;
+	all[k->n_params] = (rk_topo_param){ strdup(name), strdup(value), at };
+	if (!all[k->n_params].name || !all[k->n_params].value)
+		return false;
+	k->n_params++;
+	return true;
+}
+
+void rk_topology_free(rk_topology *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_kernels; i++) {
+		rk_topo_kernel *k = &t->kernels[i];
+		for (size_t j = 0; j < k->n_params; j++) {
+			free(k->params[j].name);
+			free(k->params[j].value);
+		}
+		free(k->params);
+		free(k->launch_params);
+		free(k->id);
+		free(k->spec);
+	}
+	for (size_t i = 0; i < t->n_edges; i++) {
+		free(t->edges[i].from);
+		free(t->edges[i].to);
+	}
+	free(t->kernels);
+	free(t->edges);
+	free(t->inputs);
+	free(t->output);
+	free(t->name);
+	free(t->file);
+	free(t);
+}
+
+/* ---- inline pipelines ---------------------------------------------- */
+
+static void name_stages(rk_topology *t);
+
+rk_error rk_topology_inline(const char *text, rk_runtime *rt,
+			    const char *search_path, rk_topology **out)
+{
+	rk_topology *t = rk_topo_new("<pipeline>");
+	char prev[80] = "stdin";
+	size_t stage = 0;
+
+	*out = NULL;
+	if (!t)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	for (const char *s = text;; stage++) {
+		const char *bar = strchr(s, '|');
+		size_t n = bar ? (size_t)(bar - s) : strlen(s);
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		if (n == 0) {
+			rk_topology_free(t);
+			return rk_fail(RK_EINVAL, "empty stage %zu in pipeline "
+				       "'%s'", stage + 1, text);
+		}
+		char spec[4096], id[80];
+		snprintf(spec, sizeof(spec), "%.*s", (int)n, s);
+		/* Named after the spec for now; renamed after the kernel
+		 * once it is resolved (rk_topology_check). */
+		snprintf(id, sizeof(id), "stage%zu", stage + 1);
+		rk_topo_kernel *k = rk_topo_add_kernel(t, id, (rk_mark){ 0, 0 });
+		if (!k || !(free(k->spec), k->spec = strdup(spec))
+		    || !rk_topo_add_edge(t, prev, id, (rk_mark){ 0, 0 })) {
+			rk_topology_free(t);
+			return rk_fail(RK_ENOMEM, "out of memory");
+		}
+		rk_error rc = rk_resolve_kernel(rt, k->spec, search_path,
+						&k->desc);
+		if (rc != RK_OK) {
+			rk_topology_free(t);
+			return rc;
+		}
+		snprintf(prev, sizeof(prev), "%s", id);
+		if (!bar)
+			break;
+		s = bar + 1;
+	}
+	if (!rk_topo_add_edge(t, prev, "stdout", (rk_mark){ 0, 0 })) {
+		rk_topology_free(t);
+		return rk_fail(RK_ENOMEM, "out of memory");
+	}
+	name_stages(t);
+	*out = t;
+	return RK_OK;
+}
+
+rk_error rk_topology_set_param(rk_topology *t, const char *kernel,
+			       const char *name, const char *value)
+{
+	rk_topo_kernel *k;
+
+	if (!kernel) {
+		if (t->n_kernels != 1)
+			return rk_fail(RK_EINVAL, "name the kernel, as "
+				       "KERNEL.KEY=VALUE");
+		k = &t->kernels[0];
+	} else if (!(k = rk_topo_find(t, kernel))) {
+		return rk_fail(RK_EINVAL, "no kernel '%s' in the topology",
+			       kernel);
+	}
+	if (!rk_topo_add_param(k, name, value, (rk_mark){ 0, 0 }))
+		return rk_fail(RK_ENOMEM, "out of memory");
+	return RK_OK;
+}
+
+/* ---- checking ------------------------------------------------------ */
+
+static bool is_end(const char *id)
+{
+	return strcmp(id, "stdin") == 0 || strcmp(id, "stdout") == 0;
+}
+
+/* Every edge joins known nodes, stdin only as a source and stdout only
+ * as a destination, once. */
+static void check_edges(rk_topology *t, rk_diag *d)
+{
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		if (strcmp(e->from, "stdout") == 0)
+			rk_diag_at(d, e->from_at, "stdout cannot feed anything");
+		else if (!is_end(e->from) && !rk_topo_find(t, e->from))
+			rk_diag_at(d, e->from_at, "edge from nowhere: no kernel "
+				   "'%s'", e->from);
+		if (strcmp(e->to, "stdin") == 0)
+			rk_diag_at(d, e->to_at, "nothing can feed stdin");
+		else if (!is_end(e->to) && !rk_topo_find(t, e->to))
+			rk_diag_at(d, e->to_at, "edge to nowhere: no kernel "
+				   "'%s'", e->to);
+		if (strcmp(e->from, e->to) == 0 && !is_end(e->from))
+			rk_diag_at(d, e->at, "kernel '%s' cannot feed itself",
+				   e->from);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(t->edges[j].from, e->from) == 0
+			    && strcmp(t->edges[j].to, e->to) == 0)
+				rk_diag_at(d, e->at, "edge from '%s' to '%s' is "
+					   "given twice", e->from, e->to);
+	}
+}
+
+static size_t index_of(rk_topology *t, const char *id)
+{
+	if (strcmp(id, "stdin") == 0)
+		return t->n_kernels;
+	if (strcmp(id, "stdout") == 0)
+		return t->n_kernels + 1;
+	return (size_t)(rk_topo_find(t, id) - t->kernels);
+}
+
+/* Depth-first search for a cycle; colours: 0 new, 1 on the path, 2
+ * done.  Reports the edge that closes one. */
+static bool find_cycle(rk_topology *t, size_t v, char *colour, rk_diag *d)
+{
+	colour[v] = 1;
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		if (index_of(t, e->from) != v)
+			continue;
+		size_t w = index_of(t, e->to);
+		if (colour[w] == 1) {
+			rk_diag_at(d, e->at, "edge from '%s' to '%s' closes a "
+				   "cycle", e->from, e->to);
+			return true;
+		}
+		if (colour[w] == 0 && find_cycle(t, w, colour, d))
+			return true;
+	}
+	colour[v] = 2;
+	return false;
+}
+
+static void reach(rk_topology *t, size_t v, char *seen, bool forward)
+{
+	seen[v] = 1;
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		size_t a = index_of(t, forward ? e->from : e->to);
+		size_t b = index_of(t, forward ? e->to : e->from);
+		if (a == v && !seen[b])
+			reach(t, b, seen, forward);
+	}
+}
+
+/* No cycles; every kernel fed from stdin and heard at stdout. */
+static void check_graph(rk_topology *t, rk_diag *d)
+{
+	size_t n = t->n_kernels + 2;
+	char *colour = calloc(n, 1), *from_in = calloc(n, 1);
+	char *to_out = calloc(n, 1);
+
+	if (!colour || !from_in || !to_out) {
+		rk_diag_at(d, (rk_mark){ 0, 0 }, "out of memory");
+	} else {
+		for (size_t v = 0; v < n; v++)
+			if (colour[v] == 0 && find_cycle(t, v, colour, d))
+				break;
+		reach(t, t->n_kernels, from_in, true);
+		reach(t, t->n_kernels + 1, to_out, false);
+		if (!from_in[t->n_kernels + 1])
+			rk_diag_at(d, (rk_mark){ 0, 0 }, "nothing leads from "
+				   "stdin to stdout");
+		for (size_t i = 0; i < t->n_kernels; i++) {
+			rk_topo_kernel *k = &t->kernels[i];
+			if (!from_in[i])
+				rk_diag_at(d, k->at, "kernel '%s' is not "
+					   "reachable from stdin", k->id);
+			else if (!to_out[i])
+				rk_diag_at(d, k->at, "kernel '%s' leads nowhere: "
+					   "its output never reaches stdout",
+					   k->id);
+		}
+	}
+	free(colour);
+	free(from_in);
+	free(to_out);
+}
+
+/* Resolve the kernel, check its parameters one by one (so each error
+ * points at its line), and its replicas. */
+static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
+			 const char *search_path, rk_diag *d)
+{
+	if (!k->desc
+	    && rk_resolve_kernel(rt, k->spec, search_path, &k->desc) != RK_OK) {
+		rk_diag_at(d, k->spec_at, "%s", rk_errmsg());
+		k->desc = NULL;
+		return;
+	}
+	for (size_t i = 0; i < k->n_params; i++) {
+		rk_param one[2] = { { k->params[i].name, k->params[i].value },
+				    { NULL, NULL } };
+		if (rk_params_check_given(k->desc, one) != RK_OK)
+			rk_diag_at(d, k->params[i].at, "%s", rk_errmsg());
+	}
+	k->launch_params = calloc(k->n_params + 1, sizeof(rk_param));
+	if (!k->launch_params) {
+		rk_diag_at(d, k->at, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < k->n_params; i++)
+		k->launch_params[i] = (rk_param){ k->params[i].name,
+						  k->params[i].value };
+	if (rk_params_check_required(k->desc, k->launch_params) != RK_OK)
+		rk_diag_at(d, k->at, "%s", rk_errmsg());
+	if (k->replicas > 1 && (k->desc->flush || k->desc->main))
+		rk_diag_at(d, k->replicas_at, "kernel '%s' keeps state across "
+			   "messages: it cannot have replicas", k->desc->name);
+}
+
+static const char *type_name(const rk_type *t)
+{
+	return !t ? "bytes" : t->name ? t->name : "?";
+}
+
+/* Typed ends must agree; typed and json convert. */
+static void check_types(rk_topology *t, rk_diag *d)
+{
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		rk_topo_kernel *a = rk_topo_find(t, e->from);
+		rk_topo_kernel *b = rk_topo_find(t, e->to);
+		if (!a || !b || !a->desc || !b->desc)
+			continue;
+		const rk_type *out = a->desc->output_type;
+		const rk_type *in = b->desc->input_type;
+		if (!out || !in || rk_type_is_json(out) || rk_type_is_json(in)
+		    || rk_type_equal(out, in))
+			continue;
+		rk_diag_at(d, e->at, "kernel '%s' emits %s messages but '%s' "
+			   "takes %s", a->id, type_name(out), b->id,
+			   type_name(in));
+	}
+}
+
+/* Inline stages are named after their kernels: doubler, doubler.2. */
+static void name_stages(rk_topology *t)
+{
+	for (size_t i = 0; i < t->n_kernels; i++) {
+		rk_topo_kernel *k = &t->kernels[i];
+		size_t same = 1;
+		for (size_t j = 0; j < i; j++)
+			if (t->kernels[j].desc
+			    && strcmp(t->kernels[j].desc->name, k->desc->name) == 0)
+				same++;
+		char id[96];
+		if (same == 1)
+			snprintf(id, sizeof(id), "%s", k->desc->name);
+		else
+			snprintf(id, sizeof(id), "%s.%zu", k->desc->name, same);
+		for (size_t e = 0; e < t->n_edges; e++) {
+			rk_topo_edge *edge = &t->edges[e];
+			if (strcmp(edge->from, k->id) == 0) {
+				free(edge->from);
+				edge->from = strdup(id);
+			}
+			if (strcmp(edge->to, k->id) == 0) {
+				free(edge->to);
+				edge->to = strdup(id);
+			}
+		}
+		free(k->id);
+		k->id = strdup(id);
+	}
+}
+
+/* What feeds from stdin, and what stdout reads: the one kernel that
+ * feeds it and nothing else, or a sink gathering every edge to it. */
+static rk_error plan_ends(rk_topology *t)
+{
+	size_t to_out = 0;
+	const char *last = NULL;
+
+	free(t->inputs);
+	t->inputs = calloc(t->n_edges + 1, sizeof(*t->inputs));
+	if (!t->inputs)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	t->n_inputs = 0;
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		if (strcmp(e->from, "stdin") == 0)
+			t->inputs[t->n_inputs++] = strcmp(e->to, "stdout") == 0
+						   ? SINK_ID : e->to;
+		if (strcmp(e->to, "stdout") == 0) {
+			to_out++;
+			last = e->from;
+		}
+	}
+	size_t out_edges = 0;
+	for (size_t i = 0; last && i < t->n_edges; i++)
+		out_edges += strcmp(t->edges[i].from, last) == 0;
+	t->output_is_sink = to_out != 1 || out_edges != 1
+			    || strcmp(last, "stdin") == 0;
+	free(t->output);
+	t->output = strdup(t->output_is_sink ? SINK_ID : last);
+	return t->output ? RK_OK : rk_fail(RK_ENOMEM, "out of memory");
+}
+
+rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
+			   const char *search_path, rk_diag_fn fn, void *arg)
+{
+	rk_diag d = { fn, arg, t->file, 0 };
+
+	check_edges(t, &d);
+	if (!d.count)
+		check_graph(t, &d);
+	for (size_t i = 0; i < t->n_kernels; i++)
+		check_kernel(&t->kernels[i], rt, search_path, &d);
+	if (!d.count)
+		check_types(t, &d);
+	if (d.count)
+		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", t->file, d.count,
+			       d.count == 1 ? "" : "s");
+	t->checked = true;
+	return plan_ends(t);
+}
+
+/* ---- starting ------------------------------------------------------ */
+
+/* The sink gathering several edges into stdout: json in, json out. */
+static int pass(rk_ctx *ctx, const rk_msg *msg)
+{
+	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+static const rk_kernel_desc sink = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "stdout",
+	.description = "gathers the edges into standard output",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.process = pass,
+};
+
+rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
+			   const rk_launch_options *o)
+{
+	rk_error rc;
+
+	if (!t->checked)
+		return rk_fail(RK_EINVAL, "the topology is not checked");
+	for (size_t i = 0; i < t->n_kernels; i++) {
+		rk_topo_kernel *k = &t->kernels[i];
+		rk_launch_options lo = *o;
+		if (t->queue_size)
+			lo.queue_size = t->queue_size;
+		if (k->queue_size)
+			lo.queue_size = k->queue_size;
+		if (k->backpressure >= 0)
+			lo.input_policy = (rk_backpressure)k->backpressure;
+		if (t->backend >= 0)
+			lo.backend = (rk_backend)t->backend;
+		if (k->backend >= 0)
+			lo.backend = (rk_backend)k->backend;
+		lo.params = k->launch_params;
+		if ((rc = rk_launch(rt, k->id, k->desc, &lo)) != RK_OK)
+			return rc;
+	}
+	if (t->output_is_sink) {
+		rk_launch_options lo = *o;
+		lo.params = NULL;
+		if ((rc = rk_launch(rt, SINK_ID, &sink, &lo)) != RK_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		if (strcmp(e->from, "stdin") == 0)
+			continue;
+		const char *to = strcmp(e->to, "stdout") == 0 ? SINK_ID : e->to;
+		if (!t->output_is_sink && strcmp(e->to, "stdout") == 0)
+			continue;
+		if ((rc = rk_connect(rt, e->from, to)) != RK_OK)
+			return rc;
+	}
+	if (t->output_is_sink && (rc = rk_activate(rt, SINK_ID)) != RK_OK)
+		return rc;
+	for (size_t i = t->n_kernels; i-- > 0;)
+		if ((rc = rk_activate(rt, t->kernels[i].id)) != RK_OK)
+			return rc;
+	return RK_OK;
+}
+
+/* ---- looking at it ------------------------------------------------- */
+
+const char *rk_topology_name(const rk_topology *t)
+{
+	return t->name;
+}
+
+int rk_topology_telemetry(const rk_topology *t)
+{
+	return t->telemetry;
+}
+
+size_t rk_topology_size(const rk_topology *t)
+{
+	return t->n_kernels;
+}
+
+const char *rk_topology_kernel(const rk_topology *t, size_t i,
+			       const rk_kernel_desc **desc)
+{
+	if (i >= t->n_kernels)
+		return NULL;
+	if (desc)
+		*desc = t->kernels[i].desc;
+	return t->kernels[i].id;
+}
+
+size_t rk_topology_inputs(const rk_topology *t, const char *const **ids)
+{
+	*ids = t->inputs;
+	return t->n_inputs;
+}
+
+/* The kernel's type, or json for our sink (stdin straight to stdout). */
+static const rk_type *type_of(const rk_topology *t, const char *id, bool in)
+{
+	for (size_t i = 0; i < t->n_kernels; i++) {
+		const rk_kernel_desc *d = t->kernels[i].desc;
+		if (strcmp(t->kernels[i].id, id) == 0 && d)
+			return in ? d->input_type : d->output_type;
+	}
+	return &rk_type_json;
+}
+
+const rk_type *rk_topology_input_type(const rk_topology *t, size_t i)
+{
+	return i < t->n_inputs ? type_of(t, t->inputs[i], true) : NULL;
+}
+
+const char *rk_topology_output(const rk_topology *t)
+{
+	return t->output;
+}
+
+const rk_type *rk_topology_output_type(const rk_topology *t)
+{
+	return t->output ? type_of(t, t->output, false) : NULL;
+}
