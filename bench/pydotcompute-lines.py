@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
-"""`ringctl run doubler` on pydotcompute 0.2.0 RingKernelRuntime (uvloop).
+"""`ringctl run doubler` on pydotcompute 0.2.0 RingKernelRuntime (uvloop):
     bench/.venv/bin/python bench/pydotcompute-lines.py < in.jsonl > out.jsonl
-stdin {"value": N} -> stdout {"result":2N} in input order, through the same
-doubler ring kernel as bench/pydotcompute-bench.py.  As in ringctl: blank lines
-are skipped; a bad line stops the reading (results already sent are written,
-exit 65); output goes in large writes and after 0.2 s idle; EPIPE exits 0;
-other failures exit 1; no pydotcompute/uvloop exits 2.
+stdin {"value": N} -> stdout {"result":2N} in order, through a copy of the ring
+kernel in bench/pydotcompute-bench.py.  As in ringctl: blank lines are skipped;
+a bad line ends the input (exit 65); writes are large, and flushed after 0.2 s
+idle; EPIPE exits 0; failures exit 1; no pydotcompute/uvloop exits 2.
 """
 import asyncio
 import json  # stdlib only: orjson is not in the venv (nothing extra installed)
@@ -94,15 +93,14 @@ async def run() -> int:
                 flush()
 
     async with RingKernelRuntime() as rt:  # defaults, as in the bench
-        await rt.launch(KERNEL)    # create the queues
+        await rt.launch(KERNEL)    # create the queues, then
         await rt.activate(KERNEL)  # start the actor task
         tasks = [asyncio.create_task(c) for c in (
             producer(rt.send), consumer(rt.receive), idle_flusher())]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for t in tasks:  # a writer that stopped early failed (EPIPE...)
-                if t.done():
-                    t.result()
+            ended, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in ended:  # the producer, or a writer that failed (EPIPE...)
+                t.result()
             done = True
             if got < sent:   # else it is parked in receive, cancelled below
                 await tasks[1]  # the consumer drains what is in flight
