@@ -97,6 +97,11 @@ int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 			int band;
 			rk_port *p = rk_executor_pick_input(k, &band);
 			rk_slot_header *h = p ? rk_ring_peek(p->band[band]) : NULL;
+			if (h && (h->flags & RK_SLOT_END_OF_STREAM)
+			    && rk_port_higher_ready(p, band)) {
+				rk_executor_unlock_input(p);
+				continue;       /* the end overtook them */
+			}
 			if (h && (h->flags & RK_SLOT_END_OF_STREAM)) {
 				rk_ring_release(p->band[band], 1);
 				rk_executor_unlock_input(p);

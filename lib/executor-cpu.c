@@ -45,6 +45,8 @@ void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg)
 
 /* Anything for the executor to do: a command, or input while active.
  * Reads indices only, so it is safe without the consumer lock. */
+static bool input_turn(rk_kernel *k, size_t idx);
+
 static bool work_pending(rk_kernel *k, bool active)
 {
 	if (__atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE)
@@ -52,7 +54,7 @@ static bool work_pending(rk_kernel *k, bool active)
 		return true;
 	if (active)
 		for (size_t i = 0; i < k->n_inputs; i++)
-			if (rk_port_depth(k->inputs[i]))
+			if (input_turn(k, i) && rk_port_depth(k->inputs[i]))
 				return true;
 	return false;
 }
@@ -81,6 +83,33 @@ void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns)
 	rk_event_wait(&k->doorbell, key, deadline_ns);
 }
 
+/* An input from a replica is read only in its turn, until the end. */
+static bool input_turn(rk_kernel *k, size_t idx)
+{
+	int g = k->in_group_of ? k->in_group_of[idx] : -1;
+
+	if (g < 0)
+		return true;
+	const rk_in_group *grp = &k->in_groups[g];
+	return grp->done || idx == grp->first + grp->cursor;
+}
+
+/* A marker from a replica: its message is done, the next replica's
+ * turn comes.  The end from the replica whose turn it is means every
+ * replica is done: the others' ends are then read freely. */
+static void input_mark(rk_kernel *k, rk_port *p, uint8_t flags)
+{
+	for (size_t i = 0; k->in_group_of && i < k->n_inputs; i++) {
+		if (k->inputs[i] != p || k->in_group_of[i] < 0)
+			continue;
+		rk_in_group *g = &k->in_groups[k->in_group_of[i]];
+		if (flags & RK_SLOT_MARKER)
+			g->cursor = (g->cursor + 1) % g->n;
+		else if (flags & RK_SLOT_END_OF_STREAM)
+			g->done = true;
+	}
+}
+
 /* The input with the highest non-empty band, round-robin among inputs
  * within a band; its consumer lock is held on return where it needs one. */
 rk_port *rk_executor_pick_input(rk_kernel *k, int *band)
@@ -98,6 +127,8 @@ rk_port *rk_executor_pick_input(rk_kernel *k, int *band)
 		for (size_t i = 0; i < k->n_inputs; i++) {
 			size_t idx = (k->next_input + i) % k->n_inputs;
 			rk_port *p = k->inputs[idx];
+			if (!input_turn(k, idx))
+				continue;
 			uint32_t used = __atomic_load_n(&p->bands_used,
 							__ATOMIC_ACQUIRE);
 			if (!(used & (1u << b)))
@@ -169,8 +200,6 @@ static bool batch_interrupted(rk_kernel *k)
 static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 		      uint64_t messages, uint64_t ok)
 {
-	rk_executor_flush_outputs(k);
-	k->batch_now_ns = 0;
 	bump(&k->cb.received, messages);
 	bump(&k->cb.processed, ok);
 	rk_ring_release(p->band[band], taken - k->batch_released);
@@ -181,6 +210,7 @@ static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 
 static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 		   const void *data, size_t len, uint8_t flags);
+static void mark_done(rk_kernel *k, uint8_t priority);
 
 /* The inputs whose end counts: every upstream kernel, and the
  * clients' input when it is the only one or was ever used.  (A client
@@ -226,12 +256,13 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 /* Process up to BATCH_MAX ready messages of one band of one input, up
  * to an end-of-input slot.  Returns how many slots were taken; *stop is
  * set when the policy says the kernel must stop after a failure. */
-size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
+static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 {
 	rk_msg msgs[BATCH_MAX];
 	int band;
 	rk_port *p = rk_executor_pick_input(k, &band);
 
+	*marker = false;
 	if (!p)
 		return 0;
 	rk_ring *r = p->band[band];
@@ -242,17 +273,29 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 	/* Slots are addressed from the batch's first index: the tail moves
 	 * if processed slots are given back early (release_processed). */
 	uint64_t first = r->tail, ok = 0;
-	bool end = false;
+	uint8_t stop_flags = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		if (rk_ring_slot(r, first + i)->flags & RK_SLOT_END_OF_STREAM) {
+		uint8_t f = rk_ring_slot(r, first + i)->flags;
+		if (f & (RK_SLOT_END_OF_STREAM | RK_SLOT_MARKER)) {
 			n = i;
-			end = true;
+			stop_flags = f;
 			break;
 		}
 	}
+	/* The end rides band 0: it must not overtake messages published
+	 * with it in higher bands (visible now: published first). */
+	if ((stop_flags & RK_SLOT_END_OF_STREAM)
+	    && rk_port_higher_ready(p, band))
+		stop_flags = 0;
+	bool end = stop_flags != 0;
+	if (n == 0 && !end) {
+		rk_executor_unlock_input(p);
+		return 0;
+	}
 	uint64_t taken = n, position = k->cb.received;
 	uint64_t t0 = rk_now_ns();
-	k->batch_now_ns = t0;
+	if (!k->batch_now_ns)
+		k->batch_now_ns = t0;
 	k->batch_port = p;
 	k->batch_band = band;
 	k->batch_index = 0;
@@ -285,6 +328,8 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 				rk_hist_add(&k->latency, t1 - t0);
 				t0 = t1;
 			}
+			if (k->emits_markers)
+				mark_done(k, msgs[0].priority);
 			if (rc == 0) {
 				k->batch_ok = ++ok;
 			} else if (message_failed(k, rc, 1, position + i + 1)) {
@@ -303,8 +348,29 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 	k->batch_port = NULL;
 	end_batch(k, p, band, taken + end, taken, ok);
 	if (end)
+		input_mark(k, p, stop_flags);
+	*marker = end && (stop_flags & RK_SLOT_MARKER);
+	if (end && (stop_flags & RK_SLOT_END_OF_STREAM)) {
+		rk_executor_flush_outputs(k);
 		rk_executor_input_ended(k, p);
+	}
 	return (size_t)(taken + end);
+}
+
+/* A batch: one run of ready messages of one input; from the replicas of
+ * a replicated kernel upstream, turn after turn, up to BATCH_MAX.  The
+ * outputs go out (published, consumers woken) once, at its end. */
+size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
+{
+	size_t total = 0, n;
+	bool marker = true;
+
+	while (marker && !*stop && total < BATCH_MAX
+	       && (n = process_segment(k, stop, &marker)) > 0)
+		total += n;
+	rk_executor_flush_outputs(k);
+	k->batch_now_ns = 0;
+	return total;
 }
 
 /* Before blocking mid-batch, give back the slots of the messages
@@ -474,23 +540,22 @@ static int convert_for(rk_kernel *k, rk_port *p, const void **data,
 	return rc;
 }
 
-int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
+/* One message to every output: to each ordinary edge, and to the
+ * replica whose turn it is of each replicated kernel downstream. */
+static int emit_all(rk_kernel *k, rk_envelope env, const void *data,
+		    size_t len)
 {
-	rk_kernel *k = ctx->kernel;
-	rk_envelope env = { 0 };
 	size_t n;
 	rk_port *const *outs = rk_kernel_outputs(k, &n);
 	int result = RK_OK;
 
-	env.priority = RK_PRIORITY_DEFAULT;
-	if (ctx->current) {
-		env.correlation_id = ctx->current->message_id;
-		env.priority = ctx->current->priority;
-		env.type_tag = ctx->current->type_tag;
-	}
-	if (!k->batch_now_ns)
-		k->batch_now_ns = rk_now_ns();
-	for (size_t i = 0; i < n; i++) {
+	for (size_t g = 0; g < (k->n_out_groups ? k->n_out_groups : 1); g++) {
+		size_t i = 0;
+		if (k->n_out_groups) {
+			rk_out_group *grp = &k->out_groups[g];
+			i = grp->first + grp->next;
+			grp->next = (grp->next + 1) % grp->n;
+		}
 		const void *d = data;
 		size_t l = len;
 		int rc = outs[i]->convert_to ? convert_for(k, outs[i], &d, &l)
@@ -502,6 +567,35 @@ int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 		if (rc != RK_OK)
 			result = rc;
 	}
+	return result;
+}
+
+/* A replica marks the end of each message's outputs on every output,
+ * in the message's band, for the merge downstream. */
+static void mark_done(rk_kernel *k, uint8_t priority)
+{
+	size_t n;
+	rk_port *const *outs = rk_kernel_outputs(k, &n);
+	rk_envelope env = { .priority = priority };
+
+	for (size_t i = 0; i < n; i++)
+		emit_to(k, i, outs[i], env, NULL, 0, RK_SLOT_MARKER);
+}
+
+int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
+{
+	rk_kernel *k = ctx->kernel;
+	rk_envelope env = { 0 };
+
+	env.priority = RK_PRIORITY_DEFAULT;
+	if (ctx->current) {
+		env.correlation_id = ctx->current->message_id;
+		env.priority = ctx->current->priority;
+		env.type_tag = ctx->current->type_tag;
+	}
+	if (!k->batch_now_ns)
+		k->batch_now_ns = rk_now_ns();
+	int result = emit_all(k, env, data, len);
 	/* A main loop has no batches: its messages go out at once. */
 	if (!k->batch_port) {
 		rk_executor_flush_outputs(k);

@@ -50,6 +50,22 @@ struct rk_ctx {
 	char error[128];                /* set by rk_ctx_error */
 };
 
+/* A run of output ports that take turns: one port is an ordinary
+ * edge, one per replica feeds a replicated kernel downstream. */
+typedef struct rk_out_group {
+	size_t first, n;
+	size_t next;                    /* the executor's turn */
+} rk_out_group;
+
+/* A run of input ports from the replicas of a replicated kernel
+ * upstream, read in turn (a marker ends each message's outputs) so that
+ * the order of the messages is restored. */
+typedef struct rk_in_group {
+	size_t first, n;
+	size_t cursor;                  /* whose turn it is */
+	bool done;                      /* the end came: read freely */
+} rk_in_group;
+
 /* Fields are grouped by who writes them, a cache line apart: clients
  * calling rk_send and rk_receive read the first group on every call,
  * the executor writes its own group per batch. */
@@ -75,6 +91,15 @@ typedef struct rk_kernel {
 	rk_port *output;                /* read by rk_receive */
 	rk_port **outputs;              /* downstream inputs; none: output */
 	size_t n_outputs;
+	rk_out_group *out_groups;       /* over outputs */
+	size_t n_out_groups;
+	rk_in_group *in_groups;         /* over inputs */
+	size_t n_in_groups;
+	int *in_group_of;               /* per input: its group, or -1 */
+	/* A replicated kernel is a group without a thread of its own. */
+	struct rk_kernel **replicas;
+	size_t n_replicas;
+	bool emits_markers;             /* a replica: marks each message */
 	rk_param *params;               /* as given at launch, NULL-ended */
 	void *state;
 	pthread_t thread;
@@ -99,6 +124,13 @@ typedef struct rk_kernel {
 
 	/* Every client call takes and drops a reference. */
 	uint32_t refs RK_ALIGNED;       /* the table's, plus each caller's */
+
+	/* A group's turns for clients: senders and receivers apart, since
+	 * a sender may wait for room that only a receiver makes. */
+	pthread_mutex_t send_lock RK_ALIGNED;
+	size_t send_next;
+	pthread_mutex_t recv_lock RK_ALIGNED;
+	size_t recv_next;
 
 	/* Host side, under lock. */
 	pthread_mutex_t lock RK_ALIGNED;

@@ -2,6 +2,7 @@
  * kernels wired to kernels. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ static bool wait_space(rk_port *p, uint32_t spin_ns, uint64_t deadline)
 
 static rk_error push_failed(rk_kernel *k, rk_error rc, size_t len)
 {
+
 	switch (rc) {
 	case RK_EFULL:
 		return rk_fail(rc, "queue of kernel '%s' is full (%llu messages)",
@@ -64,7 +66,7 @@ static rk_error push_failed(rk_kernel *k, rk_error rc, size_t len)
 
 /* Queue messages [*done, count) under the input's policy, waiting for
  * room until the deadline; wakes the kernel once per run of pushes. */
-static rk_error push_many(rk_kernel *k, rk_envelope *envs,
+static rk_error push_port(rk_kernel *k, rk_envelope *envs,
 			  const void *const *msgs, const size_t *lens,
 			  size_t count, uint64_t deadline, size_t *done,
 			  uint8_t flags)
@@ -100,6 +102,101 @@ static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 			return push_failed(k, rc, lens[*done]);
 	}
 	return RK_OK;
+}
+
+/* Room for `n` more in every replica: then a whole round of messages
+ * goes out without waiting.  Only this sender fills these ports (under
+ * send_lock), so the room can only grow. */
+static bool rooms(rk_kernel *g, uint64_t n)
+{
+	for (size_t i = 0; i < g->n_replicas; i++) {
+		rk_port *p = g->replicas[i]->input;
+		if (rk_port_depth(p) + n > p->capacity || rk_port_is_closed(p))
+			return false;
+	}
+	return true;
+}
+
+/* Deal messages [*done, *done + n * N) out in turn, n to each replica,
+ * one lock and one wake-up per replica. */
+static rk_error deal_round(rk_kernel *g, rk_envelope *envs,
+			   const void *const *msgs, const size_t *lens,
+			   size_t n, size_t *done)
+{
+	size_t N = g->n_replicas;
+	uint64_t now = rk_now_ns();
+	rk_error rc = RK_OK;
+
+	for (size_t i = 0; i < N && rc == RK_OK; i++) {
+		rk_kernel *r = g->replicas[(g->send_next + i) % N];
+		rk_port *p = r->input;
+		pthread_mutex_lock(&p->producer_lock);
+		for (size_t j = 0; j < n && rc == RK_OK; j++) {
+			size_t m = *done + i + j * N;
+			rk_envelope env = { .priority = RK_PRIORITY_DEFAULT };
+			rc = rk_port_try_push(p, envs ? &envs[m] : &env, msgs[m],
+					      lens[m], 0, now);
+		}
+		rk_port_publish(p);
+		pthread_mutex_unlock(&p->producer_lock);
+		rk_port_notify(p);
+	}
+	if (rc == RK_OK)
+		*done += n * N;
+	return rc;
+}
+
+/* A replicated kernel takes message g on replica g mod N, in turn, so
+ * that the merge of their outputs restores the order; the end goes to
+ * every replica.  Whole rounds go out at once where there is room;
+ * otherwise one message at a time, waiting as the policy says. */
+static rk_error push_group(rk_kernel *g, rk_envelope *envs,
+			   const void *const *msgs, const size_t *lens,
+			   size_t count, uint64_t deadline, size_t *done,
+			   uint8_t flags)
+{
+	size_t N = g->n_replicas;
+	rk_error rc = RK_OK;
+
+	pthread_mutex_lock(&g->send_lock);
+	if (flags & RK_SLOT_END_OF_STREAM) {
+		for (size_t i = 0; i < N && rc == RK_OK; i++) {
+			size_t one = 0;
+			rc = push_port(g->replicas[i], envs, msgs, lens, 1,
+				       deadline, &one, flags);
+		}
+		*done = rc == RK_OK;
+	}
+	while (!flags && *done < count && rc == RK_OK) {
+		size_t n = (count - *done) / N;
+		if (n > 64)
+			n = 64;
+		if (n && rooms(g, n)) {
+			rc = deal_round(g, envs, msgs, lens, n, done);
+			continue;
+		}
+		rk_kernel *r = g->replicas[g->send_next];
+		size_t one = 0;
+		rc = push_port(r, envs ? &envs[*done] : NULL, &msgs[*done],
+			       &lens[*done], 1, deadline, &one, flags);
+		if (rc == RK_OK) {
+			++*done;
+			g->send_next = (g->send_next + 1) % N;
+		}
+	}
+	pthread_mutex_unlock(&g->send_lock);
+	return rc;
+}
+
+static rk_error push_many(rk_kernel *k, rk_envelope *envs,
+			  const void *const *msgs, const size_t *lens,
+			  size_t count, uint64_t deadline, size_t *done,
+			  uint8_t flags)
+{
+	if (k->n_replicas)
+		return push_group(k, envs, msgs, lens, count, deadline, done,
+				  flags);
+	return push_port(k, envs, msgs, lens, count, deadline, done, flags);
 }
 
 rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
@@ -249,6 +346,57 @@ static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
 	return stopped;
 }
 
+/* A replicated kernel's output: each replica's in turn, a marker ending
+ * each message's part, so the order of the input comes back.  The end
+ * of the replica whose turn it is ends them all. */
+static bool take_group(rk_kernel *g, size_t max, rk_receive_fn fn, void *arg,
+		       size_t *taken, bool *end)
+{
+	bool stopped = false;
+	rk_envelope env;
+	int band;
+
+	*end = false;
+	pthread_mutex_lock(&g->recv_lock);
+	while (*taken < max && !stopped && !*end) {
+		rk_port *p = g->replicas[g->recv_next]->output;
+		pthread_mutex_lock(&p->consumer_lock);
+		rk_slot_header *h = rk_port_peek(p, &band);
+		if (!h) {
+			pthread_mutex_unlock(&p->consumer_lock);
+			break;
+		}
+		if (h->flags & RK_SLOT_MARKER) {
+			rk_port_release(p, band);
+			g->recv_next = (g->recv_next + 1) % g->n_replicas;
+		} else if (h->flags & RK_SLOT_END_OF_STREAM) {
+			*end = !rk_port_higher_ready(p, band);
+		} else {
+			envelope_of(&env, h);
+			if (fn(arg, &env, h + 1, h->length) != 0) {
+				stopped = true;
+			} else {
+				rk_port_release(p, band);
+				++*taken;
+			}
+		}
+		pthread_mutex_unlock(&p->consumer_lock);
+	}
+	pthread_mutex_unlock(&g->recv_lock);
+	return stopped || *end;
+}
+
+/* Where a receiver waits for the next message of a kernel. */
+static rk_port *output_of(rk_kernel *k)
+{
+	if (!k->n_replicas)
+		return k->output;
+	pthread_mutex_lock(&k->recv_lock);
+	rk_port *p = k->replicas[k->recv_next]->output;
+	pthread_mutex_unlock(&k->recv_lock);
+	return p;
+}
+
 /* The receive loop: wait for output, then take up to max. */
 static rk_error receive(rk_runtime *rt, const char *id, size_t max,
 			double timeout, rk_receive_fn fn, void *arg,
@@ -263,25 +411,28 @@ static rk_error receive(rk_runtime *rt, const char *id, size_t max,
 		return rc;
 	if (!can_receive(rk_kernel_state(k)))
 		rc = not_now("receive from", k);
-	else if (k->n_outputs)
+	else if (k->n_outputs || (k->n_replicas && k->replicas[0]->n_outputs))
 		rc = rk_fail(RK_EINVAL, "kernel '%s' sends its output to other "
 			     "kernels", k->id);
 	while (rc == RK_OK) {
 		bool end;
-		if (take_output(k->output, max, fn, arg, count, &end)
-		    || *count) {
+		bool stop = k->n_replicas
+			? take_group(k, max, fn, arg, count, &end)
+			: take_output(k->output, max, fn, arg, count, &end);
+		if (stop || *count) {
 			if (end && !*count)
 				rc = rk_fail(RK_EEND, "end of the output of "
 					     "kernel '%s'", id);
 			break;
 		}
-		if (rk_port_is_closed(k->output))
+		rk_port *out = output_of(k);
+		if (rk_port_is_closed(out))
 			rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
 		else if (rk_now_ns() >= deadline)
 			rc = rk_fail(RK_ETIMEDOUT, "no message from kernel '%s' "
 				     "within %g s", id, timeout);
 		else
-			wait_output(k->output, k->spin_ns, deadline);
+			wait_output(out, k->spin_ns, deadline);
 	}
 	rk_kernel_put(k);
 	return rc;
@@ -429,48 +580,118 @@ static rk_error append_port(rk_port ***array, size_t *n, rk_port *p)
 	return RK_OK;
 }
 
-/* Both kernels must still be LAUNCHED: their executors read the port
- * arrays only once activated, after the epoch that publishes them. */
-static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
+/* A new edge from one kernel (a replica, perhaps) into another: a port
+ * of to's, with to's capacity and policy, converting where the types
+ * call for it.  `group` is to's input group it joins, or -1. */
+static rk_error add_edge(rk_runtime *rt, rk_kernel *from, rk_kernel *to,
+			 int group)
 {
-	rk_state sf = rk_kernel_state(from), st = rk_kernel_state(to);
-
-	if (sf != RK_STATE_LAUNCHED)
-		return rk_fail_state("connect", from->id, sf);
-	if (st != RK_STATE_LAUNCHED)
-		return rk_fail_state("connect", to->id, st);
-	for (size_t i = 0; i < from->n_outputs; i++)
-		for (size_t j = 1; j < to->n_inputs; j++)
-			if (from->outputs[i] == to->inputs[j])
-				return rk_fail(RK_EINVAL, "kernel '%s' already "
-					       "feeds '%s'", from->id, to->id);
 	const rk_type *out = from->desc->output_type, *in = to->desc->input_type;
 	bool convert = out && in && rk_type_is_json(out) != rk_type_is_json(in);
-	if (out && in && !convert && !rk_type_equal(out, in))
-		return rk_fail(RK_ESCHEMA, "kernel '%s' emits %s messages but "
-			       "'%s' takes %s", from->id, out->name, to->id,
-			       in->name);
-	rk_port *p = rk_runtime_new_port(rt, to->input->capacity,
-					 to->input->max_payload,
-					 to->input->policy, &to->doorbell);
+	int *of = realloc(to->in_group_of, (to->n_inputs + 1) * sizeof(*of));
+	rk_out_group *og = realloc(from->out_groups,
+				   (from->n_out_groups + 1) * sizeof(*og));
+
+	if (of)
+		to->in_group_of = of;
+	if (og)
+		from->out_groups = og;
+	rk_port *p = of && og ? rk_runtime_new_port(rt, to->input->capacity,
+						    to->input->max_payload,
+						    to->input->policy,
+						    &to->doorbell) : NULL;
 	if (!p)
 		return rk_fail(RK_ENOMEM, "out of memory");
 	if (convert) {
 		p->convert_from = out;
 		p->convert_to = in;
 	}
+	if (to->n_inputs == 1)
+		to->in_group_of[0] = -1;
 	rk_error rc = append_port(&to->inputs, &to->n_inputs, p);
 	if (rc != RK_OK) {
 		rk_port_unref(p);
 		return rc;
 	}
+	to->in_group_of[to->n_inputs - 1] = group;
 	rk_port_ref(p);
 	if ((rc = append_port(&from->outputs, &from->n_outputs, p)) != RK_OK) {
 		to->n_inputs--;
 		rk_port_unref(p);
 		rk_port_unref(p);
+		return rc;
 	}
-	return rc;
+	from->out_groups[from->n_out_groups++] =
+		(rk_out_group){ from->n_outputs - 1, 1, 0 };
+	return RK_OK;
+}
+
+static bool feeds(const rk_kernel *from, const rk_kernel *to)
+{
+	for (size_t i = 0; i < from->n_outputs; i++)
+		for (size_t j = 1; j < to->n_inputs; j++)
+			if (from->outputs[i] == to->inputs[j])
+				return true;
+	return false;
+}
+
+/* Both kernels must still be LAUNCHED: their executors read the port
+ * arrays only once activated, after the epoch that publishes them.  A
+ * replicated kernel downstream takes its messages in turn (one output
+ * group over its replicas); one upstream is read in turn (one input
+ * group over its replicas). */
+static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
+{
+	rk_state sf = rk_kernel_state(from), st = rk_kernel_state(to);
+	rk_kernel *first_from = from->n_replicas ? from->replicas[0] : from;
+	rk_kernel *first_to = to->n_replicas ? to->replicas[0] : to;
+	rk_error rc = RK_OK;
+
+	if (sf != RK_STATE_LAUNCHED)
+		return rk_fail_state("connect", from->id, sf);
+	if (st != RK_STATE_LAUNCHED)
+		return rk_fail_state("connect", to->id, st);
+	if (feeds(first_from, first_to))
+		return rk_fail(RK_EINVAL, "kernel '%s' already feeds '%s'",
+			       from->id, to->id);
+	const rk_type *out = from->desc->output_type, *in = to->desc->input_type;
+	bool convert = out && in && rk_type_is_json(out) != rk_type_is_json(in);
+	if (out && in && !convert && !rk_type_equal(out, in))
+		return rk_fail(RK_ESCHEMA, "kernel '%s' emits %s messages but "
+			       "'%s' takes %s", from->id, out->name, to->id,
+			       in->name);
+	if (from->n_replicas && to->n_replicas)
+		return rk_fail(RK_ECONFIG, "replicated kernel '%s' cannot feed "
+			       "replicated kernel '%s' directly: put a kernel "
+			       "between them", from->id, to->id);
+	if (to->n_replicas) {
+		size_t first = from->n_outputs;
+		for (size_t i = 0; i < to->n_replicas && rc == RK_OK; i++)
+			rc = add_edge(rt, from, to->replicas[i], -1);
+		if (rc == RK_OK) {
+			/* One group taking turns over the replicas. */
+			from->n_out_groups -= to->n_replicas;
+			from->out_groups[from->n_out_groups++] =
+				(rk_out_group){ first, to->n_replicas, 0 };
+		}
+		return rc;
+	}
+	if (from->n_replicas) {
+		rk_in_group *g = realloc(to->in_groups, (to->n_in_groups + 1)
+					 * sizeof(*g));
+		if (!g)
+			return rk_fail(RK_ENOMEM, "out of memory");
+		to->in_groups = g;
+		int index = (int)to->n_in_groups;
+		size_t first = to->n_inputs;
+		for (size_t i = 0; i < from->n_replicas && rc == RK_OK; i++)
+			rc = add_edge(rt, from->replicas[i], to, index);
+		if (rc == RK_OK)
+			to->in_groups[to->n_in_groups++] =
+				(rk_in_group){ first, from->n_replicas, 0, false };
+		return rc;
+	}
+	return add_edge(rt, from, to, -1);
 }
 
 rk_error rk_connect(rk_runtime *rt, const char *from, const char *to)

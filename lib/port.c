@@ -164,9 +164,11 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	return RK_OK;
 }
 
+/* Highest band first: a consumer that sees a low band's news (the end
+ * of input rides band 0) then also sees every higher band's. */
 void rk_port_publish(rk_port *p)
 {
-	for (int b = 0; b < RK_BANDS; b++) {
+	for (int b = RK_BANDS - 1; b >= 0; b--) {
 		if (p->unpublished[b]) {
 			rk_ring_publish(p->band[b], p->unpublished[b]);
 			p->unpublished[b] = 0;
@@ -218,6 +220,18 @@ void rk_port_release(rk_port *p, int band)
 	rk_port_notify_space(p);
 }
 
+bool rk_port_higher_ready(rk_port *p, int band)
+{
+	uint32_t used = __atomic_load_n(&p->bands_used, __ATOMIC_ACQUIRE);
+
+	for (int b = RK_BANDS - 1; b > band; b--)
+		if ((used & (1u << b))
+		    && rk_ring_ready(__atomic_load_n(&p->band[b],
+						     __ATOMIC_ACQUIRE)))
+			return true;
+	return false;
+}
+
 size_t rk_port_take(rk_port *p, size_t max, rk_port_take_fn fn, void *arg,
 		    bool *stopped)
 {
@@ -231,7 +245,19 @@ size_t rk_port_take(rk_port *p, size_t max, rk_port_take_fn fn, void *arg,
 		rk_ring *r = __atomic_load_n(&p->band[b], __ATOMIC_ACQUIRE);
 		uint64_t ready = rk_ring_ready(r), n = 0;
 		while (n < ready && taken < max) {
-			if (fn(arg, rk_ring_peek_at(r, n)) != 0) {
+			rk_slot_header *h = rk_ring_peek_at(r, n);
+			/* The end overtook nothing: higher bands first. */
+			if ((h->flags & RK_SLOT_END_OF_STREAM)
+			    && rk_port_higher_ready(p, b)) {
+				if (n)
+					rk_ring_release(r, n);
+				n = 0;
+				b = RK_BANDS;   /* start again from the top */
+				used = __atomic_load_n(&p->bands_used,
+						       __ATOMIC_ACQUIRE);
+				break;
+			}
+			if (fn(arg, h) != 0) {
 				*stopped = true;
 				break;
 			}

@@ -107,6 +107,10 @@ static inline void rk_port_notify(rk_port *p)
 rk_slot_header *rk_port_peek(rk_port *p, int *band);
 void rk_port_release(rk_port *p, int band);
 
+/* Consumer: a band above `band` has messages (the end of input, in
+ * band 0, must not overtake them). */
+bool rk_port_higher_ready(rk_port *p, int band);
+
 /* Consumer: hand up to max messages, by priority, to fn, which returns
  * nonzero to leave a message and stop; each band's slots go back with
  * one release store.  Returns how many were taken; *stopped says fn

@@ -43,7 +43,8 @@ RK_RING_FN void rk_store_release(uint64_t *p, uint64_t v)
 #define RK_CACHE_LINE 64
 
 /* Set in rk_slot_header.flags. */
-#define RK_SLOT_END_OF_STREAM 0x01u
+#define RK_SLOT_END_OF_STREAM 0x01u     /* no message will follow */
+#define RK_SLOT_MARKER 0x02u            /* a replica is done with a message */
 
 typedef struct rk_slot_header {
 	uint64_t message_id;

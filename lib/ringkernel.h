@@ -98,11 +98,15 @@ typedef struct rk_launch_options {
 	rk_on_error on_error;
 	rk_backend backend;
 	const rk_param *params;         /* NULL-terminated by name == NULL */
+	/* Copies of a stateless kernel (one with process, no flush), fed
+	 * in turn; what they emit comes out in the order of the input.
+	 * 0 or 1: one. */
+	uint32_t replicas;
 } rk_launch_options;
 
 #define RK_LAUNCH_OPTIONS_INIT \
 	{ NULL, 0, 0, RK_BP_BLOCK, RK_BP_BLOCK, RK_ON_ERROR_CONTINUE, \
-	  RK_BACKEND_AUTO, NULL }
+	  RK_BACKEND_AUTO, NULL, 0 }
 
 /* A message as sent or received, envelope included. */
 typedef struct rk_envelope {

@@ -2,6 +2,7 @@
  * lifecycle: launch, activate, deactivate, reactivate, terminate. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #define MAX_ID 64
 #define TERMINATE_GRACE_NS 200000000u  /* past the drain deadline */
 #define FREE_TIMEOUT_S 10.0
+#define MAX_REPLICAS 1024
 
 rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 {
@@ -47,6 +49,10 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rt->default_queue_size = opts->default_queue_size;
 	rt->default_max_message = opts->default_max_message;
 	rt->spin_ns = opts->spin_ns ? opts->spin_ns : DEFAULT_SPIN_NS;
+	/* A tuning knob for measurements: RK_SPIN_NS overrides. */
+	const char *spin = getenv("RK_SPIN_NS");
+	if (spin && *spin)
+		rt->spin_ns = (uint32_t)strtoul(spin, NULL, 10);
 	rt->backend = opts->backend;
 	rt->on_kernel_error = opts->on_kernel_error;
 	rt->on_kernel_error_arg = opts->on_kernel_error_arg;
@@ -215,6 +221,12 @@ rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **out)
 
 static void kernel_destroy(rk_kernel *k)
 {
+	for (size_t i = 0; i < k->n_replicas; i++)
+		rk_kernel_put(k->replicas[i]);
+	free(k->replicas);
+	free(k->out_groups);
+	free(k->in_groups);
+	free(k->in_group_of);
 	if (k->thread_started)
 		pthread_join(k->thread, NULL);
 	if (k->initialized && k->desc->fini)
@@ -231,6 +243,8 @@ static void kernel_destroy(rk_kernel *k)
 	free(k->convert_buf);
 	pthread_mutex_destroy(&k->lock);
 	pthread_mutex_destroy(&k->error_lock);
+	pthread_mutex_destroy(&k->send_lock);
+	pthread_mutex_destroy(&k->recv_lock);
 	free(k->id);
 	free(k);
 }
@@ -243,6 +257,9 @@ void rk_kernel_put(rk_kernel *k)
 
 rk_state rk_kernel_state(rk_kernel *k)
 {
+	for (size_t i = 0; i < k->n_replicas; i++)
+		if (rk_kernel_state(k->replicas[i]) == RK_STATE_FAILED)
+			return RK_STATE_FAILED;
 	if (__atomic_load_n(&k->cb.finished, __ATOMIC_ACQUIRE)
 	    && __atomic_load_n(&k->cb.run_state, __ATOMIC_RELAXED)
 	       == RK_STATE_FAILED)
@@ -324,6 +341,8 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	k->cb.requested = RK_STATE_LAUNCHED;
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_mutex_init(&k->error_lock, NULL);
+	pthread_mutex_init(&k->send_lock, NULL);
+	pthread_mutex_init(&k->recv_lock, NULL);
 	rk_hist_init(&k->latency);
 	k->input = rk_runtime_new_port(rt, capacity, in_max, o->input_policy,
 				       &k->doorbell);
@@ -363,6 +382,54 @@ static rk_error table_add_locked(rk_runtime *rt, rk_kernel *k)
 	return RK_OK;
 }
 
+static rk_error stop_kernel(rk_kernel *k, double timeout,
+			    rk_terminate_report *report);
+
+/* Stop and drop a group's replicas (a launch that failed half way). */
+static void stop_replicas(rk_kernel *group)
+{
+	for (size_t i = 0; i < group->n_replicas; i++) {
+		rk_kernel *r = group->replicas[i];
+		pthread_mutex_lock(&r->lock);
+		stop_kernel(r, 0, NULL);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* A replicated kernel: a group of copies "ID:1".."ID:N", each a kernel
+ * with its own thread and state that marks the end of every message's
+ * outputs, so that what they emit can be put back in order. */
+static rk_error launch_replicas(rk_kernel *group, const rk_launch_options *o)
+{
+	rk_launch_options ro = *o;
+	char id[96];
+	rk_error rc = RK_OK;
+
+	/* A marker must never be dropped: replicas block on full outputs. */
+	ro.output_policy = RK_BP_BLOCK;
+	ro.replicas = 0;
+	group->replicas = calloc(o->replicas, sizeof(*group->replicas));
+	if (!group->replicas)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < o->replicas && rc == RK_OK; i++) {
+		rk_kernel *r = NULL;
+		snprintf(id, sizeof(id), "%s:%u", group->id, i + 1);
+		if ((rc = new_kernel(group->rt, id, group->desc, &ro, &r)) != RK_OK)
+			break;
+		r->emits_markers = true;
+		if ((rc = init_kernel(r)) == RK_OK)
+			rc = rk_cpu_executor_start(r);
+		if (rc != RK_OK) {
+			kernel_destroy(r);
+			break;
+		}
+		group->replicas[group->n_replicas++] = r;
+	}
+	if (rc != RK_OK)
+		stop_replicas(group);
+	return rc;
+}
+
 rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 		   const rk_launch_options *opts)
 {
@@ -395,6 +462,14 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 			       "in this build", id);
 	if ((rc = rk_params_check(desc, o->params)) != RK_OK)
 		return rc;
+	if (o->replicas > MAX_REPLICAS)
+		return rk_fail(RK_EINVAL, "kernel '%s': %u replicas, at most %u",
+			       id, o->replicas, MAX_REPLICAS);
+	if (o->replicas > 1 && (!desc->process || desc->flush))
+		return rk_fail(RK_ECONFIG, "kernel '%s' cannot have replicas: "
+			       "%s", id, desc->process
+			       ? "it keeps state across messages (flush)"
+			       : "only kernels with process can");
 
 	pthread_rwlock_wrlock(&rt->lock);
 	rk_kernel *existing = find_locked(rt, id, NULL);
@@ -404,11 +479,16 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 		return rc;
 	}
 	rc = new_kernel(rt, id, desc, o, &k);
-	if (rc == RK_OK)
+	if (rc == RK_OK && o->replicas > 1) {
+		if ((rc = launch_replicas(k, o)) == RK_OK
+		    && (rc = table_add_locked(rt, k)) != RK_OK)
+			stop_replicas(k);
+	} else if (rc == RK_OK) {
 		rc = init_kernel(k);
-	if (rc == RK_OK && (rc = table_add_locked(rt, k)) == RK_OK
-	    && (rc = rk_cpu_executor_start(k)) != RK_OK)
-		rt->n_kernels--;
+		if (rc == RK_OK && (rc = table_add_locked(rt, k)) == RK_OK
+		    && (rc = rk_cpu_executor_start(k)) != RK_OK)
+			rt->n_kernels--;
+	}
 	if (rc != RK_OK && k)
 		kernel_destroy(k);
 	pthread_rwlock_unlock(&rt->lock);
@@ -447,7 +527,19 @@ static rk_error transition(rk_runtime *rt, const char *id, const char *op,
 	} else if (s != from) {
 		rc = rk_fail_state(op, id, s);
 	} else {
-		if (command(k, to, true))
+		bool acked = true;
+		for (size_t i = 0; i < k->n_replicas; i++) {
+			rk_kernel *r = k->replicas[i];
+			pthread_mutex_lock(&r->lock);
+			if (command(r, to, true))
+				set_host_state(r, to);
+			else
+				acked = false;
+			pthread_mutex_unlock(&r->lock);
+		}
+		if (!k->n_replicas)
+			acked = command(k, to, true);
+		if (acked)
 			set_host_state(k, to);
 		else
 			rc = rk_fail_state(op, id, RK_STATE_FAILED);
@@ -491,11 +583,48 @@ static bool wait_finished(rk_kernel *k, uint64_t deadline)
 
 /* Stop the executor: close the inputs, let it drain (if it was active)
  * until the deadline, and collect what is left.  Under k->lock. */
+/* A group stops replica by replica; its report is theirs added up. */
+static rk_error stop_group(rk_kernel *k, double timeout,
+			   rk_terminate_report *report)
+{
+	rk_terminate_report sum = { 0, 0, 0 }, one;
+	rk_error rc = RK_OK;
+
+	for (size_t i = 0; i < k->n_replicas; i++) {
+		rk_kernel *r = k->replicas[i];
+		pthread_mutex_lock(&r->lock);
+		if (rk_kernel_state(r) != RK_STATE_TERMINATED) {
+			rk_error one_rc = stop_kernel(r, timeout, &one);
+			if (one_rc == RK_OK) {
+				sum.drained += one.drained;
+				sum.dropped_input += one.dropped_input;
+				sum.unread_output += one.unread_output;
+			} else if (rc == RK_OK) {
+				rc = one_rc;
+			}
+		}
+		pthread_mutex_unlock(&r->lock);
+	}
+	if (rc != RK_OK) {
+		set_host_state(k, RK_STATE_TERMINATING);
+		return rk_fail(rc, "kernel '%s' did not stop within %g s; it "
+			       "stays TERMINATING", k->id, timeout);
+	}
+	k->report = sum;
+	if (report)
+		*report = sum;
+	set_host_state(k, RK_STATE_TERMINATED);
+	return RK_OK;
+}
+
 static rk_error stop_kernel(rk_kernel *k, double timeout,
 			    rk_terminate_report *report)
 {
 	rk_state s = rk_kernel_state(k);
 	uint64_t deadline = rk_deadline(timeout);
+
+	if (k->n_replicas)
+		return stop_group(k, timeout, report);
 
 	if (s != RK_STATE_TERMINATING) {
 		for (size_t i = 0; i < k->n_inputs; i++)

@@ -101,9 +101,70 @@ static uint64_t dropped(rk_kernel *k, const rk_telemetry *t)
 	return t->input.dropped + own_output + load(&k->cb.dropped);
 }
 
+static void fill(rk_kernel *k, rk_telemetry *t);
+
+/* A replicated kernel tells what its replicas do, added up; latency
+ * from their histograms merged. */
+static void fill_group(rk_kernel *k, rk_telemetry *t)
+{
+	static _Thread_local rk_hist merged;
+	rk_telemetry one;
+	char last[sizeof(t->last_error)] = "";
+
+	rk_hist_init(&merged);
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < k->n_replicas; i++) {
+		rk_kernel *r = k->replicas[i];
+		fill(r, &one);
+		t->messages_received += one.messages_received;
+		t->messages_processed += one.messages_processed;
+		t->messages_sent += one.messages_sent;
+		t->messages_dropped += one.messages_dropped;
+		t->errors += one.errors;
+		t->input.depth += one.input.depth;
+		t->input.capacity += one.input.capacity;
+		t->input.dropped += one.input.dropped;
+		t->input.rejected += one.input.rejected;
+		if (one.input.high_water > t->input.high_water)
+			t->input.high_water = one.input.high_water;
+		t->output.depth += one.output.depth;
+		t->output.capacity += one.output.capacity;
+		if (one.output.high_water > t->output.high_water)
+			t->output.high_water = one.output.high_water;
+		t->throughput += one.throughput;
+		if (one.last_error[0])
+			memcpy(last, one.last_error, sizeof(last));
+		for (unsigned b = 0; b < RK_HIST_BUCKETS; b++)
+			merged.buckets[b] += load(&r->latency.buckets[b]);
+		merged.count += load(&r->latency.count);
+		merged.sum += load(&r->latency.sum);
+		if (one.latency_count && one.latency_min_ns < merged.min)
+			merged.min = one.latency_min_ns;
+		if (one.latency_max_ns > merged.max)
+			merged.max = one.latency_max_ns;
+	}
+	memcpy(t->last_error, last, sizeof(last));
+	t->latency_count = merged.count;
+	if (merged.count) {
+		t->latency_min_ns = merged.min;
+		t->latency_max_ns = merged.max;
+		t->latency_avg_ns = merged.sum / merged.count;
+		t->latency_p50_ns = rk_hist_quantile(&merged, 0.50);
+		t->latency_p99_ns = rk_hist_quantile(&merged, 0.99);
+	}
+	t->uptime_s = (double)(rk_now_ns() - k->launch_ns) / 1e9;
+	t->state = rk_kernel_state(k);
+	t->backend = k->backend;
+}
+
 static void fill(rk_kernel *k, rk_telemetry *t)
 {
 	uint64_t now = rk_now_ns();
+
+	if (k->n_replicas) {
+		fill_group(k, t);
+		return;
+	}
 	size_t n_out;
 	rk_port *const *outs = rk_kernel_outputs(k, &n_out);
 

@@ -356,9 +356,11 @@ static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 						  k->params[i].value };
 	if (rk_params_check_required(k->desc, k->launch_params) != RK_OK)
 		rk_diag_at(d, k->at, "%s", rk_errmsg());
-	if (k->replicas > 1 && (k->desc->flush || k->desc->main))
-		rk_diag_at(d, k->replicas_at, "kernel '%s' keeps state across "
-			   "messages: it cannot have replicas", k->desc->name);
+	if (k->replicas > 1 && (!k->desc->process || k->desc->flush))
+		rk_diag_at(d, k->replicas_at, "kernel '%s' cannot have replicas: "
+			   "%s", k->desc->name, k->desc->process
+			   ? "it keeps state across messages"
+			   : "only kernels with process can");
 }
 
 static const char *type_name(const rk_type *t)
@@ -377,6 +379,10 @@ static void check_types(rk_topology *t, rk_diag *d)
 			continue;
 		const rk_type *out = a->desc->output_type;
 		const rk_type *in = b->desc->input_type;
+		if (a->replicas > 1 && b->replicas > 1)
+			rk_diag_at(d, e->at, "replicated kernel '%s' cannot feed "
+				   "replicated kernel '%s' directly: put a "
+				   "kernel between them", a->id, b->id);
 		if (!out || !in || rk_type_is_json(out) || rk_type_is_json(in)
 		    || rk_type_equal(out, in))
 			continue;
@@ -507,6 +513,7 @@ rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 		if (k->backend >= 0)
 			lo.backend = (rk_backend)k->backend;
 		lo.params = k->launch_params;
+		lo.replicas = k->replicas;
 		if ((rc = rk_launch(rt, k->id, k->desc, &lo)) != RK_OK)
 			return rc;
 	}

@@ -9,6 +9,7 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
+	&cmd_validate_entry,
 	&cmd_kernels_entry,
 	&cmd_describe_entry,
 	&cmd_help_entry,

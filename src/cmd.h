@@ -27,6 +27,7 @@ extern const struct cmd_entry cmd_describe_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_kernels_entry;
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_validate_entry;
 
 /* Every command, in the order --help lists them; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];

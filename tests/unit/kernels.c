@@ -194,6 +194,54 @@ const rk_kernel_desc test_main_early = {
 	.main = return_at_once,
 };
 
+/* Zero, one or two outputs per message: replicas must still keep the
+ * order.  A little sleep now and then lets replicas finish out of turn. */
+static int copies(rk_ctx *ctx, const rk_msg *m)
+{
+	int64_t v = value_of(m);
+	int rc = 0;
+
+	if (v % 7 == 0)
+		nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+	for (int64_t i = 0; i < v % 3 && rc == 0; i++)
+		rc = rk_ctx_emit(ctx, &v, sizeof(v));
+	return rc;
+}
+
+const rk_kernel_desc test_copies = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "copies",
+	.process = copies,
+};
+
+static int count_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	*state = calloc(1, sizeof(int64_t));
+	return *state ? 0 : 1;
+}
+
+static int count_one(rk_ctx *ctx, const rk_msg *m)
+{
+	++*(int64_t *)rk_ctx_state(ctx);
+	return 0;
+}
+
+static int count_flush(rk_ctx *ctx)
+{
+	return rk_ctx_emit(ctx, rk_ctx_state(ctx), sizeof(int64_t));
+}
+
+const rk_kernel_desc test_counter = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "counter",
+	.init = count_init,
+	.fini = free,
+	.process = count_one,
+	.flush = count_flush,
+};
+
 rk_runtime *test_runtime(int telemetry, uint32_t queue_size)
 {
 	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
@@ -202,6 +250,7 @@ rk_runtime *test_runtime(int telemetry, uint32_t queue_size)
 		&test_doubler, &test_doubler_batch, &test_main_doubler,
 		&test_fail_every, &test_slow, &test_thread_exit,
 		&test_fail_init, &test_fanout, &test_main_early,
+		&test_copies, &test_counter,
 	};
 
 	o.telemetry = telemetry;

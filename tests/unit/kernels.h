@@ -15,6 +15,8 @@ extern const rk_kernel_desc test_thread_exit;   /* pthread_exit on value 13 */
 extern const rk_kernel_desc test_fail_init;     /* init always fails */
 extern const rk_kernel_desc test_fanout;        /* emits v, then v again */
 extern const rk_kernel_desc test_main_early;    /* main returns at once */
+extern const rk_kernel_desc test_copies;        /* emits v % 3 copies of v */
+extern const rk_kernel_desc test_counter;       /* stateful: flushes a count */
 
 /* A runtime with the test kernels registered, telemetry on or off. */
 rk_runtime *test_runtime(int telemetry, uint32_t queue_size);

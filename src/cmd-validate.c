@@ -1,0 +1,64 @@
+/* cmd-validate.c - `ringctl validate TOPOLOGY.yaml`: every problem of a
+ * topology, with where it is, without running anything. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+#include "plugin-path.h"
+
+static void say_problem(void *arg, const char *where, const char *what)
+{
+	log_error("%s: %s", where, what);
+}
+
+static int cmd_validate_exec(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, status = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			cmd_print_command_help(&cmd_validate_entry);
+			return EXIT_OK;
+		}
+		return usage_error("validate: unknown option '%s'",
+				   argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return usage_error("validate takes one or more topology files");
+
+	char *path = plugin_search_path(g);
+	for (int i = optind; i < argc; i++) {
+		rk_topology *t;
+		rk_runtime *rt = local_runtime(NULL);
+		rk_error rc = rk_topology_load(argv[i], say_problem, NULL, &t);
+		if (rc == RK_OK)
+			rc = rk_topology_check(t, rt, path, say_problem, NULL);
+		if (rc == RK_OK)
+			log_info("%s: valid, %zu kernels", argv[i],
+				 rk_topology_size(t));
+		else if (status == EXIT_OK)
+			status = exit_status_for(rc);
+		rk_topology_free(t);
+		rk_runtime_free(rt);
+	}
+	free(path);
+	return status;
+}
+
+const struct cmd_entry cmd_validate_entry = {
+	.name = "validate",
+	.usage = "TOPOLOGY.yaml...",
+	.summary = "check topologies without running them",
+	.help = "Every problem is reported as FILE:LINE:COLUMN: what; the exit "
+		"status is then 78.\nWith -v, a valid file is said to be so.\n",
+	.exec = cmd_validate_exec,
+};

@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# validate.bats - `ringctl validate`: every mistake in a topology named
+# with FILE:LINE:COLUMN, exit 78; valid files are silent.
+
+load common
+
+topo() {
+	cat >"$BATS_TEST_TMPDIR/t.yaml"
+	echo "$BATS_TEST_TMPDIR/t.yaml"
+}
+
+@test "the example topologies are valid, silently" {
+	for f in "$top_srcdir"/examples/topologies/*.yaml; do
+		run --separate-stderr ringctl validate "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $stderr"; return 1; }
+		[ -z "$output" ] && [ -z "$stderr" ]
+	done
+}
+
+@test "-v says a file is valid" {
+	run --separate-stderr ringctl -v validate "$top_srcdir/examples/topologies/fan-in.yaml"
+	assert_success
+	[[ "$stderr" == *"fan-in.yaml: valid, 4 kernels" ]]
+}
+
+@test "unknown keys, with line and column" {
+	f=$(topo <<'YAML'
+name: x
+kernels:
+  doubler:
+    replica: 2
+pipeline: [doubler]
+colour: blue
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:4:5: unknown key 'replica' in kernel 'doubler'"* ]]
+	[[ "$stderr" == *"$f:6:1: unknown key 'colour'"* ]]
+}
+
+@test "values of the wrong type" {
+	f=$(topo <<'YAML'
+queue_size: lots
+telemetry: maybe
+kernels:
+  doubler: {replicas: -1, backpressure: shove}
+pipeline: doubler
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:1:13: queue_size must be a whole number from 1 to 16777216, not 'lots'"* ]]
+	[[ "$stderr" == *"$f:2:12: telemetry must be true or false, not 'maybe'"* ]]
+	[[ "$stderr" == *"$f:4:23: replicas must be a whole number from 1 to 1024, not '-1'"* ]]
+	[[ "$stderr" == *"backpressure must be block, reject, drop_oldest or drop_newest, not 'shove'"* ]]
+	[[ "$stderr" == *"$f:5:11: pipeline must be a list of kernels, not a scalar"* ]]
+}
+
+@test "an unknown kernel is named where it is written" {
+	f=$(topo <<'YAML'
+kernels:
+  a:
+    kernel: nosuch
+pipeline: [a]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[ "$stderr" = "ringctl: $f:3:13: kernel 'nosuch' not found" ]
+}
+
+@test "bad parameters, each at its line" {
+	f=$(topo <<'YAML'
+kernels:
+  total:
+    kernel: sum
+    params:
+      every: often
+      colour: red
+  f: {kernel: filter}
+pipeline: [total, f]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:5:14: parameter 'every' of kernel 'sum' must be an int, not 'often'"* ]]
+	[[ "$stderr" == *"$f:6:15: kernel 'sum' has no parameter 'colour'"* ]]
+	[[ "$stderr" == *"$f:7:3: kernel 'filter' needs parameter 'field'"* ]]
+}
+
+@test "edges to and from nowhere, stdout as a source" {
+	f=$(topo <<'YAML'
+kernels:
+  a: {kernel: identity}
+edges:
+  - {from: stdin, to: a}
+  - {from: a, to: b}
+  - {from: c, to: stdout}
+  - {from: stdout, to: a}
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:5:19: edge to nowhere: no kernel 'b'"* ]]
+	[[ "$stderr" == *"$f:6:12: edge from nowhere: no kernel 'c'"* ]]
+	[[ "$stderr" == *"$f:7:12: stdout cannot feed anything"* ]]
+}
+
+@test "a cycle is refused at the edge that closes it" {
+	f=$(topo <<'YAML'
+kernels:
+  a: {kernel: identity}
+  b: {kernel: identity}
+edges:
+  - {from: stdin, to: a}
+  - {from: a, to: b}
+  - {from: b, to: a}
+  - {from: b, to: stdout}
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:7:5: edge from 'b' to 'a' closes a cycle"* ]]
+}
+
+@test "kernels not reached from stdin, or leading nowhere" {
+	f=$(topo <<'YAML'
+kernels:
+  a: {kernel: identity}
+  lost: {kernel: identity}
+  dead_end: {kernel: identity}
+edges:
+  - {from: stdin, to: a}
+  - {from: a, to: stdout}
+  - {from: a, to: dead_end}
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:3:3: kernel 'lost' is not reachable from stdin"* ]]
+	[[ "$stderr" == *"$f:4:3: kernel 'dead_end' leads nowhere: its output never reaches stdout"* ]]
+}
+
+@test "typed messages must fit the next kernel" {
+	f=$(topo <<'YAML'
+kernels:
+  doubler:
+  scale:
+pipeline: [doubler, scale]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[ "$stderr" = "ringctl: $f:4:21: kernel 'doubler' emits doubler_out messages but 'scale' takes vector_x" ]
+}
+
+@test "both pipeline and edges, or neither" {
+	f=$(topo <<'YAML'
+kernels: {a: {kernel: identity}}
+pipeline: [a]
+edges: [{from: stdin, to: a}]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:3:8: give either pipeline or edges, not both"* ]]
+	f=$(topo <<'YAML'
+kernels: {a: {kernel: identity}}
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"no pipeline or edges"* ]]
+}
+
+@test "stateful kernels cannot have replicas" {
+	f=$(topo <<'YAML'
+kernels:
+  total: {kernel: sum, replicas: 3}
+pipeline: [total]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[ "$stderr" = "ringctl: $f:2:34: kernel 'sum' cannot have replicas: it keeps state across messages" ]
+}
+
+@test "YAML syntax errors point at the problem" {
+	f=$(topo <<'YAML'
+kernels:
+  a: {kernel: identity
+pipeline: [a]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == "ringctl: $f:3:"* ]]
+}
+
+@test "a deeply nested or huge file is refused cleanly" {
+	f="$BATS_TEST_TMPDIR/deep.yaml"
+	{ printf 'kernels: '; for _ in $(seq 100); do printf '['; done; for _ in $(seq 100); do printf ']'; done; echo; } >"$f"
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"nested more than 32 deep"* ]]
+	f="$BATS_TEST_TMPDIR/huge.yaml"
+	head -c 2000000 /dev/zero | tr '\0' '#' >"$f"
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"over 1048576 bytes"* ]]
+}
+
+@test "a missing file is a configuration error" {
+	run --separate-stderr ringctl validate /nonexistent/t.yaml
+	assert_failure 78
+	[[ "$stderr" == *"/nonexistent/t.yaml: No such file or directory"* ]]
+}
+
+@test "anchors and aliases work" {
+	f=$(topo <<'YAML'
+kernels:
+  one: &k {kernel: identity, queue_size: 8}
+  two: *k
+pipeline: [one, two]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_success
+}
