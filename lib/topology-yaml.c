@@ -455,7 +455,7 @@ rk_error rk_topology_parse(const char *text, size_t len, const char *name,
 			   rk_diag_fn fn, void *arg, rk_topology **out)
 {
 	rk_topology *t = rk_topo_new(name ? name : "<topology>");
-	rk_diag d = { fn, arg, t ? t->file : "<topology>", 0 };
+	rk_diag d = { fn, arg, t ? t->file : "<topology>", 0, NULL, 0 };
 	yaml_parser_t parser;
 	yaml_document_t doc;
 
@@ -481,6 +481,7 @@ rk_error rk_topology_parse(const char *text, size_t len, const char *name,
 		}
 		yaml_parser_delete(&parser);
 	}
+	rk_diag_flush(&d);
 	if (d.count) {
 		rk_topology_free(t);
 		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", d.file, d.count,

@@ -17,7 +17,7 @@
 
 void rk_diag_at(rk_diag *d, rk_mark at, const char *fmt, ...)
 {
-	char where[512], what[512];
+	char what[512];
 	va_list ap;
 
 	d->count++;
@@ -26,12 +26,45 @@ void rk_diag_at(rk_diag *d, rk_mark at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (at.line)
-		snprintf(where, sizeof(where), "%s:%u:%u", d->file, at.line,
-			 at.column);
-	else
-		snprintf(where, sizeof(where), "%s", d->file);
-	d->fn(d->arg, where, what);
+	rk_diag_entry *e = realloc(d->entries,
+				   (d->n_entries + 1) * sizeof(*e));
+	if (!e)
+		return;
+	d->entries = e;
+	e[d->n_entries] = (rk_diag_entry){ at, d->n_entries, strdup(what) };
+	d->n_entries++;
+}
+
+static int by_place(const void *a, const void *b)
+{
+	const rk_diag_entry *x = a, *y = b;
+
+	if (x->at.line != y->at.line)
+		return x->at.line < y->at.line ? -1 : 1;
+	if (x->at.column != y->at.column)
+		return x->at.column < y->at.column ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void rk_diag_flush(rk_diag *d)
+{
+	char where[512];
+
+	qsort(d->entries, d->n_entries, sizeof(*d->entries), by_place);
+	for (size_t i = 0; i < d->n_entries; i++) {
+		rk_diag_entry *e = &d->entries[i];
+		if (e->at.line)
+			snprintf(where, sizeof(where), "%s:%u:%u", d->file,
+				 e->at.line, e->at.column);
+		else
+			snprintf(where, sizeof(where), "%s", d->file);
+		if (d->fn && e->what)
+			d->fn(d->arg, where, e->what);
+		free(e->what);
+	}
+	free(d->entries);
+	d->entries = NULL;
+	d->n_entries = 0;
 }
 
 rk_topology *rk_topo_new(const char *file)
@@ -458,7 +491,7 @@ static rk_error plan_ends(rk_topology *t)
 rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 			   const char *search_path, rk_diag_fn fn, void *arg)
 {
-	rk_diag d = { fn, arg, t->file, 0 };
+	rk_diag d = { fn, arg, t->file, 0, NULL, 0 };
 
 	check_edges(t, &d);
 	if (!d.count)
@@ -467,6 +500,7 @@ rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 		check_kernel(&t->kernels[i], rt, search_path, &d);
 	if (!d.count)
 		check_types(t, &d);
+	rk_diag_flush(&d);
 	if (d.count)
 		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", t->file, d.count,
 			       d.count == 1 ? "" : "s");

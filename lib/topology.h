@@ -59,16 +59,27 @@ struct rk_topology {
 	bool output_is_sink;            /* a fan-in kernel of our own */
 };
 
-/* Diagnostics: count them and pass them on with FILE:LINE:COLUMN. */
+/* Diagnostics: gathered, then passed on in the order of the file, each
+ * with FILE:LINE:COLUMN. */
+typedef struct rk_diag_entry {
+	rk_mark at;
+	size_t seq;                     /* keeps equal marks in order */
+	char *what;
+} rk_diag_entry;
+
 typedef struct rk_diag {
 	rk_diag_fn fn;
 	void *arg;
 	const char *file;
 	size_t count;
+	rk_diag_entry *entries;
+	size_t n_entries;
 } rk_diag;
 
 void rk_diag_at(rk_diag *d, rk_mark at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Pass the gathered diagnostics on, sorted, and forget them. */
+void rk_diag_flush(rk_diag *d);
 
 rk_topo_kernel *rk_topo_find(rk_topology *t, const char *id);
 rk_topology *rk_topo_new(const char *file);
