@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -38,4 +39,26 @@ bool rk_event_wait(rk_event *ev, uint32_t key, uint64_t deadline_ns)
 		in_time = false;
 	rk_event_cancel(ev);
 	return in_time;
+}
+
+rk_bell *rk_bell_new(void)
+{
+	rk_bell *b = aligned_alloc(64, 64);
+
+	if (b) {
+		b->ev = (rk_event){ 0, 0 };
+		b->refs = 1;
+	}
+	return b;
+}
+
+void rk_bell_ref(rk_bell *b)
+{
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+}
+
+void rk_bell_unref(rk_bell *b)
+{
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(b);
 }

@@ -18,6 +18,18 @@ typedef struct rk_event {
 
 void rk_event_wake_all(rk_event *ev);
 
+/* An event shared by a kernel and the ports it consumes: producers may
+ * still ring it after the kernel is gone, so it lives until the last of
+ * them lets go. */
+typedef struct rk_bell {
+	rk_event ev;
+	uint32_t refs;
+} rk_bell;
+
+rk_bell *rk_bell_new(void);
+void rk_bell_ref(rk_bell *b);
+void rk_bell_unref(rk_bell *b);
+
 /* After publishing: wake whoever sleeps on ev. */
 static inline void rk_event_notify(rk_event *ev)
 {

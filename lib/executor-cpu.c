@@ -75,12 +75,12 @@ void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns)
 		now = rk_now_ns();
 	}
 	__atomic_store_n(&k->cb.heartbeat_ns, now, __ATOMIC_RELAXED);
-	uint32_t key = rk_event_prepare(&k->doorbell);
+	uint32_t key = rk_event_prepare(&k->bell->ev);
 	if (work_pending(k, active)) {
-		rk_event_cancel(&k->doorbell);
+		rk_event_cancel(&k->bell->ev);
 		return;
 	}
-	rk_event_wait(&k->doorbell, key, deadline_ns);
+	rk_event_wait(&k->bell->ev, key, deadline_ns);
 }
 
 /* An input from a replica is read only in its turn, until the end. */
@@ -479,6 +479,13 @@ static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 
 	while (st) {
 		if (!(st[i] & OUT_HELD)) {
+			/* Locks are taken in the order of the outputs only,
+			 * so that they can never be taken crosswise. */
+			for (size_t j = i + 1; j < k->out_state_n; j++)
+				if (st[j] & OUT_HELD) {
+					rk_executor_flush_outputs(k);
+					break;
+				}
 			pthread_mutex_lock(&p->producer_lock);
 			st[i] |= OUT_HELD;
 		}

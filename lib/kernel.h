@@ -71,7 +71,7 @@ typedef struct rk_in_group {
  * the executor writes its own group per batch. */
 typedef struct rk_kernel {
 	rk_control cb RK_ALIGNED;
-	rk_event doorbell RK_ALIGNED;   /* the executor sleeps here */
+	rk_bell *bell;                  /* the executor sleeps here */
 	rk_event ack RK_ALIGNED;        /* the host waits here */
 
 	/* Read-mostly: set at launch, connect or a state change. */

@@ -599,7 +599,7 @@ static rk_error add_edge(rk_runtime *rt, rk_kernel *from, rk_kernel *to,
 	rk_port *p = of && og ? rk_runtime_new_port(rt, to->input->capacity,
 						    to->input->max_payload,
 						    to->input->policy,
-						    &to->doorbell) : NULL;
+						    to->bell) : NULL;
 	if (!p)
 		return rk_fail(RK_ENOMEM, "out of memory");
 	if (convert) {

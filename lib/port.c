@@ -8,7 +8,7 @@
 #include "port.h"
 
 rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
-		     rk_backpressure policy, rk_event *data,
+		     rk_backpressure policy, rk_bell *bell,
 		     uint64_t id_base, bool track_high_water)
 {
 	uint32_t slot_size = rk_ring_slot_size(max_payload);
@@ -26,7 +26,10 @@ rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 	p->policy = policy;
 	p->consumer_locks = policy == RK_BP_DROP_OLDEST;
 	p->refs = 1;
-	p->data = data ? data : &p->data_local;
+	p->bell = bell;
+	if (bell)
+		rk_bell_ref(bell);
+	p->data = bell ? &bell->ev : &p->data_local;
 	p->next_id = id_base;
 	p->track_high_water = track_high_water;
 	pthread_mutex_init(&p->producer_lock, NULL);
@@ -45,6 +48,7 @@ void rk_port_unref(rk_port *p)
 		return;
 	for (int b = 0; b < RK_BANDS; b++)
 		free(p->band[b]);
+	rk_bell_unref(p->bell);
 	pthread_mutex_destroy(&p->producer_lock);
 	pthread_mutex_destroy(&p->consumer_lock);
 	free(p);

@@ -43,6 +43,7 @@ typedef struct rk_port {
 	bool consumer_locks;            /* drop_oldest: consumer locks too */
 	bool track_high_water;
 	rk_event *data;                 /* the consumer's doorbell */
+	rk_bell *bell;                  /* holding it, where it is shared */
 	uint32_t refs;                  /* producer side + consumer side */
 	/* An edge between a typed end and a json end converts what the
 	 * producer writes from this type to the port's (rk_connect). */
@@ -63,8 +64,9 @@ typedef struct rk_port {
 	rk_event data_local RK_ALIGNED; /* the doorbell when none is given */
 } rk_port;
 
+/* A port whose consumer sleeps on `bell` (NULL: the port's own). */
 rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
-		     rk_backpressure policy, rk_event *data,
+		     rk_backpressure policy, rk_bell *bell,
 		     uint64_t id_base, bool track_high_water);
 void rk_port_ref(rk_port *p);
 void rk_port_unref(rk_port *p);

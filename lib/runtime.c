@@ -77,10 +77,10 @@ void rk_runtime_free(rk_runtime *rt)
 
 rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 			     uint32_t max_payload, rk_backpressure policy,
-			     rk_event *data)
+			     rk_bell *bell)
 {
 	uint64_t base = __atomic_add_fetch(&rt->next_port, 1, __ATOMIC_RELAXED);
-	return rk_port_new(capacity, max_payload, policy, data, base << 40,
+	return rk_port_new(capacity, max_payload, policy, bell, base << 40,
 			   rt->telemetry);
 }
 
@@ -241,6 +241,7 @@ static void kernel_destroy(rk_kernel *k)
 	free(k->outputs);
 	free(k->out_state);
 	free(k->convert_buf);
+	rk_bell_unref(k->bell);
 	pthread_mutex_destroy(&k->lock);
 	pthread_mutex_destroy(&k->error_lock);
 	pthread_mutex_destroy(&k->send_lock);
@@ -288,7 +289,7 @@ static bool command(rk_kernel *k, rk_state want, bool wait)
 
 	__atomic_store_n(&k->cb.requested, (uint32_t)want, __ATOMIC_RELAXED);
 	__atomic_store_n(&k->cb.epoch, epoch, __ATOMIC_RELEASE);
-	rk_event_notify(&k->doorbell);
+	rk_event_notify(&k->bell->ev);
 	while (wait && !acked(k, epoch)) {
 		uint32_t key = rk_event_prepare(&k->ack);
 		if (acked(k, epoch)) {
@@ -344,8 +345,10 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	pthread_mutex_init(&k->send_lock, NULL);
 	pthread_mutex_init(&k->recv_lock, NULL);
 	rk_hist_init(&k->latency);
-	k->input = rk_runtime_new_port(rt, capacity, in_max, o->input_policy,
-				       &k->doorbell);
+	k->bell = rk_bell_new();
+	k->input = k->bell ? rk_runtime_new_port(rt, capacity, in_max,
+						 o->input_policy, k->bell)
+			   : NULL;
 	k->output = rk_runtime_new_port(rt, capacity, out_max, o->output_policy,
 					NULL);
 	if (!k->id || !k->params || !k->inputs || !k->input || !k->output) {

@@ -58,6 +58,6 @@ void rk_plugins_unload(rk_runtime *rt);
 /* A new port of this runtime (message ids unique per runtime). */
 rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 			     uint32_t max_payload, rk_backpressure policy,
-			     rk_event *data);
+			     rk_bell *bell);
 
 #endif /* RK_RUNTIME_H */

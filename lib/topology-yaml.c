@@ -483,9 +483,11 @@ rk_error rk_topology_parse(const char *text, size_t len, const char *name,
 	}
 	rk_diag_flush(&d);
 	if (d.count) {
+		/* The message first: d.file is the topology's. */
+		rk_error rc = rk_fail(RK_ECONFIG, "%s: %zu problem%s", d.file,
+				      d.count, d.count == 1 ? "" : "s");
 		rk_topology_free(t);
-		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", d.file, d.count,
-			       d.count == 1 ? "" : "s");
+		return rc;
 	}
 	*out = t;
 	return RK_OK;

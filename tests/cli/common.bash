@@ -4,6 +4,7 @@
 # (the built kernels), top_srcdir and top_builddir; run by hand from the
 # source tree, they default to the build directory ./build.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 

@@ -108,3 +108,29 @@ pipeline: [a]' >"$BATS_TEST_TMPDIR/t.yaml"
 	assert_success
 	[ "$output" -lt 60000 ] || { echo "max RSS $output kB"; return 1; }
 }
+
+@test "every topology in ringctl-topology(5) is valid and runs" {
+	awk -v dir="$BATS_TEST_TMPDIR" '
+		/^\.Bd -literal/ { n++; inside = 1; file = dir "/man" n ".yaml"; next }
+		/^\.Ed/ { inside = 0; next }
+		inside { print > file }
+	' "$top_srcdir/man/ringctl-topology.5"
+	count=0
+	for f in "$BATS_TEST_TMPDIR"/man*.yaml; do
+		run --separate-stderr ringctl validate "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $stderr"; cat "$f"; return 1; }
+		run bash -c "values 200 | '$RINGCTL' run '$f' | wc -l"
+		assert_success
+		[ "$output" -gt 0 ]
+		count=$((count + 1))
+	done
+	[ "$count" -ge 3 ]
+}
+
+@test "the README's topology is valid" {
+	awk '/^    kernels:/ { inside = 1 } inside && /^$/ { exit } inside { sub(/^    /, ""); print }' \
+		"$top_srcdir/README" >"$BATS_TEST_TMPDIR/readme.yaml"
+	grep -q pipeline "$BATS_TEST_TMPDIR/readme.yaml"
+	run --separate-stderr ringctl validate "$BATS_TEST_TMPDIR/readme.yaml"
+	assert_success
+}
