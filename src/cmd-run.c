@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -316,16 +317,26 @@ static int write_one(void *arg, const rk_envelope *env, const void *data,
 	return 0;
 }
 
+/* A progress line on the terminal, at most every half second; wiped at
+ * the end. */
 static void show_progress(struct run *r, bool last)
 {
+	static struct timespec shown;
+	struct timespec now;
+
 	if (!r->progress)
 		return;
-	if (last)
+	if (last) {
 		fprintf(stderr, "\r\033[K");
-	else
-		fprintf(stderr, "\r%s: %llu in, %llu out", PACKAGE_NAME,
-			(unsigned long long)r->sent,
-			(unsigned long long)r->written);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - shown.tv_sec) * 1000000000L
+	    + (now.tv_nsec - shown.tv_nsec) < 500000000L)
+		return;
+	shown = now;
+	fprintf(stderr, "\r%s: %llu in, %llu out", PACKAGE_NAME,
+		(unsigned long long)r->sent, (unsigned long long)r->written);
 }
 
 /* A kernel that died leaves the pipeline without its end. */
@@ -368,6 +379,7 @@ static int write_all(struct run *r)
 			log_error("%s", rk_errmsg());
 			return EXIT_FAIL;
 		}
+		show_progress(r, false);
 	}
 	flush_out(r);
 	show_progress(r, true);

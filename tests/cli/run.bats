@@ -291,3 +291,17 @@ status 0'
 	assert_output --partial '--on-error'
 	assert_output --partial '--max-line'
 }
+
+@test "--progress shows a line on a terminal, and wipes it" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	run bash -c "script -qc \"seq 1 2000000 | sed 's/.*/{\\\"value\\\":&}/' | '$RINGCTL' run --progress doubler >/dev/null\" /dev/null"
+	assert_success
+	[[ "$output" == *"ringctl: "*" in, "*" out"* ]]
+	[[ "$output" == *$'\033[K'* ]]
+}
+
+@test "--progress stays quiet when stderr is not a terminal" {
+	run --separate-stderr bash -c "values 10 | '$RINGCTL' run --progress doubler"
+	assert_success
+	[ -z "$stderr" ]
+}
