@@ -50,7 +50,8 @@ void rk_diag_flush(rk_diag *d)
 {
 	char where[512];
 
-	qsort(d->entries, d->n_entries, sizeof(*d->entries), by_place);
+	if (d->n_entries)
+		qsort(d->entries, d->n_entries, sizeof(*d->entries), by_place);
 	for (size_t i = 0; i < d->n_entries; i++) {
 		rk_diag_entry *e = &d->entries[i];
 		if (e->at.line)

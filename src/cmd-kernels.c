@@ -73,7 +73,8 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 		all = xrealloc(all, (n + 1) * sizeof(*all));
 		all[n++] = (struct entry){ d, plugin };
 	}
-	qsort(all, n, sizeof(*all), by_name);
+	if (n)
+		qsort(all, n, sizeof(*all), by_name);
 	for (size_t i = 0; i < n; i++) {
 		d = all[i].desc;
 		plugin = all[i].plugin;
