@@ -100,6 +100,7 @@ typedef struct rk_kernel {
 	struct rk_kernel **replicas;
 	size_t n_replicas;
 	bool emits_markers;             /* a replica: marks each message */
+	bool keeps_output;              /* output is also among outputs */
 	rk_param *params;               /* as given at launch, NULL-ended */
 	void *state;
 	pthread_t thread;

@@ -386,6 +386,14 @@ static bool take_group(rk_kernel *g, size_t max, rk_receive_fn fn, void *arg,
 	return stopped || *end;
 }
 
+/* A kernel's output can be received when it feeds nobody, or keeps a
+ * copy of what it feeds. */
+static bool receivable(const rk_kernel *k)
+{
+	const rk_kernel *one = k->n_replicas ? k->replicas[0] : k;
+	return one->n_outputs == 0 || one->keeps_output;
+}
+
 /* Where a receiver waits for the next message of a kernel. */
 static rk_port *output_of(rk_kernel *k)
 {
@@ -411,7 +419,7 @@ static rk_error receive(rk_runtime *rt, const char *id, size_t max,
 		return rc;
 	if (!can_receive(rk_kernel_state(k)))
 		rc = not_now("receive from", k);
-	else if (k->n_outputs || (k->n_replicas && k->replicas[0]->n_outputs))
+	else if (!receivable(k))
 		rc = rk_fail(RK_EINVAL, "kernel '%s' sends its output to other "
 			     "kernels", k->id);
 	while (rc == RK_OK) {
@@ -692,6 +700,50 @@ static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
 		return rc;
 	}
 	return add_edge(rt, from, to, -1);
+}
+
+/* The kernel's own output becomes one more output of it. */
+static rk_error keep_output_locked(rk_kernel *k)
+{
+	rk_out_group *og;
+
+	if (rk_kernel_state(k) != RK_STATE_LAUNCHED)
+		return rk_fail_state("keep the output of", k->id,
+				     rk_kernel_state(k));
+	for (size_t i = 0; i < k->n_replicas; i++) {
+		rk_error rc = keep_output_locked(k->replicas[i]);
+		if (rc != RK_OK)
+			return rc;
+	}
+	if (k->n_replicas || k->keeps_output)
+		return RK_OK;
+	if (!(og = realloc(k->out_groups, (k->n_out_groups + 1) * sizeof(*og))))
+		return rk_fail(RK_ENOMEM, "out of memory");
+	k->out_groups = og;
+	rk_port_ref(k->output);
+	rk_error rc = append_port(&k->outputs, &k->n_outputs, k->output);
+	if (rc != RK_OK) {
+		rk_port_unref(k->output);
+		return rc;
+	}
+	k->out_groups[k->n_out_groups++] =
+		(rk_out_group){ k->n_outputs - 1, 1, 0 };
+	k->keeps_output = true;
+	return RK_OK;
+}
+
+rk_error rk_keep_output(rk_runtime *rt, const char *id)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+
+	if (rc != RK_OK)
+		return rc;
+	pthread_mutex_lock(&k->lock);
+	rc = keep_output_locked(k);
+	pthread_mutex_unlock(&k->lock);
+	rk_kernel_put(k);
+	return rc;
 }
 
 rk_error rk_connect(rk_runtime *rt, const char *from, const char *to)

@@ -214,6 +214,9 @@ rk_error rk_terminate_all(rk_runtime *rt, double timeout);
 
 /* Feed FROM's output into TO's input, as one more producer of TO. */
 rk_error rk_connect(rk_runtime *rt, const char *from, const char *to);
+/* A kernel that feeds others keeps a copy of its output for receivers
+ * too (both LAUNCHED). */
+rk_error rk_keep_output(rk_runtime *rt, const char *id);
 
 rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
 		 double timeout);
@@ -328,9 +331,14 @@ rk_error rk_topology_set_param(rk_topology *t, const char *kernel,
 rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 			   const char *search_path, rk_diag_fn diag, void *arg);
 /* Launch, wire and activate every kernel of a checked topology; `o`
- * gives what the topology leaves unsaid. */
+ * gives what the topology leaves unsaid.  rk_topology_launch only
+ * launches and wires (phase 1), leaving what reaches stdout to be
+ * received from each kernel that sends there (a long-lived topology in
+ * a server, whose ends are clients). */
 rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 			   const rk_launch_options *o);
+rk_error rk_topology_launch(rk_topology *t, rk_runtime *rt,
+			    const rk_launch_options *o);
 void rk_topology_free(rk_topology *t);
 
 const char *rk_topology_name(const rk_topology *t);
@@ -344,6 +352,18 @@ size_t rk_topology_inputs(const rk_topology *t, const char *const **ids);
 const rk_type *rk_topology_input_type(const rk_topology *t, size_t i);
 const char *rk_topology_output(const rk_topology *t);
 const rk_type *rk_topology_output_type(const rk_topology *t);
+
+/* What a launched kernel is: its descriptor (name, types, plugin's
+ * entries) and its copies. */
+typedef struct rk_kernel_info {
+	const rk_kernel_desc *desc;
+	uint32_t replicas;              /* 0: one */
+	rk_state state;
+	rk_backend backend;
+} rk_kernel_info;
+
+rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
+			    rk_kernel_info *info);
 
 rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
 /* Ids, sorted; the caller frees the array with rk_free_ids. */

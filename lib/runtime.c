@@ -651,7 +651,8 @@ static rk_error stop_kernel(rk_kernel *k, double timeout,
 		left += rk_port_discard(k->inputs[i]);
 	k->report.dropped_input += left;
 	rk_port_close(k->output);
-	k->report.unread_output = k->n_outputs ? 0 : rk_port_depth(k->output);
+	k->report.unread_output = k->n_outputs && !k->keeps_output
+				  ? 0 : rk_port_depth(k->output);
 	if (report)
 		*report = k->report;
 	set_host_state(k, RK_STATE_TERMINATED);

@@ -68,6 +68,22 @@ void rk_free_ids(char **ids, size_t count)
 	free(ids);
 }
 
+rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
+			    rk_kernel_info *info)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+
+	if (rc != RK_OK)
+		return rc;
+	info->desc = k->desc;
+	info->replicas = (uint32_t)k->n_replicas;
+	info->state = rk_kernel_state(k);
+	info->backend = k->backend;
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
 rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state)
 {
 	rk_kernel *k;
@@ -97,7 +113,8 @@ static void add_port(rk_queue_stats *q, rk_port *p)
 /* Every drop on this kernel's queues and by its executor. */
 static uint64_t dropped(rk_kernel *k, const rk_telemetry *t)
 {
-	uint64_t own_output = k->n_outputs ? 0 : t->output.dropped;
+	uint64_t own_output = k->n_outputs && !k->keeps_output
+			      ? 0 : load(&k->output->dropped);
 	return t->input.dropped + own_output + load(&k->cb.dropped);
 }
 

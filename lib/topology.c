@@ -527,7 +527,7 @@ static const rk_kernel_desc sink = {
 	.process = pass,
 };
 
-rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
+static rk_error launch_all(rk_topology *t, rk_runtime *rt,
 			   const rk_launch_options *o)
 {
 	rk_error rc;
@@ -552,28 +552,57 @@ rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 		if ((rc = rk_launch(rt, k->id, k->desc, &lo)) != RK_OK)
 			return rc;
 	}
-	if (t->output_is_sink) {
-		rk_launch_options lo = *o;
-		lo.params = NULL;
-		if ((rc = rk_launch(rt, SINK_ID, &sink, &lo)) != RK_OK)
-			return rc;
-	}
 	for (size_t i = 0; i < t->n_edges; i++) {
 		rk_topo_edge *e = &t->edges[i];
-		if (strcmp(e->from, "stdin") == 0)
+		if (strcmp(e->from, "stdin") == 0 || strcmp(e->to, "stdout") == 0)
 			continue;
-		const char *to = strcmp(e->to, "stdout") == 0 ? SINK_ID : e->to;
-		if (!t->output_is_sink && strcmp(e->to, "stdout") == 0)
-			continue;
-		if ((rc = rk_connect(rt, e->from, to)) != RK_OK)
+		if ((rc = rk_connect(rt, e->from, e->to)) != RK_OK)
 			return rc;
 	}
-	if (t->output_is_sink && (rc = rk_activate(rt, SINK_ID)) != RK_OK)
-		return rc;
-	for (size_t i = t->n_kernels; i-- > 0;)
-		if ((rc = rk_activate(rt, t->kernels[i].id)) != RK_OK)
-			return rc;
 	return RK_OK;
+}
+
+rk_error rk_topology_launch(rk_topology *t, rk_runtime *rt,
+			    const rk_launch_options *o)
+{
+	rk_error rc = launch_all(t, rt, o);
+
+	/* What reaches stdout stays receivable where it also goes on. */
+	for (size_t i = 0; rc == RK_OK && i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		if (strcmp(e->to, "stdout") != 0 || strcmp(e->from, "stdin") == 0)
+			continue;
+		size_t out = 0;
+		for (size_t j = 0; j < t->n_edges; j++)
+			out += strcmp(t->edges[j].from, e->from) == 0;
+		if (out > 1)
+			rc = rk_keep_output(rt, e->from);
+	}
+	return rc;
+}
+
+rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
+			   const rk_launch_options *o)
+{
+	rk_error rc = launch_all(t, rt, o);
+
+	if (rc == RK_OK && t->output_is_sink) {
+		rk_launch_options lo = *o;
+		lo.params = NULL;
+		lo.replicas = 0;
+		rc = rk_launch(rt, SINK_ID, &sink, &lo);
+		for (size_t i = 0; rc == RK_OK && i < t->n_edges; i++) {
+			rk_topo_edge *e = &t->edges[i];
+			if (strcmp(e->to, "stdout") == 0
+			    && strcmp(e->from, "stdin") != 0)
+				rc = rk_connect(rt, e->from, SINK_ID);
+		}
+		if (rc == RK_OK)
+			rc = rk_activate(rt, SINK_ID);
+	}
+	for (size_t i = t->n_kernels; rc == RK_OK && i-- > 0;)
+		rc = rk_activate(rt, t->kernels[i].id);
+	return rc;
 }
 
 /* ---- looking at it ------------------------------------------------- */

@@ -45,6 +45,7 @@ struct run {
 	bool skip;                      /* --on-error=skip */
 	bool envelope;
 	bool progress;
+	bool verbose;                   /* -v, for the other threads */
 	int stop_pipe[2];               /* a byte in it stops the reader */
 	atomic_int signal;              /* SIGINT or SIGTERM received */
 	atomic_bool stop_asked;
@@ -91,7 +92,7 @@ static void on_kernel_error(void *arg, const char *kernel, uint64_t message,
 	snprintf(r->kernel_error, sizeof(r->kernel_error),
 		 "%s: message %llu: %s", kernel, (unsigned long long)message,
 		 reason);
-	if (!r->skip || log_verbose)
+	if (!r->skip || r->verbose)
 		log_error("%s", r->kernel_error);
 	pthread_mutex_unlock(&r->lock);
 	if (!r->skip)
@@ -159,7 +160,7 @@ static bool bad_line(struct run *r, uint64_t number, const char *why)
 	snprintf(r->bad_line, sizeof(r->bad_line), "<stdin>:%llu: %s",
 		 (unsigned long long)number, why);
 	if (r->skip) {
-		if (log_verbose)
+		if (r->verbose)
 			log_error("%s (skipped)", r->bad_line);
 		return true;
 	}
@@ -609,7 +610,7 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct run r = { .max_line = 1u << 20 };
+	struct run r = { .max_line = 1u << 20, .verbose = log_verbose };
 	char **params = NULL;
 	size_t n_params = 0, queue_size = 0;
 	bool stats = false;

@@ -10,8 +10,21 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
 	&cmd_validate_entry,
+	&cmd_launch_entry,
+	&cmd_activate_entry,
+	&cmd_deactivate_entry,
+	&cmd_reactivate_entry,
+	&cmd_terminate_entry,
+	&cmd_send_entry,
+	&cmd_recv_entry,
+	&cmd_state_entry,
+	&cmd_list_entry,
+	&cmd_stats_entry,
 	&cmd_kernels_entry,
 	&cmd_describe_entry,
+	&cmd_shell_entry,
+	&cmd_server_entry,
+	&cmd_kill_server_entry,
 	&cmd_help_entry,
 	NULL
 };

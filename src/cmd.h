@@ -13,20 +13,42 @@ struct global_opts {
 	const char *plugin_path;        /* --plugin-path DIRS */
 };
 
+/* Where and how a command runs. */
+enum {
+	CMD_SERVER = 1,                 /* in the runtime server */
+	CMD_STARTS_SERVER = 2,          /* starts a server if none runs */
+};
+
 struct cmd_entry {
 	const char *name;
 	const char *alias;              /* or NULL */
+	int flags;
 	const char *usage;              /* operands and options after name */
 	const char *summary;            /* one line for --help */
 	const char *help;               /* the options, for `help NAME` */
-	/* Runs with argv[0] the command name; returns the exit status. */
+	/* Runs with argv[0] the command name; returns the exit status.
+	 * A CMD_SERVER command runs in the server: the client forwards
+	 * its argv (after printing --help itself). */
 	int (*exec)(const struct global_opts *g, int argc, char **argv);
 };
 
+extern const struct cmd_entry cmd_activate_entry;
+extern const struct cmd_entry cmd_deactivate_entry;
 extern const struct cmd_entry cmd_describe_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_kernels_entry;
+extern const struct cmd_entry cmd_kill_server_entry;
+extern const struct cmd_entry cmd_launch_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_reactivate_entry;
+extern const struct cmd_entry cmd_recv_entry;
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_send_entry;
+extern const struct cmd_entry cmd_server_entry;
+extern const struct cmd_entry cmd_shell_entry;
+extern const struct cmd_entry cmd_state_entry;
+extern const struct cmd_entry cmd_stats_entry;
+extern const struct cmd_entry cmd_terminate_entry;
 extern const struct cmd_entry cmd_validate_entry;
 
 /* Every command, in the order --help lists them; NULL-terminated. */

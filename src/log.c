@@ -7,15 +7,23 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "output.h"
 
-bool log_quiet;
-bool log_verbose;
+_Thread_local bool log_quiet;
+_Thread_local bool log_verbose;
 
+/* One line, written at once: to stderr, or to the client of the
+ * session this thread serves. */
 static void say(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", PACKAGE_NAME, prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "%s: %s", PACKAGE_NAME, prefix);
+
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	err_write(line, (size_t)n);
 }
 
 void log_error(const char *fmt, ...)
@@ -66,7 +74,9 @@ int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	say("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n",
-		PACKAGE_NAME);
+	char hint[80];
+	int n = snprintf(hint, sizeof(hint),
+			 "Try '%s --help' for more information.\n", PACKAGE_NAME);
+	err_write(hint, (size_t)n);
 	return EXIT_USAGE;
 }

@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-extern bool log_quiet;          /* -q: only data and errors */
-extern bool log_verbose;        /* -v: say what is happening */
+extern _Thread_local bool log_quiet;    /* -q: only data and errors */
+extern _Thread_local bool log_verbose;  /* -v: say what is happening */
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

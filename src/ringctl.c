@@ -9,6 +9,7 @@
 
 #include <ringkernel.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
@@ -85,6 +86,20 @@ int main(int argc, char **argv)
 	const struct cmd_entry *e = cmd_find(argv[first]);
 	if (!e)
 		return EXIT_USAGE;
+	if (e->flags & CMD_SERVER) {
+		/* Help is ours to give; the rest is the server's to do. */
+		for (int i = first + 1; i < argc; i++) {
+			if (strcmp(argv[i], "--") == 0)
+				break;
+			if (strcmp(argv[i], "-h") == 0
+			    || strcmp(argv[i], "--help") == 0) {
+				cmd_print_command_help(e);
+				return EXIT_OK;
+			}
+		}
+		argv[first] = (char *)e->name;  /* a prefix, resolved */
+		return client_run(&g, e, argc - first, argv + first);
+	}
 	optind = 0;     /* glibc: start the command's getopt afresh */
 	return e->exec(&g, argc - first, argv + first);
 }

@@ -1,0 +1,246 @@
+/* client.c - the client side of a server command. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "exitcode.h"
+#include "log.h"
+#include "plugin-path.h"
+#include "proto.h"
+#include "server.h"
+#include "session.h"
+#include "sockpath.h"
+#include "xmalloc.h"
+
+#define START_WAIT_MS 10000
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Connect, starting a server where the command may; a server that is
+ * starting (another client won the lock) gets a moment to listen. */
+static int connect_server(const struct global_opts *g,
+			  const struct server_paths *paths, bool start)
+{
+	int fd = connect_to(paths->socket);
+
+	if (fd >= 0 || !start)
+		return fd;
+	if (server_start(g, LOG_INFO) != EXIT_OK)
+		return -1;
+	for (int waited = 0; waited < START_WAIT_MS; waited += 20) {
+		if ((fd = connect_to(paths->socket)) >= 0)
+			return fd;
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	}
+	return -1;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static int hello(int fd, const char *socket)
+{
+	uint32_t version = PROTOCOL_VERSION, type;
+	char answer[16];
+	size_t len;
+
+	if (proto_send(fd, MSG_HELLO, &version, sizeof(version)) != 0
+	    || proto_recv(fd, &type, answer, sizeof(answer), &len) != 1) {
+		log_error("the server on %s does not answer", socket);
+		return EXIT_UNAVAILABLE;
+	}
+	if (type == MSG_MISMATCH) {
+		uint32_t theirs = 0;
+		memcpy(&theirs, answer, len < 4 ? len : 4);
+		log_error("the server on %s speaks protocol %u, this ringctl %u: "
+			  "stop it with the ringctl that started it", socket,
+			  theirs, PROTOCOL_VERSION);
+		return EXIT_UNAVAILABLE;
+	}
+	return type == MSG_HELLO_OK ? EXIT_OK : EXIT_UNAVAILABLE;
+}
+
+static bool send_command(int fd, const struct global_opts *g, int argc,
+			 char **argv)
+{
+	char cwd[4096];
+	char *path = plugin_search_path(g);
+	size_t len = 0, cap = 8192;
+	char *buf = xmalloc(cap);
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	const char *fields[3] = { cwd, path,
+				  log_quiet ? "q" : log_verbose ? "v" : "" };
+	for (int i = -3; i < argc; i++) {
+		const char *w = i < 0 ? fields[i + 3] : argv[i];
+		size_t n = strlen(w) + 1;
+		if (len + n > cap)
+			buf = xrealloc(buf, cap = 2 * (len + n));
+		memcpy(buf + len, w, n);
+		len += n;
+	}
+	bool ok = proto_send(fd, MSG_COMMAND, buf, len) == 0;
+	free(buf);
+	free(path);
+	return ok;
+}
+
+/* Standard input to the server, one chunk at a time. */
+static bool pump_input(int fd, bool *done)
+{
+	char chunk[SESSION_INPUT_MAX];
+	ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n <= 0) {
+		*done = true;
+		return proto_send(fd, MSG_STDIN_EOF, NULL, 0) == 0;
+	}
+	return proto_send(fd, MSG_STDIN, chunk, (size_t)n) == 0;
+}
+
+/* Where a command's output goes: our stdout, or a buffer. */
+struct sink {
+	char **buf;
+	size_t len, cap;
+};
+
+static bool deliver(struct sink *s, int fd, const char *p, size_t n)
+{
+	if (!s->buf)
+		return write_all(fd, p, n);
+	if (fd != STDOUT_FILENO)
+		return true;
+	if (s->len + n + 1 > s->cap)
+		*s->buf = xrealloc(*s->buf, s->cap = 2 * (s->len + n + 1));
+	memcpy(*s->buf + s->len, p, n);
+	s->len += n;
+	(*s->buf)[s->len] = '\0';
+	return true;
+}
+
+static int run(const struct global_opts *g, const struct cmd_entry *e,
+	       int argc, char **argv, struct sink *sink)
+{
+	struct server_paths paths;
+	int rc = server_paths(g, &paths);
+
+	if (rc)
+		return rc;
+	int fd = connect_server(g, &paths,
+				!sink->buf && (e->flags & CMD_STARTS_SERVER));
+	if (fd < 0) {
+		if (!sink->buf)
+			log_error("no server running on %s", paths.socket);
+		return EXIT_UNAVAILABLE;
+	}
+	if ((rc = hello(fd, paths.socket)) != EXIT_OK
+	    || !send_command(fd, g, argc, argv)) {
+		close(fd);
+		return rc ? rc : EXIT_UNAVAILABLE;
+	}
+
+	char *buf = xmalloc(PROTO_MAX_PAYLOAD);
+	bool input = false, input_done = false;
+	int status = -1;
+	while (status < 0) {
+		struct pollfd p[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+		};
+		int n = poll(p, input && !input_done ? 2 : 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (input && !input_done && (p[1].revents & (POLLIN | POLLHUP))
+		    && !pump_input(fd, &input_done))
+			break;
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		uint32_t type;
+		size_t len;
+		if (proto_recv(fd, &type, buf, PROTO_MAX_PAYLOAD, &len) != 1)
+			break;
+		switch (type) {
+		case MSG_STDOUT:
+			/* A closed pipe (| head): leave quietly. */
+			if (!deliver(sink, STDOUT_FILENO, buf, len))
+				status = errno == EPIPE ? EXIT_OK : EXIT_FAIL;
+			break;
+		case MSG_STDERR:
+			deliver(sink, STDERR_FILENO, buf, len);
+			break;
+		case MSG_WANT_STDIN:
+			input = true;
+			break;
+		case MSG_EXIT:
+			if (len == sizeof(int32_t)) {
+				int32_t s;
+				memcpy(&s, buf, sizeof(s));
+				status = s;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	free(buf);
+	close(fd);
+	if (status < 0) {
+		if (!sink->buf)
+			log_error("lost the server on %s", paths.socket);
+		return EXIT_UNAVAILABLE;
+	}
+	return status;
+}
+
+int client_run(const struct global_opts *g, const struct cmd_entry *e,
+	       int argc, char **argv)
+{
+	struct sink sink = { NULL, 0, 0 };
+
+	return run(g, e, argc, argv, &sink);
+}
+
+int client_capture(const struct global_opts *g, const struct cmd_entry *e,
+		   int argc, char **argv, char **out)
+{
+	struct sink sink = { out, 0, 0 };
+
+	*out = NULL;
+	return run(g, e, argc, argv, &sink);
+}

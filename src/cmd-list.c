@@ -1,0 +1,111 @@
+/* cmd-list.c - `ringctl list [--json]`: the server's kernels, their
+ * plugin kernel, state, backend and queue depths. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+#include "output.h"
+#include "serve.h"
+
+static void json_string(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	out[n++] = '"';
+	for (; *s && n + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+}
+
+static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool json = false;
+	char **ids;
+	size_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'j')
+			return usage_error("list: unknown option '%s'",
+					   argv[optind - 1]);
+		json = true;
+	}
+	if (optind < argc)
+		return usage_error("list takes no operands");
+	rk_error rc = rk_kernel_ids(serve_runtime(), &ids, &n);
+	if (rc != RK_OK)
+		return serve_failure(rc);
+	if (!json)
+		out_printf("%-16s %-14s %-11s %-7s %10s %10s\n", "ID", "KERNEL",
+			   "STATE", "BACKEND", "IN", "OUT");
+	for (size_t i = 0; i < n; i++) {
+		rk_kernel_info info;
+		rk_telemetry t;
+		if (rk_get_kernel_info(serve_runtime(), ids[i], &info) != RK_OK
+		    || rk_get_telemetry(serve_runtime(), ids[i], &t) != RK_OK)
+			continue;       /* terminated meanwhile */
+		if (json) {
+			char id[160], kernel[160];
+			json_string(id, sizeof(id), ids[i]);
+			json_string(kernel, sizeof(kernel), info.desc->name);
+			out_printf("{\"id\":%s,\"kernel\":%s,\"state\":\"%s\","
+				   "\"backend\":\"%s\",\"replicas\":%u,"
+				   "\"input_depth\":%llu,\"input_capacity\":%llu,"
+				   "\"output_depth\":%llu,"
+				   "\"output_capacity\":%llu}\n", id, kernel,
+				   rk_state_name(info.state),
+				   rk_backend_name(info.backend),
+				   info.replicas ? info.replicas : 1,
+				   (unsigned long long)t.input.depth,
+				   (unsigned long long)t.input.capacity,
+				   (unsigned long long)t.output.depth,
+				   (unsigned long long)t.output.capacity);
+		} else {
+			char in[24], out[24], name[32];
+			snprintf(in, sizeof(in), "%llu/%llu",
+				 (unsigned long long)t.input.depth,
+				 (unsigned long long)t.input.capacity);
+			snprintf(out, sizeof(out), "%llu/%llu",
+				 (unsigned long long)t.output.depth,
+				 (unsigned long long)t.output.capacity);
+			if (info.replicas)
+				snprintf(name, sizeof(name), "%.10s x%u",
+					 info.desc->name, info.replicas);
+			else
+				snprintf(name, sizeof(name), "%s",
+					 info.desc->name);
+			out_printf("%-16.16s %-14.14s %-11s %-7s %10s %10s\n",
+				   ids[i], name, rk_state_name(info.state),
+				   rk_backend_name(info.backend), in, out);
+		}
+	}
+	rk_free_ids(ids, n);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_list_entry = {
+	.name = "list",
+	.flags = CMD_SERVER,
+	.usage = "[--json]",
+	.summary = "list the server's kernels: state, backend, queues",
+	.help = "      --json    one JSON object per kernel\n",
+	.exec = cmd_list_exec,
+};

@@ -1,0 +1,267 @@
+/* cmd-stats.c - `ringctl stats [ID...] [--format table|json|prometheus]
+ * [--watch[=S]]`: telemetry, counted by the kernels themselves. */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+#include "output.h"
+#include "serve.h"
+
+enum format { TABLE, JSON, PROMETHEUS };
+
+static void table_head(void)
+{
+	out_printf("%-12s %-11s %10s %8s %7s %8s %8s %9s\n", "ID", "STATE",
+		   "PROCESSED", "DROPPED", "ERRORS", "P50 ns", "P99 ns", "MSGS/S");
+}
+
+static void table_row(const char *id, const rk_telemetry *t)
+{
+	out_printf("%-12.12s %-11s %10llu %8llu %7llu %8llu %8llu %9.0f\n", id,
+		   rk_state_name(t->state),
+		   (unsigned long long)t->messages_processed,
+		   (unsigned long long)t->messages_dropped,
+		   (unsigned long long)t->errors,
+		   (unsigned long long)t->latency_p50_ns,
+		   (unsigned long long)t->latency_p99_ns, t->throughput);
+}
+
+static void escape(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			out[n++] = '\\', out[n++] = (char)c;
+		else if (c < 0x20)
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+static double or_zero(double d)
+{
+	return isfinite(d) ? d : 0;
+}
+
+/* The telemetry names of the design, one object per line. */
+static void json_row(const char *id, const rk_telemetry *t)
+{
+	char eid[160], err[300];
+
+	escape(eid, sizeof(eid), id);
+	escape(err, sizeof(err), t->last_error);
+	out_printf("{\"id\":\"%s\",\"state\":\"%s\",\"backend\":\"%s\","
+		   "\"messages_received\":%llu,\"messages_processed\":%llu,"
+		   "\"messages_sent\":%llu,\"messages_dropped\":%llu,"
+		   "\"errors\":%llu,\"last_error\":\"%s\","
+		   "\"input_depth\":%llu,\"input_high_water\":%llu,"
+		   "\"input_capacity\":%llu,\"output_depth\":%llu,"
+		   "\"output_high_water\":%llu,\"output_capacity\":%llu,"
+		   "\"latency_min_ns\":%llu,\"latency_avg_ns\":%llu,"
+		   "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
+		   "\"latency_max_ns\":%llu,\"throughput\":%.1f,"
+		   "\"uptime\":%.3f}\n", eid, rk_state_name(t->state),
+		   rk_backend_name(t->backend),
+		   (unsigned long long)t->messages_received,
+		   (unsigned long long)t->messages_processed,
+		   (unsigned long long)t->messages_sent,
+		   (unsigned long long)t->messages_dropped,
+		   (unsigned long long)t->errors, err,
+		   (unsigned long long)t->input.depth,
+		   (unsigned long long)t->input.high_water,
+		   (unsigned long long)t->input.capacity,
+		   (unsigned long long)t->output.depth,
+		   (unsigned long long)t->output.high_water,
+		   (unsigned long long)t->output.capacity,
+		   (unsigned long long)t->latency_min_ns,
+		   (unsigned long long)t->latency_avg_ns,
+		   (unsigned long long)t->latency_p50_ns,
+		   (unsigned long long)t->latency_p99_ns,
+		   (unsigned long long)t->latency_max_ns,
+		   or_zero(t->throughput), t->uptime_s);
+}
+
+/* The Prometheus text format: one family per figure. */
+static void prometheus(char **ids, const rk_telemetry *t, size_t n)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+	} counters[] = {
+#define C(f, help) { "ringctl_" #f "_total", "counter", help, \
+		     offsetof(rk_telemetry, f) }
+		C(messages_received, "Messages taken from the input."),
+		C(messages_processed, "Messages processed successfully."),
+		C(messages_sent, "Messages written to the output."),
+		C(messages_dropped, "Messages dropped, on every queue."),
+		C(errors, "Messages the kernel failed on."),
+#undef C
+	};
+	for (size_t c = 0; c < sizeof(counters) / sizeof(*counters); c++) {
+		out_printf("# HELP %s %s\n# TYPE %s %s\n", counters[c].name,
+			   counters[c].help, counters[c].name, counters[c].type);
+		for (size_t i = 0; i < n; i++) {
+			char eid[160];
+			escape(eid, sizeof(eid), ids[i]);
+			out_printf("%s{kernel=\"%s\"} %llu\n", counters[c].name,
+				   eid, (unsigned long long)*(const uint64_t *)
+				   ((const char *)&t[i] + counters[c].offset));
+		}
+	}
+	out_printf("# HELP ringctl_queue_depth Messages queued now.\n"
+		   "# TYPE ringctl_queue_depth gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		char eid[160];
+		escape(eid, sizeof(eid), ids[i]);
+		out_printf("ringctl_queue_depth{kernel=\"%s\",queue=\"input\"} "
+			   "%llu\nringctl_queue_depth{kernel=\"%s\","
+			   "queue=\"output\"} %llu\n", eid,
+			   (unsigned long long)t[i].input.depth, eid,
+			   (unsigned long long)t[i].output.depth);
+	}
+	out_printf("# HELP ringctl_latency_seconds Processing latency.\n"
+		   "# TYPE ringctl_latency_seconds summary\n");
+	for (size_t i = 0; i < n; i++) {
+		char eid[160];
+		escape(eid, sizeof(eid), ids[i]);
+		out_printf("ringctl_latency_seconds{kernel=\"%s\",quantile=\"0.5\"}"
+			   " %.9f\nringctl_latency_seconds{kernel=\"%s\","
+			   "quantile=\"0.99\"} %.9f\n"
+			   "ringctl_latency_seconds_count{kernel=\"%s\"} %llu\n",
+			   eid, (double)t[i].latency_p50_ns / 1e9, eid,
+			   (double)t[i].latency_p99_ns / 1e9, eid,
+			   (unsigned long long)t[i].latency_count);
+	}
+}
+
+static int report(char **ids, size_t n, enum format f, bool all)
+{
+	rk_telemetry *t = calloc(n ? n : 1, sizeof(*t));
+	int status = EXIT_OK;
+
+	if (!t)
+		return serve_failure(RK_ENOMEM);
+	for (size_t i = 0; i < n; i++) {
+		rk_error rc = rk_get_telemetry(serve_runtime(), ids[i], &t[i]);
+		if (rc != RK_OK) {
+			status = serve_failure(rc);
+			free(t);
+			return status;
+		}
+	}
+	if (f == PROMETHEUS) {
+		prometheus(ids, t, n);
+	} else {
+		if (f == TABLE)
+			table_head();
+		for (size_t i = 0; i < n; i++)
+			(f == TABLE ? table_row : json_row)(ids[i], &t[i]);
+		rk_summary s;
+		if (all && rk_get_summary(serve_runtime(), &s) == RK_OK) {
+			if (f == TABLE)
+				out_printf("%zu kernels, %llu active, %llu "
+					   "processed, %llu dropped, %llu errors, "
+					   "up %.0f s\n", (size_t)s.kernel_count,
+					   (unsigned long long)s.active_count,
+					   (unsigned long long)s.total_processed,
+					   (unsigned long long)s.total_dropped,
+					   (unsigned long long)s.total_errors,
+					   s.uptime_s);
+			else
+				out_printf("{\"summary\":{\"kernel_count\":%llu,"
+					   "\"active_count\":%llu,"
+					   "\"total_processed\":%llu,"
+					   "\"total_dropped\":%llu,"
+					   "\"total_errors\":%llu,\"uptime\":%.3f,"
+					   "\"gpu_utilization\":null}}\n",
+					   (unsigned long long)s.kernel_count,
+					   (unsigned long long)s.active_count,
+					   (unsigned long long)s.total_processed,
+					   (unsigned long long)s.total_dropped,
+					   (unsigned long long)s.total_errors,
+					   s.uptime_s);
+		}
+	}
+	free(t);
+	return status;
+}
+
+static int cmd_stats_exec(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	enum format f = TABLE;
+	double every = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			if (strcmp(optarg, "table") == 0)
+				f = TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				f = JSON;
+			else if (strcmp(optarg, "prometheus") == 0)
+				f = PROMETHEUS;
+			else
+				return usage_error("--format is table, json or "
+						   "prometheus, not '%s'", optarg);
+			break;
+		case 'w':
+			every = 1;
+			if (optarg && (!parse_seconds(optarg, &every)
+				       || every <= 0))
+				return usage_error("--watch wants seconds, not "
+						   "'%s'", optarg);
+			break;
+		default:
+			return usage_error("stats: unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	for (;;) {
+		char **ids = argv + optind;
+		size_t n = (size_t)(argc - optind);
+		bool all = n == 0;
+		if (all && rk_kernel_ids(serve_runtime(), &ids, &n) != RK_OK)
+			return serve_failure(RK_ENOMEM);
+		int status = report(ids, n, f, all);
+		if (all)
+			rk_free_ids(ids, n);
+		if (!out_flush() || status != EXIT_OK || every <= 0)
+			return status;
+		struct timespec ts = { (time_t)every,
+				       (long)((every - (double)(time_t)every) * 1e9) };
+		nanosleep(&ts, NULL);
+		if (!session_alive(output_session()) || !out_printf("\n"))
+			return EXIT_OK;
+	}
+}
+
+const struct cmd_entry cmd_stats_entry = {
+	.name = "stats",
+	.flags = CMD_SERVER,
+	.usage = "[ID...] [--format table|json|prometheus] [--watch[=S]]",
+	.summary = "telemetry of kernels, and a summary",
+	.help =
+	"      --format F    table (default), json (one object per line, with\n"
+	"                    the design's names) or prometheus\n"
+	"      --watch[=S]   again every S seconds (default 1)\n",
+	.exec = cmd_stats_exec,
+};

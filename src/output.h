@@ -1,0 +1,24 @@
+/* output.h - a command's standard output and error, wherever the
+ * command runs: here, or in the server for a client (then they travel
+ * back as STDOUT and STDERR frames). */
+#ifndef RINGCTL_OUTPUT_H
+#define RINGCTL_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct session;
+
+/* The session this thread serves, or NULL for the process's own. */
+void output_set_session(struct session *s);
+struct session *output_session(void);
+
+/* Data: false once the reader is gone (EPIPE), so producers stop. */
+bool out_write(const void *buf, size_t len);
+bool out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool out_flush(void);
+
+/* Diagnostics, already formatted (log.c calls it). */
+void err_write(const char *buf, size_t len);
+
+#endif /* RINGCTL_OUTPUT_H */

@@ -1,0 +1,87 @@
+/* proto.c - frames over a stream socket. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+int proto_send(int fd, uint32_t type, const void *data, size_t len)
+{
+	struct proto_header h = { type, (uint32_t)len };
+	struct iovec iov[2] = {
+		{ &h, sizeof(h) },
+		{ (void *)data, len },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+
+	if (len > PROTO_MAX_PAYLOAD) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	while (msg.msg_iovlen) {
+		/* MSG_NOSIGNAL: a vanished peer is EPIPE, not a signal. */
+		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		while (msg.msg_iovlen && (size_t)n >= msg.msg_iov->iov_len) {
+			n -= (ssize_t)msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + n;
+			msg.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Exactly n bytes; 1, 0 at a clean end before any byte, -1 on error. */
+static int read_all(int fd, void *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = read(fd, (char *)buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			if (done == 0)
+				return 0;
+			errno = EPROTO;         /* cut in the middle */
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 1;
+}
+
+int proto_recv(int fd, uint32_t *type, void *buf, size_t cap, size_t *len)
+{
+	struct proto_header h;
+	int rc = read_all(fd, &h, sizeof(h));
+
+	if (rc <= 0)
+		return rc;
+	if (h.type == 0 || h.type >= MSG_TYPE_END || h.length > cap
+	    || h.length > PROTO_MAX_PAYLOAD) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (h.length && read_all(fd, buf, h.length) != 1) {
+		if (errno != EINTR)
+			errno = EPROTO;
+		return -1;
+	}
+	*type = h.type;
+	*len = h.length;
+	return 1;
+}

@@ -1,0 +1,45 @@
+/* protocol.h - what ringctl and its runtime server say to each other
+ * over the Unix socket.
+ *
+ * Every message is a frame: a header (type, payload length, both
+ * uint32_t in host order: client and server share the machine) and at
+ * most PROTO_MAX_PAYLOAD bytes of payload.  The client says HELLO with
+ * its protocol version; a server of another version answers MISMATCH
+ * and closes.  Then the client sends one COMMAND (its working
+ * directory, plugin path, -q/-v and argv).  When the command reads standard
+ * input, the server says WANT_STDIN and the client sends STDIN frames
+ * and STDIN_EOF.  The server answers with STDOUT and STDERR frames and ends
+ * with EXIT (the exit status).
+ */
+#ifndef RINGCTL_PROTOCOL_H
+#define RINGCTL_PROTOCOL_H
+
+#include <stdint.h>
+
+#define PROTOCOL_VERSION 1
+
+/* Big enough for a 1 MiB JSON line and its header; a frame that says
+ * it is longer ends the connection. */
+#define PROTO_MAX_PAYLOAD ((4u << 20) + 4096)
+
+enum proto_type {
+	MSG_HELLO = 1,          /* C->S: uint32 version */
+	MSG_HELLO_OK,           /* S->C: uint32 version */
+	MSG_MISMATCH,           /* S->C: uint32 version the server speaks */
+	MSG_COMMAND,            /* C->S: cwd, plugin path, flags ("q", "v"
+				 * or ""), argv: each NUL-ended */
+	MSG_STDIN,              /* C->S: bytes */
+	MSG_STDIN_EOF,          /* C->S: no more input */
+	MSG_STDOUT,             /* S->C: bytes */
+	MSG_STDERR,             /* S->C: bytes */
+	MSG_EXIT,               /* S->C: int32 exit status */
+	MSG_WANT_STDIN,         /* S->C: start sending standard input */
+	MSG_TYPE_END
+};
+
+struct proto_header {
+	uint32_t type;
+	uint32_t length;
+};
+
+#endif /* RINGCTL_PROTOCOL_H */

@@ -1,0 +1,373 @@
+/* server.c - the runtime server: a lock against a second one, the
+ * socket, the pid file and log, the event loop (libevent) that accepts
+ * clients, checks their uid and gives each a thread, and a graceful
+ * stop that terminates every kernel. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <limits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "cmd.h"
+#include "exitcode.h"
+#include "log.h"
+#include "output.h"
+#include "proto.h"
+#include "server.h"
+#include "session.h"
+#include "xmalloc.h"
+
+#define STOP_TIMEOUT_S 5.0
+
+struct server *the_server;
+
+static struct event_base *base;
+static FILE *log_file;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int sessions;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+int log_level_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void server_log(int level, const char *fmt, ...)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	if (!log_file || !the_server || level > the_server->log_level)
+		return;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	pthread_mutex_lock(&log_lock);
+	fprintf(log_file, "%s [%d] %s: ", when, (int)getpid(), level_names[level]);
+	va_start(ap, fmt);
+	vfprintf(log_file, fmt, ap);
+	va_end(ap);
+	fputc('\n', log_file);
+	fflush(log_file);
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* ---- one client ---------------------------------------------------- */
+
+/* argv from a COMMAND frame: cwd, plugin path, flags, then the words. */
+static char **split_command(char *p, size_t len, char **cwd, char **path,
+			    char **flags, int *argc)
+{
+	char **argv = NULL;
+	int n = 0, field = 0;
+
+	for (size_t i = 0; i < len;) {
+		char *word = p + i;
+		size_t w = strnlen(word, len - i);
+		if (i + w >= len)
+			break;          /* not NUL-terminated: refuse it */
+		if (field == 0)
+			*cwd = word;
+		else if (field == 1)
+			*path = word;
+		else if (field == 2)
+			*flags = word;
+		else if (n < 256) {
+			argv = xrealloc(argv, (size_t)(n + 2) * sizeof(*argv));
+			argv[n++] = word;
+			argv[n] = NULL;
+		}
+		field++;
+		i += w + 1;
+	}
+	*argc = n;
+	return argv;
+}
+
+static void serve(struct session *s)
+{
+	char hello[16], *cmd = xmalloc(PROTO_MAX_PAYLOAD);
+	uint32_t type, version = PROTOCOL_VERSION;
+	size_t len;
+
+	if (proto_recv(s->fd, &type, hello, sizeof(hello), &len) != 1
+	    || type != MSG_HELLO || len != sizeof(uint32_t)) {
+		server_log(LOG_WARN, "a client said no hello");
+		free(cmd);
+		return;
+	}
+	uint32_t theirs;
+	memcpy(&theirs, hello, sizeof(theirs));
+	if (theirs != PROTOCOL_VERSION) {
+		server_log(LOG_WARN, "a client speaks protocol %u", theirs);
+		proto_send(s->fd, MSG_MISMATCH, &version, sizeof(version));
+		free(cmd);
+		return;
+	}
+	proto_send(s->fd, MSG_HELLO_OK, &version, sizeof(version));
+	if (proto_recv(s->fd, &type, cmd, PROTO_MAX_PAYLOAD, &len) != 1
+	    || type != MSG_COMMAND) {
+		free(cmd);
+		return;
+	}
+	int argc;
+	char *cwd = NULL, *path = NULL, *flags = "";
+	char **argv = split_command(cmd, len, &cwd, &path, &flags, &argc);
+	s->cwd = cwd;
+	s->plugin_path = path;
+	int32_t status = EXIT_USAGE;
+	output_set_session(s);
+	log_quiet = strchr(flags, 'q') != NULL;
+	log_verbose = strchr(flags, 'v') != NULL;
+	const struct cmd_entry *e = argc ? cmd_find(argv[0]) : NULL;
+	if (e && !(e->flags & CMD_SERVER)) {
+		log_error("%s does not run in the server", e->name);
+	} else if (e) {
+		struct global_opts g = { .plugin_path = path };
+		server_log(LOG_INFO, "%s", argv[0]);
+		optind = 0;
+		status = e->exec(&g, argc, argv);
+	}
+	out_flush();
+	output_set_session(NULL);
+	session_send(s, MSG_EXIT, &status, sizeof(status));
+	free(argv);
+	free(cmd);
+}
+
+static void *session_main(void *arg)
+{
+	struct session s = { .fd = (int)(intptr_t)arg };
+
+	serve(&s);
+	close(s.fd);
+	free(s.in);
+	atomic_fetch_sub(&sessions, 1);
+	return NULL;
+}
+
+/* Every connection's peer must be us: the socket's directory keeps
+ * others out, and this keeps out what the directory would not. */
+static void on_accept(evutil_socket_t listener, short what, void *arg)
+{
+	int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	pthread_t t;
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0
+	    || cred.uid != getuid()) {
+		server_log(LOG_WARN, "refused a connection from uid %d (pid %d)",
+			   (int)cred.uid, (int)cred.pid);
+		close(fd);
+		return;
+	}
+	atomic_fetch_add(&sessions, 1);
+	if (pthread_create(&t, NULL, session_main, (void *)(intptr_t)fd) != 0) {
+		server_log(LOG_ERROR, "no thread for a client: %s",
+			   strerror(errno));
+		atomic_fetch_sub(&sessions, 1);
+		close(fd);
+		return;
+	}
+	pthread_detach(t);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server_log(LOG_INFO, "signal %d: stopping", (int)sig);
+	event_base_loopbreak(base);
+}
+
+void server_stop(void)
+{
+	if (base)
+		event_base_loopbreak(base);
+}
+
+/* ---- starting and stopping ------------------------------------------ */
+
+static void tell(int fd, const char *what)
+{
+	if (fd >= 0) {
+		(void)!write(fd, what, strlen(what));
+		close(fd);
+	}
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0)
+		return -1;
+	/* Only we may connect: mode 0600 from the start. */
+	mode_t old = umask(077);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 || listen(fd, 64) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void write_pid(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+}
+
+int server_run(const struct global_opts *g, int log_level, int ready_fd,
+	       bool foreground)
+{
+	static struct server srv;
+	char why[PATH_MAX + 256];
+	int rc;
+
+	if ((rc = server_paths(g, &srv.paths)) != 0) {
+		tell(ready_fd, "unusable socket path");
+		return rc;
+	}
+	/* The lock is held for the server's life: whoever gets it knows no
+	 * server runs, so a socket left behind is stale. */
+	int lock = open(srv.paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+		bool running = lock >= 0 && errno == EWOULDBLOCK;
+		snprintf(why, sizeof(why), "%s: %s", srv.paths.lock,
+			 running ? "a server runs" : strerror(errno));
+		tell(ready_fd, running ? "running" : why);
+		if (!running || foreground)
+			log_error("%s", running ? "a server already runs on "
+				  "this socket" : why);
+		return running && !foreground ? EXIT_OK : EXIT_UNAVAILABLE;
+	}
+	unlink(srv.paths.socket);
+	int listener = listen_on(srv.paths.socket);
+	if (listener < 0) {
+		snprintf(why, sizeof(why), "cannot listen on %s: %s",
+			 srv.paths.socket, strerror(errno));
+		tell(ready_fd, why);
+		log_error("%s", why);
+		return EXIT_UNAVAILABLE;
+	}
+	log_file = foreground ? stderr : fopen(srv.paths.log, "a");
+	write_pid(srv.paths.pid);
+	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
+	ro.telemetry = 1;       /* stats always has real counters */
+	if (rk_runtime_new(&ro, &srv.rt) != RK_OK) {
+		tell(ready_fd, rk_errmsg());
+		return EXIT_FAIL;
+	}
+	srv.start_ns = (uint64_t)time(NULL);
+	srv.log_level = log_level;
+	the_server = &srv;
+
+	evthread_use_pthreads();
+	base = event_base_new();
+	struct event *accept_ev = event_new(base, listener,
+					    EV_READ | EV_PERSIST, on_accept, NULL);
+	struct event *term = evsignal_new(base, SIGTERM, on_signal, NULL);
+	struct event *intr = evsignal_new(base, SIGINT, on_signal, NULL);
+	event_add(accept_ev, NULL);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+	server_log(LOG_INFO, "listening on %s", srv.paths.socket);
+	tell(ready_fd, "ok");
+
+	event_base_dispatch(base);
+
+	/* Stop: no new clients, every kernel drained and stopped, then
+	 * the clients still talking to them end too. */
+	event_free(accept_ev);
+	close(listener);
+	unlink(srv.paths.socket);
+	if (rk_terminate_all(srv.rt, STOP_TIMEOUT_S) != RK_OK)
+		server_log(LOG_WARN, "%s", rk_errmsg());
+	for (int i = 0; i < 500 && atomic_load(&sessions) > 0; i++)
+		usleep(10000);
+	if (atomic_load(&sessions) == 0)
+		rk_runtime_free(srv.rt);        /* else leave it to exit */
+	event_free(term);
+	event_free(intr);
+	event_base_free(base);
+	base = NULL;
+	server_log(LOG_INFO, "stopped");
+	unlink(srv.paths.pid);
+	close(lock);
+	return EXIT_OK;
+}
+
+int server_start(const struct global_opts *g, int log_level)
+{
+	int ready[2];
+	char answer[512] = "";
+
+	if (pipe2(ready, O_CLOEXEC) != 0)
+		fatal("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* A new session, then a second fork: the server is nobody's
+		 * child and never gets a terminal. */
+		close(ready[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+		/* Nothing inherited stays open but the answer pipe. */
+		int keep = ready[1];
+		if (keep > 3)
+			close_range(3, (unsigned)keep - 1, 0);
+		close_range((unsigned)keep + 1, ~0u, 0);
+		if (chdir("/") != 0)
+			_exit(EXIT_FAIL);
+		signal(SIGPIPE, SIG_IGN);
+		_exit(server_run(g, log_level, keep, false));
+	}
+	close(ready[1]);
+	waitpid(pid, NULL, 0);
+	ssize_t n = read(ready[0], answer, sizeof(answer) - 1);
+	close(ready[0]);
+	answer[n > 0 ? n : 0] = '\0';
+	if (strcmp(answer, "ok") == 0 || strcmp(answer, "running") == 0)
+		return EXIT_OK;
+	log_error("the server did not start: %s", *answer ? answer : "it died");
+	return EXIT_UNAVAILABLE;
+}

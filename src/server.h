@@ -1,0 +1,46 @@
+/* server.h - the per-user runtime server: one rk_runtime, reached over
+ * a Unix socket, that keeps kernels alive between commands. */
+#ifndef RINGCTL_SERVER_H
+#define RINGCTL_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ringkernel.h>
+
+#include "cmd.h"
+#include "sockpath.h"
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+struct server {
+	struct server_paths paths;
+	rk_runtime *rt;
+	uint64_t start_ns;
+	int log_level;
+};
+
+/* The server this process runs, for the commands it serves. */
+extern struct server *the_server;
+
+/* Run the server in this process until it is killed or stopped.
+ * ready_fd (or -1) hears "ok" once it listens, "running" when another
+ * server holds the lock, or why it could not start.  Returns the exit
+ * status. */
+int server_run(const struct global_opts *g, int log_level, int ready_fd,
+	       bool foreground);
+
+/* Start a detached server (new session, stdio on /dev/null, logs
+ * beside the socket) and return once it listens, or one is running. */
+int server_start(const struct global_opts *g, int log_level);
+
+/* Ask the running server to stop (from a session's thread). */
+void server_stop(void);
+
+void server_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Log level names: error, warn, info, debug; -1 if unknown. */
+int log_level_parse(const char *name);
+
+#endif /* RINGCTL_SERVER_H */

@@ -1,0 +1,69 @@
+/* session.c - a server's side of one client connection. */
+#include "config.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "session.h"
+#include "xmalloc.h"
+
+bool session_send(struct session *s, uint32_t type, const void *data,
+		  size_t len)
+{
+	if (s->gone)
+		return false;
+	if (proto_send(s->fd, type, data, len) != 0)
+		s->gone = true;
+	return !s->gone;
+}
+
+int session_input(struct session *s, const char **data, size_t *len)
+{
+	uint32_t type;
+
+	if (s->eof)
+		return 0;
+	if (!s->in)
+		s->in = xmalloc(SESSION_INPUT_MAX);
+	for (;;) {
+		int rc = proto_recv(s->fd, &type, s->in, SESSION_INPUT_MAX,
+				    &s->in_len);
+		if (rc <= 0) {
+			s->gone = true;
+			return -1;
+		}
+		switch (type) {
+		case MSG_STDIN:
+			*data = s->in;
+			*len = s->in_len;
+			return 1;
+		case MSG_STDIN_EOF:
+			s->eof = true;
+			return 0;
+		default:
+			s->gone = true;         /* not what a client sends now */
+			return -1;
+		}
+	}
+}
+
+bool session_alive(struct session *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+
+	if (s->gone)
+		return false;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		s->gone = true;
+	return !s->gone;
+}
+
+char *session_path(const struct session *s, const char *path)
+{
+	if (path[0] == '/' || !s->cwd)
+		return xstrdup(path);
+	return xasprintf("%s/%s", s->cwd, path);
+}

@@ -1,0 +1,98 @@
+/* sockpath.c - the server's socket and files, and the safety of their
+ * directory. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "sockpath.h"
+
+/* The default directory must be ours alone: another user who could
+ * write there could put a socket of theirs in our server's place. */
+static int safe_dir(const char *dir, bool create)
+{
+	struct stat st;
+
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_error("cannot make %s: %s", dir, strerror(errno));
+		return EXIT_UNAVAILABLE;
+	}
+	if (lstat(dir, &st) != 0) {
+		log_error("%s: %s", dir, strerror(errno));
+		return EXIT_UNAVAILABLE;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid()
+	    || (st.st_mode & 077)) {
+		log_error("unsafe socket directory %s: it must be a directory "
+			  "owned by you, mode 0700", dir);
+		return EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
+/* out = a + b, or a usage error when it does not fit. */
+static int set(char *out, size_t cap, const char *what, const char *a,
+	       const char *b)
+{
+	if ((size_t)snprintf(out, cap, "%s%s", a, b) >= cap) {
+		log_error("%s path too long: %s%s", what, a, b);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int server_paths(const struct global_opts *g, struct server_paths *out)
+{
+	const char *env = getenv("RINGCTL_SOCKET");
+	const char *sock = g->socket_path ? g->socket_path
+			   : (!g->server_name && env && *env) ? env : NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sock) {
+		/* A socket the user names: its directory is theirs to
+		 * choose; every connection's peer is still checked. */
+		if ((rc = set(out->socket, sizeof(out->socket), "socket", sock,
+			      "")) != 0)
+			return rc;
+		const char *slash = strrchr(sock, '/');
+		snprintf(out->dir, sizeof(out->dir), "%.*s",
+			 slash ? (int)(slash - sock) : 1, slash ? sock : ".");
+	} else {
+		const char *name = g->server_name ? g->server_name : "default";
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		const char *tmp = getenv("TMPDIR");
+		if (!*name || strchr(name, '/')) {
+			log_error("a server name cannot be empty or hold '/': %s",
+				  name);
+			return EXIT_USAGE;
+		}
+		if (xdg && *xdg) {
+			snprintf(out->dir, sizeof(out->dir), "%s/ringctl", xdg);
+		} else {
+			snprintf(out->dir, sizeof(out->dir), "%s/ringctl-%u",
+				 tmp && *tmp ? tmp : "/tmp", (unsigned)getuid());
+		}
+		if ((rc = safe_dir(out->dir, true)) != 0)
+			return rc;
+		char slash_name[PATH_MAX];
+		snprintf(slash_name, sizeof(slash_name), "/%s", name);
+		if ((rc = set(out->socket, sizeof(out->socket), "socket",
+			      out->dir, slash_name)) != 0)
+			return rc;
+	}
+	if ((rc = set(out->pid, sizeof(out->pid), "pid", out->socket,
+		      ".pid")) != 0
+	    || (rc = set(out->log, sizeof(out->log), "log", out->socket,
+			 ".log")) != 0
+	    || (rc = set(out->lock, sizeof(out->lock), "lock", out->socket,
+			 ".lock")) != 0)
+		return rc;
+	return 0;
+}
