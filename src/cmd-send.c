@@ -60,6 +60,7 @@ static bool flush_batch(struct sender *s)
 	s->n = 0;
 	s->used = 0;
 	if (rc != RK_OK) {
+		/* The queue is full, or the kernel gone: say which. */
 		snprintf(s->why, sizeof(s->why), "%s", rk_errmsg());
 		s->status = exit_status_for(rc);
 	}
@@ -288,8 +289,9 @@ static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 		s.status = exit_status_for(rc);
 	}
 	if (s.status != EXIT_OK)
-		log_error("%s (%llu message%s sent)", s.why,
-			  (unsigned long long)s.sent, s.sent == 1 ? "" : "s");
+		log_error("%s (%llu message%s sent%s)", s.why,
+			  (unsigned long long)s.sent, s.sent == 1 ? "" : "s",
+			  s.status == EXIT_DATAERR ? " before it" : "");
 	if (s.skipped)
 		log_warn("skipped %llu bad line%s, the last: %s",
 			 (unsigned long long)s.skipped,

@@ -25,3 +25,26 @@ values() {
 	seq 1 "$1" | sed 's/.*/{"value":&}/'
 }
 export -f values
+
+# A server of the test's own: its directory, killed afterwards.
+server_setup() {
+	RK_DIR=$(mktemp -d /tmp/rkt.XXXXXX)
+	chmod 700 "$RK_DIR"
+	export XDG_RUNTIME_DIR=$RK_DIR
+	unset RINGCTL_SOCKET
+	SOCK_DIR=$RK_DIR/ringctl
+}
+
+server_teardown() {
+	local pid
+	"$RINGCTL" kill-server >/dev/null 2>&1 || true
+	for pid in "$RK_DIR"/ringctl/*.pid; do
+		[ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+	done
+	rm -rf "$RK_DIR"
+}
+
+# Launch and activate a kernel in the test's server.
+active() {
+	"$RINGCTL" launch "$@" && "$RINGCTL" activate "$1"
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# launch.bats - `ringctl launch`: phase 1 in the server, which starts
+# when none runs.
+
+load common
+setup() { server_setup; }
+teardown() { server_teardown; }
+
+@test "launch starts a detached server and launches the kernel" {
+	run --separate-stderr ringctl launch doubler
+	assert_success
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -S "$SOCK_DIR/default" ]
+	[ -f "$SOCK_DIR/default.pid" ]
+	kill -0 "$(cat "$SOCK_DIR/default.pid")"
+	[ -f "$SOCK_DIR/default.log" ]
+	run ringctl state doubler
+	assert_output LAUNCHED
+}
+
+@test "the socket directory is 0700 and the socket 0600-ish, ours" {
+	ringctl launch doubler
+	[ "$(stat -c %a "$SOCK_DIR")" = 700 ]
+	[ "$(stat -c %u "$SOCK_DIR")" = "$(id -u)" ]
+	[ "$(stat -c %a "$SOCK_DIR/default")" = 700 ] || [ "$(stat -c %a "$SOCK_DIR/default")" = 600 ]
+}
+
+@test "launching an id that exists is a state error (4)" {
+	ringctl launch doubler
+	run --separate-stderr ringctl launch doubler
+	assert_failure 4
+	[ "$stderr" = "ringctl: cannot launch kernel 'doubler' from state 'LAUNCHED'" ]
+}
+
+@test "an unknown kernel is not found (3)" {
+	run --separate-stderr ringctl launch x --kernel nosuch
+	assert_failure 3
+	[ "$stderr" = "ringctl: kernel 'nosuch' not found" ]
+}
+
+@test "--kernel, --param, --queue-size, --replicas" {
+	run ringctl launch total --kernel sum --param every=2 --queue-size 16
+	assert_success
+	run ringctl launch d4 -k doubler --replicas 4
+	assert_success
+	run ringctl list --json
+	assert_line --regexp '"id":"d4","kernel":"doubler",.*"replicas":4'
+	assert_line --regexp '"id":"total","kernel":"sum",.*"input_capacity":16,'
+}
+
+@test "bad options and parameters are usage errors (2)" {
+	ringctl launch doubler
+	run --separate-stderr ringctl launch x -k sum --param nope=1
+	assert_failure 2
+	[ "$stderr" = "ringctl: kernel 'sum' has no parameter 'nope'" ]
+	run --separate-stderr ringctl launch x --queue-size many
+	assert_failure 2
+	run --separate-stderr ringctl launch
+	assert_failure 2
+}
+
+@test "a plugin file is named from the client's directory" {
+	cd "$top_builddir/kernels/.libs"
+	run ringctl launch d -k ./doubler.so
+	assert_success
+	cd /
+	run ringctl state d
+	assert_output LAUNCHED
+}
+
+@test "a plugin that cannot be loaded: exit 1, naming it" {
+	echo junk >"$BATS_TEST_TMPDIR/bad.so"
+	run --separate-stderr ringctl launch x -k "$BATS_TEST_TMPDIR/bad.so"
+	assert_failure 1
+	[[ "$stderr" == "ringctl: $BATS_TEST_TMPDIR/bad.so: "* ]]
+}
+
+@test "launch -f wires a topology; its keys are the ids" {
+	run ringctl launch -f "$top_srcdir/examples/topologies/double-then-sum.yaml"
+	assert_success
+	run ringctl list
+	assert_line --regexp '^doubler +doubler x2 +LAUNCHED'
+	assert_line --regexp '^total +sum +LAUNCHED'
+	ringctl activate total doubler
+	values 4 | ringctl send doubler --end
+	run ringctl recv total --timeout 5
+	assert_output '{"count":4,"sum":20}'
+}
+
+@test "launch -f of a bad topology: 78 with file:line:column" {
+	printf 'kernels:\n  a: {kernel: nosuch}\npipeline: [a]\n' >"$BATS_TEST_TMPDIR/t.yaml"
+	run --separate-stderr ringctl launch -f "$BATS_TEST_TMPDIR/t.yaml"
+	assert_failure 78
+	[ "$stderr" = "ringctl: $BATS_TEST_TMPDIR/t.yaml:2:15: kernel 'nosuch' not found" ]
+}
+
+@test "two racing launches start one server" {
+	for i in 1 2 3 4; do
+		"$RINGCTL" launch "k$i" -k identity 3>&- &
+	done
+	wait
+	run ringctl list --json
+	assert_success
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 4 ]
+	[ "$(grep -c "listening on" "$SOCK_DIR/default.log")" -eq 1 ]
+	[ "$(ls "$SOCK_DIR"/*.pid | wc -l)" -eq 1 ]
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# list.bats - `ringctl list`: the server's kernels.
+
+load common
+setup() { server_setup; }
+teardown() { server_teardown; }
+
+@test "list shows id, kernel, state, backend and queues, in 80 columns" {
+	active doubler
+	ringctl launch total -k sum
+	ringctl deactivate doubler
+	values 3 | ringctl send doubler
+	run ringctl list
+	assert_success
+	assert_line --index 0 --regexp '^ID +KERNEL +STATE +BACKEND +IN +OUT$'
+	assert_line --regexp '^doubler +doubler +DEACTIVATED +cpu +3/1000 +0/1000$'
+	assert_line --regexp '^total +sum +LAUNCHED +cpu +0/1000 +0/1000$'
+	while IFS= read -r line; do
+		[ "${#line}" -le 80 ]
+	done <<<"$output"
+}
+
+@test "list --json: one object per kernel" {
+	active doubler
+	run ringctl list --json
+	assert_success
+	assert_output '{"id":"doubler","kernel":"doubler","state":"ACTIVE","backend":"cpu","replicas":1,"input_depth":0,"input_capacity":1000,"output_depth":0,"output_capacity":1000}'
+}
+
+@test "an empty server lists nothing; no server is 69" {
+	ringctl launch x -k identity
+	ringctl terminate x
+	run ringctl list --json
+	assert_output ''
+	ringctl kill-server
+	run --separate-stderr ringctl list
+	assert_failure 69
+	[ "$stderr" = "ringctl: no server running on $SOCK_DIR/default" ]
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# server.bats - the runtime server: where it lives, who may talk to it,
+# how it starts, stops, and comes back.
+
+load common
+setup() { server_setup; }
+teardown() { server_teardown; }
+
+@test "commands that need a server and find none exit 69" {
+	for cmd in "state x" "activate x" "list" "stats" "recv x" "kill-server"; do
+		run --separate-stderr ringctl $cmd
+		[ "$status" -eq 69 ] || { echo "$cmd: $status"; return 1; }
+		[ "$stderr" = "ringctl: no server running on $SOCK_DIR/default" ]
+	done
+}
+
+@test "--help of a server command needs no server" {
+	run ringctl send --help
+	assert_success
+	assert_line --index 0 'Usage: ringctl send ID [FILE...] [OPTIONS]'
+}
+
+@test "two servers side by side with -L" {
+	ringctl -L one launch a -k doubler
+	ringctl -L two launch b -k doubler
+	run ringctl -L one list --json
+	assert_output --partial '"id":"a"'
+	refute_output --partial '"id":"b"'
+	run ringctl -L two state b
+	assert_output LAUNCHED
+	run --separate-stderr ringctl -L two state a
+	assert_failure 3
+	ringctl -L one kill-server
+	ringctl -L two kill-server
+}
+
+@test "-S and RINGCTL_SOCKET name a socket" {
+	sock="$RK_DIR/explicit.sock"
+	ringctl -S "$sock" launch a -k identity
+	[ -S "$sock" ]
+	run env RINGCTL_SOCKET="$sock" "$RINGCTL" state a
+	assert_output LAUNCHED
+	ringctl -S "$sock" kill-server
+}
+
+@test "an unsafe socket directory is refused" {
+	mkdir -m 755 "$SOCK_DIR"
+	run --separate-stderr ringctl launch doubler
+	assert_failure 69
+	[ "$stderr" = "ringctl: unsafe socket directory $SOCK_DIR: it must be a directory owned by you, mode 0700" ]
+	rmdir "$SOCK_DIR"
+	ln -s /tmp "$SOCK_DIR"
+	run --separate-stderr ringctl launch doubler
+	assert_failure 69
+}
+
+@test "server --foreground runs here; kill-server stops it and cleans up" {
+	"$RINGCTL" server --foreground --log-level debug 2>"$BATS_TEST_TMPDIR/log" 3>&- &
+	pid=$!
+	for _ in $(seq 50); do [ -S "$SOCK_DIR/default" ] && break; sleep 0.1; done
+	active doubler
+	run ringctl kill-server
+	assert_success
+	wait "$pid"
+	[ ! -e "$SOCK_DIR/default" ]
+	[ ! -e "$SOCK_DIR/default.pid" ]
+	grep -q "listening on" "$BATS_TEST_TMPDIR/log"
+	grep -q "stopped" "$BATS_TEST_TMPDIR/log"
+}
+
+@test "a second server on the same socket is refused" {
+	ringctl server
+	run --separate-stderr ringctl server --foreground
+	assert_failure 69
+	[ "$stderr" = "ringctl: a server already runs on this socket" ]
+	run ringctl server          # detached: one runs, fine
+	assert_success
+}
+
+@test "a server killed with SIGKILL leaves nothing that blocks the next" {
+	ringctl launch doubler
+	kill -9 "$(cat "$SOCK_DIR/default.pid")"
+	sleep 0.2
+	run --separate-stderr ringctl list
+	assert_failure 69
+	run ringctl launch doubler
+	assert_success
+	run ringctl state doubler
+	assert_output LAUNCHED
+}
+
+@test "kill-server terminates every kernel gracefully" {
+	active total -k sum
+	values 100 | ringctl send total
+	run --separate-stderr ringctl kill-server
+	assert_success
+	sleep 0.2
+	[ ! -e "$SOCK_DIR/default.pid" ]
+}
+
+@test "a client of another protocol version is refused, clearly" {
+	command -v python3 >/dev/null || skip "no python3"
+	ringctl server
+	run python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(struct.pack("=III", 1, 4, 99))
+t, n = struct.unpack("=II", s.recv(8))
+print(t, struct.unpack("=I", s.recv(n))[0])
+' "$SOCK_DIR/default"
+	assert_output '3 1'
+	grep -q "a client speaks protocol 99" "$SOCK_DIR/default.log"
+}
+
+@test "a connection from another uid is refused and logged" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to be another user"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	# A socket another user can reach: only the peer check stops them.
+	open=$(mktemp -d /tmp/rkopen.XXXXXX)
+	chmod 755 "$open"
+	sock="$open/s"
+	ringctl -S "$sock" server
+	chmod 777 "$sock"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$RINGCTL" -S "$sock" list
+	ringctl -S "$sock" kill-server
+	grep -q "refused a connection from uid 65534" "$sock.log"
+	rm -rf "$open"
+	[ "$status" -eq 69 ]
+}
+
+@test "frames over the limit end the connection, the server lives on" {
+	command -v python3 >/dev/null || skip "no python3"
+	ringctl launch d -k doubler
+	python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(struct.pack("=III", 1, 4, 1))
+s.recv(12)
+s.sendall(struct.pack("=II", 4, 0xffffffff))
+print(s.recv(100))
+' "$SOCK_DIR/default"
+	run ringctl state d
+	assert_output LAUNCHED
+}
