@@ -186,9 +186,11 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 		int n = poll(p, input && !input_done ? 2 : 1, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* The server may end the command (a bad line) while input
+		 * still flows: stop sending, read on to its exit status. */
 		if (input && !input_done && (p[1].revents & (POLLIN | POLLHUP))
 		    && !pump_input(fd, &input_done))
-			break;
+			input_done = true;
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		uint32_t type;
