@@ -93,16 +93,36 @@ static int hello(int fd, const char *socket)
 	return type == MSG_HELLO_OK ? EXIT_OK : EXIT_UNAVAILABLE;
 }
 
+/* The search path with relative directories made absolute: the server
+ * runs elsewhere. */
+static char *absolute_path(const char *path, const char *cwd)
+{
+	char *copy = xstrdup(path), *save = NULL, *out = xstrdup("");
+
+	for (char *dir = strtok_r(copy, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *next = xasprintf("%s%s%s%s%s", out, *out ? ":" : "",
+				       dir[0] == '/' ? "" : cwd,
+				       dir[0] == '/' ? "" : "/", dir);
+		free(out);
+		out = next;
+	}
+	free(copy);
+	return out;
+}
+
 static bool send_command(int fd, const struct global_opts *g, int argc,
 			 char **argv)
 {
 	char cwd[4096];
-	char *path = plugin_search_path(g);
+	char *search = plugin_search_path(g);
 	size_t len = 0, cap = 8192;
 	char *buf = xmalloc(cap);
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/");
+	char *path = absolute_path(search, cwd);
+	free(search);
 	const char *fields[3] = { cwd, path,
 				  log_quiet ? "q" : log_verbose ? "v" : "" };
 	for (int i = -3; i < argc; i++) {

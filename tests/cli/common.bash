@@ -36,10 +36,12 @@ server_setup() {
 }
 
 server_teardown() {
-	local pid
+	local file pid
 	"$RINGCTL" kill-server >/dev/null 2>&1 || true
-	for pid in "$RK_DIR"/ringctl/*.pid; do
-		[ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+	# Servers of -L names, or one still stopping: gone either way.
+	for file in "$RK_DIR"/ringctl/*.pid; do
+		pid=$(cat "$file" 2>/dev/null) || continue
+		kill "$pid" 2>/dev/null || true
 	done
 	rm -rf "$RK_DIR"
 }

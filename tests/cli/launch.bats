@@ -105,3 +105,9 @@ teardown() { server_teardown; }
 	[ "$(grep -c "listening on" "$SOCK_DIR/default.log")" -eq 1 ]
 	[ "$(ls "$SOCK_DIR"/*.pid | wc -l)" -eq 1 ]
 }
+
+@test "a relative --plugin-path is the client's" {
+	cd "$top_builddir"
+	run env RINGCTL_PLUGIN_PATH= "$RINGCTL" --plugin-path kernels/.libs launch d -k doubler
+	assert_success
+}
