@@ -107,3 +107,16 @@ Try 'ringctl --help' for more information." ]
 		}
 	done
 }
+
+@test "every option of every command's help is in ringctl(1)" {
+	run ringctl --help
+	commands=$(printf '%s\n' "$output" | sed -n '/^Commands/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+	for c in $commands; do
+		for o in $("$RINGCTL" help "$c" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			grep -q -- "Fl Fl ${o#--}" "$top_srcdir/man/ringctl.1" || {
+				echo "ringctl $c $o is missing from man/ringctl.1"
+				return 1
+			}
+		done
+	done
+}

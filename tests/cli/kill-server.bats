@@ -1,0 +1,33 @@
+#!/usr/bin/env bats
+# kill-server.bats - `ringctl kill-server`: every kernel drained and
+# stopped, then the server, its socket and pid file gone.
+
+load common
+setup() { server_setup; }
+teardown() { server_teardown; }
+
+@test "kill-server stops the server and cleans up after it" {
+	active doubler
+	pid=$(cat "$SOCK_DIR/default.pid")
+	run --separate-stderr ringctl kill-server
+	assert_success
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$pid" 2>/dev/null
+	[ ! -e "$SOCK_DIR/default" ]
+	[ ! -e "$SOCK_DIR/default.pid" ]
+	grep -q "kill-server" "$SOCK_DIR/default.log"
+}
+
+@test "kill-server drains the kernels first" {
+	active total -k sum
+	values 1000 | ringctl send total
+	run ringctl kill-server
+	assert_success
+	run --separate-stderr ringctl list
+	assert_failure 69
+}
+
+@test "with no server, kill-server is 69" {
+	run --separate-stderr ringctl kill-server
+	assert_failure 69
+}
