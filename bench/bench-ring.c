@@ -7,7 +7,7 @@
 
 #include "bench-util.h"
 #include "clock.h"
-#include "ring.h"
+#include "ringkernel-ring.h"
 
 struct run {
 	rk_ring *ring;

@@ -6,13 +6,7 @@
 
 #include <ringkernel-plugin.h>
 
-struct doubler_in {
-	int64_t value;
-};
-
-struct doubler_out {
-	int64_t result;
-};
+#include "doubler.h"
 
 static const rk_field in_fields[] = {
 	RK_FIELD(struct doubler_in, value, RK_KIND_I64),
@@ -30,13 +24,19 @@ static int double_value(rk_ctx *ctx, const rk_msg *msg)
 	const struct doubler_in *in = msg->data;
 	struct doubler_out out;
 
-	if (__builtin_mul_overflow(in->value, 2, &out.result)) {
+	if (double_one(in, &out, NULL) == DOUBLER_OVERFLOW) {
 		rk_ctx_error(ctx, "%lld doubled overflows int64",
 			     (long long)in->value);
 		return 1;
 	}
 	return rk_ctx_emit(ctx, &out, sizeof(out));
 }
+
+static const char *const doubler_errors[] = {
+	"the doubled value overflows int64", NULL
+};
+RK_DEVICE_KERNEL(doubler, struct doubler_in, struct doubler_out, rk_dev_none,
+		 double_one, "doubler-cuda", doubler_errors);
 
 static const rk_kernel_desc doubler = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
@@ -46,6 +46,7 @@ static const rk_kernel_desc doubler = {
 	.input_type = &in_type,
 	.output_type = &out_type,
 	.process = double_value,
+	.device = &doubler_device,
 };
 
 static const rk_kernel_desc *const kernels[] = { &doubler, NULL };

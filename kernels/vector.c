@@ -6,24 +6,7 @@
 
 #include <ringkernel-plugin.h>
 
-#define VECTOR_MAX 1024
-
-struct vec_x {
-	uint32_t n;
-	float x[VECTOR_MAX];
-};
-
-struct vec_xy {
-	uint32_t nx;
-	uint32_t ny;
-	float x[VECTOR_MAX];
-	float y[VECTOR_MAX];
-};
-
-struct vec_y {
-	uint32_t n;
-	float y[VECTOR_MAX];
-};
+#include "vector.h"
 
 static const rk_field x_fields[] = {
 	RK_FIELD_VARRAY(struct vec_x, x, RK_KIND_F32, n),
@@ -43,11 +26,11 @@ static const rk_type y_type = RK_TYPE(struct vec_y, "vector_y", y_fields);
 static int factor_init(rk_ctx *ctx, const rk_param *params, void **state,
 		       const char *name)
 {
-	float *f = malloc(sizeof(*f));
+	struct vec_factor *f = malloc(sizeof(*f));
 
 	if (!f)
 		return 1;
-	*f = strtof(rk_ctx_param(ctx, name), NULL);
+	f->f = strtof(rk_ctx_param(ctx, name), NULL);
 	*state = f;
 	return 0;
 }
@@ -62,33 +45,45 @@ static int saxpy_init(rk_ctx *ctx, const rk_param *params, void **state)
 	return factor_init(ctx, params, state, "a");
 }
 
+/* What the device's error codes say. */
+static const char *const vector_errors[] = {
+	"a vector longer than 1024 elements",
+	"x and y differ in length", NULL
+};
+
+static int emit_or_fail(rk_ctx *ctx, int rc, const void *out, size_t len)
+{
+	if (rc == 0)
+		return rk_ctx_emit(ctx, out, len);
+	rk_ctx_error(ctx, "%s", vector_errors[rc - 1]);
+	return 1;
+}
+
 static int scale(rk_ctx *ctx, const rk_msg *msg)
 {
-	const struct vec_x *in = msg->data;
-	float f = *(float *)rk_ctx_state(ctx);
 	struct vec_x out;
+	int rc = scale_one(msg->data, &out, rk_ctx_state(ctx));
 
-	out.n = in->n;
-	for (uint32_t i = 0; i < in->n; i++)
-		out.x[i] = f * in->x[i];
-	return rk_ctx_emit(ctx, &out, sizeof(out));
+	return emit_or_fail(ctx, rc, &out, sizeof(out));
 }
 
 static int saxpy(rk_ctx *ctx, const rk_msg *msg)
 {
 	const struct vec_xy *in = msg->data;
-	float a = *(float *)rk_ctx_state(ctx);
 	struct vec_y out;
+	int rc = saxpy_one(in, &out, rk_ctx_state(ctx));
 
-	if (in->nx != in->ny) {
+	if (rc == VECTOR_LENGTHS) {
 		rk_ctx_error(ctx, "x has %u elements and y %u", in->nx, in->ny);
 		return 1;
 	}
-	out.n = in->ny;
-	for (uint32_t i = 0; i < in->ny; i++)
-		out.y[i] = a * in->x[i] + in->y[i];
-	return rk_ctx_emit(ctx, &out, sizeof(out));
+	return emit_or_fail(ctx, rc, &out, sizeof(out));
 }
+
+RK_DEVICE_KERNEL(scale, struct vec_x, struct vec_x, struct vec_factor,
+		 scale_one, "vector-cuda", vector_errors);
+RK_DEVICE_KERNEL(saxpy, struct vec_xy, struct vec_y, struct vec_factor,
+		 saxpy_one, "vector-cuda", vector_errors);
 
 static const rk_param_desc scale_params[] = {
 	{ "factor", "float", "2", "what every element is multiplied by" },
@@ -111,6 +106,7 @@ static const rk_kernel_desc scale_kernel = {
 	.init = scale_init,
 	.fini = free,
 	.process = scale,
+	.device = &scale_device,
 };
 
 static const rk_kernel_desc saxpy_kernel = {
@@ -124,6 +120,7 @@ static const rk_kernel_desc saxpy_kernel = {
 	.init = saxpy_init,
 	.fini = free,
 	.process = saxpy,
+	.device = &saxpy_device,
 };
 
 static const rk_kernel_desc *const kernels[] = {

@@ -1,5 +1,5 @@
 /* device-host.h - the host's side of the device actor protocol
- * (device-actor.h): requests confirmed through the command epoch, and
+ * (ringkernel-device.h): requests confirmed through the command epoch, and
  * batches pushed into and taken from the actor's rings.
  *
  * The device cannot wake a host thread, so the host polls: it spins a
@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "device-actor.h"
+#include "ringkernel-device.h"
 #include "ringkernel-plugin.h"
 #include "ringkernel.h"
 

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "rk-error.h"
+#include "device.h"
 #include "executor.h"
 #include "kernel.h"
 #include "runtime.h"
@@ -28,6 +29,9 @@ rk_state rk_kernel_poll_control(rk_kernel *k)
 	if (epoch != k->cb.acked_epoch) {
 		uint32_t want = __atomic_load_n(&k->cb.requested,
 						__ATOMIC_RELAXED);
+		/* A device confirms first: acknowledged means applied. */
+		if (k->device)
+			rk_device_follow(k, (rk_state)want);
 		__atomic_store_n(&k->cb.run_state, want, __ATOMIC_RELAXED);
 		__atomic_store_n(&k->cb.acked_epoch, epoch, __ATOMIC_RELEASE);
 		rk_event_notify(&k->ack);
@@ -210,7 +214,6 @@ static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 
 static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 		   const void *data, size_t len, uint8_t flags);
-static void mark_done(rk_kernel *k, uint8_t priority);
 
 /* The inputs whose end counts: every upstream kernel, and the
  * clients' input when it is the only one or was ever used.  (A client
@@ -300,19 +303,22 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 	k->batch_band = band;
 	k->batch_index = 0;
 	k->batch_ok = 0;
-	if (n && k->desc->process_batch) {
+	if (n && (k->device || k->desc->process_batch)) {
 		for (uint64_t i = 0; i < n; i++)
 			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
 		k->batch_index = n - 1;
 		k->ctx.error[0] = '\0';
-		int failed = k->desc->process_batch(&k->ctx, msgs, n);
+		int failed = k->device
+			? rk_device_process_batch(k, msgs, n)
+			: k->desc->process_batch(&k->ctx, msgs, n);
 		k->ctx.current = NULL;
 		if (failed < 0 || (uint64_t)failed > n)
 			failed = (int)n;
 		ok = n - (uint64_t)failed;
+		/* batch_index: the failure a device located, else the end. */
 		if (failed)
 			*stop = message_failed(k, failed, (uint64_t)failed,
-					       position + n);
+					       position + k->batch_index + 1);
 		if (k->telemetry)
 			rk_hist_add(&k->latency, (rk_now_ns() - t0) / n);
 	} else {
@@ -329,7 +335,7 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 				t0 = t1;
 			}
 			if (k->emits_markers)
-				mark_done(k, msgs[0].priority);
+				rk_executor_mark_done(k, msgs[0].priority);
 			if (rc == 0) {
 				k->batch_ok = ++ok;
 			} else if (message_failed(k, rc, 1, position + i + 1)) {
@@ -579,7 +585,7 @@ static int emit_all(rk_kernel *k, rk_envelope env, const void *data,
 
 /* A replica marks the end of each message's outputs on every output,
  * in the message's band, for the merge downstream. */
-static void mark_done(rk_kernel *k, uint8_t priority)
+void rk_executor_mark_done(rk_kernel *k, uint8_t priority)
 {
 	size_t n;
 	rk_port *const *outs = rk_kernel_outputs(k, &n);
@@ -638,6 +644,8 @@ static int process_loop(rk_kernel *k)
 {
 	for (;;) {
 		rk_state s = rk_kernel_poll_control(k);
+		if (rk_device_lost(k))
+			return -1;
 		if (s == RK_STATE_TERMINATING) {
 			rk_executor_drain(k);
 			return 0;
@@ -694,6 +702,7 @@ static void *executor_main(void *arg)
 	else
 		rc = process_loop(k);
 	pthread_cleanup_pop(0);
+	rk_device_detach(k);
 	executor_finish(k, rc == 0 ? RK_STATE_TERMINATED : RK_STATE_FAILED);
 	return NULL;
 }

@@ -27,6 +27,9 @@ void rk_executor_flush_outputs(rk_kernel *k);
  * Returns true when this was the last one. */
 bool rk_executor_input_ended(rk_kernel *k, rk_port *p);
 
+/* A replica is done with a message of this priority: mark its outputs. */
+void rk_executor_mark_done(rk_kernel *k, uint8_t priority);
+
 /* Terminating: process until the deadline, count the rest dropped. */
 void rk_executor_drain(rk_kernel *k);
 

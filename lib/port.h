@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "ring.h"
+#include "ringkernel-ring.h"
 #include "ringkernel.h"
 
 #define RK_BANDS 4

@@ -103,6 +103,27 @@ extern const rk_type rk_type_json;
 	{ type_name, (uint32_t)sizeof(T), \
 	  (uint32_t)(sizeof(fields) / sizeof((fields)[0])), fields }
 
+/* The kernel as a device runs it (ringkernel-device.h): its device
+ * function `RK_HD int fn(const IN *, OUT *, const P *)` instantiated as
+ * a persistent loop, for the host (emulation, tests) and, in a module
+ * built by nvcc with ringkernel-cuda.h, for a GPU.  Declared with
+ * RK_DEVICE_KERNEL. */
+struct rk_dev_actor;
+typedef struct rk_device_kernel {
+	uint32_t in_size;               /* sizeof IN: the input type's size */
+	uint32_t out_size;              /* sizeof OUT: the output type's */
+	uint32_t params_size;           /* sizeof P: init's state (when not
+					 * NULL) is copied to the device */
+	uint32_t threads;               /* per GPU block; 0: 128 */
+	void (*host_loop)(struct rk_dev_actor *actor);
+	const char *cuda_module;        /* the GPU form, beside the plugin:
+					 * "doubler-cuda" for doubler-cuda.so;
+					 * NULL: none */
+	const char *cuda_symbol;        /* its rk_cuda_kernel */
+	const char *const *errors;      /* text of error code c at c - 1;
+					 * NULL-ended; may be NULL */
+} rk_device_kernel;
+
 typedef struct rk_kernel_desc {
 	uint32_t abi_version;           /* RK_PLUGIN_ABI_VERSION */
 	uint32_t struct_size;           /* sizeof(rk_kernel_desc) */
@@ -126,10 +147,15 @@ typedef struct rk_kernel_desc {
 
 	/* Optional: called once at end of input, to emit what is held. */
 	int (*flush)(rk_ctx *ctx);
+
+	/* Optional: the same kernel for the cuda backend; with it, process
+	 * must compute what the device function does. */
+	const rk_device_kernel *device;
 } rk_kernel_desc;
 
 #define RK_KERNEL_DESC_INIT { RK_PLUGIN_ABI_VERSION, sizeof(rk_kernel_desc), \
-	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+	NULL }
 
 /* A plugin: a shared object exporting one rk_plugin named
  * ringkernel_plugin, listing its kernels.  In one file of the plugin:

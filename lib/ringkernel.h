@@ -148,6 +148,13 @@ typedef struct rk_telemetry {
 	double uptime_s;                /* since launch */
 	rk_state state;
 	rk_backend backend;
+	/* On the cuda backend (empty and zero elsewhere). */
+	char device[64];                /* the device's name */
+	uint64_t device_memory_total;   /* bytes; 0: unknown */
+	uint64_t device_memory_free;
+	uint64_t device_heartbeat;      /* moves while the device loop runs */
+	uint64_t device_batches;        /* loop iterations that had work */
+	uint32_t device_threads;        /* per block */
 } rk_telemetry;
 
 typedef struct rk_summary {

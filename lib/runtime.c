@@ -10,6 +10,7 @@
 #include "rk-error.h"
 #include "params.h"
 #include "types.h"
+#include "device.h"
 #include "runtime.h"
 
 #define DEFAULT_SPIN_NS 20000u
@@ -37,10 +38,6 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	    || opts->default_max_message > MAX_MESSAGE)
 		return rk_fail(RK_EINVAL, "message size %u is not in 1..%u",
 			       opts->default_max_message, MAX_MESSAGE);
-	if (opts->backend == RK_BACKEND_CUDA)
-		return rk_fail(RK_EBACKEND,
-			       "the CUDA backend is not available in this build");
-
 	rk_runtime *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return rk_fail(RK_ENOMEM, "out of memory");
@@ -57,6 +54,15 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rt->on_kernel_error = opts->on_kernel_error;
 	rt->on_kernel_error_arg = opts->on_kernel_error_arg;
 	rt->start_ns = rk_now_ns();
+	if (rt->backend == RK_BACKEND_CUDA) {
+		rk_error rc = rk_device_available(rt);
+		if (rc != RK_OK) {
+			rk_devices_free(rt);
+			pthread_rwlock_destroy(&rt->lock);
+			free(rt);
+			return rc;
+		}
+	}
 	*out = rt;
 	return RK_OK;
 }
@@ -71,6 +77,7 @@ void rk_runtime_free(rk_runtime *rt)
 		rk_plugins_unload(rt);
 	free(rt->kernels);
 	free(rt->registry);
+	rk_devices_free(rt);
 	pthread_rwlock_destroy(&rt->lock);
 	free(rt);
 }
@@ -229,6 +236,7 @@ static void kernel_destroy(rk_kernel *k)
 	free(k->in_group_of);
 	if (k->thread_started)
 		pthread_join(k->thread, NULL);
+	rk_device_free(k);
 	if (k->initialized && k->desc->fini)
 		k->desc->fini(k->state);
 	rk_params_free(k->params);
@@ -371,6 +379,18 @@ static rk_error init_kernel(rk_kernel *k)
 	return RK_OK;
 }
 
+/* Set up and start a kernel: its init, its device, its executor. */
+static rk_error start_kernel(rk_kernel *k)
+{
+	rk_error rc = init_kernel(k);
+
+	if (rc == RK_OK && k->backend == RK_BACKEND_CUDA)
+		rc = rk_device_attach(k);
+	if (rc == RK_OK)
+		rc = rk_cpu_executor_start(k);
+	return rc;
+}
+
 static rk_error table_add_locked(rk_runtime *rt, rk_kernel *k)
 {
 	if (rt->n_kernels == rt->cap_kernels) {
@@ -420,9 +440,8 @@ static rk_error launch_replicas(rk_kernel *group, const rk_launch_options *o)
 		if ((rc = new_kernel(group->rt, id, group->desc, &ro, &r)) != RK_OK)
 			break;
 		r->emits_markers = true;
-		if ((rc = init_kernel(r)) == RK_OK)
-			rc = rk_cpu_executor_start(r);
-		if (rc != RK_OK) {
+		r->backend = group->backend;
+		if ((rc = start_kernel(r)) != RK_OK) {
 			kernel_destroy(r);
 			break;
 		}
@@ -457,12 +476,11 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 	}
 	if ((rc = rk_kernel_desc_check(desc)) != RK_OK)
 		return rc;
-	rk_backend backend = o->backend != RK_BACKEND_AUTO ? o->backend
-							   : rt->backend;
-	if (backend == RK_BACKEND_CUDA)
-		return rk_fail(RK_EBACKEND,
-			       "kernel '%s': the CUDA backend is not available "
-			       "in this build", id);
+	rk_backend backend;
+	rc = rk_device_pick(rt, id, desc, o->backend != RK_BACKEND_AUTO
+			    ? o->backend : rt->backend, &backend);
+	if (rc != RK_OK)
+		return rc;
 	if ((rc = rk_params_check(desc, o->params)) != RK_OK)
 		return rc;
 	if (o->replicas > MAX_REPLICAS)
@@ -482,14 +500,15 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 		return rc;
 	}
 	rc = new_kernel(rt, id, desc, o, &k);
+	if (rc == RK_OK)
+		k->backend = backend;
 	if (rc == RK_OK && o->replicas > 1) {
 		if ((rc = launch_replicas(k, o)) == RK_OK
 		    && (rc = table_add_locked(rt, k)) != RK_OK)
 			stop_replicas(k);
 	} else if (rc == RK_OK) {
-		rc = init_kernel(k);
-		if (rc == RK_OK && (rc = table_add_locked(rt, k)) == RK_OK
-		    && (rc = rk_cpu_executor_start(k)) != RK_OK)
+		rc = table_add_locked(rt, k);
+		if (rc == RK_OK && (rc = start_kernel(k)) != RK_OK)
 			rt->n_kernels--;
 	}
 	if (rc != RK_OK && k)

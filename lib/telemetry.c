@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "rk-error.h"
+#include "device.h"
 #include "runtime.h"
 
 static uint64_t load(const uint64_t *p)
@@ -172,6 +173,9 @@ static void fill_group(rk_kernel *k, rk_telemetry *t)
 	t->uptime_s = (double)(rk_now_ns() - k->launch_ns) / 1e9;
 	t->state = rk_kernel_state(k);
 	t->backend = k->backend;
+	/* The device's name and memory; its loop's figures, of replica 1. */
+	if (k->n_replicas)
+		rk_device_telemetry(k->replicas[0], t);
 }
 
 static void fill(rk_kernel *k, rk_telemetry *t)
@@ -217,6 +221,7 @@ static void fill(rk_kernel *k, rk_telemetry *t)
 	t->uptime_s = (double)(now - k->launch_ns) / 1e9;
 	t->state = rk_kernel_state(k);
 	t->backend = k->backend;
+	rk_device_telemetry(k, t);
 }
 
 rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out)

@@ -73,7 +73,7 @@ static void json_row(const char *id, const rk_telemetry *t)
 		   "\"latency_min_ns\":%llu,\"latency_avg_ns\":%llu,"
 		   "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
 		   "\"latency_max_ns\":%llu,\"throughput\":%.1f,"
-		   "\"uptime\":%.3f}\n", eid, rk_state_name(t->state),
+		   "\"uptime\":%.3f,\"device\":", eid, rk_state_name(t->state),
 		   rk_backend_name(t->backend),
 		   (unsigned long long)t->messages_received,
 		   (unsigned long long)t->messages_processed,
@@ -92,6 +92,38 @@ static void json_row(const char *id, const rk_telemetry *t)
 		   (unsigned long long)t->latency_p99_ns,
 		   (unsigned long long)t->latency_max_ns,
 		   or_zero(t->throughput), t->uptime_s);
+	if (t->backend != RK_BACKEND_CUDA) {
+		out_printf("null}\n");
+		return;
+	}
+	char dev[160];
+	escape(dev, sizeof(dev), t->device);
+	out_printf("{\"name\":\"%s\",\"memory_total\":%llu,"
+		   "\"memory_free\":%llu,\"threads\":%u,\"batches\":%llu,"
+		   "\"heartbeat\":%llu}}\n", dev,
+		   (unsigned long long)t->device_memory_total,
+		   (unsigned long long)t->device_memory_free, t->device_threads,
+		   (unsigned long long)t->device_batches,
+		   (unsigned long long)t->device_heartbeat);
+}
+
+/* Below the table: where the kernels on a device run. */
+static void table_devices(char **ids, const rk_telemetry *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].backend != RK_BACKEND_CUDA)
+			continue;
+		out_printf("%s: on %s, %u threads, %llu batches", ids[i],
+			   t[i].device, t[i].device_threads,
+			   (unsigned long long)t[i].device_batches);
+		if (t[i].device_memory_total)
+			out_printf(", %llu of %llu MiB free",
+				   (unsigned long long)(t[i].device_memory_free
+							>> 20),
+				   (unsigned long long)(t[i].device_memory_total
+							>> 20));
+		out_printf("\n");
+	}
 }
 
 /* The Prometheus text format: one family per figure. */
@@ -169,6 +201,8 @@ static int report(char **ids, size_t n, enum format f, bool all)
 			table_head();
 		for (size_t i = 0; i < n; i++)
 			(f == TABLE ? table_row : json_row)(ids[i], &t[i]);
+		if (f == TABLE)
+			table_devices(ids, t, n);
 		rk_summary s;
 		if (all && rk_get_summary(serve_runtime(), &s) == RK_OK) {
 			if (f == TABLE)

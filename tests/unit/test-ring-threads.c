@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
-#include "ring.h"
+#include "ringkernel-ring.h"
 #include "stress.h"
 
 struct run {

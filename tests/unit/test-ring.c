@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
+#include "ringkernel-ring.h"
 
 static rk_ring *ring_new(uint64_t capacity, uint32_t max_payload,
 			 uint64_t start)

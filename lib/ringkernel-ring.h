@@ -1,4 +1,5 @@
-/* ring.h - the single-producer single-consumer ring of fixed-size slots.
+/* ringkernel-ring.h - the single-producer single-consumer ring of
+ * fixed-size slots.
  *
  * One protocol for every executor: this header compiles with gcc (C11,
  * __atomic builtins) and with nvcc (system-scope cuda::atomic_ref), so a

@@ -1,4 +1,4 @@
-/* device-actor.h - a kernel run by a device: the memory the host and
+/* ringkernel-device.h - a kernel run by a device: the memory the host and
  * the device share, and the persistent loop the device runs.
  *
  * An actor is one block of memory with no pointers in it: the control
@@ -27,7 +27,8 @@
 #ifndef RK_DEVICE_ACTOR_H
 #define RK_DEVICE_ACTOR_H
 
-#include "ring.h"
+#include "ringkernel-plugin.h"
+#include "ringkernel-ring.h"
 
 #if defined(__CUDACC__)
 # define RK_DEV_FN __host__ __device__ static inline
@@ -62,7 +63,7 @@
 #define RK_DEVICE_PARAMS_MAX 256        /* bytes of kernel parameters */
 
 /* Set in an output slot's flags: the message failed, its error code is
- * in type_tag.  (ring.h owns 0x01 and 0x02.) */
+ * in type_tag.  (ringkernel-ring.h owns 0x01 and 0x02.) */
 #define RK_SLOT_FAILED 0x04u
 
 /* The device's states, the values of rk_state. */
@@ -332,5 +333,47 @@ RK_DEV_FN void NAME(rk_dev_actor *a, rk_dev_shared *s) \
 	if (RK_DEV_TID == 0) \
 		rk_dev_store32(&a->cb.finished, 1); \
 }
+
+/* A kernel without parameters takes these. */
+typedef struct rk_dev_none {
+	uint8_t none;
+} rk_dev_none;
+
+/* A kernel's GPU form, exported by a module built with nvcc (see
+ * ringkernel-cuda.h, RK_CUDA_KERNEL).  Plain C: the host's runtime,
+ * which never links CUDA, reads it too. */
+typedef struct rk_cuda_kernel {
+	uint32_t abi;                   /* RK_DEVICE_ABI */
+	uint32_t struct_size;           /* sizeof(rk_cuda_kernel) */
+	const char *name;
+	uint32_t in_size;
+	uint32_t out_size;
+	/* Launch the persistent loop, one block of `threads`, on `stream`
+	 * (a cudaStream_t); returns a cudaError_t. */
+	int (*launch)(rk_dev_actor *device_actor, uint32_t threads,
+		      void *stream);
+	/* How many of its blocks fit on one multiprocessor at once. */
+	int (*blocks_per_sm)(uint32_t threads, int *blocks);
+} rk_cuda_kernel;
+
+#if !defined(__CUDACC__)
+/* In the plugin's C source: the kernel's device form, the loop compiled
+ * for the host and where its GPU form is.  NAME is the kernel's name;
+ * the GPU module defines rk_cuda_NAME with RK_CUDA_KERNEL(NAME, ...).
+ *   RK_DEVICE_KERNEL(doubler, struct in, struct out, rk_dev_none,
+ *                    double_one, "doubler-cuda", doubler_errors);
+ * declares `static const rk_device_kernel doubler_device`. */
+# define RK_DEVICE_KERNEL(NAME, IN, OUT, P, FN, MODULE, ERRORS) \
+	RK_DEVICE_LOOP(NAME##_device_loop, IN, OUT, P, FN) \
+	static void NAME##_device_host_loop(struct rk_dev_actor *a) \
+	{ \
+		rk_dev_shared s; \
+		NAME##_device_loop(a, &s); \
+	} \
+	static const rk_device_kernel NAME##_device = { \
+		(uint32_t)sizeof(IN), (uint32_t)sizeof(OUT), \
+		(uint32_t)sizeof(P), 0, NAME##_device_host_loop, MODULE, \
+		"rk_cuda_" #NAME, ERRORS }
+#endif
 
 #endif /* RK_DEVICE_ACTOR_H */

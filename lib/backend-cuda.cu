@@ -1,0 +1,135 @@
+/* backend-cuda.cu - the CUDA backend module (rk-cuda.so): the device,
+ * pinned mapped memory for device actors, and a non-blocking stream per
+ * persistent kernel.  libringkernel dlopen()s it and uses nothing but
+ * the rk_cuda_backend table (device-backend.h); the kernels themselves
+ * come from each plugin's GPU module (ringkernel-cuda.h).
+ *
+ * Every entry sets the device first: the runtime calls from whichever
+ * thread launches or stops a kernel.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cuda_runtime.h>
+
+#include "device-backend.h"
+
+static int ordinal;
+
+static int fail(cudaError_t e, const char *what, char *why, size_t len)
+{
+	snprintf(why, len, "%s: %s", what, cudaGetErrorString(e));
+	return 1;
+}
+
+static int probe(rk_device_info *info, char *why, size_t len)
+{
+	int count = 0;
+	cudaError_t e = cudaGetDeviceCount(&count);
+	const char *want = getenv("RK_CUDA_DEVICE");
+	cudaDeviceProp p;
+
+	if (e != cudaSuccess)
+		return fail(e, "no usable CUDA driver or device", why, len);
+	if (count == 0) {
+		snprintf(why, len, "no CUDA device");
+		return 1;
+	}
+	ordinal = want ? atoi(want) : 0;
+	if (ordinal < 0 || ordinal >= count) {
+		snprintf(why, len, "RK_CUDA_DEVICE=%s: there are %d devices",
+			 want, count);
+		return 1;
+	}
+	if ((e = cudaSetDevice(ordinal)) != cudaSuccess
+	    || (e = cudaGetDeviceProperties(&p, ordinal)) != cudaSuccess)
+		return fail(e, "cannot use the CUDA device", why, len);
+	if (!p.canMapHostMemory || !p.unifiedAddressing) {
+		snprintf(why, len, "%s cannot map host memory", p.name);
+		return 1;
+	}
+	snprintf(info->name, sizeof(info->name), "%s", p.name);
+	info->memory_total = p.totalGlobalMem;
+	info->ordinal = ordinal;
+	info->multiprocessors = p.multiProcessorCount;
+	info->compute_major = p.major;
+	info->compute_minor = p.minor;
+	return 0;
+}
+
+static int alloc(size_t bytes, void **host, void **device, char *why,
+		 size_t len)
+{
+	cudaError_t e;
+
+	cudaSetDevice(ordinal);
+	e = cudaHostAlloc(host, bytes, cudaHostAllocMapped | cudaHostAllocPortable);
+	if (e != cudaSuccess)
+		return fail(e, "pinned memory for a device actor", why, len);
+	e = cudaHostGetDevicePointer(device, *host, 0);
+	if (e != cudaSuccess) {
+		cudaFreeHost(*host);
+		return fail(e, "mapping a device actor", why, len);
+	}
+	return 0;
+}
+
+static void release(void *host)
+{
+	cudaSetDevice(ordinal);
+	cudaFreeHost(host);
+}
+
+static int start(const rk_cuda_kernel *kernel, void *device_actor,
+		 uint32_t threads, void **stream, char *why, size_t len)
+{
+	cudaStream_t s;
+	cudaError_t e;
+
+	cudaSetDevice(ordinal);
+	e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+	if (e != cudaSuccess)
+		return fail(e, "a stream for the kernel", why, len);
+	e = (cudaError_t)kernel->launch((rk_dev_actor *)device_actor, threads,
+					s);
+	if (e != cudaSuccess) {
+		cudaStreamDestroy(s);
+		return fail(e, "launching the persistent kernel", why, len);
+	}
+	*stream = s;
+	return 0;
+}
+
+static int running(void *stream, char *why, size_t len)
+{
+	cudaSetDevice(ordinal);
+	cudaError_t e = cudaStreamQuery((cudaStream_t)stream);
+	if (e == cudaSuccess)
+		return 0;
+	if (e == cudaErrorNotReady)
+		return 1;
+	fail(e, "the persistent kernel failed", why, len);
+	return -1;
+}
+
+static void stream_free(void *stream)
+{
+	cudaSetDevice(ordinal);
+	cudaStreamDestroy((cudaStream_t)stream);
+}
+
+static uint64_t memory_free(void)
+{
+	size_t free_bytes = 0, total = 0;
+
+	cudaSetDevice(ordinal);
+	if (cudaMemGetInfo(&free_bytes, &total) != cudaSuccess)
+		return 0;
+	return free_bytes;
+}
+
+extern "C" __attribute__((visibility("default")))
+const rk_backend_ops rk_cuda_backend = {
+	RK_BACKEND_ABI, (uint32_t)sizeof(rk_backend_ops), probe, alloc,
+	release, start, running, stream_free, memory_free
+};

@@ -1,0 +1,50 @@
+/* device-backend.h - what libringkernel asks of the CUDA backend module
+ * (rk-cuda.so, built by nvcc from lib/backend-cuda.cu).
+ *
+ * libringkernel never links CUDA: it dlopen()s the module the first
+ * time a kernel may run on a GPU and takes this one table from it.  A
+ * machine without the module, the driver or a device gets a clear
+ * reason from `probe` and runs every kernel on the CPU.
+ */
+#ifndef RK_DEVICE_BACKEND_H
+#define RK_DEVICE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringkernel-device.h"
+
+#define RK_BACKEND_ABI 1
+#define RK_BACKEND_SYMBOL "rk_cuda_backend"
+#define RK_BACKEND_MODULE "rk-cuda.so"
+
+typedef struct rk_device_info {
+	char name[64];                  /* "NVIDIA H100 80GB HBM3" */
+	uint64_t memory_total;          /* bytes */
+	int ordinal;
+	int multiprocessors;
+	int compute_major, compute_minor;
+} rk_device_info;
+
+typedef struct rk_backend_ops {
+	uint32_t abi;                   /* RK_BACKEND_ABI */
+	uint32_t struct_size;
+	/* 0 and the device that will be used, or nonzero and why none. */
+	int (*probe)(rk_device_info *info, char *why, size_t len);
+	/* Pinned host memory mapped into the device: the host's address
+	 * and the device's. */
+	int (*alloc)(size_t bytes, void **host, void **device, char *why,
+		     size_t len);
+	void (*release)(void *host);
+	/* Launch a persistent kernel on a stream of its own. */
+	int (*start)(const rk_cuda_kernel *kernel, void *device_actor,
+		     uint32_t threads, void **stream, char *why, size_t len);
+	/* 1 while the kernel runs, 0 once it has returned, -1 if it
+	 * failed (why says how). */
+	int (*running)(void *stream, char *why, size_t len);
+	void (*stream_free)(void *stream);
+	/* Device memory free now, or 0 where unknown. */
+	uint64_t (*memory_free)(void);
+} rk_backend_ops;
+
+#endif /* RK_DEVICE_BACKEND_H */

@@ -1,0 +1,665 @@
+/* device.c - kernels that run on a device: the backend chosen, device
+ * actors started and stopped, and the proxy that feeds them. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "device-backend.h"
+#include "device-host.h"
+#include "device.h"
+#include "executor.h"
+#include "rk-error.h"
+#include "runtime.h"
+
+/* Device rings hold two of the executor's batches. */
+#define DEVICE_RING 128
+#define DEFAULT_THREADS 128
+/* How long the device may take to confirm a request, return a batch
+ * or stop before it counts as lost; RK_DEVICE_TIMEOUT (seconds) says
+ * otherwise. */
+#define DEVICE_TIMEOUT_S 10.0
+
+/* What the runtime knows of the device: probed once, on first need. */
+struct rk_devices {
+	pthread_mutex_t lock;
+	bool probed;
+	rk_error status;                /* RK_OK: kernels may use it */
+	char why[256];                  /* when not */
+	bool emulated;
+	void *module;                   /* rk-cuda.so */
+	const rk_backend_ops *ops;
+	rk_device_info info;
+	double occupied;                /* multiprocessors taken */
+	double timeout_s;
+};
+
+/* A kernel's device actor. */
+struct rk_device_actor {
+	rk_dev_actor *a;                /* the host's address */
+	void *device_address;
+	const rk_device_kernel *dk;
+	struct rk_devices *devices;
+	bool emulated;
+	pthread_t thread;               /* emulated */
+	bool thread_started;
+	void *stream;                   /* on a GPU */
+	void *companion;                /* the kernel's GPU module */
+	double share;                   /* of a multiprocessor */
+	uint32_t followed;              /* the state last confirmed */
+	bool lost;
+	/* Telemetry reads the actor's counters from client threads while
+	 * the executor may be freeing it. */
+	pthread_mutex_t lock;
+};
+
+static struct rk_devices *devices_of(rk_runtime *rt)
+{
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&once);
+	if (!rt->devices) {
+		struct rk_devices *d = calloc(1, sizeof(*d));
+		if (d) {
+			pthread_mutex_init(&d->lock, NULL);
+			rt->devices = d;
+		}
+	}
+	pthread_mutex_unlock(&once);
+	return rt->devices;
+}
+
+static void set_why(struct rk_devices *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_why(struct rk_devices *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+	d->status = RK_EBACKEND;
+}
+
+/* RK_CUDA_EMULATE=N: a pretend device with room for N persistent
+ * kernels, run by host threads. */
+static bool probe_emulated(struct rk_devices *d)
+{
+	const char *e = getenv("RK_CUDA_EMULATE");
+	if (!e || !*e)
+		return false;
+	long n = strtol(e, NULL, 10);
+	d->emulated = true;
+	snprintf(d->info.name, sizeof(d->info.name),
+		 "emulated device (host threads)");
+	d->info.multiprocessors = n > 0 ? (int)n : 64;
+	d->status = RK_OK;
+	return true;
+}
+
+static void probe_module(struct rk_devices *d)
+{
+	const char *path = getenv("RK_CUDA_MODULE");
+	char why[200];
+
+	if (!path || !*path)
+		path = RK_PKGLIBDIR "/" RK_BACKEND_MODULE;
+	d->module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!d->module) {
+		const char *e = dlerror();
+		set_why(d, "the CUDA backend is not installed (%s)",
+			e ? e : path);
+		return;
+	}
+	d->ops = dlsym(d->module, RK_BACKEND_SYMBOL);
+	if (!d->ops || d->ops->abi != RK_BACKEND_ABI
+	    || d->ops->struct_size < sizeof(rk_backend_ops)) {
+		set_why(d, "%s: not a CUDA backend of this version", path);
+		d->ops = NULL;
+		return;
+	}
+	if (d->ops->probe(&d->info, why, sizeof(why)) != 0) {
+		set_why(d, "%s", why);
+		return;
+	}
+	d->status = RK_OK;
+}
+
+static struct rk_devices *probe(rk_runtime *rt)
+{
+	struct rk_devices *d = devices_of(rt);
+
+	if (!d)
+		return NULL;
+	pthread_mutex_lock(&d->lock);
+	if (!d->probed) {
+		const char *t = getenv("RK_DEVICE_TIMEOUT");
+		d->timeout_s = t && strtod(t, NULL) > 0 ? strtod(t, NULL)
+						       : DEVICE_TIMEOUT_S;
+		d->probed = true;
+		if (!probe_emulated(d))
+			probe_module(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return d;
+}
+
+rk_error rk_device_available(rk_runtime *rt)
+{
+	struct rk_devices *d = probe(rt);
+
+	if (!d)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	if (d->status != RK_OK)
+		return rk_fail(RK_EBACKEND, "%s", d->why);
+	return RK_OK;
+}
+
+rk_error rk_device_pick(rk_runtime *rt, const char *id,
+			const rk_kernel_desc *desc, rk_backend asked,
+			rk_backend *use)
+{
+	*use = RK_BACKEND_CPU;
+	if (asked == RK_BACKEND_CPU)
+		return RK_OK;
+	if (!desc->device || !desc->device->host_loop) {
+		if (asked == RK_BACKEND_AUTO)
+			return RK_OK;
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no device "
+			       "form, so it cannot run on the cuda backend",
+			       id, desc->name);
+	}
+	struct rk_devices *d = probe(rt);
+	if (!d)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	if (d->status != RK_OK) {
+		if (asked == RK_BACKEND_AUTO)
+			return RK_OK;
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s", id, d->why);
+	}
+	if (!d->emulated && !desc->device->cuda_module) {
+		if (asked == RK_BACKEND_AUTO)
+			return RK_OK;
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no GPU module",
+			       id, desc->name);
+	}
+	*use = RK_BACKEND_CUDA;
+	return RK_OK;
+}
+
+/* ---- starting and stopping ---------------------------------------- */
+
+/* The plugin file a descriptor came from (rt->lock held). */
+static const char *plugin_of(rk_runtime *rt, const rk_kernel_desc *desc)
+{
+	for (size_t i = 0; i < rt->n_registry; i++)
+		if (rt->registry[i].desc == desc)
+			return rt->registry[i].plugin;
+	return NULL;
+}
+
+/* Open the kernel's GPU module, found beside its plugin. */
+static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
+			       const rk_cuda_kernel **ck)
+{
+	const rk_device_kernel *dk = da->dk;
+	const char *plugin = plugin_of(k->rt, k->desc);
+	char path[4096];
+
+	if (strchr(dk->cuda_module, '/') || !plugin) {
+		snprintf(path, sizeof(path), "%s%s", dk->cuda_module,
+			 strchr(dk->cuda_module, '.') ? "" : ".so");
+	} else {
+		const char *slash = strrchr(plugin, '/');
+		int dir = slash ? (int)(slash - plugin) : 1;
+		snprintf(path, sizeof(path), "%.*s/%s.so", dir,
+			 slash ? plugin : ".", dk->cuda_module);
+	}
+	da->companion = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!da->companion) {
+		const char *e = dlerror();
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id,
+			       e ? e : path);
+	}
+	*ck = dlsym(da->companion, dk->cuda_symbol);
+	if (!*ck)
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no %s", k->id,
+			       path, dk->cuda_symbol);
+	if ((*ck)->abi != RK_DEVICE_ABI
+	    || (*ck)->struct_size < sizeof(rk_cuda_kernel)
+	    || (*ck)->in_size != dk->in_size
+	    || (*ck)->out_size != dk->out_size)
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s does not match "
+			       "its plugin (ABI or message sizes)", k->id,
+			       path);
+	return RK_OK;
+}
+
+/* Persistent kernels never yield their multiprocessor: refuse one that
+ * would not find room, rather than let it wait forever for a slot. */
+static rk_error reserve(rk_kernel *k, struct rk_device_actor *da,
+			int blocks_per_sm)
+{
+	struct rk_devices *d = da->devices;
+	rk_error rc = RK_OK;
+
+	da->share = 1.0 / (blocks_per_sm > 0 ? blocks_per_sm : 1);
+	pthread_mutex_lock(&d->lock);
+	if (d->occupied + da->share > d->info.multiprocessors + 1e-9)
+		rc = rk_fail(RK_EBACKEND, "kernel '%s' does not fit on %s: "
+			     "the persistent kernels running already take "
+			     "its %d multiprocessors", k->id, d->info.name,
+			     d->info.multiprocessors);
+	else
+		d->occupied += da->share;
+	pthread_mutex_unlock(&d->lock);
+	if (rc != RK_OK)
+		da->share = 0;
+	return rc;
+}
+
+static void unreserve(struct rk_device_actor *da)
+{
+	pthread_mutex_lock(&da->devices->lock);
+	da->devices->occupied -= da->share;
+	pthread_mutex_unlock(&da->devices->lock);
+	da->share = 0;
+}
+
+static void *emulated_device(void *arg)
+{
+	struct rk_device_actor *da = arg;
+
+	da->dk->host_loop(da->a);
+	return NULL;
+}
+
+static rk_error start_emulated(rk_kernel *k, struct rk_device_actor *da)
+{
+	char name[16];
+
+	if ((reserve(k, da, 1)) != RK_OK)
+		return RK_EBACKEND;
+	/* A host thread polls: sleep longer when idle than a GPU would. */
+	da->a->idle_active_ns = 50000;
+	da->a->idle_paused_ns = 1000000;
+	if (pthread_create(&da->thread, NULL, emulated_device, da) != 0)
+		return rk_fail(RK_ENOMEM, "cannot start a thread for kernel "
+			       "'%s'", k->id);
+	snprintf(name, sizeof(name), "rk-dev:%s", k->id);
+	pthread_setname_np(da->thread, name);
+	da->thread_started = true;
+	return RK_OK;
+}
+
+static rk_error start_gpu(rk_kernel *k, struct rk_device_actor *da)
+{
+	const rk_backend_ops *ops = da->devices->ops;
+	const rk_cuda_kernel *ck;
+	uint32_t threads = da->dk->threads ? da->dk->threads : DEFAULT_THREADS;
+	char why[200];
+	int blocks = 0;
+	rk_error rc;
+
+	if ((rc = open_companion(k, da, &ck)) != RK_OK)
+		return rc;
+	if (ck->blocks_per_sm(threads, &blocks) != 0 || blocks < 1)
+		return rk_fail(RK_EBACKEND, "kernel '%s': a block of %u "
+			       "threads does not fit a multiprocessor", k->id,
+			       threads);
+	if ((rc = reserve(k, da, blocks)) != RK_OK)
+		return rc;
+	if (ops->start(ck, da->device_address, threads, &da->stream, why,
+		       sizeof(why)) != 0)
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id, why);
+	return RK_OK;
+}
+
+static rk_error allocate(rk_kernel *k, struct rk_device_actor *da,
+			 size_t bytes)
+{
+	char why[200];
+
+	if (da->emulated) {
+		da->a = aligned_alloc(RK_CACHE_LINE,
+				      (bytes + RK_CACHE_LINE - 1)
+				      & ~(size_t)(RK_CACHE_LINE - 1));
+		da->device_address = da->a;
+		if (!da->a)
+			return rk_fail(RK_ENOMEM, "out of memory for kernel "
+				       "'%s'", k->id);
+	} else if (da->devices->ops->alloc(bytes, (void **)&da->a,
+					   &da->device_address, why,
+					   sizeof(why)) != 0) {
+		da->a = NULL;
+		return rk_fail(RK_ENOMEM, "kernel '%s': %s", k->id, why);
+	}
+	memset(da->a, 0, bytes);
+	return RK_OK;
+}
+
+/* Give back what the actor holds (it has stopped, or never started). */
+static void release_memory(struct rk_device_actor *da)
+{
+	if (da->stream)
+		da->devices->ops->stream_free(da->stream);
+	da->stream = NULL;
+	if (da->a) {
+		if (da->emulated)
+			free(da->a);
+		else
+			da->devices->ops->release(da->a);
+	}
+	da->a = NULL;
+	if (da->share)
+		unreserve(da);
+	if (da->companion)
+		dlclose(da->companion);
+	da->companion = NULL;
+}
+
+static void release(struct rk_device_actor *da)
+{
+	release_memory(da);
+	pthread_mutex_destroy(&da->lock);
+	free(da);
+}
+
+static rk_error check_sizes(rk_kernel *k, const rk_device_kernel *dk)
+{
+	const rk_type *in = k->desc->input_type, *out = k->desc->output_type;
+
+	if (!in || !in->fields || in->size != dk->in_size || !out
+	    || !out->fields || out->size != dk->out_size)
+		return rk_fail(RK_EPLUGIN, "kernel '%s': its device form "
+			       "takes %u-byte and makes %u-byte messages, "
+			       "not its types'", k->id, dk->in_size,
+			       dk->out_size);
+	if (dk->params_size > RK_DEVICE_PARAMS_MAX)
+		return rk_fail(RK_EPLUGIN, "kernel '%s': %u bytes of device "
+			       "parameters, at most %u", k->id,
+			       dk->params_size, RK_DEVICE_PARAMS_MAX);
+	return RK_OK;
+}
+
+rk_error rk_device_attach(rk_kernel *k)
+{
+	const rk_device_kernel *dk = k->desc->device;
+	struct rk_device_actor *da;
+	rk_error rc;
+
+	if ((rc = check_sizes(k, dk)) != RK_OK)
+		return rc;
+	size_t bytes = rk_dev_actor_bytes(DEVICE_RING, dk->in_size,
+					  dk->out_size);
+	if (!bytes || !(da = calloc(1, sizeof(*da))))
+		return rk_fail(RK_ENOMEM, "out of memory for kernel '%s'",
+			       k->id);
+	pthread_mutex_init(&da->lock, NULL);
+	da->dk = dk;
+	da->devices = probe(k->rt);
+	da->emulated = da->devices->emulated;
+	if ((rc = allocate(k, da, bytes)) != RK_OK) {
+		release(da);
+		return rc;
+	}
+	rk_dev_actor_init(da->a, bytes, DEVICE_RING, dk->in_size,
+			  dk->out_size, 0);
+	if (k->state && dk->params_size)
+		memcpy(da->a->params, k->state, dk->params_size);
+	rc = da->emulated ? start_emulated(k, da) : start_gpu(k, da);
+	if (rc != RK_OK) {
+		release(da);
+		return rc;
+	}
+	da->followed = RK_DEV_LAUNCHED;
+	k->device = da;
+	return RK_OK;
+}
+
+static bool device_stopped(struct rk_device_actor *da, uint64_t deadline)
+{
+	if (!rk_dev_wait_finished(da->a, deadline))
+		return false;
+	if (da->emulated)
+		return true;
+	/* The loop has returned; the kernel ends with it. */
+	char why[200];
+	rk_dev_backoff b = { 0, 1000000 };
+	while (da->devices->ops->running(da->stream, why, sizeof(why)) > 0) {
+		if (rk_now_ns() >= deadline)
+			return false;
+		rk_dev_backoff_wait(&b);
+	}
+	return true;
+}
+
+void rk_device_detach(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+
+	if (!da || !da->a)
+		return;
+	if (!rk_dev_finished(da->a))
+		rk_dev_command(da->a, RK_DEV_TERMINATED,
+			       rk_deadline(da->devices->timeout_s));
+	if (!device_stopped(da, rk_deadline(da->devices->timeout_s))) {
+		__atomic_store_n(&da->a->cb.abort, 1, __ATOMIC_RELEASE);
+		if (!device_stopped(da, rk_deadline(da->devices->timeout_s))) {
+			/* It still runs: its memory must stay. */
+			rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
+					    "stop; its memory is left to it");
+			da->lost = true;
+			return;
+		}
+	}
+	if (da->thread_started) {
+		pthread_join(da->thread, NULL);
+		da->thread_started = false;
+	}
+	/* Messages still in its rings were never delivered; a batch cut
+	 * short by a lost device has counted them as failed already. */
+	uint64_t left = rk_ring_depth(rk_dev_in(da->a))
+			+ rk_ring_depth(rk_dev_out(da->a));
+	if (left && !da->lost)
+		__atomic_add_fetch(&k->cb.dropped, left, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&da->lock);
+	release_memory(da);
+	pthread_mutex_unlock(&da->lock);
+}
+
+void rk_device_free(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+
+	if (!da)
+		return;
+	rk_device_detach(k);
+	if (da->a)
+		return;                 /* still running: leave it be */
+	k->device = NULL;
+	pthread_mutex_destroy(&da->lock);
+	free(da);
+}
+
+bool rk_device_follow(rk_kernel *k, rk_state state)
+{
+	struct rk_device_actor *da = k->device;
+	uint32_t want;
+
+	if (!da || da->lost)
+		return da == NULL;
+	switch (state) {
+	case RK_STATE_ACTIVE:
+		want = RK_DEV_ACTIVE;
+		break;
+	case RK_STATE_DEACTIVATED:
+		want = RK_DEV_DEACTIVATED;
+		break;
+	case RK_STATE_TERMINATING:
+		/* The executor drains what is queued through the device. */
+		want = RK_DEV_ACTIVE;
+		break;
+	default:
+		return true;
+	}
+	if (want == da->followed)
+		return true;
+	rk_error rc = rk_dev_command(da->a, want,
+				     rk_deadline(da->devices->timeout_s));
+	if (rc != RK_OK) {
+		da->lost = true;
+		rk_kernel_set_error(k, RK_EBACKEND, rc == RK_ETIMEDOUT
+				    ? "the device did not confirm a state "
+				      "change in time"
+				    : "the device left its loop");
+		return false;
+	}
+	da->followed = want;
+	return true;
+}
+
+bool rk_device_lost(const rk_kernel *k)
+{
+	return k->device && k->device->lost;
+}
+
+/* ---- the proxy ----------------------------------------------------- */
+
+static void result_error(rk_kernel *k, const rk_slot_header *h)
+{
+	const char *const *errors = k->device->dk->errors;
+	unsigned code = h->type_tag;
+
+	for (unsigned i = 1; errors && errors[i - 1]; i++)
+		if (i == code) {
+			rk_ctx_error(&k->ctx, "%s", errors[i - 1]);
+			return;
+		}
+	rk_ctx_error(&k->ctx, "the device function failed with code %u", code);
+}
+
+/* Run `n` messages of the right size through the device and emit the
+ * results in order.  Returns the failures; when the device is lost,
+ * every message without a result counts as failed. */
+static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
+			 size_t offset)
+{
+	struct rk_device_actor *da = k->device;
+	uint64_t pushed = 0, done = 0;
+	int failed = 0;
+	rk_error rc = RK_OK;
+
+	while (done < n) {
+		if (pushed < n)
+			pushed += rk_dev_push(da->a, msgs + pushed, n - pushed);
+		rc = rk_dev_wait_results(da->a, 1,
+					 rk_deadline(da->devices->timeout_s));
+		if (rc != RK_OK)
+			break;
+		uint64_t ready = rk_dev_results(da->a);
+		for (uint64_t i = 0; i < ready; i++) {
+			rk_slot_header *h = rk_dev_result(da->a, i);
+			const rk_msg *m = &msgs[done + i];
+			k->ctx.current = m;
+			if (h->flags & RK_SLOT_FAILED) {
+				result_error(k, h);
+				k->batch_index = offset + done + i;
+				failed++;
+			} else {
+				rk_ctx_emit(&k->ctx, h + 1, h->length);
+			}
+			if (k->emits_markers)
+				rk_executor_mark_done(k, m->priority);
+		}
+		rk_dev_release(da->a, ready);
+		done += ready;
+	}
+	k->ctx.current = NULL;
+	if (rc != RK_OK) {
+		/* The rest of the batch is lost with the device. */
+		da->lost = true;
+		k->batch_index = offset + done;
+		rk_ctx_error(&k->ctx, "%s", rc == RK_ETIMEDOUT
+			     ? "the device returned no result in time"
+			     : "the device left its loop");
+		failed += (int)(n - done);
+	}
+	return failed;
+}
+
+int rk_device_process_batch(rk_kernel *k, const rk_msg *msgs, size_t n)
+{
+	size_t start = 0;
+	int failed = 0;
+
+	if (k->device->lost)
+		return (int)n;
+	/* Messages not of the kernel's input size (raw sends through the
+	 * C API) fail here; the rest go to the device in runs. */
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && msgs[i].len == k->device->dk->in_size)
+			continue;
+		if (i > start && k->device->lost) {
+			failed += (int)(i - start);
+		} else if (i > start) {
+			failed += run_on_device(k, msgs + start, i - start,
+						start);
+		}
+		if (i < n) {
+			k->ctx.current = &msgs[i];
+			rk_ctx_error(&k->ctx, "a message of %zu bytes; the "
+				     "device takes %u", msgs[i].len,
+				     k->device->dk->in_size);
+			k->batch_index = i;
+			if (k->emits_markers)
+				rk_executor_mark_done(k, msgs[i].priority);
+			k->ctx.current = NULL;
+			failed++;
+		}
+		start = i + 1;
+	}
+	return failed;
+}
+
+void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)
+{
+	struct rk_devices *d = k->rt->devices;
+	struct rk_device_actor *da = k->device;
+
+	if (!d || k->backend != RK_BACKEND_CUDA)
+		return;
+	snprintf(t->device, sizeof(t->device), "%s", d->info.name);
+	t->device_memory_total = d->info.memory_total;
+	if (d->ops && d->ops->memory_free)
+		t->device_memory_free = d->ops->memory_free();
+	if (!da)
+		return;
+	pthread_mutex_lock(&da->lock);
+	if (da->a) {
+		t->device_heartbeat = rk_dev_counter(&da->a->cb.heartbeat);
+		t->device_batches = rk_dev_counter(&da->a->cb.batches);
+		t->device_threads = __atomic_load_n(&da->a->cb.threads,
+						    __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&da->lock);
+}
+
+void rk_devices_free(rk_runtime *rt)
+{
+	struct rk_devices *d = rt->devices;
+
+	if (!d)
+		return;
+	if (d->module)
+		dlclose(d->module);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	rt->devices = NULL;
+}
