@@ -222,6 +222,13 @@ static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
 			 slash ? plugin : ".", dk->cuda_module);
 	}
 	da->companion = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* In a build tree libtool keeps the plugin in .libs, the GPU
+	 * module beside .libs. */
+	char *libs = strstr(path, "/.libs/");
+	if (!da->companion && libs) {
+		memmove(libs, libs + 6, strlen(libs + 6) + 1);
+		da->companion = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	}
 	if (!da->companion) {
 		const char *e = dlerror();
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id,

@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# backend.bats - choosing the backend from the command line: cuda where
+# there is no device is a clear error, auto falls back quietly, and with
+# the device emulated (RK_CUDA_EMULATE: the device loop in host threads)
+# a topology on cuda gives what the CPU gives, end to end.
+
+load common
+setup() {
+	server_setup
+	unset RK_CUDA_EMULATE
+	# No GPU module: the machine has no CUDA backend at all.
+	export RK_CUDA_MODULE=/nonexistent/rk-cuda.so
+	TOPO=$BATS_TEST_TMPDIR/cuda.yaml
+	printf 'backend: cuda\nkernels:\n  doubler: {}\npipeline: [doubler]\n' >"$TOPO"
+}
+teardown() { server_teardown; }
+
+@test "run on cuda without a device: the reason, exit 1" {
+	run --separate-stderr ringctl run "$TOPO" < <(values 3)
+	assert_failure 1
+	[ -z "$output" ]
+	[[ $stderr == *"kernel 'doubler': the CUDA backend is not installed"* ]]
+}
+
+@test "auto without a device runs on the CPU, silently" {
+	sed -i 's/cuda/auto/' "$TOPO"
+	run --separate-stderr ringctl run "$TOPO" < <(values 3)
+	assert_success
+	[ -z "$stderr" ]
+	[ "${lines[2]}" = '{"result":6}' ]
+}
+
+@test "a kernel without a device form on cuda: refused by name" {
+	export RK_CUDA_EMULATE=4
+	printf 'backend: cuda\nkernels:\n  identity: {}\npipeline: [identity]\n' >"$TOPO"
+	run --separate-stderr ringctl run "$TOPO" < <(values 1)
+	assert_failure 1
+	[[ $stderr == *"identity has no device form"* ]]
+}
+
+@test "emulated device: the same output as the CPU, stats name it" {
+	export RK_CUDA_EMULATE=4
+	values 20000 >"$BATS_TEST_TMPDIR/in"
+	ringctl run doubler <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/cpu"
+	run --separate-stderr ringctl run --stats "$TOPO" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
+	[[ $stderr == *"received 20000, processed 20000"*", on emulated device (host threads)"* ]]
+}
+
+@test "emulated device: a failing message is named, the rest delivered" {
+	export RK_CUDA_EMULATE=4
+	run --separate-stderr ringctl run "$TOPO" \
+		< <(printf '{"value":1}\n{"value":9223372036854775807}\n{"value":2}\n')
+	assert_failure 1
+	[[ $stderr == *"doubler: message 2: the doubled value overflows int64"* ]]
+	[ "${lines[0]}" = '{"result":2}' ]
+}
+
+@test "a topology that does not fit on the device is refused" {
+	export RK_CUDA_EMULATE=2
+	printf 'backend: cuda\nkernels:\n  a: {kernel: doubler, replicas: 3}\npipeline: [a]\n' >"$TOPO"
+	run --separate-stderr ringctl run "$TOPO" < <(values 1)
+	assert_failure 1
+	[[ $stderr == *"does not fit on emulated device (host threads)"* ]]
+}
+
+@test "launch --backend cuda without a device: the reason, exit 1" {
+	run --separate-stderr ringctl launch d --kernel doubler --backend cuda
+	assert_failure 1
+	[[ $stderr == *"the CUDA backend is not installed"* ]]
+	run ringctl state d
+	assert_failure 3
+}
+
+@test "launch --backend cuda, emulated: lifecycle, list and stats" {
+	export RK_CUDA_EMULATE=4
+	active d --kernel doubler --backend cuda
+	values 1000 | ringctl send d
+	run ringctl recv d -n 1000
+	assert_success
+	[ "${lines[999]}" = '{"result":2000}' ]
+	ringctl deactivate d
+	ringctl reactivate d
+	run ringctl list
+	assert_line --regexp '^d +doubler +ACTIVE +cuda '
+	run ringctl stats
+	assert_line --regexp '^d: on emulated device \(host threads\), 1 threads, [0-9]+ batches$'
+	ringctl terminate d
+}

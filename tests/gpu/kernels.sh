@@ -1,0 +1,50 @@
+#!/bin/sh
+# kernels.sh - the GPU forms of doubler, scale and saxpy compute what
+# their CPU forms compute, fail on the same messages (in the device's
+# words), and the run's stats name the device.
+. "$(dirname "$0")/common.sh"
+require_gpu
+echo 1..7
+
+seq -1000000 7 1000000 | sed 's/.*/{"value":&}/' >"$TMP/values"
+check "doubler: 285715 lines as on the CPU" sh -c "
+	'$RINGCTL' run doubler <'$TMP/values' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cuda_topology doubler)' <'$TMP/values' >'$TMP/gpu' &&
+	cmp '$TMP/cpu' '$TMP/gpu'"
+
+printf '{"value":1}\n{"value":9223372036854775807}\n{"value":2}\n' >"$TMP/overflow"
+check "doubler: overflow fails message 2, as on the CPU" sh -c "
+	! '$RINGCTL' run '$(cuda_topology doubler)' <'$TMP/overflow' 2>'$TMP/err' &&
+	grep -q 'doubler: message 2: the doubled value overflows int64' '$TMP/err'"
+
+awk 'BEGIN { for (i = 0; i < 2000; i++) {
+	printf "{\"x\":["; for (j = 0; j < i % 300; j++) printf "%s%d.5", j ? "," : "", j - i
+	print "]}" } }' >"$TMP/vectors"
+check "scale: 2000 vectors as on the CPU" sh -c "
+	'$RINGCTL' run scale -p factor=-1.5 <'$TMP/vectors' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cuda_topology scale 'factor: -1.5')' <'$TMP/vectors' >'$TMP/gpu' &&
+	cmp '$TMP/cpu' '$TMP/gpu'"
+
+awk 'BEGIN { for (i = 0; i < 2000; i++) {
+	printf "{\"x\":["; for (j = 0; j < i % 100; j++) printf "%s%d", j ? "," : "", j
+	printf "],\"y\":["; for (j = 0; j < i % 100; j++) printf "%s%d.25", j ? "," : "", i
+	print "]}" } }' >"$TMP/xy"
+check "saxpy: 2000 pairs as on the CPU" sh -c "
+	'$RINGCTL' run saxpy -p a=0.5 <'$TMP/xy' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cuda_topology saxpy 'a: 0.5')' <'$TMP/xy' >'$TMP/gpu' &&
+	cmp '$TMP/cpu' '$TMP/gpu'"
+
+printf '{"x":[1,2],"y":[1]}\n' >"$TMP/bad-xy"
+check "saxpy: lengths that differ fail the message" sh -c "
+	! '$RINGCTL' run '$(cuda_topology saxpy)' <'$TMP/bad-xy' 2>'$TMP/err' &&
+	grep -q 'saxpy: message 1: x and y differ in length' '$TMP/err'"
+
+check "run --stats names the device" sh -c "
+	printf '{\"value\":3}\n' | '$RINGCTL' run --stats '$(cuda_topology doubler)' 2>'$TMP/err' >/dev/null &&
+	grep -q 'doubler: received 1, .*, on ' '$TMP/err'"
+
+check "backend auto takes the GPU for doubler" sh -c "
+	sed 's/backend: cuda/backend: auto/' '$(cuda_topology doubler)' >'$TMP/auto.yaml' &&
+	printf '{\"value\":3}\n' | '$RINGCTL' run --stats '$TMP/auto.yaml' 2>'$TMP/err' >/dev/null &&
+	grep -q ', on ' '$TMP/err'"
+exit $failed

@@ -1,0 +1,30 @@
+#!/bin/sh
+# server.sh - a kernel on the GPU through the server: launch --backend
+# cuda, the lifecycle confirmed by the device, messages in order, stats
+# and list naming the backend and the device.
+. "$(dirname "$0")/common.sh"
+require_gpu
+XDG_RUNTIME_DIR=$TMP/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export XDG_RUNTIME_DIR
+trap '"$RINGCTL" kill-server >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+echo 1..6
+
+check "launch --backend cuda, activate" sh -c "
+	'$RINGCTL' launch d --kernel doubler --backend cuda &&
+	'$RINGCTL' activate d"
+check "100000 messages through send and recv, in order" sh -c "
+	seq 1 100000 | sed 's/.*/{\"value\":&}/' | '$RINGCTL' send d &
+	'$RINGCTL' recv d -n 100000 --timeout 30 |
+	awk -F'[:}]' '\$2 != 2 * NR { exit 1 } END { exit NR != 100000 }'"
+check "deactivated, messages wait; reactivated, they come" sh -c "
+	'$RINGCTL' deactivate d &&
+	seq 1 10 | sed 's/.*/{\"value\":&}/' | '$RINGCTL' send d &&
+	! '$RINGCTL' recv d --timeout 0.2 &&
+	'$RINGCTL' reactivate d &&
+	'$RINGCTL' recv d -n 10 --timeout 10 | tail -1 | grep -qx '{\"result\":20}'"
+check "list says cuda" sh -c "'$RINGCTL' list | grep -q '^d .* cuda '"
+check "stats names the device" sh -c "
+	'$RINGCTL' stats --format json d | grep -q '\"backend\":\"cuda\".*\"device\":{\"name\":\"'"
+check "terminate" "$RINGCTL" terminate d --timeout 10
+exit $failed
