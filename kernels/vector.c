@@ -21,6 +21,13 @@ static const rk_field y_fields[] = {
 	RK_FIELD_VARRAY(struct vec_y, y, RK_KIND_F32, n),
 };
 static const rk_type y_type = RK_TYPE(struct vec_y, "vector_y", y_fields);
+static const rk_field hist_fields[] = {
+	RK_FIELD_VARRAY(struct vec_hist, buckets, RK_KIND_U32, n),
+	RK_FIELD(struct vec_hist, underflow, RK_KIND_U32),
+	RK_FIELD(struct vec_hist, overflow, RK_KIND_U32),
+};
+static const rk_type hist_type = RK_TYPE(struct vec_hist, "vector_histogram",
+					 hist_fields);
 
 /* The factor lives in the state; parsed once. */
 static int factor_init(rk_ctx *ctx, const rk_param *params, void **state,
@@ -48,7 +55,8 @@ static int saxpy_init(rk_ctx *ctx, const rk_param *params, void **state)
 /* What the device's error codes say. */
 static const char *const vector_errors[] = {
 	"a vector longer than 1024 elements",
-	"x and y differ in length", NULL
+	"x and y differ in length",
+	"a value that is not a number", NULL
 };
 
 static int emit_or_fail(rk_ctx *ctx, int rc, const void *out, size_t len)
@@ -80,10 +88,44 @@ static int saxpy(rk_ctx *ctx, const rk_msg *msg)
 	return emit_or_fail(ctx, rc, &out, sizeof(out));
 }
 
+static int histogram_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	struct hist_params *h = malloc(sizeof(*h));
+	long n = strtol(rk_ctx_param(ctx, "buckets"), NULL, 10);
+
+	(void)params;
+	if (!h)
+		return 1;
+	h->min = strtof(rk_ctx_param(ctx, "min"), NULL);
+	h->max = strtof(rk_ctx_param(ctx, "max"), NULL);
+	h->buckets = (uint32_t)n;
+	*state = h;
+	if (n < 1 || n > HIST_MAX) {
+		rk_ctx_error(ctx, "buckets must be in 1..%d, not %ld", HIST_MAX, n);
+		return 1;
+	}
+	if (!(h->min < h->max)) {
+		rk_ctx_error(ctx, "min must be below max");
+		return 1;
+	}
+	return 0;
+}
+
+static int histogram(rk_ctx *ctx, const rk_msg *msg)
+{
+	struct vec_hist out;
+	int rc = histogram_one(msg->data, &out, rk_ctx_state(ctx));
+
+	return emit_or_fail(ctx, rc, &out, sizeof(out));
+}
+
 RK_DEVICE_KERNEL(scale, struct vec_x, struct vec_x, struct vec_factor,
 		 scale_one, "vector-cuda", vector_errors);
 RK_DEVICE_KERNEL(saxpy, struct vec_xy, struct vec_y, struct vec_factor,
 		 saxpy_one, "vector-cuda", vector_errors);
+RK_DEVICE_KERNEL(vector_histogram, struct vec_x, struct vec_hist,
+		 struct hist_params, histogram_one, "vector-cuda",
+		 vector_errors);
 
 static const rk_param_desc scale_params[] = {
 	{ "factor", "float", "2", "what every element is multiplied by" },
@@ -123,7 +165,28 @@ static const rk_kernel_desc saxpy_kernel = {
 	.device = &saxpy_device,
 };
 
+static const rk_param_desc histogram_params[] = {
+	{ "min", "float", "0", "the low end of the first bucket" },
+	{ "max", "float", "1", "the high end of the last bucket" },
+	{ "buckets", "int", "10", "how many equal buckets (1..256)" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const rk_kernel_desc histogram_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "vector-histogram",
+	.description = "each vector {\"x\": [...]} counted in equal buckets",
+	.input_type = &x_type,
+	.output_type = &hist_type,
+	.params = histogram_params,
+	.init = histogram_init,
+	.fini = free,
+	.process = histogram,
+	.device = &vector_histogram_device,
+};
+
 static const rk_kernel_desc *const kernels[] = {
-	&scale_kernel, &saxpy_kernel, NULL
+	&scale_kernel, &saxpy_kernel, &histogram_kernel, NULL
 };
 RK_PLUGIN("vector", "float32 vector kernels", kernels);

@@ -55,6 +55,10 @@ static int cmd_describe_exec(const struct global_opts *g, int argc, char **argv)
 	printf("entry:       %s%s\n", d->process ? "process" :
 	       d->process_batch ? "process_batch" : "main",
 	       d->flush ? ", flush at end of input" : "");
+	if (d->device && d->device->cuda_module)
+		printf("backends:    cpu, cuda (%s.so)\n", d->device->cuda_module);
+	else
+		printf("backends:    cpu\n");
 	if (d->params && d->params->name) {
 		printf("parameters:\n");
 		for (const rk_param_desc *pd = d->params; pd->name; pd++)

@@ -75,6 +75,14 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 	}
 	if (n)
 		qsort(all, n, sizeof(*all), by_name);
+	/* Columns as wide as the longest name and plugin file. */
+	int name_w = 12, plugin_w = 12;
+	for (size_t i = 0; i < n; i++) {
+		int w = (int)strlen(all[i].desc->name);
+		int p = all[i].plugin ? (int)strlen(base_name(all[i].plugin)) : 1;
+		name_w = w > name_w ? w : name_w;
+		plugin_w = p > plugin_w ? p : plugin_w;
+	}
 	for (size_t i = 0; i < n; i++) {
 		d = all[i].desc;
 		plugin = all[i].plugin;
@@ -92,8 +100,10 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 			jsonw_object_end(stdout);
 		} else {
 			/* Fits 80 columns: the description is cut. */
-			printf("%-12s %-15s %.51s\n", d->name,
-			       plugin ? base_name(plugin) : "-", desc);
+			int room = 80 - name_w - plugin_w - 2;
+			printf("%-*s %-*s %.*s\n", name_w, d->name, plugin_w,
+			       plugin ? base_name(plugin) : "-",
+			       room > 20 ? room : 20, desc);
 		}
 	}
 	free(all);

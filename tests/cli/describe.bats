@@ -10,7 +10,13 @@ load common
 	assert_line --regexp '^plugin:      .*/doubler\.so$'
 	assert_line 'input:       {"value": int64}'
 	assert_line 'output:      {"result": int64}'
+	assert_line 'backends:    cpu, cuda (doubler-cuda.so)'
 	[ -z "$stderr" ]
+}
+
+@test "describe says which kernels have no GPU form" {
+	run ringctl describe identity
+	assert_line 'backends:    cpu'
 }
 
 @test "describe lists parameters with their defaults" {

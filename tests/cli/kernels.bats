@@ -7,7 +7,7 @@ load common
 @test "kernels lists every kernel with its plugin" {
 	run --separate-stderr ringctl kernels
 	assert_success
-	for k in doubler identity scale saxpy filter sum window histogram; do
+	for k in doubler identity scale saxpy vector-histogram filter sum window histogram; do
 		assert_line --regexp "^$k +[a-z]+\.so "
 	done
 	[ -z "$stderr" ]
@@ -127,6 +127,16 @@ load common
 	assert_output '{"count":2,"sum":3,"mean":1.5,"min":1,"max":2}
 {"count":2,"sum":7,"mean":3.5,"min":3,"max":4}
 {"count":1,"sum":5,"mean":5,"min":5,"max":5}'
+}
+
+@test "vector-histogram counts each vector; buckets past 256 refused" {
+	run bash -c "printf '{\"x\":[-1,0.1,0.15,0.9,2]}\n{\"x\":[]}\n' | '$RINGCTL' run vector-histogram -p buckets=4"
+	assert_success
+	assert_output '{"buckets":[2,0,0,1],"underflow":1,"overflow":1}
+{"buckets":[0,0,0,0],"underflow":0,"overflow":0}'
+	run --separate-stderr bash -c "echo '{\"x\":[1]}' | '$RINGCTL' run vector-histogram -p buckets=257"
+	assert_failure 1
+	[[ $stderr == *"buckets must be in 1..256, not 257"* ]]
 }
 
 @test "histogram counts in buckets, with underflow and overflow" {

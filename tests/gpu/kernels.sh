@@ -1,10 +1,11 @@
 #!/bin/sh
-# kernels.sh - the GPU forms of doubler, scale and saxpy compute what
-# their CPU forms compute, fail on the same messages (in the device's
-# words), and the run's stats name the device.
+# kernels.sh - the GPU forms of doubler, scale, saxpy and
+# vector-histogram compute what their CPU forms compute, fail on the
+# same messages (in the device's words), and the run's stats name the
+# device.
 . "$(dirname "$0")/common.sh"
 require_gpu
-echo 1..7
+echo 1..8
 
 seq -1000000 7 1000000 | sed 's/.*/{"value":&}/' >"$TMP/values"
 check "doubler: 285715 lines as on the CPU" sh -c "
@@ -32,6 +33,11 @@ awk 'BEGIN { for (i = 0; i < 2000; i++) {
 check "saxpy: 2000 pairs as on the CPU" sh -c "
 	'$RINGCTL' run saxpy -p a=0.5 <'$TMP/xy' >'$TMP/cpu' &&
 	'$RINGCTL' run '$(cuda_topology saxpy 'a: 0.5')' <'$TMP/xy' >'$TMP/gpu' &&
+	cmp '$TMP/cpu' '$TMP/gpu'"
+
+check "vector-histogram: 2000 vectors as on the CPU" sh -c "
+	'$RINGCTL' run vector-histogram -p min=-500 -p max=100 -p buckets=37 <'$TMP/vectors' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cuda_topology vector-histogram 'min: -500, max: 100, buckets: 37')' <'$TMP/vectors' >'$TMP/gpu' &&
 	cmp '$TMP/cpu' '$TMP/gpu'"
 
 printf '{"x":[1,2],"y":[1]}\n' >"$TMP/bad-xy"
