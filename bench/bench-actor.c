@@ -60,12 +60,9 @@ static void round_trip(uint64_t samples)
 		if (i >= samples / 10)          /* the first tenth warms up */
 			ns[i - samples / 10] = t1 - t0;
 	}
-	printf("{\"bench\":\"round_trip\",\"samples\":%llu,\"p50_ns\":%llu,"
-	       "\"p99_ns\":%llu,\"p999_ns\":%llu}\n",
-	       (unsigned long long)samples,
-	       (unsigned long long)bench_quantile(ns, samples, 0.50),
-	       (unsigned long long)bench_quantile(ns, samples, 0.99),
-	       (unsigned long long)bench_quantile(ns, samples, 0.999));
+	printf("{\"bench\":\"round_trip\",");
+	bench_print_quantiles(ns, samples);
+	printf("}\n");
 	free(ns);
 	rk_runtime_free(rt);
 }

@@ -3,6 +3,7 @@
 #define BENCH_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "clock.h"
@@ -21,6 +22,16 @@ static inline uint64_t bench_quantile(uint64_t *samples, size_t n, double q)
 	qsort(samples, n, sizeof(*samples), bench_cmp_u64);
 	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
 	return samples[i < n ? i : n - 1];
+}
+
+/* The quantiles of `n` latency samples as JSON members (sorts them). */
+static inline void bench_print_quantiles(uint64_t *ns, size_t n)
+{
+	printf("\"samples\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,"
+	       "\"p999_ns\":%llu", (unsigned long long)n,
+	       (unsigned long long)bench_quantile(ns, n, 0.50),
+	       (unsigned long long)bench_quantile(ns, n, 0.99),
+	       (unsigned long long)bench_quantile(ns, n, 0.999));
 }
 
 #endif /* BENCH_UTIL_H */
