@@ -166,16 +166,33 @@ RK_DEV_FN void rk_dev_actor_init(rk_dev_actor *a, size_t bytes,
 
 /* ---- the device's side ------------------------------------------- */
 
-/* What thread 0 learns each iteration and the block shares: in shared
- * memory on a GPU, on the stack of the host thread. */
+/* The device's own state, in shared memory on a GPU (on the stack of
+ * the host thread): the configuration copied once, and every index and
+ * counter only the device writes.  The actor's memory is pinned host
+ * memory, a PCIe round trip away from a GPU, so the loop reads there
+ * only what the host writes (the command epoch, the input ring's head,
+ * the output ring's tail, the messages) and writes there, posted, what
+ * the host must see. */
 typedef struct rk_dev_shared {
-	uint64_t in_tail;               /* first message of the batch */
-	uint64_t out_head;              /* first result slot */
+	/* Copied at start: the rings' slots and shape, the parameters. */
+	uint8_t *in_slots, *out_slots;
+	uint64_t in_mask, out_mask;
+	uint64_t out_capacity;
+	uint32_t in_slot_size, out_slot_size;
+	uint32_t batch_max, idle_active_ns, idle_paused_ns;
+	uint32_t run_state;             /* as applied */
+	uint32_t acked_epoch;
+	/* Ring indices the device owns, and its cached views of the host's. */
+	uint64_t in_tail, in_head_seen;
+	uint64_t out_head, out_tail_seen;
+	/* Counters, stored to the control block after each batch. */
+	uint64_t received, processed, errors, batches, beats;
+	/* This iteration. */
 	uint64_t n;                     /* messages in the batch */
 	uint64_t failed;                /* of them */
 	uint64_t idle_ns;               /* current backoff */
-	uint64_t beats;
 	int leave;
+	uint64_t params[RK_DEVICE_PARAMS_MAX / 8];
 } rk_dev_shared;
 
 RK_DEV_FN uint32_t rk_dev_load32(uint32_t *p)
@@ -198,13 +215,6 @@ RK_DEV_FN void rk_dev_store32(uint32_t *p, uint32_t v)
 #endif
 }
 
-/* Counters the host reads while the device writes: one writer, so a
- * plain add, stored whole. */
-RK_DEV_FN void rk_dev_count(uint64_t *p, uint64_t v)
-{
-	rk_store_release(p, *p + v);
-}
-
 RK_DEV_FN void rk_dev_idle(rk_dev_shared *s, uint32_t max_ns)
 {
 	s->idle_ns = s->idle_ns ? s->idle_ns * 2 : 64;
@@ -222,6 +232,39 @@ RK_DEV_FN void rk_dev_idle(rk_dev_shared *s, uint32_t max_ns)
 #endif
 }
 
+/* Thread 0, once: copy the configuration and the starting indices. */
+RK_DEV_FN void rk_dev_start_thread0(rk_dev_actor *a, rk_dev_shared *s,
+				    uint32_t threads)
+{
+	rk_ring *in = rk_dev_in(a), *out = rk_dev_out(a);
+
+	s->in_slots = (uint8_t *)(in + 1);
+	s->out_slots = (uint8_t *)(out + 1);
+	s->in_mask = in->mask;
+	s->out_mask = out->mask;
+	s->out_capacity = out->capacity;
+	s->in_slot_size = in->slot_size;
+	s->out_slot_size = out->slot_size;
+	s->batch_max = a->batch_max;
+	s->idle_active_ns = a->idle_active_ns;
+	s->idle_paused_ns = a->idle_paused_ns;
+	s->run_state = a->cb.run_state;
+	s->acked_epoch = a->cb.acked_epoch;
+	s->in_tail = s->in_head_seen = in->tail;
+	s->out_head = out->head;
+	s->out_tail_seen = rk_load_acquire(&out->tail);
+	s->received = a->cb.received;
+	s->processed = a->cb.processed;
+	s->errors = a->cb.errors;
+	s->batches = a->cb.batches;
+	s->beats = a->cb.heartbeat;
+	s->idle_ns = 0;
+	s->leave = 0;
+	for (uint32_t i = 0; i < RK_DEVICE_PARAMS_MAX / 8; i++)
+		s->params[i] = ((const uint64_t *)a->params)[i];
+	a->cb.threads = threads;
+}
+
 /* Thread 0: apply a new request, see what input there is and room for
  * its results, and decide the batch.  Every thread then reads the
  * decision from s. */
@@ -229,63 +272,75 @@ RK_DEV_FN void rk_dev_begin_thread0(rk_dev_actor *a, rk_dev_shared *s)
 {
 	rk_dev_control *cb = &a->cb;
 	uint32_t epoch = rk_dev_load32(&cb->epoch);
+	uint32_t abort_now = rk_dev_load32(&cb->abort);
 
-	if (epoch != cb->acked_epoch) {
-		cb->run_state = cb->requested;
+	if (epoch != s->acked_epoch) {
+		s->run_state = cb->requested;
+		s->acked_epoch = epoch;
+		cb->run_state = s->run_state;
 		rk_dev_store32(&cb->acked_epoch, epoch);
 		s->idle_ns = 0;
 	}
 	s->n = 0;
 	s->failed = 0;
-	if (rk_dev_load32(&cb->abort) || cb->run_state == RK_DEV_TERMINATED) {
+	if (abort_now || s->run_state == RK_DEV_TERMINATED) {
 		s->leave = 1;
 		return;
 	}
-	if (++s->beats % 64 == 0)
-		rk_store_release(&cb->heartbeat, cb->heartbeat + 1);
-	if (cb->run_state != RK_DEV_ACTIVE)
+	if (s->run_state != RK_DEV_ACTIVE)
 		return;
-	rk_ring *in = rk_dev_in(a), *out = rk_dev_out(a);
-	uint64_t ready = rk_ring_ready(in);
-	uint64_t room = ready ? rk_ring_free(out, ready) : 0;
+	uint64_t ready = s->in_head_seen - s->in_tail;
+	if (ready == 0) {
+		s->in_head_seen = rk_load_acquire(&rk_dev_in(a)->head);
+		ready = s->in_head_seen - s->in_tail;
+	}
+	uint64_t room = s->out_capacity - (s->out_head - s->out_tail_seen);
+	if (room < ready) {
+		s->out_tail_seen = rk_load_acquire(&rk_dev_out(a)->tail);
+		room = s->out_capacity - (s->out_head - s->out_tail_seen);
+	}
 	uint64_t n = ready < room ? ready : room;
-	if (n > a->batch_max)
-		n = a->batch_max;
-	s->n = n;
-	s->in_tail = in->tail;
-	s->out_head = out->head;
+	s->n = n < s->batch_max ? n : s->batch_max;
 }
 
-/* Thread 0: hand the batch's results over and its input back. */
+/* Thread 0: hand the batch's results over, its input back, and tell the
+ * counters; or, with nothing done, wait a little. */
 RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 {
 	rk_dev_control *cb = &a->cb;
 
+	if (++s->beats % 64 == 0)
+		rk_store_release(&cb->heartbeat, s->beats);
 	if (s->n == 0) {
-		rk_dev_idle(s, cb->run_state == RK_DEV_ACTIVE
-			       ? a->idle_active_ns : a->idle_paused_ns);
+		rk_dev_idle(s, s->run_state == RK_DEV_ACTIVE
+			       ? s->idle_active_ns : s->idle_paused_ns);
 		return;
 	}
 	s->idle_ns = 0;
-	rk_dev_count(&cb->received, s->n);
-	rk_dev_count(&cb->processed, s->n - s->failed);
-	if (s->failed)
-		rk_dev_count(&cb->errors, s->failed);
-	rk_dev_count(&cb->batches, 1);
 	/* Results first: a host that sees the input gone may look for
 	 * them at once. */
-	rk_ring_publish(rk_dev_out(a), s->n);
-	rk_ring_release(rk_dev_in(a), s->n);
+	s->out_head += s->n;
+	rk_store_release(&rk_dev_out(a)->head, s->out_head);
+	s->in_tail += s->n;
+	rk_store_release(&rk_dev_in(a)->tail, s->in_tail);
+	s->received += s->n;
+	s->processed += s->n - s->failed;
+	s->errors += s->failed;
+	s->batches++;
+	rk_store_release(&cb->received, s->received);
+	rk_store_release(&cb->processed, s->processed);
+	rk_store_release(&cb->errors, s->errors);
+	rk_store_release(&cb->batches, s->batches);
 }
 
 /* One message: run the kernel's function and fill its result slot. */
-#define RK_DEV_ONE(a, s, i, IN, OUT, P, FN) do { \
-	rk_slot_header *rk_in_ = rk_ring_slot(rk_dev_in(a), \
-					      (s)->in_tail + (i)); \
-	rk_slot_header *rk_out_ = rk_ring_slot(rk_dev_out(a), \
-					       (s)->out_head + (i)); \
+#define RK_DEV_ONE(s, i, IN, OUT, P, FN) do { \
+	rk_slot_header *rk_in_ = (rk_slot_header *)((s)->in_slots \
+		+ (((s)->in_tail + (i)) & (s)->in_mask) * (s)->in_slot_size); \
+	rk_slot_header *rk_out_ = (rk_slot_header *)((s)->out_slots \
+		+ (((s)->out_head + (i)) & (s)->out_mask) * (s)->out_slot_size); \
 	int rk_rc_ = FN((const IN *)(rk_in_ + 1), (OUT *)(rk_out_ + 1), \
-			(const P *)(a)->params); \
+			(const P *)(s)->params); \
 	rk_out_->message_id = rk_in_->message_id; \
 	rk_out_->correlation_id = rk_in_->message_id; \
 	rk_out_->enqueue_ns = rk_in_->enqueue_ns; \
@@ -310,12 +365,8 @@ RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 #define RK_DEVICE_LOOP(NAME, IN, OUT, P, FN) \
 RK_DEV_FN void NAME(rk_dev_actor *a, rk_dev_shared *s) \
 { \
-	if (RK_DEV_TID == 0) { \
-		s->leave = 0; \
-		s->idle_ns = 0; \
-		s->beats = 0; \
-		a->cb.threads = RK_DEV_NTHREADS; \
-	} \
+	if (RK_DEV_TID == 0) \
+		rk_dev_start_thread0(a, s, RK_DEV_NTHREADS); \
 	for (;;) { \
 		if (RK_DEV_TID == 0) \
 			rk_dev_begin_thread0(a, s); \
@@ -323,7 +374,7 @@ RK_DEV_FN void NAME(rk_dev_actor *a, rk_dev_shared *s) \
 		if (s->leave) \
 			break; \
 		for (uint64_t i = RK_DEV_TID; i < s->n; i += RK_DEV_NTHREADS) \
-			RK_DEV_ONE(a, s, i, IN, OUT, P, FN); \
+			RK_DEV_ONE(s, i, IN, OUT, P, FN); \
 		RK_DEV_FENCE(); \
 		RK_DEV_SYNC(); \
 		if (RK_DEV_TID == 0) \
