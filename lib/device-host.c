@@ -44,8 +44,12 @@ rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns)
 		if (__atomic_load_n(&a->cb.acked_epoch, __ATOMIC_ACQUIRE)
 		    == epoch)
 			return RK_OK;
+		/* It may have acknowledged just before it left: look again
+		 * once it has. */
 		if (rk_dev_finished(a))
-			return RK_EKERNEL;
+			return __atomic_load_n(&a->cb.acked_epoch,
+					       __ATOMIC_ACQUIRE) == epoch
+				? RK_OK : RK_EKERNEL;
 		if (rk_now_ns() >= deadline_ns)
 			return RK_ETIMEDOUT;
 		rk_dev_backoff_wait(&b);
@@ -105,8 +109,12 @@ rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
 		out->head_cache = rk_load_acquire(&out->head);
 		if (out->head_cache - out->tail >= n)
 			return RK_OK;
-		if (rk_dev_finished(a))
-			return RK_EKERNEL;
+		if (rk_dev_finished(a)) {
+			/* What it published before it left counts. */
+			out->head_cache = rk_load_acquire(&out->head);
+			return out->head_cache - out->tail >= n ? RK_OK
+								: RK_EKERNEL;
+		}
 		if ((b.round & 63) == 0 && rk_now_ns() >= deadline_ns)
 			return RK_ETIMEDOUT;
 		rk_dev_backoff_wait(&b);

@@ -13,6 +13,7 @@
 #include "executor.h"
 #include "kernel.h"
 #include "runtime.h"
+#include "spin.h"
 
 #define BATCH_MAX 64
 #define WAIT_SLICE_NS 10000000u        /* re-check commands while blocked */
@@ -67,18 +68,14 @@ static bool work_pending(rk_kernel *k, bool active)
  * host rings it, or the deadline passes. */
 void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns)
 {
-	uint64_t now = rk_now_ns();
-	uint64_t spin_until = now + k->spin_ns;
+	rk_spin sp;
 
-	while (now < spin_until && now < deadline_ns) {
-		for (int i = 0; i < 64; i++) {
-			if (work_pending(k, active))
-				return;
-			rk_cpu_relax();
-		}
-		now = rk_now_ns();
-	}
-	__atomic_store_n(&k->cb.heartbeat_ns, now, __ATOMIC_RELAXED);
+	rk_spin_init(&sp, k->spin_ns, deadline_ns);
+	do {
+		if (work_pending(k, active))
+			return;
+	} while (rk_spin_again(&sp));
+	__atomic_store_n(&k->cb.heartbeat_ns, rk_now_ns(), __ATOMIC_RELAXED);
 	uint32_t key = rk_event_prepare(&k->bell->ev);
 	if (work_pending(k, active)) {
 		rk_event_cancel(&k->bell->ev);
@@ -399,15 +396,13 @@ static void release_processed(rk_kernel *k)
  * terminating one gives up at the drain deadline (false). */
 static bool wait_output_space(rk_kernel *k, rk_port *p)
 {
-	uint64_t spin_until = rk_now_ns() + k->spin_ns;
+	rk_spin sp;
 
-	while (rk_now_ns() < spin_until) {
-		for (int i = 0; i < 64; i++) {
-			if (rk_port_has_space(p))
-				return true;
-			rk_cpu_relax();
-		}
-	}
+	rk_spin_init(&sp, k->spin_ns, UINT64_MAX);
+	do {
+		if (rk_port_has_space(p))
+			return true;
+	} while (rk_spin_again(&sp));
 	release_processed(k);
 	for (;;) {
 		rk_state s = rk_kernel_poll_control(k);

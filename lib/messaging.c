@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "spin.h"
 #include "rk-error.h"
 #include "runtime.h"
 #include "types.h"
@@ -29,19 +30,16 @@ static rk_error not_now(const char *op, rk_kernel *k)
 		       k->id, rk_state_name(rk_kernel_state(k)));
 }
 
-/* Spin for spin_ns, then park until there is room or the deadline. */
+/* Spin (spin.h), then park until there is room or the deadline. */
 static bool wait_space(rk_port *p, uint32_t spin_ns, uint64_t deadline)
 {
-	uint64_t now = rk_now_ns(), spin_until = now + spin_ns;
+	rk_spin sp;
 
-	while (now < spin_until && now < deadline) {
-		for (int i = 0; i < 64; i++) {
-			if (rk_port_has_space(p))
-				return true;
-			rk_cpu_relax();
-		}
-		now = rk_now_ns();
-	}
+	rk_spin_init(&sp, spin_ns, deadline);
+	do {
+		if (rk_port_has_space(p))
+			return true;
+	} while (rk_spin_again(&sp));
 	return rk_port_wait_space(p, deadline);
 }
 
@@ -278,16 +276,13 @@ static bool output_ready(rk_port *p)
  * deadline. */
 static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline)
 {
-	uint64_t now = rk_now_ns(), spin_until = now + spin_ns;
+	rk_spin sp;
 
-	while (now < spin_until && now < deadline) {
-		for (int i = 0; i < 64; i++) {
-			if (output_ready(p))
-				return;
-			rk_cpu_relax();
-		}
-		now = rk_now_ns();
-	}
+	rk_spin_init(&sp, spin_ns, deadline);
+	do {
+		if (output_ready(p))
+			return;
+	} while (rk_spin_again(&sp));
 	uint32_t key = rk_event_prepare(p->data);
 	if (output_ready(p)) {
 		rk_event_cancel(p->data);

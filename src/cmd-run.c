@@ -41,6 +41,7 @@ struct run {
 	size_t n_targets;
 	const char *output;             /* what stdout reads */
 	const rk_type *out_type;
+	size_t out_max;                 /* its longest JSON; 0: not typed */
 	size_t max_line;
 	bool skip;                      /* --on-error=skip */
 	bool envelope;
@@ -282,8 +283,7 @@ static int write_one(void *arg, const rk_envelope *env, const void *data,
 		     size_t len)
 {
 	struct run *r = arg;
-	size_t max = r->out_type && r->out_type->fields
-		     ? rk_json_max_encoded(r->out_type) : len;
+	size_t max = r->out_max ? r->out_max : len;
 	size_t need = max + 160 + 2;    /* envelope, '}' and newline */
 	char head[160];
 	size_t n;
@@ -582,6 +582,8 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	}
 	r->output = rk_topology_output(r->topo);
 	r->out_type = rk_topology_output_type(r->topo);
+	if (r->out_type && r->out_type->fields)
+		r->out_max = rk_json_max_encoded(r->out_type);
 
 	pthread_t reader;
 	pthread_create(&reader, NULL, reader_main, r);

@@ -16,35 +16,10 @@
 
 #include <ringkernel.h>
 
+#include "all-kinds.h"
+
 /* ---- the test types -------------------------------------------------- */
 
-struct all {
-	bool b;
-	int8_t i8;
-	int16_t i16;
-	int32_t i32;
-	int64_t i64;
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
-	float f32;
-	double f64;
-};
-static const rk_field all_fields[] = {
-	RK_FIELD(struct all, b, RK_KIND_BOOL),
-	RK_FIELD(struct all, i8, RK_KIND_I8),
-	RK_FIELD(struct all, i16, RK_KIND_I16),
-	RK_FIELD(struct all, i32, RK_KIND_I32),
-	RK_FIELD(struct all, i64, RK_KIND_I64),
-	RK_FIELD(struct all, u8, RK_KIND_U8),
-	RK_FIELD(struct all, u16, RK_KIND_U16),
-	RK_FIELD(struct all, u32, RK_KIND_U32),
-	RK_FIELD(struct all, u64, RK_KIND_U64),
-	RK_FIELD(struct all, f32, RK_KIND_F32),
-	RK_FIELD(struct all, f64, RK_KIND_F64),
-};
-static const rk_type all_type = RK_TYPE(struct all, "all", all_fields);
 
 struct in { int64_t value; };
 static const rk_field in_fields[] = { RK_FIELD(struct in, value, RK_KIND_I64) };
