@@ -141,19 +141,35 @@ static void throughput(uint64_t count, size_t batch)
 	rk_runtime_free(rt);
 }
 
-/* One client thread alternating batches of sends and receives, so only
- * the client and the kernel compete for the two cores. */
-static void throughput_one_thread(uint64_t count, size_t batch)
+static int echo_message(rk_ctx *ctx, const rk_msg *msg)
 {
-	rk_runtime *rt = start(4096);
-	int64_t vals[256], sum = 0;
+	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+static const rk_kernel_desc echo = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "echo",
+	.process = echo_message,
+};
+
+/* One client thread alternating batches of sends and receives of
+ * `size`-byte messages to `kernel`, so only the client and the kernel
+ * compete for the two cores.  Replies carry the request's first eight
+ * bytes times `factor`; their sum checks that nothing went missing. */
+static double client_throughput(rk_runtime *rt, const char *kernel,
+				size_t size, uint64_t count, size_t batch,
+				int64_t factor)
+{
+	uint8_t *vals = calloc(batch, size);
 	const void *msgs[256];
 	size_t lens[256], sent, got;
 	uint64_t sent_total = 0, got_total = 0;
+	int64_t sum = 0;
 
 	for (size_t i = 0; i < batch; i++) {
-		msgs[i] = &vals[i];
-		lens[i] = sizeof(vals[i]);
+		msgs[i] = vals + i * size;
+		lens[i] = size;
 	}
 	uint64_t t0 = bench_now_ns();
 	while (got_total < count) {
@@ -162,23 +178,66 @@ static void throughput_one_thread(uint64_t count, size_t batch)
 			size_t n = count - sent_total < batch
 				? (size_t)(count - sent_total) : batch;
 			for (size_t i = 0; i < n; i++)
-				vals[i] = (int64_t)(sent_total + i);
-			rk_send_batch(rt, "doubler", msgs, lens, n, RK_FOREVER,
+				memcpy(vals + i * size,
+				       &(int64_t){ (int64_t)(sent_total + i) },
+				       8);
+			rk_send_batch(rt, kernel, msgs, lens, n, RK_FOREVER,
 				      &sent);
 			sent_total += sent;
 		}
-		rk_receive_batch(rt, "doubler", 4096,
+		rk_receive_batch(rt, kernel, 4096,
 				 sent_total - got_total >= 2048 ? RK_FOREVER : 0,
 				 add_reply, &sum, &got);
 		got_total += got;
 	}
 	double secs = (double)(bench_now_ns() - t0) / 1e9;
-	if (sum != (int64_t)(count * (count - 1)))
+	if (sum != factor * (int64_t)(count * (count - 1) / 2))
 		fprintf(stderr, "bench-actor: wrong sum\n");
+	free(vals);
+	return (double)count / secs;
+}
+
+static void throughput_one_thread(uint64_t count, size_t batch)
+{
+	rk_runtime *rt = start(4096);
+	double rate = client_throughput(rt, "doubler", 8, count, batch, 2);
+
 	printf("{\"bench\":\"throughput\",\"batch\":%zu,\"threads\":1,"
 	       "\"messages\":%llu,\"msgs_per_s\":%.0f}\n", batch,
-	       (unsigned long long)count, (double)count / secs);
+	       (unsigned long long)count, rate);
 	rk_runtime_free(rt);
+}
+
+/* Batched throughput of an echo kernel by message size: what the
+ * runtime moves once the payload, not the per-message work, costs. */
+static void throughput_by_size(double scale)
+{
+	static const size_t sizes[] = { 8, 64, 256, 1024, 4096, 16384 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
+		rk_runtime *rt;
+
+		o.default_queue_size = 4096;
+		o.default_max_message = sizes[i];
+		if (rk_runtime_new(&o, &rt) != RK_OK
+		    || rk_launch(rt, "echo", &echo, NULL) != RK_OK
+		    || rk_activate(rt, "echo") != RK_OK) {
+			fprintf(stderr, "bench-actor: %s\n", rk_errmsg());
+			exit(1);
+		}
+		/* About 2 GB each way at full scale, at most 20 M messages. */
+		uint64_t count = (uint64_t)(scale * 2e9 / (double)sizes[i]);
+		if (count > (uint64_t)(20000000 * scale))
+			count = (uint64_t)(20000000 * scale);
+		double rate = client_throughput(rt, "echo", sizes[i], count,
+						256, 1);
+		printf("{\"bench\":\"size\",\"bytes\":%zu,\"messages\":%llu,"
+		       "\"msgs_per_s\":%.0f,\"mb_per_s\":%.1f}\n", sizes[i],
+		       (unsigned long long)count, rate,
+		       rate * (double)sizes[i] / 1e6);
+		rk_runtime_free(rt);
+	}
 }
 
 static double cpu_seconds(void)
@@ -213,7 +272,7 @@ static void idle(int kernels, double seconds)
 }
 
 /* bench-actor [SCALE [FIGURE]]: FIGURE is one of round_trip, pipelined,
- * batched, batched_one_thread, idle (default: all). */
+ * batched, batched_one_thread, sizes, idle (default: all). */
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
@@ -228,6 +287,8 @@ int main(int argc, char **argv)
 		throughput((uint64_t)(20000000 * scale), 256);
 	if (WANT("batched_one_thread"))
 		throughput_one_thread((uint64_t)(40000000 * scale), 256);
+	if (WANT("sizes"))
+		throughput_by_size(scale);
 	if (WANT("idle"))
 		idle(10, 2.0 * scale);
 	return 0;

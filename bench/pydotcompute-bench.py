@@ -71,6 +71,10 @@ async def doubler(ctx):
         await ctx.send(DoubleResponse(result=msg.value * 2))
 
 
+CDF_POINTS = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999,
+              0.9995, 0.9999, 1.0)
+
+
 def percentile(sorted_ns: list, q: float) -> int:
     """Nearest-rank percentile of an ascending list."""
     return sorted_ns[max(0, min(len(sorted_ns) - 1, math.ceil(q * len(sorted_ns)) - 1))]
@@ -154,6 +158,8 @@ async def run(args) -> dict:
             "p99": percentile(samples, 0.99),
             "p999": percentile(samples, 0.999),
             "samples": len(samples),
+            # [fraction, ns] points for the latency plot, as bench-actor's.
+            "cdf": [[q, percentile(samples, q)] for q in CDF_POINTS],
         },
         "throughput_msgs_per_s": round(count * 1e9 / ns, 1),
         "messages": count,
