@@ -11,6 +11,7 @@
 #include "rk-error.h"
 #include "device.h"
 #include "executor.h"
+#include "fault.h"
 #include "kernel.h"
 #include "runtime.h"
 #include "spin.h"
@@ -669,16 +670,13 @@ static void executor_finish(rk_kernel *k, rk_state final)
 	rk_event_wake_all(&k->ack);
 }
 
-/* A kernel that leaves its thread (pthread_exit) has died. */
-static void executor_died(void *arg)
+/* A kernel that died on a message: what it processed is done, the
+ * message it died on counts as an error, not as input left behind. */
+static void executor_lost(rk_kernel *k, const char *why)
 {
-	rk_kernel *k = arg;
-
-	rk_kernel_set_error(k, RK_EKERNEL, "kernel thread exited");
+	rk_kernel_set_error(k, RK_EKERNEL, why);
 	rk_executor_flush_outputs(k);
 	if (k->batch_port) {
-		/* What it processed is done; the message it died on counts
-		 * as an error, not as input left behind. */
 		end_batch(k, k->batch_port, k->batch_band,
 			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);
 		bump(&k->cb.errors, 1);
@@ -686,17 +684,44 @@ static void executor_died(void *arg)
 	executor_finish(k, RK_STATE_FAILED);
 }
 
+/* A kernel that leaves its thread (pthread_exit) has died. */
+static void executor_died(void *arg)
+{
+	executor_lost(arg, "kernel thread exited");
+}
+
+/* A kernel whose code faulted: its state cannot be trusted, so its
+ * fini is not called either. */
+static void executor_crashed(rk_kernel *k, const rk_fault_guard *guard)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) at %p",
+		 strsignal(guard->signal), guard->signal, guard->address);
+	k->initialized = false;
+	executor_lost(k, why);
+}
+
 static void *executor_main(void *arg)
 {
 	rk_kernel *k = arg;
-	int rc;
+	rk_fault_guard guard;
+	volatile int rc = -1;
 
 	pthread_cleanup_push(executor_died, k);
-	if (k->desc->main)
-		rc = rk_executor_run_main(k);
-	else
-		rc = process_loop(k);
+	if (sigsetjmp(guard.jump, 1) == 0) {
+		rk_fault_arm(&guard);
+		if (k->desc->main)
+			rc = rk_executor_run_main(k);
+		else
+			rc = process_loop(k);
+	}
+	rk_fault_disarm(&guard);
 	pthread_cleanup_pop(0);
+	if (guard.signal) {
+		executor_crashed(k, &guard);
+		return NULL;
+	}
 	rk_device_detach(k);
 	executor_finish(k, rc == 0 ? RK_STATE_TERMINATED : RK_STATE_FAILED);
 	return NULL;

@@ -84,6 +84,7 @@ typedef struct rk_kernel {
 	bool telemetry;
 	bool initialized;               /* init succeeded: fini is due */
 	bool thread_started;
+	bool stuck;                     /* missed a terminate deadline */
 	uint32_t spin_ns;
 	rk_port *input;                 /* external producers (rk_send) */
 	rk_port **inputs;               /* input, then one per upstream */

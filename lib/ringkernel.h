@@ -183,6 +183,16 @@ const char *rk_version(void);
 rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
 void rk_runtime_free(rk_runtime *rt);   /* terminates every kernel */
 
+/* From now on, a kernel whose own code faults (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL) on its thread fails alone: it goes FAILED, its last error
+ * names the signal, the message it was on counts as an error, and the
+ * process and the other kernels live on.  The kernel's fini is not
+ * called and what it allocated is left behind.  Faults anywhere else
+ * (the program's own threads, libringkernel itself) keep their default
+ * action.  Installs process-wide signal handlers: for programs that
+ * host kernels (ringctl does), called once, early. */
+rk_error rk_isolate_faults(void);
+
 /* Kernels known to this runtime by name (plugins register theirs too). */
 rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);
 const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name);
@@ -218,6 +228,10 @@ rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout);
 rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
 			 rk_terminate_report *report);
 rk_error rk_terminate_all(rk_runtime *rt, double timeout);
+/* As rk_terminate_all, but a kernel that already missed a terminate
+ * deadline (it stays TERMINATING: its code never returns) is not waited
+ * for again: for a program on its way out. */
+rk_error rk_terminate_all_once(rk_runtime *rt, double timeout);
 
 /* Feed FROM's output into TO's input, as one more producer of TO. */
 rk_error rk_connect(rk_runtime *rt, const char *from, const char *to);
@@ -367,6 +381,7 @@ typedef struct rk_kernel_info {
 	uint32_t replicas;              /* 0: one */
 	rk_state state;
 	rk_backend backend;
+	char last_error[128];           /* why it failed last, or "" */
 } rk_kernel_info;
 
 rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,

@@ -67,13 +67,16 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	return RK_OK;
 }
 
+static rk_error terminate_all(rk_runtime *rt, double timeout,
+			      bool spare_stuck);
+
 void rk_runtime_free(rk_runtime *rt)
 {
 	if (!rt)
 		return;
 	/* A kernel that would not stop keeps its memory, and its plugin
 	 * stays loaded: its thread may still run. */
-	if (rk_terminate_all(rt, FREE_TIMEOUT_S) == RK_OK)
+	if (terminate_all(rt, FREE_TIMEOUT_S, true) == RK_OK)
 		rk_plugins_unload(rt);
 	free(rt->kernels);
 	free(rt->registry);
@@ -628,6 +631,7 @@ static rk_error stop_group(rk_kernel *k, double timeout,
 		pthread_mutex_unlock(&r->lock);
 	}
 	if (rc != RK_OK) {
+		k->stuck = true;
 		set_host_state(k, RK_STATE_TERMINATING);
 		return rk_fail(rc, "kernel '%s' did not stop within %g s; it "
 			       "stays TERMINATING", k->id, timeout);
@@ -657,10 +661,12 @@ static rk_error stop_kernel(rk_kernel *k, double timeout,
 	}
 	uint64_t limit = deadline == UINT64_MAX ? deadline
 						: deadline + TERMINATE_GRACE_NS;
-	if (!wait_finished(k, limit))
+	if (!wait_finished(k, limit)) {
+		k->stuck = true;
 		return rk_fail(RK_ETIMEDOUT,
 			       "kernel '%s' did not stop within %g s; it stays "
 			       "TERMINATING", k->id, timeout);
+	}
 	pthread_join(k->thread, NULL);
 	k->thread_started = false;
 
@@ -678,8 +684,11 @@ static rk_error stop_kernel(rk_kernel *k, double timeout,
 	return RK_OK;
 }
 
-rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
-			 rk_terminate_report *report)
+/* Terminate one kernel.  With `spare_stuck`, a kernel that already
+ * missed a deadline is not waited for again: freeing the runtime, or
+ * a server stopping, should not hang on a kernel that never returns. */
+static rk_error terminate_one(rk_runtime *rt, const char *id, double timeout,
+			      rk_terminate_report *report, bool spare_stuck)
 {
 	rk_kernel *k;
 	rk_error rc = rk_kernel_get(rt, id, &k);
@@ -690,7 +699,8 @@ rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
 	if (rk_kernel_state(k) == RK_STATE_TERMINATED)
 		rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
 	else
-		rc = stop_kernel(k, timeout, report);
+		rc = stop_kernel(k, spare_stuck && k->stuck ? 0 : timeout,
+				 report);
 	pthread_mutex_unlock(&k->lock);
 	if (rc == RK_OK) {
 		size_t index = 0;
@@ -705,12 +715,18 @@ rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
 	return rc;
 }
 
-rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout)
+rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
+			 rk_terminate_report *report)
 {
-	return rk_terminate_ex(rt, id, timeout, NULL);
+	return terminate_one(rt, id, timeout, report, false);
 }
 
-rk_error rk_terminate_all(rk_runtime *rt, double timeout)
+rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout)
+{
+	return terminate_one(rt, id, timeout, NULL, false);
+}
+
+static rk_error terminate_all(rk_runtime *rt, double timeout, bool spare_stuck)
 {
 	char **ids;
 	size_t n;
@@ -720,7 +736,7 @@ rk_error rk_terminate_all(rk_runtime *rt, double timeout)
 	if (rc != RK_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		rc = rk_terminate(rt, ids[i], timeout);
+		rc = terminate_one(rt, ids[i], timeout, NULL, spare_stuck);
 		if (rc != RK_OK && rc != RK_ENOTFOUND && first == RK_OK) {
 			first = rc;
 			strncpy(why, rk_errmsg(), sizeof(why) - 1);
@@ -730,4 +746,14 @@ rk_error rk_terminate_all(rk_runtime *rt, double timeout)
 	if (first != RK_OK)
 		return rk_fail(first, "%s", why);
 	return RK_OK;
+}
+
+rk_error rk_terminate_all(rk_runtime *rt, double timeout)
+{
+	return terminate_all(rt, timeout, false);
+}
+
+rk_error rk_terminate_all_once(rk_runtime *rt, double timeout)
+{
+	return terminate_all(rt, timeout, true);
 }

@@ -2,6 +2,7 @@
  * counters, queue depths, latency percentiles and the summary. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,16 @@ rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
 	info->replicas = (uint32_t)k->n_replicas;
 	info->state = rk_kernel_state(k);
 	info->backend = k->backend;
+	info->last_error[0] = '\0';
+	/* A group's error is that of a replica that has one. */
+	for (size_t i = 0; i <= k->n_replicas; i++) {
+		rk_kernel *one = i < k->n_replicas ? k->replicas[i] : k;
+		pthread_mutex_lock(&one->error_lock);
+		if (!info->last_error[0])
+			snprintf(info->last_error, sizeof(info->last_error),
+				 "%s", one->last_error);
+		pthread_mutex_unlock(&one->error_lock);
+	}
 	rk_kernel_put(k);
 	return RK_OK;
 }

@@ -196,7 +196,8 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 	}
 
 	char *buf = xmalloc(PROTO_MAX_PAYLOAD);
-	bool input = false, input_done = false;
+	bool input = false, input_done = false, progress = false;
+	uint64_t accepted = 0;
 	int status = -1;
 	while (status < 0) {
 		struct pollfd p[2] = {
@@ -229,6 +230,12 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 		case MSG_WANT_STDIN:
 			input = true;
 			break;
+		case MSG_PROGRESS:
+			if (len == sizeof(accepted)) {
+				memcpy(&accepted, buf, sizeof(accepted));
+				progress = true;
+			}
+			break;
 		case MSG_EXIT:
 			if (len == sizeof(int32_t)) {
 				int32_t s;
@@ -243,7 +250,14 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 	free(buf);
 	close(fd);
 	if (status < 0) {
-		if (!sink->buf)
+		if (sink->buf)
+			;
+		else if (progress)
+			log_error("lost the server on %s; it had accepted %llu "
+				  "message%s", paths.socket,
+				  (unsigned long long)accepted,
+				  accepted == 1 ? "" : "s");
+		else
 			log_error("lost the server on %s", paths.socket);
 		return EXIT_UNAVAILABLE;
 	}

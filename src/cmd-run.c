@@ -346,10 +346,13 @@ static bool pipeline_failed(struct run *r)
 	const char *id;
 
 	for (size_t i = 0; (id = rk_topology_kernel(r->topo, i, NULL)); i++) {
-		rk_state s;
-		if (rk_get_state(r->rt, id, &s) == RK_OK
-		    && s == RK_STATE_FAILED) {
-			log_error("%s failed", id);
+		rk_kernel_info info;
+		if (rk_get_kernel_info(r->rt, id, &info) == RK_OK
+		    && info.state == RK_STATE_FAILED) {
+			if (info.last_error[0])
+				log_error("%s failed: %s", id, info.last_error);
+			else
+				log_error("%s failed", id);
 			return true;
 		}
 	}
@@ -394,10 +397,12 @@ static int write_all(struct run *r)
 /* ---- signals ------------------------------------------------------- */
 
 /* Ctrl-C and SIGTERM stop the reading, and the run drains; a second
- * one ends the process at once. */
+ * one ends the process at once, saying how far it got.  A drain that
+ * takes long (a kernel that never returns) says how to stop it. */
 static void *signal_main(void *arg)
 {
 	struct run *r = arg;
+	const struct timespec hint_after = { 2, 0 };
 	sigset_t set;
 	int sig;
 
@@ -405,10 +410,28 @@ static void *signal_main(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		if (atomic_load(&r->signal))
+			sig = sigtimedwait(&set, NULL, &hint_after);
+		else if (sigwait(&set, &sig) != 0)
 			continue;
-		if (atomic_exchange(&r->signal, sig))
+		if (sig < 0) {
+			if (errno == EAGAIN)
+				log_warn("still draining; interrupt again to "
+					 "stop at once");
+			continue;
+		}
+		if (atomic_exchange(&r->signal, sig)) {
+			log_error("stopped at once: %llu message%s read, "
+				  "%llu line%s written; what was in between "
+				  "is lost",
+				  (unsigned long long)__atomic_load_n(
+					  &r->sent, __ATOMIC_RELAXED),
+				  r->sent == 1 ? "" : "s",
+				  (unsigned long long)__atomic_load_n(
+					  &r->written, __ATOMIC_RELAXED),
+				  r->written == 1 ? "" : "s");
 			_exit(128 + sig);
+		}
 		ask_stop(r);
 	}
 	return NULL;

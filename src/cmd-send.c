@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
@@ -46,17 +47,46 @@ struct sender {
 	char why[512];
 };
 
-/* Send the batch; false, with the status set, when that fails. */
+/* Tell the client how many messages are in: if the server dies, the
+ * client can still say how far the send got. */
+static void report_progress(const struct sender *s)
+{
+	struct session *ses = output_session();
+	uint64_t sent = s->sent;
+
+	if (ses)
+		session_send(ses, MSG_PROGRESS, &sent, sizeof(sent));
+}
+
+/* Send the batch; false, with the status set, when that fails.  A full
+ * queue is waited on in slices, with the progress reported after each,
+ * so the account stays exact while the send waits. */
 static bool flush_batch(struct sender *s)
 {
-	size_t sent = 0;
+	const double slice = 0.1;
+	uint64_t deadline = rk_deadline(s->timeout);
+	size_t done = 0;
+	rk_error rc = RK_OK;
 
 	for (size_t i = 0; i < s->n; i++)
 		s->msgs[i] = s->arena + s->offsets[i];
-	rk_error rc = s->n ? rk_send_batch(serve_runtime(), s->id, s->msgs,
-					   s->lens, s->n, s->timeout, &sent)
-			   : RK_OK;
-	s->sent += sent;
+	while (done < s->n) {
+		uint64_t now = rk_now_ns();
+		double left = deadline == UINT64_MAX ? slice
+			      : now >= deadline ? 0 : (double)(deadline - now) / 1e9;
+		double wait = left < slice ? left : slice;
+		size_t sent = 0;
+		rc = rk_send_batch(serve_runtime(), s->id, s->msgs + done,
+				   s->lens + done, s->n - done, wait, &sent);
+		done += sent;
+		s->sent += sent;
+		report_progress(s);
+		/* Only a wait that used its whole slice goes on: a queue
+		 * that rejects at once (backpressure: reject) has said no. */
+		bool waited = rk_now_ns() - now >= (uint64_t)(wait * 1e9);
+		if (rc != RK_EFULL || !waited || rk_now_ns() >= deadline)
+			break;
+	}
 	s->n = 0;
 	s->used = 0;
 	if (rc != RK_OK) {
@@ -215,11 +245,25 @@ static bool send_stdin(struct sender *s)
 	if (!ses)
 		return false;
 	session_send(ses, MSG_WANT_STDIN, NULL, 0);
-	while ((rc = session_input(ses, &data, &len)) == 1)
+	for (;;) {
+		/* Input that pauses does not hold back the lines before. */
+		if (s->n && !session_input_ready(ses) && !flush_batch(s))
+			return false;
+		if ((rc = session_input(ses, &data, &len)) != 1)
+			break;
 		if (!take_chunk(s, data, len))
 			return false;
+	}
 	if (rc < 0) {
-		snprintf(s->why, sizeof(s->why), "the client went away");
+		/* The whole lines it sent are delivered; a line it was
+		 * cutting when it went cannot be. */
+		bool ok = flush_batch(s);
+		server_log(LOG_WARN, "send %s: the client went away after %llu "
+			   "message%s%s", s->id, (unsigned long long)s->sent,
+			   s->sent == 1 ? "" : "s",
+			   s->partial_len ? ", in the middle of a line" : "");
+		if (ok)
+			snprintf(s->why, sizeof(s->why), "the client went away");
 		s->status = EXIT_FAIL;
 		return false;
 	}
@@ -276,6 +320,7 @@ static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 	if (rc != RK_OK)
 		return serve_failure(rc);
 	s.type = info.desc->input_type;
+	report_progress(&s);
 
 	bool ok = true;
 	if (optind == argc)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "getopt-safe.h"
+
 /* Global options, given before COMMAND. */
 struct global_opts {
 	const char *server_name;        /* -L NAME */

@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "exitcode.h"
+#include "getopt-safe.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "serve.h"

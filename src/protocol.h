@@ -9,7 +9,8 @@
  * directory, plugin path, -q/-v and argv).  When the command reads standard
  * input, the server says WANT_STDIN and the client sends STDIN frames
  * and STDIN_EOF.  The server answers with STDOUT and STDERR frames and ends
- * with EXIT (the exit status).
+ * with EXIT (the exit status).  `send` also says PROGRESS as its
+ * messages are accepted; clients ignore frames they do not know.
  */
 #ifndef RINGCTL_PROTOCOL_H
 #define RINGCTL_PROTOCOL_H
@@ -34,6 +35,9 @@ enum proto_type {
 	MSG_STDERR,             /* S->C: bytes */
 	MSG_EXIT,               /* S->C: int32 exit status */
 	MSG_WANT_STDIN,         /* S->C: start sending standard input */
+	MSG_PROGRESS,           /* S->C: uint64 messages accepted so far, so
+				 * a client that loses the server can say
+				 * how far it got */
 	MSG_TYPE_END
 };
 

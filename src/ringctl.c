@@ -44,6 +44,9 @@ int main(int argc, char **argv)
 	/* A closed pipe downstream ends the command quietly: writes fail
 	 * with EPIPE and are handled where they happen. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A plugin's kernel that crashes fails alone, not the whole run
+	 * or the server with every other kernel in it. */
+	rk_isolate_faults();
 	opterr = 0;
 	/* '+': stop at COMMAND; its own options are its business. */
 	while ((c = getopt_long(argc, argv, "+:L:S:qvhV", longopts, NULL)) != -1) {
@@ -101,5 +104,7 @@ int main(int argc, char **argv)
 		return client_run(&g, e, argc - first, argv + first);
 	}
 	optind = 0;     /* glibc: start the command's getopt afresh */
-	return e->exec(&g, argc - first, argv + first);
+	int status = e->exec(&g, argc - first, argv + first);
+	cmd_getopt_release();
+	return status;
 }

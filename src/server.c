@@ -42,6 +42,8 @@ struct server *the_server;
 static struct event_base *base;
 static FILE *log_file;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t log_lost;               /* lines the log could not take */
+static int log_errno;                   /* why, the last time */
 static atomic_int sessions;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -70,8 +72,34 @@ void server_log(int level, const char *fmt, ...)
 	vfprintf(log_file, fmt, ap);
 	va_end(ap);
 	fputc('\n', log_file);
-	fflush(log_file);
+	/* A full disk must not stop the server, nor pass unseen: the lines
+	 * lost are counted and the next command's client is told. */
+	if (fflush(log_file) != 0 || ferror(log_file)) {
+		log_lost++;
+		log_errno = errno;
+		clearerr(log_file);
+	}
 	pthread_mutex_unlock(&log_lock);
+}
+
+/* Tell this command's client about log lines lost since the last time
+ * anyone was told. */
+static void tell_log_lost(void)
+{
+	static uint64_t told;
+	uint64_t lost;
+	int err;
+
+	pthread_mutex_lock(&log_lock);
+	lost = log_lost;
+	err = log_errno;
+	bool news = lost > told;
+	told = lost;
+	pthread_mutex_unlock(&log_lock);
+	if (news)
+		log_warn("the server's log %s cannot be written (%s): %llu "
+			 "line%s lost", the_server->paths.log, strerror(err),
+			 (unsigned long long)lost, lost == 1 ? "" : "s");
 }
 
 /* ---- one client ---------------------------------------------------- */
@@ -149,6 +177,8 @@ static void serve(struct session *s)
 		server_log(LOG_INFO, "%s", argv[0]);
 		optind = 0;
 		status = e->exec(&g, argc, argv);
+		cmd_getopt_release();
+		tell_log_lost();
 	}
 	out_flush();
 	output_set_session(NULL);
@@ -312,7 +342,7 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 	event_free(accept_ev);
 	close(listener);
 	unlink(srv.paths.socket);
-	if (rk_terminate_all(srv.rt, STOP_TIMEOUT_S) != RK_OK)
+	if (rk_terminate_all_once(srv.rt, STOP_TIMEOUT_S) != RK_OK)
 		server_log(LOG_WARN, "%s", rk_errmsg());
 	for (int i = 0; i < 500 && atomic_load(&sessions) > 0; i++)
 		usleep(10000);

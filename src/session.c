@@ -50,6 +50,13 @@ int session_input(struct session *s, const char **data, size_t *len)
 	}
 }
 
+bool session_input_ready(struct session *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+	return !s->gone && poll(&p, 1, 0) > 0;
+}
+
 bool session_alive(struct session *s)
 {
 	struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };

@@ -29,6 +29,9 @@ bool session_send(struct session *s, uint32_t type, const void *data,
  * protocol. */
 int session_input(struct session *s, const char **data, size_t *len);
 
+/* Whether a frame from the client waits to be read. */
+bool session_input_ready(struct session *s);
+
 /* Whether the client is still there (without reading anything). */
 bool session_alive(struct session *s);
 

@@ -237,6 +237,7 @@ static int run_line(const char *line, bool *quit)
 		} else {
 			optind = 0;
 			status = e->exec(shell_opts, argc, argv);
+			cmd_getopt_release();
 		}
 		fflush(stdout);
 	}

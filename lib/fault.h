@@ -1,0 +1,32 @@
+/* fault.h - a kernel that faults in its own code (SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL) fails alone: its thread jumps back to the executor,
+ * which marks it FAILED, and the process lives on.
+ *
+ * Only where the program asked for it (rk_isolate_faults), only on
+ * kernel threads, and only for faults outside libringkernel's own code:
+ * a fault in the runtime is a bug that must not be papered over, so it
+ * keeps its default action (a core dump). */
+#ifndef RK_FAULT_H
+#define RK_FAULT_H
+
+#include <setjmp.h>
+#include <signal.h>
+
+typedef struct rk_fault_guard {
+	sigjmp_buf jump;
+	void *alt_stack;                /* where the handler runs: a stack
+					 * overflow still gets caught */
+	int signal;                     /* what was caught */
+	void *address;                  /* the faulting address */
+} rk_fault_guard;
+
+/* Arm the guard on this thread after a sigsetjmp(guard->jump, 1) that
+ * returned 0; the sigsetjmp returns the signal number when a fault is
+ * caught, with the guard disarmed. */
+void rk_fault_arm(rk_fault_guard *guard);
+
+/* Disarm it (and free its stack) before the frame of the sigsetjmp
+ * returns. */
+void rk_fault_disarm(rk_fault_guard *guard);
+
+#endif /* RK_FAULT_H */

@@ -1,0 +1,129 @@
+/* faulty.c - kernels that misbehave on purpose, for the fault-injection
+ * tests: `segv` dereferences NULL on the message "crash" and overflows
+ * its stack on "overflow", `hang` never
+ * returns from the message "hang", `flaky` fails every Nth message.
+ * Everything else passes through. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ringkernel-plugin.h>
+
+static int is(const rk_msg *msg, const char *word)
+{
+	size_t n = strlen(word);
+	return msg->len == n + 2 && ((const char *)msg->data)[0] == '"'
+	       && memcmp((const char *)msg->data + 1, word, n) == 0;
+}
+
+/* Deep enough for any stack; the volatile buffer keeps each frame. */
+static int recurse(int depth)
+{
+	volatile char frame[1024];
+
+	frame[0] = (char)depth;
+	if (depth < 0)                  /* never: it overflows first */
+		return 0;
+	return recurse(depth + 1) + frame[0];
+}
+
+static int segv(rk_ctx *ctx, const rk_msg *msg)
+{
+	if (is(msg, "crash")) {
+		volatile int *nowhere = NULL;
+		*nowhere = 1;
+	}
+	if (is(msg, "overflow"))
+		return recurse(0);
+	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+static int hang(rk_ctx *ctx, const rk_msg *msg)
+{
+	if (is(msg, "hang"))
+		for (;;)
+			pause();
+	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+struct flaky {
+	long every;
+	long seen;
+};
+
+static int flaky_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	struct flaky *f = calloc(1, sizeof(*f));
+
+	(void)params;
+	if (!f)
+		return 1;
+	f->every = strtol(rk_ctx_param(ctx, "every"), NULL, 10);
+	if (f->every < 1) {
+		rk_ctx_error(ctx, "every must be 1 or more");
+		free(f);
+		return 1;
+	}
+	*state = f;
+	return 0;
+}
+
+static void flaky_fini(void *state)
+{
+	free(state);
+}
+
+static int flaky(rk_ctx *ctx, const rk_msg *msg)
+{
+	struct flaky *f = rk_ctx_state(ctx);
+
+	if (++f->seen % f->every == 0) {
+		rk_ctx_error(ctx, "message %ld fails on purpose", f->seen);
+		return 1;
+	}
+	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+static const rk_param_desc flaky_params[] = {
+	{ "every", "int", "3", "fail every Nth message" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const rk_kernel_desc segv_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "segv",
+	.description = "dereferences NULL on \"crash\", overflows its "
+		       "stack on \"overflow\"",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.process = segv,
+};
+
+static const rk_kernel_desc hang_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "hang",
+	.description = "never returns from the message \"hang\"",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.process = hang,
+};
+
+static const rk_kernel_desc flaky_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "flaky",
+	.description = "fails every Nth message",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.params = flaky_params,
+	.init = flaky_init,
+	.fini = flaky_fini,
+	.process = flaky,
+};
+
+static const rk_kernel_desc *const kernels[] = {
+	&segv_kernel, &hang_kernel, &flaky_kernel, NULL
+};
+RK_PLUGIN("faulty", "kernels that fail on purpose", kernels);
