@@ -1,8 +1,9 @@
 /* faulty.c - kernels that misbehave on purpose, for the fault-injection
- * tests: `segv` dereferences NULL on the message "crash" and overflows
+ * tests: `segv` writes to the page at address zero on the message "crash" and overflows
  * its stack on "overflow", `hang` never
  * returns from the message "hang", `flaky` fails every Nth message.
  * Everything else passes through. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +31,9 @@ static int recurse(int depth)
 static int segv(rk_ctx *ctx, const rk_msg *msg)
 {
 	if (is(msg, "crash")) {
-		volatile int *nowhere = NULL;
+		/* Not NULL itself, which UBSan would stop first: an address
+		 * in the unmapped page at zero. */
+		volatile int *nowhere = (volatile int *)(uintptr_t)16;
 		*nowhere = 1;
 	}
 	if (is(msg, "overflow"))
@@ -93,7 +96,7 @@ static const rk_kernel_desc segv_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "segv",
-	.description = "dereferences NULL on \"crash\", overflows its "
+	.description = "writes to address 16 on \"crash\", overflows its "
 		       "stack on \"overflow\"",
 	.input_type = &rk_type_json,
 	.output_type = &rk_type_json,
