@@ -65,6 +65,32 @@ static bool value_fits(const char *type, const char *v)
 	return true;
 }
 
+rk_error rk_params_check_declared(const rk_kernel_desc *desc)
+{
+	static const char *const types[] = { "int", "float", "string", "bool" };
+
+	for (const rk_param_desc *d = desc->params; d && d->name; d++) {
+		bool known = !d->type;
+		for (size_t i = 0; i < 4 && !known; i++)
+			known = strcmp(d->type, types[i]) == 0;
+		if (!*d->name || !known)
+			return rk_fail(RK_EPLUGIN, "kernel '%s': parameter '%s' "
+				       "has no name or an unknown type", desc->name,
+				       d->name);
+		if (d->default_value && !value_fits(d->type, d->default_value))
+			return rk_fail(RK_EPLUGIN, "kernel '%s': the default of "
+				       "parameter '%s' is not %s %s", desc->name,
+				       d->name, d->type[0] == 'i' ? "an" : "a",
+				       d->type);
+		for (const rk_param_desc *e = desc->params; e < d; e++)
+			if (strcmp(e->name, d->name) == 0)
+				return rk_fail(RK_EPLUGIN, "kernel '%s' declares "
+					       "parameter '%s' twice", desc->name,
+					       d->name);
+	}
+	return RK_OK;
+}
+
 rk_error rk_params_check_given(const rk_kernel_desc *desc,
 			       const rk_param *params)
 {

@@ -15,6 +15,11 @@ rk_error rk_params_check_given(const rk_kernel_desc *desc,
 rk_error rk_params_check_required(const rk_kernel_desc *desc,
 				  const rk_param *params);
 
+/* What a kernel declares makes sense: every parameter has a name of its
+ * own, a known type (int, float, string, bool; NULL is string) and a
+ * default of that type, if any. */
+rk_error rk_params_check_declared(const rk_kernel_desc *desc);
+
 /* A deep copy, NULL-terminated (an empty list for NULL); NULL on ENOMEM. */
 rk_param *rk_params_copy(const rk_param *params);
 void rk_params_free(rk_param *params);

@@ -110,13 +110,21 @@ rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
 			       d->struct_size, sizeof(rk_kernel_desc));
 	if (!d->name || !*d->name)
 		return rk_fail(RK_EPLUGIN, "kernel descriptor has no name");
+	/* Names are typed in shells, pipelines ('a | b') and YAML. */
+	if (strspn(d->name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+	    != strlen(d->name))
+		return rk_fail(RK_EPLUGIN, "kernel name '%s' has characters "
+			       "other than letters, digits, '_', '.' and '-'",
+			       d->name);
 	if (!d->process && !d->process_batch && !d->main)
 		return rk_fail(RK_EPLUGIN,
 			       "kernel '%s' has no process, process_batch or main",
 			       d->name);
-	if ((rc = rk_type_check(d->name, "input", d->input_type)) != RK_OK)
+	if ((rc = rk_type_check(d->name, "input", d->input_type)) != RK_OK
+	    || (rc = rk_type_check(d->name, "output", d->output_type)) != RK_OK)
 		return rc;
-	return rk_type_check(d->name, "output", d->output_type);
+	return rk_params_check_declared(d);
 }
 
 rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *desc,

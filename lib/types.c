@@ -1,6 +1,7 @@
 /* types.c - message types: sizes, names, soundness, equality. */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "rk-error.h"
@@ -39,6 +40,43 @@ const char *rk_kind_name(rk_kind kind)
 	return known(kind) ? kinds[kind].name : "unknown";
 }
 
+/* A field name goes into JSON as it is: valid UTF-8, with no control
+ * characters, quotes or backslashes that would need escaping. */
+static bool plain_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (!*p)
+		return false;
+	while (*p) {
+		unsigned c = *p, extra;
+		if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f)
+			return false;
+		if (c < 0x80)
+			extra = 0;
+		else if (c >= 0xc2 && c <= 0xdf)
+			extra = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			extra = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			extra = 3;
+		else
+			return false;
+		uint32_t cp = extra ? c & (0x3fu >> extra) : c;
+		for (unsigned i = 1; i <= extra; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3fu);
+		}
+		/* Overlong forms, surrogates and past U+10FFFF. */
+		if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+		    || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		p += extra + 1;
+	}
+	return true;
+}
+
 rk_error rk_type_check(const char *kernel, const char *which,
 		       const rk_type *t)
 {
@@ -49,9 +87,10 @@ rk_error rk_type_check(const char *kernel, const char *which,
 			       kernel, which);
 	for (uint32_t i = 0; i < t->n_fields; i++) {
 		const rk_field *f = &t->fields[i];
-		if (!f->name || !*f->name || !known(f->kind))
+		if (!f->name || !plain_name(f->name) || !known(f->kind))
 			return rk_fail(RK_EPLUGIN, "kernel '%s': %s type: field "
-				       "%u has no name or an unknown kind",
+				       "%u has no name, a name JSON would need to "
+				       "escape, or an unknown kind",
 				       kernel, which, i + 1);
 		uint64_t n = f->count ? f->count : 1;
 		if (f->kind == RK_KIND_STRING && f->count == 0)

@@ -2,12 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "proto.h"
+#include "xmalloc.h"
 
 int proto_send(int fd, uint32_t type, const void *data, size_t len)
 {
@@ -84,4 +86,40 @@ int proto_recv(int fd, uint32_t *type, void *buf, size_t cap, size_t *len)
 	*type = h.type;
 	*len = h.length;
 	return 1;
+}
+
+char **proto_split_command(char *p, size_t len, char **cwd, char **path,
+			   char **flags, int *argc)
+{
+	char **argv = NULL;
+	int n = 0, cap = 0, field = 0;
+
+	for (size_t i = 0; i < len;) {
+		char *word = p + i;
+		size_t w = strnlen(word, len - i);
+		if (i + w >= len)
+			break;          /* not NUL-terminated: refuse it */
+		if (field == 0) {
+			*cwd = word;
+		} else if (field == 1) {
+			*path = word;
+		} else if (field == 2) {
+			*flags = word;
+		} else if (n == PROTO_MAX_WORDS) {
+			free(argv);
+			*argc = -1;
+			return NULL;
+		} else {
+			if (n + 2 > cap) {
+				cap = 2 * (n + 2);
+				argv = xrealloc(argv, (size_t)cap * sizeof(*argv));
+			}
+			argv[n++] = word;
+			argv[n] = NULL;
+		}
+		field++;
+		i += w + 1;
+	}
+	*argc = n;
+	return argv;
 }

@@ -16,4 +16,15 @@ int proto_send(int fd, uint32_t type, const void *data, size_t len);
  * (errno; EPROTO for a bad type or a length over cap). */
 int proto_recv(int fd, uint32_t *type, void *buf, size_t cap, size_t *len);
 
+/* The most words a command may have. */
+#define PROTO_MAX_WORDS 4096
+
+/* A COMMAND frame's payload, split in place: the client's working
+ * directory, plugin path and flags, then argv (NULL-terminated, freed
+ * by the caller).  Each part must end with a NUL; what follows the last
+ * NUL is ignored.  *argc is -1 (and NULL returned) for a command of
+ * more than PROTO_MAX_WORDS words. */
+char **proto_split_command(char *p, size_t len, char **cwd, char **path,
+			   char **flags, int *argc);
+
 #endif /* RINGCTL_PROTO_H */

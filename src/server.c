@@ -104,36 +104,6 @@ static void tell_log_lost(void)
 
 /* ---- one client ---------------------------------------------------- */
 
-/* argv from a COMMAND frame: cwd, plugin path, flags, then the words. */
-static char **split_command(char *p, size_t len, char **cwd, char **path,
-			    char **flags, int *argc)
-{
-	char **argv = NULL;
-	int n = 0, field = 0;
-
-	for (size_t i = 0; i < len;) {
-		char *word = p + i;
-		size_t w = strnlen(word, len - i);
-		if (i + w >= len)
-			break;          /* not NUL-terminated: refuse it */
-		if (field == 0)
-			*cwd = word;
-		else if (field == 1)
-			*path = word;
-		else if (field == 2)
-			*flags = word;
-		else if (n < 256) {
-			argv = xrealloc(argv, (size_t)(n + 2) * sizeof(*argv));
-			argv[n++] = word;
-			argv[n] = NULL;
-		}
-		field++;
-		i += w + 1;
-	}
-	*argc = n;
-	return argv;
-}
-
 static void serve(struct session *s)
 {
 	char hello[16], *cmd = xmalloc(PROTO_MAX_PAYLOAD);
@@ -162,15 +132,18 @@ static void serve(struct session *s)
 	}
 	int argc;
 	char *cwd = NULL, *path = NULL, *flags = "";
-	char **argv = split_command(cmd, len, &cwd, &path, &flags, &argc);
+	char **argv = proto_split_command(cmd, len, &cwd, &path, &flags,
+					  &argc);
 	s->cwd = cwd;
 	s->plugin_path = path;
 	int32_t status = EXIT_USAGE;
 	output_set_session(s);
 	log_quiet = strchr(flags, 'q') != NULL;
 	log_verbose = strchr(flags, 'v') != NULL;
-	const struct cmd_entry *e = argc ? cmd_find(argv[0]) : NULL;
-	if (e && !(e->flags & CMD_SERVER)) {
+	const struct cmd_entry *e = argc > 0 ? cmd_find(argv[0]) : NULL;
+	if (argc < 0) {
+		log_error("a command of more than %d words", PROTO_MAX_WORDS);
+	} else if (e && !(e->flags & CMD_SERVER)) {
 		log_error("%s does not run in the server", e->name);
 	} else if (e) {
 		struct global_opts g = { .plugin_path = path };

@@ -179,3 +179,23 @@ ringctl: stopped at once: 2 messages read, 0 lines written; what was in between 
 	assert_success
 	[ "${#lines[@]}" -eq 320 ]
 }
+
+@test "a plugin others could have written is refused" {
+	dir="$BATS_TEST_TMPDIR/plugins"
+	mkdir -p "$dir"
+	cp "$TEST_PLUGINS/two-kernels.so" "$dir/p.so"
+	chmod 755 "$dir"
+	chmod 666 "$dir/p.so"
+	run --separate-stderr bash -c "echo 1 | '$RINGCTL' run '$dir/p.so:first'"
+	assert_failure 1
+	[ "$stderr" = "ringctl: $dir/p.so: refused: the plugin or its directory is writable by, or belongs to, another user" ]
+	chmod 644 "$dir/p.so"
+	chmod 777 "$dir"
+	run --separate-stderr bash -c "echo 1 | '$RINGCTL' run '$dir/p.so:first'"
+	assert_failure 1
+	chmod 1777 "$dir"
+	run bash -c "echo 1 | '$RINGCTL' run '$dir/p.so:first'"
+	assert_success
+	assert_output 1
+	chmod 755 "$dir"
+}

@@ -1,5 +1,6 @@
-/* all-kinds.h - a message type with one field of every scalar kind,
- * shared by the codec tests. */
+/* all-kinds.h - message types shared by the codec tests and the codec
+ * fuzz target: one field of every scalar kind, and arrays (fixed and
+ * variable). */
 #ifndef RK_TEST_ALL_KINDS_H
 #define RK_TEST_ALL_KINDS_H
 
@@ -35,5 +36,19 @@ static const rk_field all_fields[] = {
 	RK_FIELD(struct all, f64, RK_KIND_F64),
 };
 static const rk_type all_type = RK_TYPE(struct all, "all", all_fields);
+
+struct arrays {
+	int32_t fixed[3];
+	uint32_t n;
+	float v[4];
+	double d;
+};
+static const rk_field array_fields[] = {
+	RK_FIELD_ARRAY(struct arrays, fixed, RK_KIND_I32),
+	RK_FIELD_VARRAY(struct arrays, v, RK_KIND_F32, n),
+	RK_FIELD(struct arrays, d, RK_KIND_F64),
+};
+static const rk_type array_type = RK_TYPE(struct arrays, "arrays",
+					  array_fields);
 
 #endif

@@ -21,19 +21,6 @@
 #include "all-kinds.h"
 
 
-struct arrays {
-	int32_t fixed[3];
-	uint32_t n;
-	float v[4];
-	double d;
-};
-static const rk_field array_fields[] = {
-	RK_FIELD_ARRAY(struct arrays, fixed, RK_KIND_I32),
-	RK_FIELD_VARRAY(struct arrays, v, RK_KIND_F32, n),
-	RK_FIELD(struct arrays, d, RK_KIND_F64),
-};
-static const rk_type array_type = RK_TYPE(struct arrays, "arrays",
-					  array_fields);
 
 static uint64_t seed = 0x9e3779b97f4a7c15ull;
 

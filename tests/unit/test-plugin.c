@@ -164,6 +164,56 @@ static void test_bad_types_are_refused(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* Found by fuzzing: names JSON or a shell would choke on, and
+ * parameters whose declaration makes no sense, are refused at load. */
+static void test_bad_names_and_params_are_refused(void **unused)
+{
+	rk_runtime *rt = runtime();
+	static const rk_field bad_utf8[] = {
+		{ "v\xff", RK_KIND_I64, 0, 0, -1 },
+	};
+	static const rk_type not_utf8 = { "t", 8, 1, bad_utf8 };
+	static const rk_field quoted[] = {
+		{ "a\"b", RK_KIND_I64, 0, 0, -1 },
+	};
+	static const rk_type quote = { "t", 8, 1, quoted };
+	static const rk_param_desc unknown_type[] = {
+		{ "n", "number", "1", "" }, { NULL, NULL, NULL, NULL }
+	};
+	static const rk_param_desc bad_default[] = {
+		{ "n", "int", "ten", "" }, { NULL, NULL, NULL, NULL }
+	};
+	static const rk_param_desc twice[] = {
+		{ "n", "int", "1", "" }, { "n", "bool", "yes", "" },
+		{ NULL, NULL, NULL, NULL }
+	};
+	rk_kernel_desc d = RK_KERNEL_DESC_INIT;
+
+	d.process = pass;
+	d.name = "a b";
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	assert_string_equal(rk_errmsg(), "kernel name 'a b' has characters "
+			    "other than letters, digits, '_', '.' and '-'");
+	d.name = "k";
+	d.input_type = &not_utf8;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	d.input_type = &quote;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	d.input_type = NULL;
+	d.params = unknown_type;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	d.params = bad_default;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	assert_string_equal(rk_errmsg(), "kernel 'k': the default of "
+			    "parameter 'n' is not an int");
+	d.params = twice;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	d.name = "ok_name-2.0";
+	d.params = NULL;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_OK);
+	rk_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_bad_plugins_are_refused),
 		cmocka_unit_test(test_load_a_directory),
 		cmocka_unit_test(test_bad_types_are_refused),
+		cmocka_unit_test(test_bad_names_and_params_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
