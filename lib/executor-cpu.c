@@ -687,6 +687,7 @@ static void executor_lost(rk_kernel *k, const char *why)
 /* A kernel that leaves its thread (pthread_exit) has died. */
 static void executor_died(void *arg)
 {
+	rk_fault_disarm_thread();
 	executor_lost(arg, "kernel thread exited");
 }
 

@@ -122,8 +122,11 @@ void rk_fault_arm(rk_fault_guard *guard)
 	 * stack is caught too. */
 	size_t size = 64 * 1024;
 	stack_t ss = { .ss_size = size };
-	if ((ss.ss_sp = guard->alt_stack = malloc(size)) != NULL)
-		sigaltstack(&ss, NULL);
+	if ((ss.ss_sp = guard->alt_stack = malloc(size)) != NULL
+	    && sigaltstack(&ss, &guard->old_stack) != 0) {
+		free(guard->alt_stack);
+		guard->alt_stack = NULL;
+	}
 	armed = guard;
 }
 
@@ -131,9 +134,19 @@ void rk_fault_disarm(rk_fault_guard *guard)
 {
 	armed = NULL;
 	if (guard->alt_stack) {
-		stack_t off = { .ss_flags = SS_DISABLE };
-		sigaltstack(&off, NULL);
+		/* Back to the stack the thread had; none: off. */
+		stack_t back = guard->old_stack;
+		if (back.ss_flags & SS_DISABLE)
+			back = (stack_t){ .ss_flags = SS_DISABLE };
+		back.ss_flags &= ~SS_ONSTACK;
+		sigaltstack(&back, NULL);
 		free(guard->alt_stack);
 		guard->alt_stack = NULL;
 	}
+}
+
+void rk_fault_disarm_thread(void)
+{
+	if (armed)
+		rk_fault_disarm(armed);
 }

@@ -16,6 +16,8 @@ typedef struct rk_fault_guard {
 	sigjmp_buf jump;
 	void *alt_stack;                /* where the handler runs: a stack
 					 * overflow still gets caught */
+	stack_t old_stack;              /* the thread's before (a
+					 * sanitizer's, say), put back */
 	int signal;                     /* what was caught */
 	void *address;                  /* the faulting address */
 } rk_fault_guard;
@@ -28,5 +30,9 @@ void rk_fault_arm(rk_fault_guard *guard);
 /* Disarm it (and free its stack) before the frame of the sigsetjmp
  * returns. */
 void rk_fault_disarm(rk_fault_guard *guard);
+
+/* Disarm this thread's guard, if any: for a thread leaving through
+ * pthread_exit, past the sigsetjmp frame. */
+void rk_fault_disarm_thread(void);
 
 #endif /* RK_FAULT_H */
