@@ -223,6 +223,18 @@ rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
 	return rk_send_env(rt, id, NULL, msg, len, timeout);
 }
 
+rk_error rk_expect_input(rk_runtime *rt, const char *id)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+
+	if (rc != RK_OK)
+		return rc;
+	__atomic_store_n(&k->input->used, true, __ATOMIC_RELAXED);
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
 rk_error rk_send_end(rk_runtime *rt, const char *id, double timeout)
 {
 	rk_envelope env = { .priority = 0 };    /* after everything else */

@@ -362,6 +362,33 @@ rk_error rk_topology_launch(rk_topology *t, rk_runtime *rt,
 			    const rk_launch_options *o);
 void rk_topology_free(rk_topology *t);
 
+/* Placement across MPI ranks (a kernel's `rank:` key; ringctl-topology(5)).
+ * stdin and stdout are on rank 0, as is a kernel that says nothing. */
+uint32_t rk_topology_rank(const rk_topology *t, const char *id);
+/* Every kernel's rank is below world_size; else RK_ECONFIG, with a
+ * diagnostic at each rank that is not. */
+rk_error rk_topology_check_ranks(rk_topology *t, uint32_t world_size,
+				 rk_diag_fn diag, void *arg);
+/* The edges, in the order of the file: ids, "stdin" or "stdout". */
+size_t rk_topology_edge_count(const rk_topology *t);
+void rk_topology_edge(const rk_topology *t, size_t i, const char **from,
+		      const char **to);
+/* Run only this rank's part: rk_topology_start then launches the
+ * kernels placed on rank `here` and the edges between them, calls
+ * `wire` once they are launched and before any is activated (to link
+ * the edges that cross ranks), and activates them.  On rank 0 standard
+ * output is then always read from the stdout sink. */
+typedef rk_error (*rk_wiring_fn)(void *arg, rk_topology *t, rk_runtime *rt);
+rk_error rk_topology_place(rk_topology *t, uint32_t here, rk_wiring_fn wire,
+			   void *arg);
+/* The id the topology gives its stdout sink (a kernel of its own). */
+#define RK_TOPOLOGY_SINK "stdout"
+
+/* From now on the kernel's input from clients (rk_send) counts toward
+ * its end of input even before anything is sent: for a producer that is
+ * elsewhere, so that the kernel's other inputs ending cannot end it. */
+rk_error rk_expect_input(rk_runtime *rt, const char *id);
+
 const char *rk_topology_name(const rk_topology *t);
 int rk_topology_telemetry(const rk_topology *t);        /* -1: unsaid */
 size_t rk_topology_size(const rk_topology *t);          /* kernels */

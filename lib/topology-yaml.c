@@ -17,6 +17,7 @@
 #define MAX_DEPTH 32                   /* ours is 4 deep */
 #define MAX_QUEUE (1u << 24)
 #define MAX_REPLICAS 1024
+#define MAX_RANK 65535
 
 struct reader {
 	rk_topology *t;
@@ -84,6 +85,25 @@ static bool want_uint(struct reader *r, const yaml_node_t *n, const char *what,
 	    || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || *s == '-') {
 		rk_diag_at(r->d, mark_of(n), "%s must be a whole number from 1 "
 			   "to %u, not %s%s%s", what, max, s ? "'" : "",
+			   s ? s : kind_of(n), s ? "'" : "");
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* An MPI rank: a whole number from 0. */
+static bool want_rank(struct reader *r, const yaml_node_t *n, uint32_t *out)
+{
+	const char *s = scalar(n);
+	char *end;
+
+	errno = 0;
+	unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+	if (!s || !*s || *end || errno || v > MAX_RANK
+	    || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || *s == '-') {
+		rk_diag_at(r->d, mark_of(n), "rank must be a whole number from 0 "
+			   "to %u, not %s%s%s", MAX_RANK, s ? "'" : "",
 			   s ? s : kind_of(n), s ? "'" : "");
 		return false;
 	}
@@ -215,10 +235,13 @@ static void kernel_key(struct reader *r, const yaml_node_t *key,
 	} else if (strcmp(name, "backend") == 0) {
 		if (want_enum(r, v, "backend", backends, 3, &e))
 			k->backend = e;
+	} else if (strcmp(name, "rank") == 0) {
+		if (want_rank(r, v, &k->rank))
+			k->rank_at = mark_of(v);
 	} else {
 		rk_diag_at(r->d, mark_of(key), "unknown key '%s' in kernel '%s' "
 			   "(expected kernel, params, queue_size, backpressure, "
-			   "replicas or backend)", name, k->id);
+			   "replicas, backend or rank)", name, k->id);
 	}
 }
 

@@ -13,7 +13,7 @@
 #include "types.h"
 
 /* The kernel that gathers several edges into stdout. */
-#define SINK_ID "stdout"
+#define SINK_ID RK_TOPOLOGY_SINK
 
 void rk_diag_at(rk_diag *d, rk_mark at, const char *fmt, ...)
 {
@@ -527,6 +527,12 @@ static const rk_kernel_desc sink = {
 	.process = pass,
 };
 
+/* Whether a kernel (or stdin, stdout) runs in this process. */
+static bool here(const rk_topology *t, const char *id)
+{
+	return !t->placed || rk_topology_rank(t, id) == t->here;
+}
+
 static rk_error launch_all(rk_topology *t, rk_runtime *rt,
 			   const rk_launch_options *o)
 {
@@ -536,6 +542,8 @@ static rk_error launch_all(rk_topology *t, rk_runtime *rt,
 		return rk_fail(RK_EINVAL, "the topology is not checked");
 	for (size_t i = 0; i < t->n_kernels; i++) {
 		rk_topo_kernel *k = &t->kernels[i];
+		if (!here(t, k->id))
+			continue;
 		rk_launch_options lo = *o;
 		if (t->queue_size)
 			lo.queue_size = t->queue_size;
@@ -554,7 +562,8 @@ static rk_error launch_all(rk_topology *t, rk_runtime *rt,
 	}
 	for (size_t i = 0; i < t->n_edges; i++) {
 		rk_topo_edge *e = &t->edges[i];
-		if (strcmp(e->from, "stdin") == 0 || strcmp(e->to, "stdout") == 0)
+		if (strcmp(e->from, "stdin") == 0 || strcmp(e->to, "stdout") == 0
+		    || !here(t, e->from) || !here(t, e->to))
 			continue;
 		if ((rc = rk_connect(rt, e->from, e->to)) != RK_OK)
 			return rc;
@@ -586,7 +595,7 @@ rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 {
 	rk_error rc = launch_all(t, rt, o);
 
-	if (rc == RK_OK && t->output_is_sink) {
+	if (rc == RK_OK && t->output_is_sink && here(t, SINK_ID)) {
 		rk_launch_options lo = *o;
 		lo.params = NULL;
 		lo.replicas = 0;
@@ -594,14 +603,17 @@ rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 		for (size_t i = 0; rc == RK_OK && i < t->n_edges; i++) {
 			rk_topo_edge *e = &t->edges[i];
 			if (strcmp(e->to, "stdout") == 0
-			    && strcmp(e->from, "stdin") != 0)
+			    && strcmp(e->from, "stdin") != 0 && here(t, e->from))
 				rc = rk_connect(rt, e->from, SINK_ID);
 		}
 		if (rc == RK_OK)
 			rc = rk_activate(rt, SINK_ID);
 	}
+	if (rc == RK_OK && t->placed && t->wire)
+		rc = t->wire(t->wire_arg, t, rt);
 	for (size_t i = t->n_kernels; rc == RK_OK && i-- > 0;)
-		rc = rk_activate(rt, t->kernels[i].id);
+		if (here(t, t->kernels[i].id))
+			rc = rk_activate(rt, t->kernels[i].id);
 	return rc;
 }
 
@@ -662,4 +674,70 @@ const char *rk_topology_output(const rk_topology *t)
 const rk_type *rk_topology_output_type(const rk_topology *t)
 {
 	return t->output ? type_of(t, t->output, false) : NULL;
+}
+
+/* ---- placement across ranks ---------------------------------------- */
+
+uint32_t rk_topology_rank(const rk_topology *t, const char *id)
+{
+	for (size_t i = 0; i < t->n_kernels; i++)
+		if (strcmp(t->kernels[i].id, id) == 0)
+			return t->kernels[i].rank;
+	return 0;                       /* stdin, stdout, the sink */
+}
+
+rk_error rk_topology_check_ranks(rk_topology *t, uint32_t world_size,
+				 rk_diag_fn fn, void *arg)
+{
+	rk_diag d = { fn, arg, t->file, 0, NULL, 0 };
+
+	for (size_t i = 0; i < t->n_kernels; i++) {
+		rk_topo_kernel *k = &t->kernels[i];
+		if (k->rank >= world_size)
+			rk_diag_at(&d, k->rank_at, "kernel '%s' is placed on rank "
+				   "%u, but there %s %u rank%s (0 to %u)", k->id,
+				   k->rank, world_size == 1 ? "is" : "are",
+				   world_size, world_size == 1 ? "" : "s",
+				   world_size - 1);
+	}
+	size_t problems = d.count;
+	rk_diag_flush(&d);
+	return problems ? rk_fail(RK_ECONFIG, "%s: %zu kernel%s placed beyond "
+				  "the ranks", t->file, problems,
+				  problems == 1 ? "" : "s")
+			: RK_OK;
+}
+
+size_t rk_topology_edge_count(const rk_topology *t)
+{
+	return t->n_edges;
+}
+
+void rk_topology_edge(const rk_topology *t, size_t i, const char **from,
+		      const char **to)
+{
+	*from = i < t->n_edges ? t->edges[i].from : NULL;
+	*to = i < t->n_edges ? t->edges[i].to : NULL;
+}
+
+rk_error rk_topology_place(rk_topology *t, uint32_t here_rank,
+			   rk_wiring_fn wire, void *arg)
+{
+	if (!t->checked)
+		return rk_fail(RK_EINVAL, "the topology is not checked");
+	t->placed = true;
+	t->here = here_rank;
+	t->wire = wire;
+	t->wire_arg = arg;
+	/* Rank 0 writes stdout; what feeds it may come from elsewhere,
+	 * so it always reads the sink, which takes any producer. */
+	if (here_rank == 0 && !t->output_is_sink) {
+		char *sink_id = strdup(SINK_ID);
+		if (!sink_id)
+			return rk_fail(RK_ENOMEM, "out of memory");
+		free(t->output);
+		t->output = sink_id;
+		t->output_is_sink = true;
+	}
+	return RK_OK;
 }

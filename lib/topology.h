@@ -32,6 +32,8 @@ typedef struct rk_topo_kernel {
 	int backend;                    /* rk_backend, -1: unsaid */
 	uint32_t replicas;              /* 0: unsaid (one) */
 	rk_mark replicas_at;
+	uint32_t rank;                  /* the MPI rank it runs on */
+	rk_mark rank_at;
 	const rk_kernel_desc *desc;     /* once checked */
 	rk_param *launch_params;        /* for rk_launch */
 } rk_topo_kernel;
@@ -57,6 +59,12 @@ struct rk_topology {
 	size_t n_inputs;
 	char *output;                   /* read for stdout */
 	bool output_is_sink;            /* a fan-in kernel of our own */
+	/* Placed on one rank of several (rk_topology_place): only its
+	 * kernels are launched here, and `wire` links the rest. */
+	bool placed;
+	uint32_t here;
+	rk_wiring_fn wire;
+	void *wire_arg;
 };
 
 /* Diagnostics: gathered, then passed on in the order of the file, each

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "lines.h"
+#include "mpi.h"
 #include "log.h"
 #include "plugin-path.h"
 #include "xmalloc.h"
@@ -51,6 +52,7 @@ struct run {
 	atomic_int signal;              /* SIGINT or SIGTERM received */
 	atomic_bool stop_asked;
 	atomic_bool abandoned;          /* nobody reads: failures don't count */
+	int rank;                       /* under mpirun; else 0 */
 
 	/* The reader's account. */
 	uint64_t sent;
@@ -359,6 +361,12 @@ static bool pipeline_failed(struct run *r)
 	return false;
 }
 
+/* For the MPI transport: a kernel of this rank has failed (said). */
+static bool kernel_failed(void *arg)
+{
+	return pipeline_failed(arg);
+}
+
 static int write_all(struct run *r)
 {
 	const char *last = r->output;
@@ -435,6 +443,41 @@ static void *signal_main(void *arg)
 		ask_stop(r);
 	}
 	return NULL;
+}
+
+/* ---- across MPI ranks ---------------------------------------------- */
+
+static void say_problem(void *arg, const char *where, const char *what);
+
+/* Under mpirun with several ranks: the ranks checked against the world
+ * (by rank 0 only, before MPI starts, so that every rank exits alike),
+ * then the transport loaded and this rank's part placed. */
+static int place_on_ranks(struct run *r, const rk_launch_options *lo,
+			  const struct mpi_transport **out)
+{
+	int world = mpi_world_size(), size;
+	char why[256];
+	rk_error rc;
+
+	if ((rc = rk_topology_check_ranks(r->topo, (uint32_t)world,
+					  mpi_first_rank() ? say_problem
+					  : mpi_quiet_problem,
+					  r)) != RK_OK)
+		return exit_status_for(rc);
+	const struct mpi_transport *mpi = mpi_transport_load();
+	if (!mpi)
+		return EXIT_FAIL;
+	if (mpi->init(&r->rank, &size, why, sizeof(why)) != 0) {
+		log_error("%s", why);
+		return EXIT_FAIL;
+	}
+	if ((rc = rk_topology_place(r->topo, (uint32_t)r->rank, mpi->wire,
+				    (void *)lo)) != RK_OK) {
+		mpi->abort(exit_status_for(rc), rk_errmsg());
+		return exit_status_for(rc);
+	}
+	*out = mpi;
+	return EXIT_OK;
 }
 
 /* ---- the command --------------------------------------------------- */
@@ -587,9 +630,22 @@ static int run_topology(struct run *r, const struct global_opts *g,
 		return exit_status_for(rc);
 	lo.queue_size = queue_size;
 	lo.max_message = (uint32_t)r->max_line;
+	const struct mpi_transport *mpi = NULL;
+	if (mpi_world_size() > 1
+	    && (status = place_on_ranks(r, &lo, &mpi)) != EXIT_OK)
+		return status;
 	if ((rc = rk_topology_start(r->topo, r->rt, &lo)) != RK_OK) {
 		log_error("%s", rk_errmsg());
+		if (mpi)
+			mpi->abort(exit_status_for(rc), rk_errmsg());
 		return exit_status_for(rc);
+	}
+	if (mpi)
+		mpi->start();
+	if (mpi && r->rank != 0) {
+		/* Neither stdin nor stdout here: the channels do it all. */
+		status = mpi->finish(kernel_failed, r);
+		return verdict(r, pipeline_failed(r) ? EXIT_FAIL : status);
 	}
 
 	const char *const *ids;
@@ -597,7 +653,7 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	r->targets = xcalloc(r->n_targets, sizeof(*r->targets));
 	for (size_t i = 0; i < r->n_targets; i++) {
 		struct target *t = &r->targets[i];
-		t->id = ids[i];
+		t->id = mpi ? mpi->input_id(ids[i]) : ids[i];
 		t->type = rk_topology_input_type(r->topo, i);
 		for (size_t j = 0; j < i && !t->same; j++)
 			if (r->targets[j].type == t->type && !r->targets[j].same)
@@ -620,6 +676,14 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	pthread_join(reader, NULL);
 	if (stats)
 		print_stats(r);
+	if (mpi) {
+		/* Every rank ends with its channels; one that cannot (a
+		 * stopped run) ends them all. */
+		if (atomic_load(&r->abandoned))
+			mpi->abort(verdict(r, status), "the run stopped early");
+		else
+			mpi->finish(kernel_failed, r);
+	}
 	return verdict(r, status);
 }
 

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mpi.h"
 #include "plugin-path.h"
 
 static void say_problem(void *arg, const char *where, const char *what)
@@ -42,6 +43,11 @@ static int cmd_validate_exec(const struct global_opts *g, int argc, char **argv)
 		rk_error rc = rk_topology_load(argv[i], say_problem, NULL, &t);
 		if (rc == RK_OK)
 			rc = rk_topology_check(t, rt, path, say_problem, NULL);
+		/* Under mpirun, the ranks must exist too. */
+		if (rc == RK_OK && mpi_world_size() > 1)
+			rc = rk_topology_check_ranks(t, (uint32_t)mpi_world_size(),
+						     mpi_first_rank() ? say_problem
+						     : mpi_quiet_problem, NULL);
 		if (rc == RK_OK)
 			log_info("%s: valid, %zu kernels", argv[i],
 				 rk_topology_size(t));

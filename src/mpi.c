@@ -1,0 +1,69 @@
+/* mpi.c - see mpi.h. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "mpi.h"
+
+int mpi_world_size(void)
+{
+	static const char *const vars[] = {
+		"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"
+	};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v) {
+			long n = strtol(v, NULL, 10);
+			return n > 0 ? (int)n : 1;
+		}
+	}
+	return 1;
+}
+
+bool mpi_first_rank(void)
+{
+	static const char *const vars[] = {
+		"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"
+	};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strtol(v, NULL, 10) == 0;
+	}
+	return true;
+}
+
+void mpi_quiet_problem(void *arg, const char *where, const char *what)
+{
+	(void)arg;
+	(void)where;
+	(void)what;
+}
+
+const struct mpi_transport *mpi_transport_load(void)
+{
+	const char *path = getenv("RINGCTL_MPI_MODULE");
+
+	if (!path || !*path)
+		path = RK_PKGLIBDIR "/ringctl-mpi.so";
+	/* Global: Open MPI loads components of its own that need its
+	 * symbols. */
+	void *module = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+	if (!module) {
+		log_error("running under mpirun with %d ranks, but the MPI "
+			  "transport cannot be loaded (%s); build ringctl with "
+			  "Open MPI (configure --with-mpi)", mpi_world_size(),
+			  dlerror());
+		return NULL;
+	}
+	const struct mpi_transport *t = dlsym(module, MPI_TRANSPORT_SYMBOL);
+	if (!t || t->abi != MPI_TRANSPORT_ABI) {
+		log_error("%s: not the MPI transport of this ringctl", path);
+		return NULL;
+	}
+	return t;
+}
