@@ -154,5 +154,24 @@ else
 	not_ok "a kernel that crashes on rank 1 ends every rank, naming the rank (status $status)"
 fi
 
+# Ctrl-C on mpirun: what was sent drains through the ranks and out.
+mkfifo "$TMP/fifo"
+timeout 120 "$MPIRUN" -n 3 "$RINGCTL" run "$TMP/fan.yaml" <"$TMP/fifo" \
+	>"$TMP/many" 2>"$TMP/err" &
+pid=$!
+exec 7>"$TMP/fifo"
+printf '{"value":1}\n{"value":60000}\n' >&7
+sleep 2
+kill -INT "$pid"
+status=0
+wait "$pid" || status=$?
+exec 7>&-
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] \
+   && [ "$(cat "$TMP/many")" = '{"count":2,"sum":120002}' ]; then
+	ok "Ctrl-C on mpirun drains what was sent through every rank"
+else
+	not_ok "Ctrl-C on mpirun drains what was sent through every rank (status $status)"
+fi
+
 echo "1..$n"
 exit "$failed"
