@@ -173,5 +173,35 @@ else
 	not_ok "Ctrl-C on mpirun drains what was sent through every rank (status $status)"
 fi
 
+# A rank killed outright: mpirun ends the others and names it, even
+# with standard input still open.
+mkfifo "$TMP/fifo2"
+timeout 120 "$MPIRUN" -n 2 "$RINGCTL" run "$TMP/two.yaml" <"$TMP/fifo2" \
+	>/dev/null 2>"$TMP/err" &
+pid=$!
+exec 7>"$TMP/fifo2"
+echo '{"value":1}' >&7
+victim=
+for _ in $(seq 100); do
+	victim=$(grep -l 'OMPI_COMM_WORLD_RANK=1' /proc/[0-9]*/environ 2>/dev/null |
+		 sed 's|/proc/\([0-9]*\)/environ|\1|' |
+		 while read -r p; do
+			 grep -q ringctl "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+		 done | head -1)
+	[ -n "$victim" ] && break
+	sleep 0.1
+done
+sleep 0.5
+[ -n "$victim" ] && kill -9 "$victim"
+status=0
+wait "$pid" || status=$?
+exec 7>&-
+if [ -n "$victim" ] && [ "$status" -ne 0 ] && [ "$status" -ne 124 ] \
+   && grep -q "rank 1" "$TMP/err"; then
+	ok "a rank killed with SIGKILL ends the job, named, without a hang"
+else
+	not_ok "a rank killed with SIGKILL ends the job, named, without a hang (status $status)"
+fi
+
 echo "1..$n"
 exit "$failed"
