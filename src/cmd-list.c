@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -35,6 +36,7 @@ static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	bool json = false;
@@ -43,10 +45,19 @@ static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'f' && (strcmp(optarg, "json") == 0
+					|| strcmp(optarg, "table") == 0)) {
+			/* As stats says it. */
+			json = strcmp(optarg, "json") == 0;
+		} else if (c == 'f') {
+			return usage_error("--format is table or json, not '%s'",
+					   optarg);
+		} else {
 			return usage_error("list: unknown option '%s'",
 					   argv[optind - 1]);
-		json = true;
+		}
 	}
 	if (optind < argc)
 		return usage_error("list takes no operands");
@@ -104,8 +115,9 @@ static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.flags = CMD_SERVER,
-	.usage = "[--json]",
+	.usage = "[--json | --format table|json]",
 	.summary = "list the server's kernels: state, backend, queues",
-	.help = "      --json    one JSON object per kernel\n",
+	.help = "      --json    one JSON object per kernel\n"
+		"      --format F  table (default) or json, as for stats\n",
 	.exec = cmd_list_exec,
 };

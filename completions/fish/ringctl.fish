@@ -32,6 +32,7 @@ complete -c ringctl -n "__fish_seen_subcommand_from terminate" -l all -l timeout
 complete -c ringctl -n "__fish_seen_subcommand_from send" -F -l timeout -l on-error -l max-line -l end -l help
 complete -c ringctl -n "__fish_seen_subcommand_from recv" -l count -l timeout -l follow -l envelope -l help
 complete -c ringctl -n "__fish_seen_subcommand_from list kernels" -l json -l help
+complete -c ringctl -n "__fish_seen_subcommand_from list" -l format -xa 'table json'
 complete -c ringctl -n "__fish_seen_subcommand_from stats" -l watch -l help
 complete -c ringctl -n "__fish_seen_subcommand_from stats" -l format -xa 'table json prometheus'
 complete -c ringctl -n "__fish_seen_subcommand_from describe" -a '(__ringctl_kernels)'

@@ -37,3 +37,16 @@ teardown() { server_teardown; }
 	assert_failure 69
 	[ "$stderr" = "ringctl: no server running on $SOCK_DIR/default" ]
 }
+
+@test "list --format json is --json, as stats says it" {
+	active doubler
+	run ringctl list --json
+	json=$output
+	run ringctl list --format json
+	assert_success
+	[ "$output" = "$json" ]
+	run ringctl list --format table
+	assert_line --index 0 --regexp '^ID +KERNEL +STATE'
+	run --separate-stderr ringctl list --format yaml
+	assert_failure 2
+}
