@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "executor.h"
+#include "fault.h"
 #include "kernel.h"
 
 void *rk_ctx_state(rk_ctx *ctx)
@@ -54,6 +55,17 @@ static void release_held(rk_ctx *ctx)
 	ctx->current = NULL;
 }
 
+void rk_ctx_drop_held(rk_ctx *ctx)
+{
+	if (!ctx->holding)
+		return;
+	rk_ring_release(ctx->held_port->band[ctx->held_band], 1);
+	rk_executor_unlock_input(ctx->held_port);
+	rk_event_notify(&ctx->held_port->space);
+	ctx->holding = false;
+	ctx->current = NULL;
+}
+
 bool rk_ctx_should_terminate(rk_ctx *ctx)
 {
 	return rk_kernel_poll_control(ctx->kernel) == RK_STATE_TERMINATING;
@@ -64,7 +76,26 @@ bool rk_ctx_is_active(rk_ctx *ctx)
 	return rk_kernel_poll_control(ctx->kernel) == RK_STATE_ACTIVE;
 }
 
+static int ctx_wait_active(rk_ctx *ctx, double timeout);
+static int ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
+
 int rk_ctx_wait_active(rk_ctx *ctx, double timeout)
+{
+	bool was = rk_fault_runtime_enter();
+	int rc = ctx_wait_active(ctx, timeout);
+	rk_fault_runtime_leave(was);
+	return rc;
+}
+
+int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
+{
+	bool was = rk_fault_runtime_enter();
+	int rc = ctx_receive(ctx, msg, timeout);
+	rk_fault_runtime_leave(was);
+	return rc;
+}
+
+static int ctx_wait_active(rk_ctx *ctx, double timeout)
 {
 	rk_kernel *k = ctx->kernel;
 	uint64_t deadline = rk_deadline(timeout);
@@ -83,7 +114,7 @@ int rk_ctx_wait_active(rk_ctx *ctx, double timeout)
 
 /* Messages are handed out while active, and while terminating until the
  * drain deadline; RK_ESTATE says there will be no more. */
-int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
+static int ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 {
 	rk_kernel *k = ctx->kernel;
 	uint64_t deadline = rk_deadline(timeout);
@@ -140,7 +171,9 @@ int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 
 int rk_executor_run_main(rk_kernel *k)
 {
+	rk_in_kernel_code = true;
 	int rc = k->desc->main(&k->ctx);
+	rk_in_kernel_code = false;
 
 	release_held(&k->ctx);
 	bool asked = rk_kernel_poll_control(k) == RK_STATE_TERMINATING;

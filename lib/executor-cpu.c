@@ -240,8 +240,13 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 		return false;
 	k->end_done = true;
 	k->ctx.current = NULL;
-	if (k->desc->flush && k->desc->flush(&k->ctx) != 0)
-		message_failed(k, -1, 1, k->cb.received + 1);
+	if (k->desc->flush) {
+		rk_in_kernel_code = true;
+		int failed = k->desc->flush(&k->ctx);
+		rk_in_kernel_code = false;
+		if (failed)
+			message_failed(k, -1, 1, k->cb.received + 1);
+	}
 	size_t n;
 	rk_port *const *outs = rk_kernel_outputs(k, &n);
 	rk_envelope env = { .priority = 0 };
@@ -306,9 +311,11 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
 		k->batch_index = n - 1;
 		k->ctx.error[0] = '\0';
+		rk_in_kernel_code = !k->device;
 		int failed = k->device
 			? rk_device_process_batch(k, msgs, n)
 			: k->desc->process_batch(&k->ctx, msgs, n);
+		rk_in_kernel_code = false;
 		k->ctx.current = NULL;
 		if (failed < 0 || (uint64_t)failed > n)
 			failed = (int)n;
@@ -325,7 +332,9 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 			msg_from_slot(&msgs[0], rk_ring_slot(r, first + i));
 			k->ctx.current = &msgs[0];
 			k->ctx.error[0] = '\0';
+			rk_in_kernel_code = true;
 			int rc = k->desc->process(&k->ctx, &msgs[0]);
+			rk_in_kernel_code = false;
 			k->ctx.current = NULL;
 			if (k->telemetry) {
 				uint64_t t1 = rk_now_ns();
@@ -591,7 +600,17 @@ void rk_executor_mark_done(rk_kernel *k, uint8_t priority)
 		emit_to(k, i, outs[i], env, NULL, 0, RK_SLOT_MARKER);
 }
 
+static int ctx_emit(rk_ctx *ctx, const void *data, size_t len);
+
 int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
+{
+	bool was = rk_fault_runtime_enter();
+	int rc = ctx_emit(ctx, data, len);
+	rk_fault_runtime_leave(was);
+	return rc;
+}
+
+static int ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 {
 	rk_kernel *k = ctx->kernel;
 	rk_envelope env = { 0 };
@@ -679,6 +698,10 @@ static void executor_lost(rk_kernel *k, const char *why)
 	if (k->batch_port) {
 		end_batch(k, k->batch_port, k->batch_band,
 			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);
+		bump(&k->cb.errors, 1);
+	}
+	if (k->ctx.holding) {
+		rk_ctx_drop_held(&k->ctx);
 		bump(&k->cb.errors, 1);
 	}
 	executor_finish(k, RK_STATE_FAILED);

@@ -36,4 +36,8 @@ void rk_executor_drain(rk_kernel *k);
 /* Run a kernel's persistent main loop; 0 when it ended as asked. */
 int rk_executor_run_main(rk_kernel *k);
 
+/* A main loop that died holding a received message: its slot goes
+ * back, not counted as processed (the caller counts the error). */
+void rk_ctx_drop_held(rk_ctx *ctx);
+
 #endif /* RK_EXECUTOR_H */

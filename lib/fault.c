@@ -26,6 +26,7 @@ static size_t n_runtime_text;
 static bool installed;
 
 static _Thread_local rk_fault_guard *armed;
+_Thread_local bool rk_in_kernel_code;
 
 static int find_runtime_text(struct dl_phdr_info *info, size_t size,
 			     void *self)
@@ -83,13 +84,15 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 	rk_fault_guard *guard = armed;
 
 	/* Sent by kill(), or not a kernel's own fault: the default. */
-	if (!guard || info->si_code <= 0 || in_runtime(fault_pc(context))) {
+	if (!guard || !rk_in_kernel_code || info->si_code <= 0
+	    || in_runtime(fault_pc(context))) {
 		signal(sig, SIG_DFL);
 		if (info->si_code <= 0)
 			raise(sig);
 		return;                 /* the instruction faults again */
 	}
 	armed = NULL;
+	rk_in_kernel_code = false;
 	guard->signal = sig;
 	guard->address = info->si_addr;
 	siglongjmp(guard->jump, sig);
@@ -100,9 +103,10 @@ rk_error rk_isolate_faults(void)
 	struct sigaction sa = { .sa_sigaction = on_fault,
 				.sa_flags = SA_SIGINFO | SA_ONSTACK };
 
-	if (installed)
-		return RK_OK;
-	dl_iterate_phdr(find_runtime_text, (void *)(uintptr_t)on_fault);
+	/* Again after a library that installs its own (MPI does): the
+	 * text ranges are found once. */
+	if (!installed)
+		dl_iterate_phdr(find_runtime_text, (void *)(uintptr_t)on_fault);
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < N_FAULT_SIGNALS; i++)
 		if (sigaction(fault_signals[i], &sa, NULL) != 0)

@@ -11,6 +11,7 @@
 
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 
 typedef struct rk_fault_guard {
 	sigjmp_buf jump;
@@ -21,6 +22,25 @@ typedef struct rk_fault_guard {
 	int signal;                     /* what was caught */
 	void *address;                  /* the faulting address */
 } rk_fault_guard;
+
+/* Whether this thread runs a kernel's own code now: set around the calls
+ * into a kernel, cleared while the kernel calls back into the runtime.
+ * A fault while it is clear (runtime code, or libc called by it, which
+ * may hold the runtime's locks) is not recovered. */
+extern _Thread_local bool rk_in_kernel_code;
+
+/* Around a call from a kernel into the runtime. */
+static inline bool rk_fault_runtime_enter(void)
+{
+	bool was = rk_in_kernel_code;
+	rk_in_kernel_code = false;
+	return was;
+}
+
+static inline void rk_fault_runtime_leave(bool was)
+{
+	rk_in_kernel_code = was;
+}
 
 /* Arm the guard on this thread after a sigsetjmp(guard->jump, 1) that
  * returned 0; the sigsetjmp returns the signal number when a fault is

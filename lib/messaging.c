@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "spin.h"
 #include "rk-error.h"
 #include "runtime.h"
@@ -186,15 +187,19 @@ static rk_error push_group(rk_kernel *g, rk_envelope *envs,
 	return rc;
 }
 
+/* A kernel may call this too: a fault in here (a bad pointer it
+ * passed, copied while the send lock is held) is not its own. */
 static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 			  const void *const *msgs, const size_t *lens,
 			  size_t count, uint64_t deadline, size_t *done,
 			  uint8_t flags)
 {
-	if (k->n_replicas)
-		return push_group(k, envs, msgs, lens, count, deadline, done,
-				  flags);
-	return push_port(k, envs, msgs, lens, count, deadline, done, flags);
+	bool was = rk_fault_runtime_enter();
+	rk_error rc = k->n_replicas
+		? push_group(k, envs, msgs, lens, count, deadline, done, flags)
+		: push_port(k, envs, msgs, lens, count, deadline, done, flags);
+	rk_fault_runtime_leave(was);
+	return rc;
 }
 
 rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
@@ -230,7 +235,11 @@ rk_error rk_expect_input(rk_runtime *rt, const char *id)
 
 	if (rc != RK_OK)
 		return rc;
+	/* A group's replicas each end on their own inputs. */
 	__atomic_store_n(&k->input->used, true, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < k->n_replicas; i++)
+		__atomic_store_n(&k->replicas[i]->input->used, true,
+				 __ATOMIC_RELAXED);
 	rk_kernel_put(k);
 	return RK_OK;
 }
@@ -412,10 +421,25 @@ static rk_port *output_of(rk_kernel *k)
 	return p;
 }
 
-/* The receive loop: wait for output, then take up to max. */
+static rk_error receive_unguarded(rk_runtime *rt, const char *id,
+				  size_t max, double timeout, rk_receive_fn fn,
+				  void *arg, size_t *count);
+
+/* As push_many: what a kernel receives is copied under the lock. */
 static rk_error receive(rk_runtime *rt, const char *id, size_t max,
 			double timeout, rk_receive_fn fn, void *arg,
 			size_t *count)
+{
+	bool was = rk_fault_runtime_enter();
+	rk_error rc = receive_unguarded(rt, id, max, timeout, fn, arg, count);
+	rk_fault_runtime_leave(was);
+	return rc;
+}
+
+/* The receive loop: wait for output, then take up to max. */
+static rk_error receive_unguarded(rk_runtime *rt, const char *id,
+				  size_t max, double timeout, rk_receive_fn fn,
+				  void *arg, size_t *count)
 {
 	rk_kernel *k;
 	rk_error rc;

@@ -253,8 +253,8 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 		if (sink->buf)
 			;
 		else if (progress)
-			log_error("lost the server on %s; it had accepted %llu "
-				  "message%s", paths.socket,
+			log_error("lost the server on %s; it had accepted at "
+				  "least %llu message%s", paths.socket,
 				  (unsigned long long)accepted,
 				  accepted == 1 ? "" : "s");
 		else

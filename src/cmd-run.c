@@ -471,6 +471,12 @@ static int place_on_ranks(struct run *r, const rk_launch_options *lo,
 		log_error("%s", why);
 		return EXIT_FAIL;
 	}
+	if (size != world) {
+		snprintf(why, sizeof(why), "the launcher said %d ranks, MPI "
+			 "says %d", world, size);
+		mpi->abort(EXIT_FAIL, why);
+		return EXIT_FAIL;
+	}
 	if ((rc = rk_topology_place(r->topo, (uint32_t)r->rank, mpi->wire,
 				    (void *)lo)) != RK_OK) {
 		mpi->abort(exit_status_for(rc), rk_errmsg());

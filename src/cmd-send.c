@@ -48,14 +48,14 @@ struct sender {
 };
 
 /* Tell the client how many messages are in: if the server dies, the
- * client can still say how far the send got. */
+ * client can still say how far the send got (at least). */
 static void report_progress(const struct sender *s)
 {
 	struct session *ses = output_session();
 	uint64_t sent = s->sent;
 
 	if (ses)
-		session_send(ses, MSG_PROGRESS, &sent, sizeof(sent));
+		session_send_if_room(ses, MSG_PROGRESS, &sent, sizeof(sent));
 }
 
 /* Send the batch; false, with the status set, when that fails.  A full

@@ -350,8 +350,15 @@ static int transport_init(int *rank, int *size, char *why, size_t cap)
 	if (provided < MPI_THREAD_MULTIPLE) {
 		snprintf(why, cap, "this MPI gives no MPI_THREAD_MULTIPLE, "
 			 "which the transport needs");
+		MPI_Finalize();
 		return -1;
 	}
+	/* Errors come back to check_mpi, which names the rank and what it
+	 * was doing, then ends the job. */
+	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+	/* MPI may have put signal handlers of its own in place of the
+	 * runtime's: a kernel's fault must still fail that kernel alone. */
+	rk_isolate_faults();
 	MPI_Comm_rank(MPI_COMM_WORLD, &tr.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &tr.size);
 	*rank = tr.rank;

@@ -44,6 +44,42 @@ int proto_send(int fd, uint32_t type, const void *data, size_t len)
 	return 0;
 }
 
+static int proto_send_rest(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
+
+int proto_try_send(int fd, uint32_t type, const void *data, size_t len)
+{
+	struct proto_header h = { type, (uint32_t)len };
+	char frame[sizeof(h) + 64];
+
+	if (len > sizeof(frame) - sizeof(h)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memcpy(frame, &h, sizeof(h));
+	memcpy(frame + sizeof(h), data, len);
+	ssize_t n;
+	do
+		n = send(fd, frame, sizeof(h) + len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if ((size_t)n < sizeof(h) + len)        /* cannot happen; finish it */
+		return proto_send_rest(fd, frame + n, sizeof(h) + len - (size_t)n);
+	return 1;
+}
+
 /* Exactly n bytes; 1, 0 at a clean end before any byte, -1 on error. */
 static int read_all(int fd, void *buf, size_t n)
 {

@@ -11,6 +11,11 @@
 /* 0, or -1 with errno (EPIPE: the other side is gone). */
 int proto_send(int fd, uint32_t type, const void *data, size_t len);
 
+/* A small frame only if it goes without waiting: 1 sent, 0 not (the
+ * peer is not reading), -1 on an error.  Unix stream sockets take a
+ * frame this small whole or not at all. */
+int proto_try_send(int fd, uint32_t type, const void *data, size_t len);
+
 /* A frame into buf (cap bytes, at most PROTO_MAX_PAYLOAD); 1 on a
  * frame, 0 when the other side closed between frames, -1 on an error
  * (errno; EPROTO for a bad type or a length over cap). */

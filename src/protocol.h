@@ -37,7 +37,8 @@ enum proto_type {
 	MSG_WANT_STDIN,         /* S->C: start sending standard input */
 	MSG_PROGRESS,           /* S->C: uint64 messages accepted so far, so
 				 * a client that loses the server can say
-				 * how far it got */
+				 * how far it got; sent only where it goes
+				 * without waiting */
 	MSG_TYPE_END
 };
 

@@ -20,6 +20,13 @@ bool session_send(struct session *s, uint32_t type, const void *data,
 	return !s->gone;
 }
 
+void session_send_if_room(struct session *s, uint32_t type, const void *data,
+			  size_t len)
+{
+	if (!s->gone && proto_try_send(s->fd, type, data, len) < 0)
+		s->gone = true;
+}
+
 int session_input(struct session *s, const char **data, size_t *len)
 {
 	uint32_t type;

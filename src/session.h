@@ -24,6 +24,12 @@ struct session {
 bool session_send(struct session *s, uint32_t type, const void *data,
 		  size_t len);
 
+/* A small frame the client may miss (progress): sent only if it goes
+ * without waiting, since a client busy writing input reads nothing
+ * meanwhile, and a blocking send would deadlock with it. */
+void session_send_if_room(struct session *s, uint32_t type, const void *data,
+			  size_t len);
+
 /* The client's standard input (after MSG_WANT_STDIN): 1 with a chunk
  * (*data, *len), 0 at the end, -1 when the client is gone or broke the
  * protocol. */

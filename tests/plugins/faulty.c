@@ -17,8 +17,12 @@ static int is(const rk_msg *msg, const char *word)
 	       && memcmp((const char *)msg->data + 1, word, n) == 0;
 }
 
-/* Deep enough for any stack; the volatile buffer keeps each frame. */
-static int recurse(int depth)
+/* Deep enough for any stack; the volatile buffer keeps each frame.
+ * One frame per call (noinline), well under the guard page: frames
+ * the compiler merged could jump the guard page into whatever lies
+ * below, which no handler can undo (-fstack-clash-protection guards
+ * against that in real kernels). */
+__attribute__((noinline)) static int recurse(int depth)
 {
 	volatile char frame[1024];
 
@@ -33,11 +37,15 @@ static int segv(rk_ctx *ctx, const rk_msg *msg)
 	if (is(msg, "crash")) {
 		/* Not NULL itself, which UBSan would stop first: an address
 		 * in the unmapped page at zero. */
-		volatile int *nowhere = (volatile int *)(uintptr_t)16;
-		*nowhere = 1;
+		volatile uintptr_t nowhere = 16;
+		*(volatile int *)nowhere = 1;
 	}
 	if (is(msg, "overflow"))
 		return recurse(0);
+	/* A bad pointer handed to the runtime faults in its code, where
+	 * its locks may be held: not recoverable, by design. */
+	if (is(msg, "badptr"))
+		return rk_ctx_emit(ctx, (const void *)(uintptr_t)16, 8);
 	return rk_ctx_emit(ctx, msg->data, msg->len);
 }
 

@@ -1,5 +1,6 @@
 /* test-lifecycle.c - every legal and illegal state transition, with its
  * error and message, and the launch failures. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,6 +233,52 @@ static void test_dead_kernel_is_failed(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A main loop that dies holding the message it received: the slot
+ * goes back (with drop_oldest, its input lock too), so terminate and
+ * senders do not hang on it, and the message counts as an error. */
+static int main_dies_on_13(rk_ctx *ctx)
+{
+	rk_msg m;
+
+	while (rk_ctx_receive(ctx, &m, RK_FOREVER) == RK_OK) {
+		int64_t v;
+		memcpy(&v, m.data, sizeof(v));
+		if (v == 13)
+			pthread_exit(NULL);
+		rk_ctx_send(ctx, &v, sizeof(v));
+	}
+	return 0;
+}
+
+static const rk_kernel_desc main_dies = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "main_dies",
+	.main = main_dies_on_13,
+};
+
+static void test_main_dying_with_a_message_lets_go(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_terminate_report report;
+	rk_telemetry t;
+
+	o.input_policy = RK_BP_DROP_OLDEST;
+	o.queue_size = 4;
+	assert_int_equal(rk_launch(rt, "m", &main_dies, &o), RK_OK);
+	assert_int_equal(rk_activate(rt, "m"), RK_OK);
+	send_i64(rt, "m", 1);
+	assert_int_equal(recv_i64(rt, "m"), 1);
+	send_i64(rt, "m", 13);
+	wait_for_state(rt, "m", RK_STATE_FAILED);
+	assert_int_equal(rk_get_telemetry(rt, "m", &t), RK_OK);
+	assert_int_equal(t.errors, 1);
+	assert_int_equal(rk_terminate_ex(rt, "m", 1.0, &report), RK_OK);
+	assert_int_equal(report.dropped_input, 0);
+	rk_runtime_free(rt);
+}
+
 static void test_main_returning_early_is_failed(void **unused)
 {
 	rk_runtime *rt = test_runtime(1, 0);
@@ -313,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_ids),
 		cmocka_unit_test(test_launch_refusals),
 		cmocka_unit_test(test_dead_kernel_is_failed),
+		cmocka_unit_test(test_main_dying_with_a_message_lets_go),
 		cmocka_unit_test(test_main_returning_early_is_failed),
 		cmocka_unit_test(test_ids_and_active),
 		cmocka_unit_test(test_runtime_options),
