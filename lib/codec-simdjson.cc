@@ -828,6 +828,23 @@ static inline const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* After an item of a list: 1 on a ',' (another item follows), 0 past
+ * the list's `close`, -1 on anything else; *p moves past either. */
+static int next_item(const char **p, const char *end, char close)
+{
+	const char *q = skip_ws(*p, end);
+
+	if (q < end && *q == ',') {
+		*p = skip_ws(q + 1, end);
+		return 1;
+	}
+	if (q < end && *q == close) {
+		*p = q + 1;
+		return 0;
+	}
+	return -1;
+}
+
 /* A value may end only where JSON lets something else begin. */
 static inline bool at_delimiter(const char *p, const char *end)
 {
@@ -936,16 +953,11 @@ static const char *fast_array(const rk_field *f, const char *p,
 			if (!p)
 				return NULL;
 			n++;
-			p = skip_ws(p, end);
-			if (p < end && *p == ',') {
-				p = skip_ws(p + 1, end);
-				continue;
-			}
-			if (p < end && *p == ']') {
-				p++;
+			int more = next_item(&p, end, ']');
+			if (more < 0)
+				return NULL;
+			if (!more)
 				break;
-			}
-			return NULL;
 		}
 	}
 	if (f->length_offset < 0)
@@ -960,7 +972,7 @@ static bool fast_decode(const rk_type *type, const char *text, size_t len,
 {
 	const char *p = text, *end = text + len;
 	uint64_t seen = 0;
-	uint32_t hint = 0, found = 0;
+	uint32_t hint = 0;
 
 	if (type->n_fields > 64)
 		return false;
@@ -990,7 +1002,6 @@ static bool fast_decode(const rk_type *type, const char *text, size_t len,
 			    || *p++ != ':')
 				return false;
 			seen |= 1ull << i;
-			found++;
 			hint = (uint32_t)i + 1;
 			const rk_field *f = &type->fields[i];
 			p = skip_ws(p, end);
@@ -1004,19 +1015,15 @@ static bool fast_decode(const rk_type *type, const char *text, size_t len,
 						 out + f->offset);
 			if (!p)
 				return false;
-			p = skip_ws(p, end);
-			if (p < end && *p == ',') {
-				p = skip_ws(p + 1, end);
-				continue;
-			}
-			if (p < end && *p == '}') {
-				p++;
+			int more = next_item(&p, end, '}');
+			if (more < 0)
+				return false;
+			if (!more)
 				break;
-			}
-			return false;
 		}
 	}
-	return found == type->n_fields && skip_ws(p, end) == end;
+	return (uint32_t)__builtin_popcountll(seen) == type->n_fields
+	       && skip_ws(p, end) == end;
 }
 
 /* A json message is its text, trimmed, once it is known to be valid. */

@@ -110,10 +110,7 @@ rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
 			       d->struct_size, sizeof(rk_kernel_desc));
 	if (!d->name || !*d->name)
 		return rk_fail(RK_EPLUGIN, "kernel descriptor has no name");
-	/* Names are typed in shells, pipelines ('a | b') and YAML. */
-	if (strspn(d->name, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-	    != strlen(d->name))
+	if (!rk_plain_name(d->name, ""))
 		return rk_fail(RK_EPLUGIN, "kernel name '%s' has characters "
 			       "other than letters, digits, '_', '.' and '-'",
 			       d->name);
@@ -192,22 +189,23 @@ const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
 	return d;
 }
 
+bool rk_plain_name(const char *name, const char *extra)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+	size_t n = strlen(name), i = 0;
+
+	while (i < n && (strchr(plain, name[i]) || strchr(extra, name[i])))
+		i++;
+	return n > 0 && i == n;
+}
+
 /* Ids are names on a command line and in a socket protocol: keep them
  * short and plain. */
 static bool valid_id(const char *id)
 {
-	size_t n = id ? strlen(id) : 0;
-
-	if (n == 0 || n > MAX_ID || id[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		      || (c >= '0' && c <= '9') || c == '_' || c == '-'
-		      || c == '.' || c == ':'))
-			return false;
-	}
-	return true;
+	return id && strlen(id) <= MAX_ID && id[0] != '-'
+	       && rk_plain_name(id, ":");
 }
 
 static rk_kernel *find_locked(rk_runtime *rt, const char *id, size_t *index)

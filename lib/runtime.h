@@ -61,4 +61,8 @@ rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 			     uint32_t max_payload, rk_backpressure policy,
 			     rk_bell *bell);
 
+/* Names typed in shells, pipelines ('a | b') and YAML: non-empty, of
+ * letters, digits, '_', '.', '-' and the characters of `extra`. */
+bool rk_plain_name(const char *name, const char *extra);
+
 #endif /* RK_RUNTIME_H */

@@ -2,7 +2,6 @@
  * counters, queue depths, latency percentiles and the summary. */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +69,31 @@ void rk_free_ids(char **ids, size_t count)
 	free(ids);
 }
 
+/* The one size of a last error, in the kernel and where it is told. */
+#define RK_LAST_ERROR_MAX 128
+_Static_assert(sizeof(((rk_kernel *)0)->last_error) == RK_LAST_ERROR_MAX
+	       && sizeof(((rk_telemetry *)0)->last_error) == RK_LAST_ERROR_MAX
+	       && sizeof(((rk_kernel_info *)0)->last_error) == RK_LAST_ERROR_MAX,
+	       "last_error sizes differ");
+
+/* Why the kernel failed last; a group's, that of its last replica that
+ * has a reason. */
+static void last_error_of(rk_kernel *k, char out[RK_LAST_ERROR_MAX])
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < k->n_replicas; i++) {
+		char one[RK_LAST_ERROR_MAX];
+		last_error_of(k->replicas[i], one);
+		if (one[0])
+			memcpy(out, one, RK_LAST_ERROR_MAX);
+	}
+	if (k->n_replicas)
+		return;
+	pthread_mutex_lock(&k->error_lock);
+	memcpy(out, k->last_error, RK_LAST_ERROR_MAX);
+	pthread_mutex_unlock(&k->error_lock);
+}
+
 rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
 			    rk_kernel_info *info)
 {
@@ -82,16 +106,7 @@ rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
 	info->replicas = (uint32_t)k->n_replicas;
 	info->state = rk_kernel_state(k);
 	info->backend = k->backend;
-	info->last_error[0] = '\0';
-	/* A group's error is that of a replica that has one. */
-	for (size_t i = 0; i <= k->n_replicas; i++) {
-		rk_kernel *one = i < k->n_replicas ? k->replicas[i] : k;
-		pthread_mutex_lock(&one->error_lock);
-		if (!info->last_error[0])
-			snprintf(info->last_error, sizeof(info->last_error),
-				 "%s", one->last_error);
-		pthread_mutex_unlock(&one->error_lock);
-	}
+	last_error_of(k, info->last_error);
 	rk_kernel_put(k);
 	return RK_OK;
 }
@@ -138,8 +153,6 @@ static void fill_group(rk_kernel *k, rk_telemetry *t)
 {
 	static _Thread_local rk_hist merged;
 	rk_telemetry one;
-	char last[sizeof(t->last_error)] = "";
-
 	rk_hist_init(&merged);
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < k->n_replicas; i++) {
@@ -161,8 +174,6 @@ static void fill_group(rk_kernel *k, rk_telemetry *t)
 		if (one.output.high_water > t->output.high_water)
 			t->output.high_water = one.output.high_water;
 		t->throughput += one.throughput;
-		if (one.last_error[0])
-			memcpy(last, one.last_error, sizeof(last));
 		for (unsigned b = 0; b < RK_HIST_BUCKETS; b++)
 			merged.buckets[b] += load(&r->latency.buckets[b]);
 		merged.count += load(&r->latency.count);
@@ -172,7 +183,7 @@ static void fill_group(rk_kernel *k, rk_telemetry *t)
 		if (one.latency_max_ns > merged.max)
 			merged.max = one.latency_max_ns;
 	}
-	memcpy(t->last_error, last, sizeof(last));
+	last_error_of(k, t->last_error);
 	t->latency_count = merged.count;
 	if (merged.count) {
 		t->latency_min_ns = merged.min;
@@ -210,9 +221,7 @@ static void fill(rk_kernel *k, rk_telemetry *t)
 	for (size_t i = 0; i < n_out; i++)
 		add_port(&t->output, outs[i]);
 	t->messages_dropped = dropped(k, t);
-	pthread_mutex_lock(&k->error_lock);
-	memcpy(t->last_error, k->last_error, sizeof(t->last_error));
-	pthread_mutex_unlock(&k->error_lock);
+	last_error_of(k, t->last_error);
 
 	t->latency_count = load(&k->latency.count);
 	if (t->latency_count) {

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "rk-error.h"
+#include "runtime.h"
 #include "topology.h"
 
 #define MAX_FILE (1u << 20)            /* a topology is a small file */
@@ -248,18 +249,7 @@ static void kernel_key(struct reader *r, const yaml_node_t *key,
 /* Kernel ids are names on command lines: the runtime's rules. */
 static bool valid_id(const char *id)
 {
-	size_t n = strlen(id);
-
-	if (n == 0 || n > 64 || id[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		      || (c >= '0' && c <= '9') || c == '_' || c == '-'
-		      || c == '.'))
-			return false;
-	}
-	return true;
+	return strlen(id) <= 64 && id[0] != '-' && rk_plain_name(id, "");
 }
 
 static void kernel_entry(struct reader *r, const yaml_node_t *key,

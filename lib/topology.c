@@ -680,10 +680,9 @@ const rk_type *rk_topology_output_type(const rk_topology *t)
 
 uint32_t rk_topology_rank(const rk_topology *t, const char *id)
 {
-	for (size_t i = 0; i < t->n_kernels; i++)
-		if (strcmp(t->kernels[i].id, id) == 0)
-			return t->kernels[i].rank;
-	return 0;                       /* stdin, stdout, the sink */
+	const rk_topo_kernel *k = rk_topo_find((rk_topology *)t, id);
+
+	return k ? k->rank : 0;         /* stdin, stdout, the sink: 0 */
 }
 
 rk_error rk_topology_check_ranks(rk_topology *t, uint32_t world_size,

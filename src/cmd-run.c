@@ -682,15 +682,15 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	pthread_join(reader, NULL);
 	if (stats)
 		print_stats(r);
-	if (mpi) {
-		/* Every rank ends with its channels; one that cannot (a
-		 * stopped run) ends them all. */
-		if (atomic_load(&r->abandoned))
-			mpi->abort(verdict(r, status), "the run stopped early");
-		else
-			mpi->finish(kernel_failed, r);
-	}
-	return verdict(r, status);
+	/* Every rank ends with its channels; one that cannot (a stopped
+	 * run) ends them all. */
+	bool stopped = atomic_load(&r->abandoned);
+	if (mpi && !stopped)
+		mpi->finish(kernel_failed, r);
+	status = verdict(r, status);
+	if (mpi && stopped)
+		mpi->abort(status, "the run stopped early");
+	return status;
 }
 
 static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)

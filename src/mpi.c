@@ -7,34 +7,36 @@
 #include "log.h"
 #include "mpi.h"
 
+/* The first of the launchers' variables that is set: Open MPI's, then
+ * PMI's and PMIx's. */
+static const char *launcher_var(const char *ompi, const char *pmi,
+				const char *pmix)
+{
+	const char *const vars[] = { ompi, pmi, pmix };
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
 int mpi_world_size(void)
 {
-	static const char *const vars[] = {
-		"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"
-	};
+	const char *v = launcher_var("OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
+				     "PMIX_SIZE");
+	long n = v ? strtol(v, NULL, 10) : 1;
 
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-		if (v && *v) {
-			long n = strtol(v, NULL, 10);
-			return n > 0 ? (int)n : 1;
-		}
-	}
-	return 1;
+	return n > 0 ? (int)n : 1;
 }
 
 bool mpi_first_rank(void)
 {
-	static const char *const vars[] = {
-		"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"
-	};
+	const char *v = launcher_var("OMPI_COMM_WORLD_RANK", "PMI_RANK",
+				     "PMIX_RANK");
 
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-		if (v && *v)
-			return strtol(v, NULL, 10) == 0;
-	}
-	return true;
+	return !v || strtol(v, NULL, 10) == 0;
 }
 
 void mpi_quiet_problem(void *arg, const char *where, const char *what)
