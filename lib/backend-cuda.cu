@@ -1,6 +1,6 @@
 /* backend-cuda.cu - the CUDA backend module (rk-cuda.so): the device,
- * pinned mapped memory for device actors, and a non-blocking stream per
- * persistent kernel.  libringkernel dlopen()s it and uses nothing but
+ * pinned mapped memory for device actors, device memory for the links
+ * between them, and a non-blocking stream per persistent kernel.  libringkernel dlopen()s it and uses nothing but
  * the rk_cuda_backend table (device-backend.h); the kernels themselves
  * come from each plugin's GPU module (ringkernel-cuda.h).
  *
@@ -128,8 +128,32 @@ static uint64_t memory_free(void)
 	return free_bytes;
 }
 
+static int link_alloc(size_t bytes, const void *init, size_t init_bytes,
+		      void **device, char *why, size_t len)
+{
+	cudaError_t e;
+
+	cudaSetDevice(ordinal);
+	if ((e = cudaMalloc(device, bytes)) != cudaSuccess)
+		return fail(e, "device memory for a device link", why, len);
+	if ((e = cudaMemset(*device, 0, bytes)) != cudaSuccess
+	    || (e = cudaMemcpy(*device, init, init_bytes,
+			       cudaMemcpyHostToDevice)) != cudaSuccess) {
+		cudaFree(*device);
+		return fail(e, "setting up a device link", why, len);
+	}
+	return 0;
+}
+
+static void link_free(void *device)
+{
+	cudaSetDevice(ordinal);
+	cudaFree(device);
+}
+
 extern "C" __attribute__((visibility("default")))
 const rk_backend_ops rk_cuda_backend = {
 	RK_BACKEND_ABI, (uint32_t)sizeof(rk_backend_ops), probe, alloc,
-	release, start, running, stream_free, memory_free
+	release, start, running, stream_free, memory_free, link_alloc,
+	link_free
 };

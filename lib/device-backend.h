@@ -14,7 +14,7 @@
 
 #include "ringkernel-device.h"
 
-#define RK_BACKEND_ABI 1
+#define RK_BACKEND_ABI 2
 #define RK_BACKEND_SYMBOL "rk_cuda_backend"
 #define RK_BACKEND_MODULE "rk-cuda.so"
 
@@ -45,6 +45,11 @@ typedef struct rk_backend_ops {
 	void (*stream_free)(void *stream);
 	/* Device memory free now, or 0 where unknown. */
 	uint64_t (*memory_free)(void);
+	/* A device link's ring: `bytes` of zeroed device memory that
+	 * start with the `init_bytes` of `init` (the ring's header). */
+	int (*link_alloc)(size_t bytes, const void *init, size_t init_bytes,
+			  void **device, char *why, size_t len);
+	void (*link_free)(void *device);
 } rk_backend_ops;
 
 #endif /* RK_DEVICE_BACKEND_H */

@@ -10,53 +10,13 @@
 #include <string.h>
 
 #include "clock.h"
+#include "device-actor.h"
 #include "device-backend.h"
 #include "device-host.h"
 #include "device.h"
 #include "executor.h"
 #include "rk-error.h"
 #include "runtime.h"
-
-/* Device rings hold two of the executor's batches. */
-#define DEVICE_RING 128
-#define DEFAULT_THREADS 128
-/* How long the device may take to confirm a request, return a batch
- * or stop before it counts as lost; RK_DEVICE_TIMEOUT (seconds) says
- * otherwise. */
-#define DEVICE_TIMEOUT_S 10.0
-
-/* What the runtime knows of the device: probed once, on first need. */
-struct rk_devices {
-	pthread_mutex_t lock;
-	bool probed;
-	rk_error status;                /* RK_OK: kernels may use it */
-	char why[256];                  /* when not */
-	bool emulated;
-	void *module;                   /* rk-cuda.so */
-	const rk_backend_ops *ops;
-	rk_device_info info;
-	double occupied;                /* multiprocessors taken */
-	double timeout_s;
-};
-
-/* A kernel's device actor. */
-struct rk_device_actor {
-	rk_dev_actor *a;                /* the host's address */
-	void *device_address;
-	const rk_device_kernel *dk;
-	struct rk_devices *devices;
-	bool emulated;
-	pthread_t thread;               /* emulated */
-	bool thread_started;
-	void *stream;                   /* on a GPU */
-	void *companion;                /* the kernel's GPU module */
-	double share;                   /* of a multiprocessor */
-	uint32_t followed;              /* the state last confirmed */
-	bool lost;
-	/* Telemetry reads the actor's counters from client threads while
-	 * the executor may be freeing it. */
-	pthread_mutex_t lock;
-};
 
 static struct rk_devices *devices_of(rk_runtime *rt)
 {
@@ -471,11 +431,14 @@ void rk_device_detach(rk_kernel *k)
 		da->thread_started = false;
 	}
 	/* Messages still in its rings were never delivered; a batch cut
-	 * short by a lost device has counted them as failed already. */
-	uint64_t left = rk_ring_depth(rk_dev_in(da->a))
-			+ rk_ring_depth(rk_dev_out(da->a));
+	 * short by a lost device, or by the end of the kernel after it on
+	 * a device link, has counted them as failed already. */
+	uint64_t left = rk_ring_depth(rk_dev_out(da->a));
+	if (!da->link_broken)
+		left += rk_ring_depth(rk_dev_in(da->a));
 	if (left && !da->lost)
 		__atomic_add_fetch(&k->cb.dropped, left, __ATOMIC_RELAXED);
+	rk_link_detach(k, da);
 	pthread_mutex_lock(&da->lock);
 	release_memory(da);
 	pthread_mutex_unlock(&da->lock);
@@ -528,7 +491,7 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 				    : "the device left its loop");
 		return false;
 	}
-	da->followed = want;
+	rk_link_follow(da, want);
 	return true;
 }
 
@@ -539,22 +502,21 @@ bool rk_device_lost(const rk_kernel *k)
 
 /* ---- the proxy ----------------------------------------------------- */
 
-static void result_error(rk_kernel *k, const rk_slot_header *h)
+void rk_device_error_text(const rk_device_kernel *dk, unsigned code,
+			  char *buf, size_t len)
 {
-	const char *const *errors = k->device->dk->errors;
-	unsigned code = h->type_tag;
-
-	for (unsigned i = 1; errors && errors[i - 1]; i++)
+	for (unsigned i = 1; dk->errors && dk->errors[i - 1]; i++)
 		if (i == code) {
-			rk_ctx_error(&k->ctx, "%s", errors[i - 1]);
+			snprintf(buf, len, "%s", dk->errors[i - 1]);
 			return;
 		}
-	rk_ctx_error(&k->ctx, "the device function failed with code %u", code);
+	snprintf(buf, len, "the device function failed with code %u", code);
 }
 
 /* Run `n` messages of the right size through the device and emit the
  * results in order.  Returns the failures; when the device is lost,
- * every message without a result counts as failed. */
+ * every message without a result counts as failed.  Results of
+ * messages that came over a device link may come in between. */
 static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 			 size_t offset)
 {
@@ -563,6 +525,8 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 	int failed = 0;
 	rk_error rc = RK_OK;
 
+	if (da->link_out)
+		return rk_link_run(k, msgs, n, offset);
 	while (done < n) {
 		if (pushed < n)
 			pushed += rk_dev_push(da->a, msgs + pushed, n - pushed);
@@ -573,11 +537,18 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 		uint64_t ready = rk_dev_results(da->a);
 		for (uint64_t i = 0; i < ready; i++) {
 			rk_slot_header *h = rk_dev_result(da->a, i);
-			const rk_msg *m = &msgs[done + i];
+			if (h->flags & RK_SLOT_LINKED) {
+				rk_link_result(k, h);
+				continue;
+			}
+			const rk_msg *m = &msgs[done++];
 			k->ctx.current = m;
 			if (h->flags & RK_SLOT_FAILED) {
-				result_error(k, h);
-				k->batch_index = offset + done + i;
+				char why[128];
+				rk_device_error_text(da->dk, h->type_tag, why,
+						     sizeof(why));
+				rk_ctx_error(&k->ctx, "%s", why);
+				k->batch_index = offset + done - 1;
 				failed++;
 			} else {
 				rk_ctx_emit(&k->ctx, h + 1, h->length);
@@ -586,7 +557,6 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 				rk_executor_mark_done(k, m->priority);
 		}
 		rk_dev_release(da->a, ready);
-		done += ready;
 	}
 	k->ctx.current = NULL;
 	if (rc != RK_OK) {
@@ -650,6 +620,19 @@ void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)
 		return;
 	pthread_mutex_lock(&da->lock);
 	if (da->a) {
+		const rk_dev_control *cb = &da->a->cb;
+		/* Messages that came over a device link: no proxy saw them. */
+		t->messages_received += rk_dev_counter(&cb->link_received);
+		t->messages_processed += rk_dev_counter(&cb->link_processed);
+		t->errors += rk_dev_counter(&cb->link_errors);
+		t->messages_sent += rk_dev_counter(&cb->link_sent);
+		if (da->link_in)
+			snprintf(t->device_link_from,
+				 sizeof(t->device_link_from), "%s",
+				 da->link_in->from);
+		if (da->link_out)
+			snprintf(t->device_link_to, sizeof(t->device_link_to),
+				 "%s", da->link_out->to);
 		t->device_heartbeat = rk_dev_counter(&da->a->cb.heartbeat);
 		t->device_batches = rk_dev_counter(&da->a->cb.batches);
 		t->device_threads = __atomic_load_n(&da->a->cb.threads,

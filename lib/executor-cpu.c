@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "rk-error.h"
+#include "device-actor.h"
 #include "device.h"
 #include "executor.h"
 #include "fault.h"
@@ -58,10 +59,17 @@ static bool work_pending(rk_kernel *k, bool active)
 	if (__atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE)
 	    != k->cb.acked_epoch)
 		return true;
-	if (active)
+	if (active) {
 		for (size_t i = 0; i < k->n_inputs; i++)
 			if (input_turn(k, i) && rk_port_depth(k->inputs[i]))
 				return true;
+		if (k->device && rk_device_linked_pending(k))
+			return true;
+		/* A link came while it decided how long to sleep. */
+		if (k->device && !k->link_polled
+		    && __atomic_load_n(&k->device->link_in, __ATOMIC_ACQUIRE))
+			return true;
+	}
 	return false;
 }
 
@@ -240,6 +248,8 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 		return false;
 	k->end_done = true;
 	k->ctx.current = NULL;
+	if (k->device)
+		rk_device_link_end(k);
 	if (k->desc->flush) {
 		rk_in_kernel_code = true;
 		int failed = k->desc->flush(&k->ctx);
@@ -625,7 +635,7 @@ static int ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 		k->batch_now_ns = rk_now_ns();
 	int result = emit_all(k, env, data, len);
 	/* A main loop has no batches: its messages go out at once. */
-	if (!k->batch_port) {
+	if (!k->batch_port && !k->linked_batch) {
 		rk_executor_flush_outputs(k);
 		k->batch_now_ns = 0;
 	}
@@ -642,6 +652,8 @@ void rk_executor_drain(rk_kernel *k)
 
 	while (!stop && rk_now_ns() < k->cb.drain_deadline_ns) {
 		size_t n = rk_executor_process_ready(k, &stop);
+		if (k->device)
+			n += rk_device_drain_linked(k);
 		if (n == 0)
 			break;
 		drained += n;
@@ -652,6 +664,25 @@ void rk_executor_drain(rk_kernel *k)
 	bump(&k->cb.dropped, left);
 	k->report.drained = drained;
 	k->report.dropped_input = left;
+}
+
+/* A device cannot ring the doorbell: a kernel fed over a device link
+ * looks at its device's output ring again after a nap that grows while
+ * nothing comes (10 us to 1 ms).  Others sleep until woken. */
+#define LINK_POLL_MIN_NS 10000u
+#define LINK_POLL_MAX_NS 1000000u
+
+static uint64_t link_poll_deadline(rk_kernel *k)
+{
+	k->link_polled = k->device && __atomic_load_n(&k->device->link_in,
+						      __ATOMIC_ACQUIRE);
+	if (!k->link_polled)
+		return UINT64_MAX;
+	k->link_poll_ns = k->link_poll_ns ? k->link_poll_ns * 2
+					  : LINK_POLL_MIN_NS;
+	if (k->link_poll_ns > LINK_POLL_MAX_NS)
+		k->link_poll_ns = LINK_POLL_MAX_NS;
+	return rk_now_ns() + k->link_poll_ns;
 }
 
 /* The persistent loop for kernels with process or process_batch. */
@@ -670,10 +701,14 @@ static int process_loop(rk_kernel *k)
 			size_t n = rk_executor_process_ready(k, &stop);
 			if (stop)
 				return -1;
-			if (n)
+			if (k->device)
+				n += rk_device_drain_linked(k);
+			if (n) {
+				k->link_poll_ns = 0;
 				continue;
+			}
 		}
-		rk_executor_idle(k, s == RK_STATE_ACTIVE, UINT64_MAX);
+		rk_executor_idle(k, s == RK_STATE_ACTIVE, link_poll_deadline(k));
 	}
 }
 

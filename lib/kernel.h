@@ -116,6 +116,9 @@ typedef struct rk_kernel {
 	uint64_t batch_ok;              /* processed successfully so far */
 	uint64_t batch_released;        /* slots given back early */
 	uint64_t batch_now_ns;          /* enqueue time of its output */
+	bool linked_batch;              /* emitting what a device link brought */
+	bool link_polled;               /* its sleeps are timed: it has a link */
+	uint32_t link_poll_ns;          /* how long to sleep before looking again */
 	uint8_t *out_state;             /* per output: locked, written */
 	size_t out_state_n;
 	char *convert_buf;              /* an output converted for an edge */

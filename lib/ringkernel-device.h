@@ -1,9 +1,9 @@
 /* ringkernel-device.h - a kernel run by a device: the memory the host and
  * the device share, and the persistent loop the device runs.
  *
- * An actor is one block of memory with no pointers in it: the control
- * block, the configuration, the kernel's parameters, then the input
- * ring and the output ring at fixed offsets.  Allocated in pinned
+ * An actor is one block of memory with no host pointers in it: the
+ * control block, the configuration, the kernel's parameters, then the
+ * input ring and the output ring at fixed offsets.  Allocated in pinned
  * mapped host memory it means the same to a CPU thread and to a GPU
  * block, so one protocol serves both: nvcc compiles the loop below as
  * the body of a persistent __global__ function (one block per actor),
@@ -15,6 +15,18 @@
  * output ring, one output slot per input slot and in the same order.
  * A slot whose message failed carries RK_SLOT_FAILED and the kernel's
  * error code as its type tag.
+ *
+ * Device links.  When one device kernel is the only consumer of
+ * another's output, the two loops share a ring in device memory: the
+ * actor before writes every result there instead of its output ring,
+ * the actor after takes from it besides its own input ring, and the
+ * messages never cross to the host between them.  Slots stay one per
+ * message all along: a message the actor before failed travels on as
+ * a SKIP slot (its input slot, which the host reads, says why) or, if
+ * it came over a link itself, as a FAILED notice that the host reads
+ * from the last actor's output ring.  Messages that came over a link
+ * are counted in the control block's link line, since no host proxy
+ * sees them go in.
  *
  * Control block, as lib/kernel.h's: every field has one writer.  The
  * host writes `requested` then bumps `epoch`; the device applies the
@@ -58,13 +70,20 @@
 # define RK_DEV_ATOMIC_ADD(p, v) (*(p) += (v))
 #endif
 
-#define RK_DEVICE_ABI 1
+#define RK_DEVICE_ABI 2
 #define RK_DEVICE_MAGIC 0x524b4441u    /* "RKDA" */
 #define RK_DEVICE_PARAMS_MAX 256        /* bytes of kernel parameters */
 
-/* Set in an output slot's flags: the message failed, its error code is
- * in type_tag.  (ringkernel-ring.h owns 0x01 and 0x02.) */
+/* Slot flags of device rings (ringkernel-ring.h owns 0x01 and 0x02).
+ * FAILED: the message failed, its error code is in type_tag; in a
+ * notice that crossed device links, length counts the actors it
+ * crossed after the one that failed.  LINKED: in an output ring, the
+ * result of a message that came over the device link, not from the
+ * host's pushes.  SKIP: a message that failed before and was reported
+ * there; it keeps its place, one slot per message all along. */
 #define RK_SLOT_FAILED 0x04u
+#define RK_SLOT_LINKED 0x08u
+#define RK_SLOT_SKIP 0x10u
 
 /* The device's states, the values of rk_state. */
 enum {
@@ -91,6 +110,16 @@ typedef struct rk_dev_control {
 	uint64_t errors;                /* failed */
 	uint64_t batches;
 	uint64_t pad_device;
+	/* Device line: messages that came over a device link (from the
+	 * actor before, not from the host) and slots that went out over
+	 * one (to the actor after). */
+	uint64_t link_received;         /* messages taken from the link */
+	uint64_t link_processed;        /* of them, succeeded */
+	uint64_t link_errors;           /* of them, failed */
+	uint64_t link_slots_in;         /* slots taken, notices included */
+	uint64_t link_slots_out;        /* slots written to the next actor */
+	uint64_t link_sent;             /* of them, results */
+	uint64_t pad_link[2];
 } rk_dev_control;
 
 typedef struct rk_dev_actor {
@@ -107,12 +136,18 @@ typedef struct rk_dev_actor {
 	uint64_t in_offset;             /* input ring, from the actor */
 	uint64_t out_offset;            /* output ring, from the actor */
 	uint64_t bytes;                 /* the whole block */
-	uint8_t pad_config[8];
+	/* Device links: rings in device memory between two actors, at
+	 * device addresses (0: none).  link_out is set before the first
+	 * ACTIVE request; link_in may come later: the loop looks for it
+	 * while its host input is empty. */
+	uint64_t link_in;               /* the ring the actor before fills */
+	uint64_t link_out;              /* the ring of the actor after */
+	uint8_t pad_config[56];
 	uint8_t params[RK_DEVICE_PARAMS_MAX];
 } rk_dev_actor;
 
 #if !defined(__CUDACC__)
-_Static_assert(sizeof(rk_dev_control) == 128, "control is two lines");
+_Static_assert(sizeof(rk_dev_control) == 192, "control is three lines");
 _Static_assert(sizeof(rk_dev_actor) % RK_CACHE_LINE == 0, "lines apart");
 #endif
 
@@ -166,6 +201,19 @@ RK_DEV_FN void rk_dev_actor_init(rk_dev_actor *a, size_t bytes,
 
 /* ---- the device's side ------------------------------------------- */
 
+/* One ring as the loop sees it: slots and shape copied once, the index
+ * it owns, and its cached view of the other side's. */
+typedef struct rk_dev_view {
+	rk_ring *ring;
+	uint8_t *slots;
+	uint64_t mask;
+	uint64_t capacity;
+	uint64_t mine;                  /* tail of an input, head of an output */
+	uint64_t seen;                  /* the other end's index, last read */
+	uint32_t slot_size;
+	uint32_t pad;
+} rk_dev_view;
+
 /* The device's own state, in shared memory on a GPU (on the stack of
  * the host thread): the configuration copied once, and every index and
  * counter only the device writes.  The actor's memory is pinned host
@@ -174,24 +222,25 @@ RK_DEV_FN void rk_dev_actor_init(rk_dev_actor *a, size_t bytes,
  * the output ring's tail, the messages) and writes there, posted, what
  * the host must see. */
 typedef struct rk_dev_shared {
-	/* Copied at start: the rings' slots and shape, the parameters. */
-	uint8_t *in_slots, *out_slots;
-	uint64_t in_mask, out_mask;
-	uint64_t out_capacity;
-	uint32_t in_slot_size, out_slot_size;
+	rk_dev_view in, out;            /* the host's rings */
+	rk_dev_view link_in, link_out;  /* device links; ring NULL: none */
 	uint32_t batch_max, idle_active_ns, idle_paused_ns;
 	uint32_t run_state;             /* as applied */
 	uint32_t acked_epoch;
-	/* Ring indices the device owns, and its cached views of the host's. */
-	uint64_t in_tail, in_head_seen;
-	uint64_t out_head, out_tail_seen;
+	uint32_t turn;                  /* host input and link alternate */
 	/* Counters, stored to the control block after each batch. */
 	uint64_t received, processed, errors, batches, beats;
-	/* This iteration. */
-	uint64_t n;                     /* messages in the batch */
+	uint64_t link_received, link_processed, link_errors;
+	uint64_t link_slots_in, link_slots_out, link_sent;
+	/* This iteration: n messages from src into dst. */
+	rk_dev_view *src, *dst;
+	uint64_t n;
 	uint64_t failed;                /* of them */
+	uint64_t passed;                /* notices passed on */
 	uint64_t idle_ns;               /* current backoff */
 	int leave;
+	uint8_t linked_tag;             /* RK_SLOT_LINKED or 0 */
+	uint8_t pad[3];
 	uint64_t params[RK_DEVICE_PARAMS_MAX / 8];
 } rk_dev_shared;
 
@@ -232,37 +281,94 @@ RK_DEV_FN void rk_dev_idle(rk_dev_shared *s, uint32_t max_ns)
 #endif
 }
 
+/* See ring r as its consumer (input) or its producer (output). */
+RK_DEV_FN void rk_dev_view_open(rk_dev_view *v, rk_ring *r, int input)
+{
+	v->ring = r;
+	v->slots = (uint8_t *)(r + 1);
+	v->mask = r->mask;
+	v->capacity = r->capacity;
+	v->slot_size = r->slot_size;
+	if (input) {
+		v->mine = rk_load_acquire(&r->tail);
+		v->seen = v->mine;
+	} else {
+		v->mine = rk_load_acquire(&r->head);
+		v->seen = rk_load_acquire(&r->tail);
+	}
+}
+
+RK_DEV_FN rk_slot_header *rk_dev_view_slot(rk_dev_view *v, uint64_t i)
+{
+	return (rk_slot_header *)(v->slots + ((v->mine + i) & v->mask)
+				  * v->slot_size);
+}
+
+/* Messages ready in an input view, reading the producer's index only
+ * when what was seen is used up. */
+RK_DEV_FN uint64_t rk_dev_ready(rk_dev_view *v)
+{
+	if (!v->ring)
+		return 0;
+	if (v->seen == v->mine)
+		v->seen = rk_load_acquire(&v->ring->head);
+	return v->seen - v->mine;
+}
+
+/* Room in an output view for `want`, reading the consumer's index only
+ * when what was seen is not enough. */
+RK_DEV_FN uint64_t rk_dev_room(rk_dev_view *v, uint64_t want)
+{
+	uint64_t room = v->capacity - (v->mine - v->seen);
+
+	if (room < want) {
+		v->seen = rk_load_acquire(&v->ring->tail);
+		room = v->capacity - (v->mine - v->seen);
+	}
+	return room;
+}
+
 /* Thread 0, once: copy the configuration and the starting indices. */
 RK_DEV_FN void rk_dev_start_thread0(rk_dev_actor *a, rk_dev_shared *s,
 				    uint32_t threads)
 {
-	rk_ring *in = rk_dev_in(a), *out = rk_dev_out(a);
-
-	s->in_slots = (uint8_t *)(in + 1);
-	s->out_slots = (uint8_t *)(out + 1);
-	s->in_mask = in->mask;
-	s->out_mask = out->mask;
-	s->out_capacity = out->capacity;
-	s->in_slot_size = in->slot_size;
-	s->out_slot_size = out->slot_size;
+	rk_dev_view_open(&s->in, rk_dev_in(a), 1);
+	rk_dev_view_open(&s->out, rk_dev_out(a), 0);
+	s->link_in.ring = NULL;
+	s->link_out.ring = NULL;
 	s->batch_max = a->batch_max;
 	s->idle_active_ns = a->idle_active_ns;
 	s->idle_paused_ns = a->idle_paused_ns;
 	s->run_state = a->cb.run_state;
 	s->acked_epoch = a->cb.acked_epoch;
-	s->in_tail = s->in_head_seen = in->tail;
-	s->out_head = out->head;
-	s->out_tail_seen = rk_load_acquire(&out->tail);
+	s->turn = 0;
 	s->received = a->cb.received;
 	s->processed = a->cb.processed;
 	s->errors = a->cb.errors;
 	s->batches = a->cb.batches;
 	s->beats = a->cb.heartbeat;
+	s->link_received = a->cb.link_received;
+	s->link_processed = a->cb.link_processed;
+	s->link_errors = a->cb.link_errors;
+	s->link_slots_in = a->cb.link_slots_in;
+	s->link_slots_out = a->cb.link_slots_out;
+	s->link_sent = a->cb.link_sent;
 	s->idle_ns = 0;
 	s->leave = 0;
 	for (uint32_t i = 0; i < RK_DEVICE_PARAMS_MAX / 8; i++)
 		s->params[i] = ((const uint64_t *)a->params)[i];
 	a->cb.threads = threads;
+}
+
+/* Thread 0: take up the device links the host has set. */
+RK_DEV_FN void rk_dev_find_links(rk_dev_actor *a, rk_dev_shared *s)
+{
+	uint64_t addr;
+
+	if (!s->link_out.ring && (addr = rk_load_acquire(&a->link_out)))
+		rk_dev_view_open(&s->link_out, (rk_ring *)addr, 0);
+	if (!s->link_in.ring && (addr = rk_load_acquire(&a->link_in)))
+		rk_dev_view_open(&s->link_in, (rk_ring *)addr, 1);
 }
 
 /* Thread 0: apply a new request, see what input there is and room for
@@ -277,28 +383,34 @@ RK_DEV_FN void rk_dev_begin_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	if (epoch != s->acked_epoch) {
 		s->run_state = cb->requested;
 		s->acked_epoch = epoch;
+		if (s->run_state == RK_DEV_ACTIVE)
+			rk_dev_find_links(a, s);
 		cb->run_state = s->run_state;
 		rk_dev_store32(&cb->acked_epoch, epoch);
 		s->idle_ns = 0;
 	}
 	s->n = 0;
 	s->failed = 0;
+	s->passed = 0;
 	if (abort_now || s->run_state == RK_DEV_TERMINATED) {
 		s->leave = 1;
 		return;
 	}
 	if (s->run_state != RK_DEV_ACTIVE)
 		return;
-	uint64_t ready = s->in_head_seen - s->in_tail;
-	if (ready == 0) {
-		s->in_head_seen = rk_load_acquire(&rk_dev_in(a)->head);
-		ready = s->in_head_seen - s->in_tail;
-	}
-	uint64_t room = s->out_capacity - (s->out_head - s->out_tail_seen);
-	if (room < ready) {
-		s->out_tail_seen = rk_load_acquire(&rk_dev_out(a)->tail);
-		room = s->out_capacity - (s->out_head - s->out_tail_seen);
-	}
+	uint64_t from_host = rk_dev_ready(&s->in);
+	if (!from_host && !s->link_in.ring)
+		rk_dev_find_links(a, s);
+	uint64_t from_link = rk_dev_ready(&s->link_in);
+	/* Both waiting: take turns, so that neither starves the other. */
+	int link = from_link && (!from_host || (s->turn ^= 1));
+	uint64_t ready = link ? from_link : from_host;
+	if (!ready)
+		return;
+	s->src = link ? &s->link_in : &s->in;
+	s->dst = s->link_out.ring ? &s->link_out : &s->out;
+	s->linked_tag = link && !s->link_out.ring ? RK_SLOT_LINKED : 0;
+	uint64_t room = rk_dev_room(s->dst, ready);
 	uint64_t n = ready < room ? ready : room;
 	s->n = n < s->batch_max ? n : s->batch_max;
 }
@@ -317,28 +429,81 @@ RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 		return;
 	}
 	s->idle_ns = 0;
+	uint64_t messages = s->n - s->passed;
+	uint64_t ok = messages - s->failed;
 	/* Results first: a host that sees the input gone may look for
-	 * them at once. */
-	s->out_head += s->n;
-	rk_store_release(&rk_dev_out(a)->head, s->out_head);
-	s->in_tail += s->n;
-	rk_store_release(&rk_dev_in(a)->tail, s->in_tail);
-	s->received += s->n;
-	s->processed += s->n - s->failed;
-	s->errors += s->failed;
+	 * them at once.  Then the counters, which a host that saw the
+	 * input gone reads. */
+	s->dst->mine += s->n;
+	rk_store_release(&s->dst->ring->head, s->dst->mine);
+	if (s->src == &s->in) {
+		s->received += messages;
+		s->processed += ok;
+		s->errors += s->failed;
+		rk_store_release(&cb->received, s->received);
+		rk_store_release(&cb->processed, s->processed);
+		rk_store_release(&cb->errors, s->errors);
+	} else {
+		s->link_slots_in += s->n;
+		s->link_received += messages;
+		s->link_processed += ok;
+		s->link_errors += s->failed;
+		rk_store_release(&cb->link_slots_in, s->link_slots_in);
+		rk_store_release(&cb->link_received, s->link_received);
+		rk_store_release(&cb->link_processed, s->link_processed);
+		rk_store_release(&cb->link_errors, s->link_errors);
+	}
+	if (s->dst == &s->link_out) {
+		s->link_slots_out += s->n;
+		s->link_sent += ok;
+		rk_store_release(&cb->link_slots_out, s->link_slots_out);
+		rk_store_release(&cb->link_sent, s->link_sent);
+	}
 	s->batches++;
-	rk_store_release(&cb->received, s->received);
-	rk_store_release(&cb->processed, s->processed);
-	rk_store_release(&cb->errors, s->errors);
 	rk_store_release(&cb->batches, s->batches);
+	s->src->mine += s->n;
+	rk_store_release(&s->src->ring->tail, s->src->mine);
+}
+
+/* A slot that failed before: passed on as it is, a notice one actor
+ * further from where it failed. */
+RK_DEV_FN void rk_dev_pass_on(rk_dev_shared *s, const rk_slot_header *in,
+			      rk_slot_header *out)
+{
+	*out = *in;
+	out->flags = (uint8_t)(in->flags | s->linked_tag);
+	if (in->flags & RK_SLOT_FAILED)
+		out->length = in->length + 1;
+	RK_DEV_ATOMIC_ADD(&s->passed, 1);
+}
+
+/* A message the kernel's function failed with error `rc`.  Going on
+ * over a link, a message from the host is reported in its input slot,
+ * where the host looks, and leaves a SKIP; any other becomes a notice
+ * (or, in the output ring, the failed result the host expects). */
+RK_DEV_FN void rk_dev_failed(rk_dev_shared *s, rk_slot_header *in,
+			     rk_slot_header *out, int rc)
+{
+	out->length = 0;
+	out->type_tag = (uint16_t)rc;
+	if (s->dst == &s->link_out && s->src == &s->in) {
+		in->type_tag = (uint16_t)rc;
+		in->flags = RK_SLOT_FAILED;
+		out->flags = RK_SLOT_SKIP;
+	} else {
+		out->flags = (uint8_t)(RK_SLOT_FAILED | s->linked_tag);
+	}
+	RK_DEV_ATOMIC_ADD(&s->failed, 1);
 }
 
 /* One message: run the kernel's function and fill its result slot. */
 #define RK_DEV_ONE(s, i, IN, OUT, P, FN) do { \
-	rk_slot_header *rk_in_ = (rk_slot_header *)((s)->in_slots \
-		+ (((s)->in_tail + (i)) & (s)->in_mask) * (s)->in_slot_size); \
-	rk_slot_header *rk_out_ = (rk_slot_header *)((s)->out_slots \
-		+ (((s)->out_head + (i)) & (s)->out_mask) * (s)->out_slot_size); \
+	rk_slot_header *rk_in_ = rk_dev_view_slot((s)->src, (i)); \
+	rk_slot_header *rk_out_ = rk_dev_view_slot((s)->dst, (i)); \
+	if (rk_in_->flags & (RK_SLOT_FAILED | RK_SLOT_SKIP)) { \
+		rk_dev_pass_on((s), rk_in_, rk_out_); \
+		break; \
+	} \
 	int rk_rc_ = FN((const IN *)(rk_in_ + 1), (OUT *)(rk_out_ + 1), \
 			(const P *)(s)->params); \
 	rk_out_->message_id = rk_in_->message_id; \
@@ -346,14 +511,11 @@ RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	rk_out_->enqueue_ns = rk_in_->enqueue_ns; \
 	rk_out_->priority = rk_in_->priority; \
 	if (rk_rc_) { \
-		rk_out_->length = 0; \
-		rk_out_->type_tag = (uint16_t)rk_rc_; \
-		rk_out_->flags = RK_SLOT_FAILED; \
-		RK_DEV_ATOMIC_ADD(&(s)->failed, 1); \
+		rk_dev_failed((s), rk_in_, rk_out_, rk_rc_); \
 	} else { \
 		rk_out_->length = (uint32_t)sizeof(OUT); \
 		rk_out_->type_tag = 0; \
-		rk_out_->flags = 0; \
+		rk_out_->flags = (s)->linked_tag; \
 	} \
 } while (0)
 

@@ -155,6 +155,10 @@ typedef struct rk_telemetry {
 	uint64_t device_heartbeat;      /* moves while the device loop runs */
 	uint64_t device_batches;        /* loop iterations that had work */
 	uint32_t device_threads;        /* per block */
+	/* Device links (ids; empty: none): where its messages come from
+	 * and go to in device memory, not through the host. */
+	char device_link_from[64];
+	char device_link_to[64];
 } rk_telemetry;
 
 typedef struct rk_summary {

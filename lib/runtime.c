@@ -568,6 +568,9 @@ static rk_error transition(rk_runtime *rt, const char *id, const char *op,
 				acked = false;
 			pthread_mutex_unlock(&r->lock);
 		}
+		if (!k->n_replicas && from == RK_STATE_LAUNCHED
+		    && to == RK_STATE_ACTIVE)
+			rk_device_link_plan(k);
 		if (!k->n_replicas)
 			acked = command(k, to, true);
 		if (acked)

@@ -2,11 +2,14 @@
  * host threads running the device loop (RK_CUDA_EMULATE): the backend
  * chosen or refused, results in order, failures counted and named,
  * confirmed pause and resume, terminate draining through the device,
- * replicas, a device that stops answering, and room on the device. */
+ * replicas, a device that stops answering, and room on the device;
+ * device links between kernels that feed one another on the device. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +19,7 @@
 #include <ringkernel.h>
 #include <ringkernel-device.h>
 
+#include "clock.h"
 #include "stress.h"
 
 struct value { int64_t value; };
@@ -98,6 +102,68 @@ static const rk_kernel_desc add_kernel = {
 	.device = &add_device,
 };
 
+/* "step": value -> value, so that steps chain; fails on `poison`. */
+struct step_params { int64_t add, poison; };
+
+#define POISONED 1
+
+RK_HD static inline int step_one(const struct value *in, struct value *out,
+				 const struct step_params *p)
+{
+	if (in->value == p->poison)
+		return POISONED;
+	out->value = in->value + p->add;
+	return 0;
+}
+
+static const char *const step_errors[] = { "poisoned value", NULL };
+
+RK_DEVICE_KERNEL(step, struct value, struct value, struct step_params,
+		 step_one, NULL, step_errors);
+
+static int step_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	struct step_params *p = malloc(sizeof(*p));
+
+	(void)params;
+	if (!p)
+		return 1;
+	p->add = strtoll(rk_ctx_param(ctx, "add"), NULL, 10);
+	p->poison = strtoll(rk_ctx_param(ctx, "poison"), NULL, 10);
+	*state = p;
+	return 0;
+}
+
+static int step_process(rk_ctx *ctx, const rk_msg *msg)
+{
+	struct value v;
+
+	if (step_one(msg->data, &v, rk_ctx_state(ctx)) != 0) {
+		rk_ctx_error(ctx, "poisoned value");
+		return 1;
+	}
+	return rk_ctx_emit(ctx, &v, sizeof(v));
+}
+
+static const rk_param_desc step_param_list[] = {
+	{ "add", "int", "1", "added to every value" },
+	{ "poison", "int", "-1", "the value that fails" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const rk_kernel_desc step_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "step",
+	.input_type = &value_type,
+	.output_type = &value_type,
+	.params = step_param_list,
+	.init = step_init,
+	.fini = free,
+	.process = step_process,
+	.device = &step_device,
+};
+
 /* The same kernel without a device form. */
 static rk_kernel_desc cpu_only;
 
@@ -117,6 +183,7 @@ static rk_runtime *runtime(const char *emulate)
 	assert_int_equal(rk_runtime_new(&o, &rt), RK_OK);
 	assert_int_equal(rk_register_kernel(rt, &add_kernel), RK_OK);
 	assert_int_equal(rk_register_kernel(rt, &cpu_only), RK_OK);
+	assert_int_equal(rk_register_kernel(rt, &step_kernel), RK_OK);
 	return rt;
 }
 
@@ -372,6 +439,258 @@ static void test_device_that_stops_answering(void **state)
 	unsetenv("RK_DEVICE_TIMEOUT");
 }
 
+/* ---- device links -------------------------------------------------- */
+
+/* Failures the runtime reported, as `ringctl run` hears of them. */
+static struct { char kernel[16]; uint64_t message; char why[64]; } heard[8];
+static int n_heard;
+static pthread_mutex_t heard_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void hear(void *arg, const char *kernel, uint64_t message,
+		 const char *why)
+{
+	(void)arg;
+	pthread_mutex_lock(&heard_lock);
+	if (n_heard < 8) {
+		snprintf(heard[n_heard].kernel, sizeof(heard[0].kernel), "%s",
+			 kernel);
+		heard[n_heard].message = message;
+		snprintf(heard[n_heard].why, sizeof(heard[0].why), "%s", why);
+	}
+	n_heard++;
+	pthread_mutex_unlock(&heard_lock);
+}
+
+static int heard_count(void)
+{
+	pthread_mutex_lock(&heard_lock);
+	int n = n_heard;
+	pthread_mutex_unlock(&heard_lock);
+	return n;
+}
+
+static void launch_step(rk_runtime *rt, const char *id, const char *poison)
+{
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_param p[] = { { "poison", poison }, { NULL, NULL } };
+
+	o.kernel = "step";
+	o.backend = RK_BACKEND_CUDA;
+	o.params = p;
+	if (rk_launch(rt, id, NULL, &o) != RK_OK)
+		fail_msg("launch %s: %s", id, rk_errmsg());
+}
+
+/* a -> b -> c, steps on the device, activated from the end as a
+ * topology is; poisons as given. */
+static rk_runtime *step_chain(const char *pa, const char *pb, const char *pc)
+{
+	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
+	rk_runtime *rt;
+
+	setenv("RK_CUDA_EMULATE", "8", 1);
+	o.telemetry = 1;
+	o.on_kernel_error = hear;
+	n_heard = 0;
+	assert_int_equal(rk_runtime_new(&o, &rt), RK_OK);
+	assert_int_equal(rk_register_kernel(rt, &step_kernel), RK_OK);
+	launch_step(rt, "a", pa);
+	launch_step(rt, "b", pb);
+	launch_step(rt, "c", pc);
+	assert_int_equal(rk_connect(rt, "a", "b"), RK_OK);
+	assert_int_equal(rk_connect(rt, "b", "c"), RK_OK);
+	assert_int_equal(rk_activate(rt, "c"), RK_OK);
+	assert_int_equal(rk_activate(rt, "b"), RK_OK);
+	assert_int_equal(rk_activate(rt, "a"), RK_OK);
+	return rt;
+}
+
+static rk_telemetry telemetry(rk_runtime *rt, const char *id)
+{
+	rk_telemetry t;
+
+	assert_int_equal(rk_get_telemetry(rt, id, &t), RK_OK);
+	return t;
+}
+
+static int64_t get_value(rk_runtime *rt, const char *id, double timeout)
+{
+	struct value v;
+	size_t len;
+
+	if (rk_receive(rt, id, &v, sizeof(v), &len, timeout) != RK_OK)
+		fail_msg("receive %s: %s", id, rk_errmsg());
+	return v.value;
+}
+
+static void test_link_pipeline(void **state)
+{
+	(void)state;
+	rk_runtime *rt = step_chain("-1", "-1", "-1");
+	int64_t count = (int64_t)stress_count(20000);
+
+	rk_telemetry t = telemetry(rt, "b");
+	assert_string_equal(t.device_link_from, "a");
+	assert_string_equal(t.device_link_to, "c");
+	assert_string_equal(telemetry(rt, "a").device_link_to, "b");
+	assert_string_equal(telemetry(rt, "a").device_link_from, "");
+	for (int64_t v = 0; v < count; v += 100) {
+		for (int64_t i = v; i < v + 100; i++)
+			put(rt, "a", i);
+		for (int64_t i = v; i < v + 100; i++)
+			assert_int_equal(get_value(rt, "c", 10.0), i + 3);
+	}
+	count += (100 - count % 100) % 100;
+	/* Every kernel counts what it did, though only the head's proxy
+	 * saw the messages go in. */
+	static const char *const ids[] = { "a", "b", "c" };
+	for (int i = 0; i < 3; i++) {
+		t = telemetry(rt, ids[i]);
+		assert_int_equal(t.messages_received, (uint64_t)count);
+		assert_int_equal(t.messages_processed, (uint64_t)count);
+		assert_int_equal(t.messages_sent, (uint64_t)count);
+		assert_int_equal(t.errors, 0);
+	}
+	/* The host edges carried nothing. */
+	assert_int_equal(telemetry(rt, "b").input.depth, 0);
+	rk_runtime_free(rt);
+}
+
+static void test_link_failures_named(void **state)
+{
+	(void)state;
+	/* a fails on 5; b on 10 (+1); c on 20 (+2). */
+	rk_runtime *rt = step_chain("5", "11", "22");
+
+	for (int64_t v = 0; v < 30; v++)
+		put(rt, "a", v);
+	for (int64_t v = 0; v < 30; v++)
+		if (v != 5 && v != 10 && v != 20)
+			assert_int_equal(get_value(rt, "c", 10.0), v + 3);
+	static const char *const ids[] = { "a", "b", "c" };
+	static const uint64_t received[] = { 30, 29, 28 };
+	for (int i = 0; i < 3; i++) {
+		/* A batch's failures are counted once the batch is done,
+		 * which may be after its other results arrived. */
+		rk_telemetry t = telemetry(rt, ids[i]);
+		for (uint64_t until = rk_deadline(10);
+		     t.errors == 0 && rk_now_ns() < until; usleep(1000))
+			t = telemetry(rt, ids[i]);
+		assert_int_equal(t.errors, 1);
+		assert_int_equal(t.messages_received, received[i]);
+		assert_int_equal(t.messages_processed, received[i] - 1);
+		assert_string_equal(t.last_error, "poisoned value");
+	}
+	/* Each named with the message's place in the pipeline's input. */
+	for (uint64_t until = rk_deadline(10);
+	     heard_count() < 3 && rk_now_ns() < until; usleep(1000))
+		;
+	assert_int_equal(heard_count(), 3);
+	for (int i = 0; i < 3; i++) {
+		uint64_t want = strcmp(heard[i].kernel, "a") == 0 ? 6
+				: strcmp(heard[i].kernel, "b") == 0 ? 11 : 21;
+		assert_int_equal(heard[i].message, want);
+		assert_string_equal(heard[i].why, "poisoned value");
+	}
+	rk_runtime_free(rt);
+}
+
+/* A deactivated kernel holds back the kernels before it on the device,
+ * as a full queue does on the CPU: no time-out, nothing lost. */
+static void test_link_held_by_deactivated_consumer(void **state)
+{
+	(void)state;
+	setenv("RK_DEVICE_TIMEOUT", "0.2", 1);
+	rk_runtime *rt = step_chain("-1", "-1", "-1");
+
+	assert_int_equal(rk_deactivate(rt, "b"), RK_OK);
+	for (int64_t v = 0; v < 600; v++)
+		put(rt, "a", v);
+	usleep(600000);
+	assert_int_equal(telemetry(rt, "a").errors, 0);
+	assert_int_equal(rk_reactivate(rt, "b"), RK_OK);
+	for (int64_t v = 0; v < 600; v++)
+		assert_int_equal(get_value(rt, "c", 10.0), v + 3);
+	assert_int_equal(telemetry(rt, "a").errors, 0);
+	rk_runtime_free(rt);
+	unsetenv("RK_DEVICE_TIMEOUT");
+}
+
+/* What a kernel on a link is sent by clients goes through beside. */
+static void test_link_beside_client_input(void **state)
+{
+	(void)state;
+	rk_runtime *rt = step_chain("-1", "-1", "-1");
+	int64_t sum = 0, want = 0;
+
+	for (int64_t v = 0; v < 1000; v++) {
+		put(rt, "a", v);
+		put(rt, "b", 100000 + v);
+		want += v + 3 + 100000 + v + 2;
+	}
+	for (int i = 0; i < 2000; i++)
+		sum += get_value(rt, "c", 10.0);
+	assert_int_equal(sum, want);
+	rk_runtime_free(rt);
+}
+
+/* The consumer ends first: what the producer still has for it fails,
+ * counted, saying why; nothing waits forever. */
+static void test_link_consumer_ends_first(void **state)
+{
+	(void)state;
+	rk_runtime *rt = step_chain("-1", "-1", "-1");
+
+	assert_int_equal(rk_deactivate(rt, "b"), RK_OK);
+	for (int64_t v = 0; v < 600; v++)
+		put(rt, "a", v);
+	assert_int_equal(rk_terminate(rt, "b", 0.2), RK_OK);
+	rk_telemetry t;
+	uint64_t until = rk_deadline(10);
+	do {
+		usleep(1000);
+		t = telemetry(rt, "a");
+	} while (t.messages_received + t.input.depth < 600
+		 && rk_now_ns() < until);
+	do {
+		usleep(1000);
+		t = telemetry(rt, "a");
+	} while (t.errors == 0 && rk_now_ns() < until);
+	assert_non_null(strstr(t.last_error, "kernel 'b' after it on the "
+			       "device has ended"));
+	rk_runtime_free(rt);
+}
+
+/* An edge that is not the two kernels' alone stays on the host. */
+static void test_link_only_for_a_private_edge(void **state)
+{
+	(void)state;
+	rk_runtime *rt = runtime("8");
+
+	launch_step(rt, "a", "-1");
+	launch_step(rt, "b", "-1");
+	launch_step(rt, "c", "-1");
+	assert_int_equal(rk_connect(rt, "a", "b"), RK_OK);
+	assert_int_equal(rk_connect(rt, "a", "c"), RK_OK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rk_activate(rt, (const char *[]){ "c", "b",
+								   "a" }[i]),
+				 RK_OK);
+	assert_string_equal(telemetry(rt, "a").device_link_to, "");
+	put(rt, "a", 1);
+	assert_int_equal(get_value(rt, "b", 10.0), 3);
+	assert_int_equal(get_value(rt, "c", 10.0), 3);
+	rk_runtime_free(rt);
+
+	setenv("RK_DEVICE_LINKS", "0", 1);
+	rt = step_chain("-1", "-1", "-1");
+	assert_string_equal(telemetry(rt, "a").device_link_to, "");
+	put(rt, "a", 1);
+	assert_int_equal(get_value(rt, "c", 10.0), 4);
+	rk_runtime_free(rt);
+	unsetenv("RK_DEVICE_LINKS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +703,12 @@ int main(void)
 		cmocka_unit_test(test_no_device_falls_back),
 		cmocka_unit_test(test_room_on_the_device),
 		cmocka_unit_test(test_device_that_stops_answering),
+		cmocka_unit_test(test_link_pipeline),
+		cmocka_unit_test(test_link_failures_named),
+		cmocka_unit_test(test_link_held_by_deactivated_consumer),
+		cmocka_unit_test(test_link_beside_client_input),
+		cmocka_unit_test(test_link_consumer_ends_first),
+		cmocka_unit_test(test_link_only_for_a_private_edge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

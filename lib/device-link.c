@@ -1,0 +1,439 @@
+/* device-link.c - device links: when a device kernel is the only
+ * consumer of another device kernel's output, a ring in device memory
+ * between their loops, so that their messages do not cross to the host
+ * and back in between (ringkernel-device.h, "Device links").
+ *
+ * The host edge between the two kernels stays: it carries the end of
+ * the input, and nothing else.  The producer's proxy pushes its input
+ * and learns from its input slots which messages failed; the consumer's
+ * executor emits what comes out of its device, whether the host pushed
+ * it or the link brought it, and at the end of its input waits until
+ * its device has taken all that the producer put on the link. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "device-actor.h"
+#include "device-host.h"
+#include "device.h"
+#include "event.h"
+#include "executor.h"
+#include "port.h"
+#include "rk-error.h"
+#include "runtime.h"
+
+/* RK_DEVICE_LINKS=0 keeps every edge on the host (to compare). */
+static bool links_wanted(void)
+{
+	const char *e = getenv("RK_DEVICE_LINKS");
+
+	return !e || strcmp(e, "0") != 0;
+}
+
+/* The kernel that takes k's only output, with a reference, when that
+ * output is a plain blocking edge to a single kernel. */
+static rk_kernel *only_consumer(rk_kernel *k)
+{
+	rk_runtime *rt = k->rt;
+	rk_kernel *c = NULL;
+
+	if (k->n_outputs != 1 || k->keeps_output || k->emits_markers
+	    || k->n_replicas)
+		return NULL;
+	rk_port *p = k->outputs[0];
+	if (p->policy != RK_BP_BLOCK || p->convert_to)
+		return NULL;
+	pthread_rwlock_rdlock(&rt->lock);
+	for (size_t i = 0; i < rt->n_kernels && !c; i++)
+		for (size_t j = 0; j < rt->kernels[i]->n_inputs; j++)
+			if (rt->kernels[i]->inputs[j] == p)
+				c = rt->kernels[i];
+	if (c)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&rt->lock);
+	return c;
+}
+
+static void link_put(struct rk_device_link *l)
+{
+	pthread_mutex_lock(&l->lock);
+	bool last = --l->refs == 0;
+	pthread_mutex_unlock(&l->lock);
+	if (!last)
+		return;
+	if (l->devices->emulated)
+		free(l->ring);
+	else
+		l->devices->ops->link_free(l->ring);
+	free(l->from);
+	free(l->to);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+static struct rk_device_link *link_new(rk_kernel *from, rk_kernel *to)
+{
+	struct rk_devices *d = from->device->devices;
+	uint32_t slot = rk_ring_slot_size(from->device->dk->out_size);
+	size_t bytes = rk_ring_bytes(DEVICE_RING, slot);
+	struct rk_device_link *l = calloc(1, sizeof(*l));
+	rk_ring header;
+	char why[200];
+
+	if (!l || !bytes || !(l->from = strdup(from->id))
+	    || !(l->to = strdup(to->id)))
+		goto fail;
+	rk_ring_init(&header, DEVICE_RING, slot, 0);
+	if (d->emulated) {
+		l->ring = aligned_alloc(RK_CACHE_LINE, (bytes + RK_CACHE_LINE - 1)
+				       & ~(size_t)(RK_CACHE_LINE - 1));
+		if (!l->ring)
+			goto fail;
+		memset(l->ring, 0, bytes);
+		memcpy(l->ring, &header, sizeof(header));
+	} else if (d->ops->link_alloc(bytes, &header, sizeof(header), &l->ring,
+				      why, sizeof(why)) != 0) {
+		/* The edge stays on the host: slower, and just as right. */
+		l->ring = NULL;
+		goto fail;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	l->devices = d;
+	l->refs = 2;
+	return l;
+fail:
+	if (l) {
+		free(l->from);
+		free(l->to);
+	}
+	free(l);
+	return NULL;
+}
+
+/* Link k to the kernel it feeds, if both run their loops on the same
+ * device and nothing else shares the edge; called before k's first
+ * activation, with k's lock held (its device has not started taking
+ * messages, and no edge can be added to it any more). */
+void rk_device_link_plan(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+
+	if (!da || !da->a || da->link_out || !links_wanted())
+		return;
+	rk_kernel *c = only_consumer(k);
+	if (!c)
+		return;
+	struct rk_device_actor *cda = c->device;
+	if (c != k && !c->n_replicas && c->backend == RK_BACKEND_CUDA && cda
+	    && cda->devices == da->devices
+	    && cda->dk->in_size == da->dk->out_size) {
+		struct rk_device_link *l = link_new(k, c);
+		bool taken = false;
+		pthread_mutex_lock(&cda->lock);
+		if (l && cda->a && !cda->link_in && !rk_dev_finished(cda->a)) {
+			l->consumer_active = cda->followed == RK_DEV_ACTIVE;
+			__atomic_store_n(&cda->link_in, l, __ATOMIC_RELEASE);
+			rk_store_release(&cda->a->link_in,
+					 (uint64_t)(uintptr_t)l->ring);
+			taken = true;
+		}
+		pthread_mutex_unlock(&cda->lock);
+		if (taken) {
+			/* It may sleep with no time set to look: wake it. */
+			rk_event_notify(&c->bell->ev);
+			pthread_mutex_lock(&da->lock);
+			da->link_out = l;
+			pthread_mutex_unlock(&da->lock);
+			/* The device reads it with the activation. */
+			rk_store_release(&da->a->link_out,
+					 (uint64_t)(uintptr_t)l->ring);
+		} else if (l) {
+			l->refs = 1;
+			link_put(l);
+		}
+	}
+	rk_kernel_put(c);
+}
+
+void rk_link_follow(struct rk_device_actor *da, uint32_t followed)
+{
+	pthread_mutex_lock(&da->lock);
+	da->followed = followed;
+	if (da->link_in)
+		__atomic_store_n(&da->link_in->consumer_active,
+				 followed == RK_DEV_ACTIVE, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&da->lock);
+}
+
+/* ---- the producer -------------------------------------------------- */
+
+static const char *consumer_gone(struct rk_device_link *l)
+{
+	static __thread char why[160];
+
+	snprintf(why, sizeof(why), "kernel '%s' after it on the device has "
+		 "ended", l->to);
+	return why;
+}
+
+/* Why the producer's proxy stops waiting for its device to take the
+ * batch, or NULL to wait on.  `deadline` runs only while the device
+ * and the kernel after it are both taking messages: one held up by a
+ * deactivated consumer waits as a CPU kernel does on a full queue. */
+static const char *link_hold_up(rk_kernel *k, uint64_t *deadline)
+{
+	struct rk_device_actor *da = k->device;
+	struct rk_device_link *l = da->link_out;
+	static __thread char why[160];
+
+	if (rk_dev_finished(da->a)) {
+		da->lost = true;
+		return "the device left its loop";
+	}
+	if (__atomic_load_n(&l->consumer_gone, __ATOMIC_ACQUIRE)) {
+		da->link_broken = true;
+		return consumer_gone(l);
+	}
+	bool held = !__atomic_load_n(&l->consumer_active, __ATOMIC_ACQUIRE);
+	if (held || da->followed != RK_DEV_ACTIVE) {
+		rk_state s = rk_kernel_poll_control(k);
+		if (s == RK_STATE_TERMINATING
+		    && rk_now_ns() >= k->cb.drain_deadline_ns) {
+			da->link_broken = true;
+			snprintf(why, sizeof(why), "terminated while kernel "
+				 "'%s' after it on the device held its "
+				 "messages", l->to);
+			return why;
+		}
+		*deadline = rk_deadline(da->devices->timeout_s);
+		return NULL;
+	}
+	if (rk_now_ns() >= *deadline) {
+		da->lost = true;
+		return "the device took no message in time";
+	}
+	return NULL;
+}
+
+int rk_link_run(rk_kernel *k, const rk_msg *msgs, size_t n, size_t offset)
+{
+	struct rk_device_actor *da = k->device;
+	rk_ring *in = rk_dev_in(da->a);
+	uint64_t base = in->head, pushed = 0, done = 0;
+	uint64_t deadline = rk_deadline(da->devices->timeout_s);
+	rk_dev_backoff b = { 0, 20000 };
+	const char *why = da->link_broken ? consumer_gone(da->link_out) : NULL;
+	int failed = 0;
+
+	while (!why && done < n) {
+		if (pushed < n)
+			pushed += rk_dev_push(da->a, msgs + pushed, n - pushed);
+		uint64_t taken = rk_load_acquire(&in->tail) - base;
+		if (taken == done) {
+			why = link_hold_up(k, &deadline);
+			rk_dev_backoff_wait(&b);
+			continue;
+		}
+		/* Its device wrote into the input slots of the messages
+		 * that failed. */
+		for (uint64_t i = done; i < taken; i++) {
+			rk_slot_header *h = rk_ring_slot(in, base + i);
+			if (!(h->flags & RK_SLOT_FAILED))
+				continue;
+			char text[128];
+			rk_device_error_text(da->dk, h->type_tag, text,
+					     sizeof(text));
+			k->ctx.current = &msgs[i];
+			rk_ctx_error(&k->ctx, "%s", text);
+			k->batch_index = offset + i;
+			failed++;
+		}
+		done = taken;
+		deadline = rk_deadline(da->devices->timeout_s);
+		b.round = 0;
+	}
+	k->ctx.current = NULL;
+	__atomic_store_n(&da->link_out->slots_out,
+			 rk_dev_counter(&da->a->cb.link_slots_out),
+			 __ATOMIC_RELEASE);
+	if (done < n) {
+		k->batch_index = offset + done;
+		rk_ctx_error(&k->ctx, "%s", why);
+		failed += (int)(n - done);
+	}
+	return failed;
+}
+
+/* ---- the consumer -------------------------------------------------- */
+
+/* The kernel `hops` device links before k, with a reference, or NULL
+ * when it has gone. */
+static rk_kernel *kernel_before(rk_kernel *k, unsigned hops)
+{
+	rk_kernel *at = k;
+	char id[256];
+
+	__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < hops && at; i++) {
+		struct rk_device_actor *da = at->device;
+		id[0] = '\0';
+		if (da) {
+			pthread_mutex_lock(&da->lock);
+			if (da->link_in)
+				snprintf(id, sizeof(id), "%s", da->link_in->from);
+			pthread_mutex_unlock(&da->lock);
+		}
+		rk_kernel *up = NULL;
+		if (id[0] && rk_kernel_get(k->rt, id, &up) != RK_OK)
+			up = NULL;
+		rk_kernel_put(at);
+		at = up;
+	}
+	return at;
+}
+
+/* A message that failed on the device `hops` links before k (0: in k)
+ * after coming over a link: the kernel's device counted it; say why. */
+static void link_failure(rk_kernel *k, unsigned hops, unsigned code,
+			 uint64_t position)
+{
+	rk_kernel *at = kernel_before(k, hops);
+	char why[128];
+
+	if (!at)
+		return;
+	if (at->device)
+		rk_device_error_text(at->device->dk, code, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "failed on the device (code %u)",
+			 code);
+	rk_kernel_set_error(at, RK_EKERNEL, why);
+	if (k->rt->on_kernel_error)
+		k->rt->on_kernel_error(k->rt->on_kernel_error_arg, at->id,
+				       position, why);
+	rk_kernel_put(at);
+}
+
+void rk_link_result(rk_kernel *k, const rk_slot_header *h)
+{
+	struct rk_device_actor *da = k->device;
+	/* For a pipeline fed at its head, the message's place there. */
+	uint64_t position = ++da->link_seen;
+
+	if (h->flags & RK_SLOT_SKIP)
+		return;                 /* reported where it failed */
+	if (h->flags & RK_SLOT_FAILED) {
+		link_failure(k, h->length, h->type_tag, position);
+		return;
+	}
+	rk_msg m = {
+		.data = h + 1, .len = h->length, .message_id = h->message_id,
+		.correlation_id = h->correlation_id,
+		.enqueue_ns = h->enqueue_ns, .priority = h->priority,
+	};
+	k->ctx.current = &m;
+	rk_ctx_emit(&k->ctx, h + 1, h->length);
+	k->ctx.current = NULL;
+}
+
+bool rk_device_linked_pending(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+
+	return da && da->a && __atomic_load_n(&da->link_in, __ATOMIC_ACQUIRE)
+	       && rk_ring_depth(rk_dev_out(da->a)) > 0;
+}
+
+size_t rk_device_drain_linked(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+
+	if (!rk_device_linked_pending(k))
+		return 0;
+	/* Between batches every result in the ring came over the link. */
+	uint64_t ready = rk_dev_results(da->a);
+	k->linked_batch = true;
+	k->batch_now_ns = rk_now_ns();
+	for (uint64_t i = 0; i < ready; i++)
+		rk_link_result(k, rk_dev_result(da->a, i));
+	rk_dev_release(da->a, ready);
+	rk_executor_flush_outputs(k);
+	k->batch_now_ns = 0;
+	k->linked_batch = false;
+	return (size_t)ready;
+}
+
+void rk_device_link_end(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+	struct rk_device_link *l = da && da->a
+		? __atomic_load_n(&da->link_in, __ATOMIC_ACQUIRE) : NULL;
+	rk_dev_backoff b = { 0, 100000 };
+
+	if (!l || da->lost)
+		return;
+	uint64_t deadline = rk_deadline(da->devices->timeout_s);
+	for (;;) {
+		if (rk_device_drain_linked(k)) {
+			deadline = rk_deadline(da->devices->timeout_s);
+			b.round = 0;
+			continue;
+		}
+		/* The producer ended after its last batch was taken. */
+		uint64_t want = __atomic_load_n(&l->slots_out, __ATOMIC_ACQUIRE);
+		if (rk_dev_counter(&da->a->cb.link_slots_in) >= want
+		    && !rk_device_linked_pending(k))
+			return;
+		uint64_t now = rk_now_ns();
+		if (k->cb.run_state == RK_STATE_TERMINATING
+		    && now >= k->cb.drain_deadline_ns)
+			return;         /* the rest counts as dropped */
+		if (rk_dev_finished(da->a) || now >= deadline) {
+			da->lost = true;
+			rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
+					    "take all that came over its link");
+			return;
+		}
+		rk_dev_backoff_wait(&b);
+	}
+}
+
+/* ---- letting go ---------------------------------------------------- */
+
+void rk_link_detach(rk_kernel *k, struct rk_device_actor *da)
+{
+	struct rk_device_link *in = da->link_in, *out = da->link_out;
+	uint64_t left = 0;
+
+	if (in) {
+		pthread_mutex_lock(&in->lock);
+		in->slots_taken = rk_dev_counter(&da->a->cb.link_slots_in);
+		__atomic_store_n(&in->consumer_gone, 1, __ATOMIC_RELEASE);
+		if (in->producer_gone)
+			left += in->slots_out - in->slots_taken;
+		pthread_mutex_unlock(&in->lock);
+	}
+	if (out) {
+		pthread_mutex_lock(&out->lock);
+		__atomic_store_n(&out->slots_out,
+				 rk_dev_counter(&da->a->cb.link_slots_out),
+				 __ATOMIC_RELEASE);
+		out->producer_gone = true;
+		if (out->consumer_gone)
+			left += out->slots_out - out->slots_taken;
+		pthread_mutex_unlock(&out->lock);
+	}
+	pthread_mutex_lock(&da->lock);
+	da->link_in = NULL;
+	da->link_out = NULL;
+	pthread_mutex_unlock(&da->lock);
+	if (in)
+		link_put(in);
+	if (out)
+		link_put(out);
+	if (left)
+		__atomic_add_fetch(&k->cb.dropped, left, __ATOMIC_RELAXED);
+}
