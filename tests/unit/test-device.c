@@ -513,6 +513,21 @@ static rk_telemetry telemetry(rk_runtime *rt, const char *id)
 	return t;
 }
 
+/* A kernel's telemetry once it has counted `received` messages as
+ * processed or failed: a batch is counted when it is done, which may
+ * be after its results went on. */
+static rk_telemetry settled(rk_runtime *rt, const char *id,
+			    uint64_t received)
+{
+	rk_telemetry t = telemetry(rt, id);
+
+	for (uint64_t until = rk_deadline(10);
+	     t.messages_processed + t.errors < received
+	     && rk_now_ns() < until; usleep(1000))
+		t = telemetry(rt, id);
+	return t;
+}
+
 static int64_t get_value(rk_runtime *rt, const char *id, double timeout)
 {
 	struct value v;
@@ -545,7 +560,7 @@ static void test_link_pipeline(void **state)
 	 * saw the messages go in. */
 	static const char *const ids[] = { "a", "b", "c" };
 	for (int i = 0; i < 3; i++) {
-		t = telemetry(rt, ids[i]);
+		t = settled(rt, ids[i], (uint64_t)count);
 		assert_int_equal(t.messages_received, (uint64_t)count);
 		assert_int_equal(t.messages_processed, (uint64_t)count);
 		assert_int_equal(t.messages_sent, (uint64_t)count);
@@ -570,12 +585,7 @@ static void test_link_failures_named(void **state)
 	static const char *const ids[] = { "a", "b", "c" };
 	static const uint64_t received[] = { 30, 29, 28 };
 	for (int i = 0; i < 3; i++) {
-		/* A batch's failures are counted once the batch is done,
-		 * which may be after its other results arrived. */
-		rk_telemetry t = telemetry(rt, ids[i]);
-		for (uint64_t until = rk_deadline(10);
-		     t.errors == 0 && rk_now_ns() < until; usleep(1000))
-			t = telemetry(rt, ids[i]);
+		rk_telemetry t = settled(rt, ids[i], received[i]);
 		assert_int_equal(t.errors, 1);
 		assert_int_equal(t.messages_received, received[i]);
 		assert_int_equal(t.messages_processed, received[i] - 1);
