@@ -366,16 +366,14 @@ size_t rk_device_drain_linked(rk_kernel *k)
 	return (size_t)ready;
 }
 
-void rk_device_link_end(rk_kernel *k)
+/* Wait until the device has taken all that came over the link (and
+ * emit what it made of it, unless that went on over a link too). */
+static void take_all_linked(rk_kernel *k, struct rk_device_link *l)
 {
 	struct rk_device_actor *da = k->device;
-	struct rk_device_link *l = da && da->a
-		? __atomic_load_n(&da->link_in, __ATOMIC_ACQUIRE) : NULL;
 	rk_dev_backoff b = { 0, 100000 };
-
-	if (!l || da->lost)
-		return;
 	uint64_t deadline = rk_deadline(da->devices->timeout_s);
+
 	for (;;) {
 		if (rk_device_drain_linked(k)) {
 			deadline = rk_deadline(da->devices->timeout_s);
@@ -399,6 +397,24 @@ void rk_device_link_end(rk_kernel *k)
 		}
 		rk_dev_backoff_wait(&b);
 	}
+}
+
+void rk_device_link_end(rk_kernel *k)
+{
+	struct rk_device_actor *da = k->device;
+
+	if (!da || !da->a || da->lost)
+		return;
+	struct rk_device_link *in = __atomic_load_n(&da->link_in,
+						    __ATOMIC_ACQUIRE);
+	if (in)
+		take_all_linked(k, in);
+	/* The kernel after it waits for this many before its own end:
+	 * what came over the link went on without the proxy. */
+	if (da->link_out)
+		__atomic_store_n(&da->link_out->slots_out,
+				 rk_dev_counter(&da->a->cb.link_slots_out),
+				 __ATOMIC_RELEASE);
 }
 
 /* ---- letting go ---------------------------------------------------- */

@@ -407,6 +407,23 @@ static bool device_stopped(struct rk_device_actor *da, uint64_t deadline)
 	return true;
 }
 
+/* What came over a device link is counted on the device: keep it in
+ * the kernel's own counters before the actor's memory goes. */
+static void keep_link_counts(rk_kernel *k, struct rk_device_actor *da)
+{
+	const rk_dev_control *cb = &da->a->cb;
+	struct { uint64_t *to; const uint64_t *from; } pairs[] = {
+		{ &k->cb.received, &cb->link_received },
+		{ &k->cb.processed, &cb->link_processed },
+		{ &k->cb.errors, &cb->link_errors },
+		{ &k->cb.sent, &cb->link_sent },
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		__atomic_add_fetch(pairs[i].to, rk_dev_counter(pairs[i].from),
+				   __ATOMIC_RELAXED);
+}
+
 void rk_device_detach(rk_kernel *k)
 {
 	struct rk_device_actor *da = k->device;
@@ -440,6 +457,7 @@ void rk_device_detach(rk_kernel *k)
 		__atomic_add_fetch(&k->cb.dropped, left, __ATOMIC_RELAXED);
 	rk_link_detach(k, da);
 	pthread_mutex_lock(&da->lock);
+	keep_link_counts(k, da);
 	release_memory(da);
 	pthread_mutex_unlock(&da->lock);
 }

@@ -222,6 +222,8 @@ static void fill(rk_kernel *k, rk_telemetry *t)
 		add_port(&t->output, outs[i]);
 	t->messages_dropped = dropped(k, t);
 	last_error_of(k, t->last_error);
+	/* Before the throughput: it adds what came over a device link. */
+	rk_device_telemetry(k, t);
 
 	t->latency_count = load(&k->latency.count);
 	if (t->latency_count) {
@@ -241,7 +243,6 @@ static void fill(rk_kernel *k, rk_telemetry *t)
 	t->uptime_s = (double)(now - k->launch_ns) / 1e9;
 	t->state = rk_kernel_state(k);
 	t->backend = k->backend;
-	rk_device_telemetry(k, t);
 }
 
 rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out)

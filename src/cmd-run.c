@@ -498,7 +498,8 @@ static void print_stats(struct run *r)
 			continue;
 		fprintf(stderr, "%s: stats: %s: received %llu, processed %llu, "
 			"sent %llu, dropped %llu, errors %llu, latency p50 %llu "
-			"ns, p99 %llu ns, %.0f msgs/s%s%s\n", PACKAGE_NAME, id,
+			"ns, p99 %llu ns, %.0f msgs/s%s%s%s%s%s%s\n",
+			PACKAGE_NAME, id,
 			(unsigned long long)t.messages_received,
 			(unsigned long long)t.messages_processed,
 			(unsigned long long)t.messages_sent,
@@ -506,7 +507,11 @@ static void print_stats(struct run *r)
 			(unsigned long long)t.errors,
 			(unsigned long long)t.latency_p50_ns,
 			(unsigned long long)t.latency_p99_ns, t.throughput,
-			t.device[0] ? ", on " : "", t.device);
+			t.device[0] ? ", on " : "", t.device,
+			t.device_link_from[0] ? ", device link from " : "",
+			t.device_link_from,
+			t.device_link_to[0] ? ", device link to " : "",
+			t.device_link_to);
 	}
 }
 

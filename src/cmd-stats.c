@@ -57,6 +57,19 @@ static double or_zero(double d)
 }
 
 /* The telemetry names of the design, one object per line. */
+/* A kernel id as a JSON string, or null for none. */
+static void json_id_or_null(const char *id)
+{
+	char e[160];
+
+	if (!id[0]) {
+		out_printf("null");
+		return;
+	}
+	escape(e, sizeof(e), id);
+	out_printf("\"%s\"", e);
+}
+
 static void json_row(const char *id, const rk_telemetry *t)
 {
 	char eid[160], err[300];
@@ -100,11 +113,15 @@ static void json_row(const char *id, const rk_telemetry *t)
 	escape(dev, sizeof(dev), t->device);
 	out_printf("{\"name\":\"%s\",\"memory_total\":%llu,"
 		   "\"memory_free\":%llu,\"threads\":%u,\"batches\":%llu,"
-		   "\"heartbeat\":%llu}}\n", dev,
+		   "\"heartbeat\":%llu,\"link_from\":", dev,
 		   (unsigned long long)t->device_memory_total,
 		   (unsigned long long)t->device_memory_free, t->device_threads,
 		   (unsigned long long)t->device_batches,
 		   (unsigned long long)t->device_heartbeat);
+	json_id_or_null(t->device_link_from);
+	out_printf(",\"link_to\":");
+	json_id_or_null(t->device_link_to);
+	out_printf("}}\n");
 }
 
 /* Below the table: where the kernels on a device run. */
@@ -122,6 +139,11 @@ static void table_devices(char **ids, const rk_telemetry *t, size_t n)
 							>> 20),
 				   (unsigned long long)(t[i].device_memory_total
 							>> 20));
+		if (t[i].device_link_from[0])
+			out_printf(", device link from %s",
+				   t[i].device_link_from);
+		if (t[i].device_link_to[0])
+			out_printf(", device link to %s", t[i].device_link_to);
 		out_printf("\n");
 	}
 }

@@ -88,3 +88,70 @@ teardown() { server_teardown; }
 	assert_line --regexp '^d: on emulated device \(host threads\), 1 threads, [0-9]+ batches$'
 	ringctl terminate d
 }
+
+# Three vector kernels, each the only consumer of the one before.
+chain_topology() {
+	cat >"$TOPO" <<-YAML
+	backend: $1
+	kernels:
+	  a: {kernel: scale, params: {factor: 2}}
+	  b: {kernel: scale, params: {factor: 0.25}}
+	  c: {kernel: vector-histogram, params: {min: 0, max: 100}}
+	pipeline: [a, b, c]
+	YAML
+}
+
+vectors() {
+	for ((i = 0; i < $1; i++)); do
+		printf '{"x":[%d,%d.5,%d]}\n' $((i % 200)) $((i % 50)) $((i % 7))
+	done
+}
+
+@test "emulated device: kernels that feed one another share a device link, same output" {
+	export RK_CUDA_EMULATE=8
+	vectors 5000 >"$BATS_TEST_TMPDIR/in"
+	chain_topology cpu
+	ringctl run "$TOPO" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/cpu"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cpu")" -eq 5000 ]
+	chain_topology cuda
+	run --separate-stderr ringctl run --stats "$TOPO" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
+	[[ $stderr == *"stats: a: received 5000, processed 5000, sent 5000,"*", device link to b"* ]]
+	[[ $stderr == *"stats: b: received 5000, processed 5000, sent 5000,"*", device link from a, device link to c"* ]]
+	[[ $stderr == *"stats: c: received 5000, processed 5000, sent 5000,"*", device link from b"* ]]
+	# RK_DEVICE_LINKS=0 keeps the edges on the host: the same again.
+	RK_DEVICE_LINKS=0 run --separate-stderr ringctl run --stats "$TOPO" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
+	[[ $stderr != *"device link"* ]]
+}
+
+@test "emulated device: a message failing after a device link is named by its line" {
+	export RK_CUDA_EMULATE=8
+	chain_topology cuda
+	# 3e38 doubles to infinity, and infinity times 0 is not a number.
+	run --separate-stderr ringctl run -p b.factor=0 "$TOPO" \
+		< <(printf '{"x":[1]}\n{"x":[3e38]}\n{"x":[2]}\n')
+	assert_failure 1
+	[[ $stderr == *"c: message 2: a value that is not a number"* ]]
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "emulated device: stats name the device links of launched kernels" {
+	export RK_CUDA_EMULATE=8
+	chain_topology cuda
+	ringctl launch -f "$TOPO"
+	for k in c b a; do ringctl activate "$k"; done
+	vectors 300 | ringctl send a
+	run ringctl recv c -n 300
+	assert_success
+	[ "${#lines[@]}" -eq 300 ]
+	run ringctl stats
+	assert_line --regexp '^b: on emulated device \(host threads\), [0-9]+ threads, [0-9]+ batches, device link from a, device link to c$'
+	run ringctl stats --format json b
+	assert_output --partial '"link_from":"a","link_to":"c"}}'
+	run ringctl stats --format json a
+	assert_output --partial '"link_from":null,"link_to":"b"}}'
+	ringctl terminate a b c
+}

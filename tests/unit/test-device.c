@@ -605,6 +605,29 @@ static void test_link_failures_named(void **state)
 	rk_runtime_free(rt);
 }
 
+/* The end of the input comes through the host edges; each kernel
+ * passes it on only once its device has taken all the link brought,
+ * so that every message arrives before it. */
+static void test_link_end_of_input(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		rk_runtime *rt = step_chain("-1", "-1", "-1");
+		int64_t count = 700, v;
+		struct value got;
+		size_t len;
+
+		for (v = 0; v < count; v++)
+			put(rt, "a", v);
+		assert_int_equal(rk_send_end(rt, "a", 10.0), RK_OK);
+		for (v = 0; v < count; v++)
+			assert_int_equal(get_value(rt, "c", 10.0), v + 3);
+		assert_int_equal(rk_receive(rt, "c", &got, sizeof(got), &len,
+					    10.0), RK_EEND);
+		rk_runtime_free(rt);
+	}
+}
+
 /* A deactivated kernel holds back the kernels before it on the device,
  * as a full queue does on the CPU: no time-out, nothing lost. */
 static void test_link_held_by_deactivated_consumer(void **state)
@@ -715,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_device_that_stops_answering),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
+		cmocka_unit_test(test_link_end_of_input),
 		cmocka_unit_test(test_link_held_by_deactivated_consumer),
 		cmocka_unit_test(test_link_beside_client_input),
 		cmocka_unit_test(test_link_consumer_ends_first),
