@@ -1,12 +1,15 @@
 /* backend-cuda.cu - the CUDA backend module (rk-cuda.so): the device,
  * pinned mapped memory for device actors, device memory for the links
- * between them, and a non-blocking stream per persistent kernel.  libringkernel dlopen()s it and uses nothing but
+ * between them, a non-blocking stream per persistent kernel, and what
+ * NVML says of the device when the driver has it.  libringkernel dlopen()s it and uses nothing but
  * the rk_cuda_backend table (device-backend.h); the kernels themselves
  * come from each plugin's GPU module (ringkernel-cuda.h).
  *
  * Every entry sets the device first: the runtime calls from whichever
  * thread launches or stops a kernel.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -151,9 +154,67 @@ static void link_free(void *device)
 	cudaFree(device);
 }
 
+/* ---- NVML, if the driver has it ------------------------------------ */
+
+/* NVML comes with the driver, not the toolkit: opened at run time, its
+ * few calls declared here, so that nothing links it. */
+typedef struct nvml_device *nvml_device_t;
+typedef struct { unsigned int gpu, memory; } nvml_utilization_t;
+#define NVML_TEMPERATURE_GPU 0
+
+static struct {
+	pthread_once_t once;
+	nvml_device_t device;           /* NULL: no NVML for it */
+	int (*utilization)(nvml_device_t, nvml_utilization_t *);
+	int (*temperature)(nvml_device_t, int, unsigned int *);
+	int (*power)(nvml_device_t, unsigned int *);
+} nvml = { PTHREAD_ONCE_INIT, NULL, NULL, NULL, NULL };
+
+static void nvml_open(void)
+{
+	void *lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	char bus[32];
+
+	if (!lib)
+		return;
+	int (*init)(void) = (int (*)(void))dlsym(lib, "nvmlInit_v2");
+	int (*by_bus)(const char *, nvml_device_t *) =
+		(int (*)(const char *, nvml_device_t *))dlsym(
+			lib, "nvmlDeviceGetHandleByPciBusId_v2");
+	nvml.utilization = (int (*)(nvml_device_t, nvml_utilization_t *))
+		dlsym(lib, "nvmlDeviceGetUtilizationRates");
+	nvml.temperature = (int (*)(nvml_device_t, int, unsigned int *))
+		dlsym(lib, "nvmlDeviceGetTemperature");
+	nvml.power = (int (*)(nvml_device_t, unsigned int *))
+		dlsym(lib, "nvmlDeviceGetPowerUsage");
+	/* CUDA's ordinals and NVML's indices may differ: the PCI bus id
+	 * names the same device to both. */
+	if (!init || !by_bus || init() != 0
+	    || cudaDeviceGetPCIBusId(bus, sizeof(bus), ordinal) != cudaSuccess
+	    || by_bus(bus, &nvml.device) != 0)
+		nvml.device = NULL;
+}
+
+static void health(rk_device_health *h)
+{
+	nvml_utilization_t u;
+	unsigned int v;
+
+	pthread_once(&nvml.once, nvml_open);
+	if (!nvml.device)
+		return;
+	if (nvml.utilization && nvml.utilization(nvml.device, &u) == 0)
+		h->utilization = (int)u.gpu;
+	if (nvml.temperature
+	    && nvml.temperature(nvml.device, NVML_TEMPERATURE_GPU, &v) == 0)
+		h->temperature = (int)v;
+	if (nvml.power && nvml.power(nvml.device, &v) == 0)
+		h->power_mw = (int)v;
+}
+
 extern "C" __attribute__((visibility("default")))
 const rk_backend_ops rk_cuda_backend = {
 	RK_BACKEND_ABI, (uint32_t)sizeof(rk_backend_ops), probe, alloc,
 	release, start, running, stream_free, memory_free, link_alloc,
-	link_free
+	link_free, health
 };

@@ -26,6 +26,14 @@ typedef struct rk_device_info {
 	int compute_major, compute_minor;
 } rk_device_info;
 
+/* How the device fares, from NVML where the driver has it; -1 where
+ * unknown. */
+typedef struct rk_device_health {
+	int utilization;                /* percent of time busy, lately */
+	int temperature;                /* degrees Celsius */
+	int power_mw;                   /* milliwatts drawn */
+} rk_device_health;
+
 typedef struct rk_backend_ops {
 	uint32_t abi;                   /* RK_BACKEND_ABI */
 	uint32_t struct_size;
@@ -50,6 +58,8 @@ typedef struct rk_backend_ops {
 	int (*link_alloc)(size_t bytes, const void *init, size_t init_bytes,
 			  void **device, char *why, size_t len);
 	void (*link_free)(void *device);
+	/* Fill what NVML says, leaving the rest -1. */
+	void (*health)(rk_device_health *h);
 } rk_backend_ops;
 
 #endif /* RK_DEVICE_BACKEND_H */

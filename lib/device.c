@@ -634,6 +634,12 @@ void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)
 	t->device_memory_total = d->info.memory_total;
 	if (d->ops && d->ops->memory_free)
 		t->device_memory_free = d->ops->memory_free();
+	rk_device_health h = { -1, -1, -1 };
+	if (d->ops && d->ops->health)
+		d->ops->health(&h);
+	t->device_utilization = h.utilization;
+	t->device_temperature = h.temperature;
+	t->device_power_mw = h.power_mw;
 	if (!da)
 		return;
 	pthread_mutex_lock(&da->lock);

@@ -155,6 +155,10 @@ typedef struct rk_telemetry {
 	uint64_t device_heartbeat;      /* moves while the device loop runs */
 	uint64_t device_batches;        /* loop iterations that had work */
 	uint32_t device_threads;        /* per block */
+	/* From NVML where the driver has it; -1: unknown. */
+	int32_t device_utilization;     /* percent of time busy, lately */
+	int32_t device_temperature;     /* degrees Celsius */
+	int32_t device_power_mw;        /* milliwatts drawn */
 	/* Device links (ids; empty: none): where its messages come from
 	 * and go to in device memory, not through the host. */
 	char device_link_from[64];

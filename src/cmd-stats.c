@@ -70,6 +70,15 @@ static void json_id_or_null(const char *id)
 	out_printf("\"%s\"", e);
 }
 
+/* A figure that may be unknown (-1). */
+static void json_int_or_null(int32_t v)
+{
+	if (v < 0)
+		out_printf("null");
+	else
+		out_printf("%d", v);
+}
+
 static void json_row(const char *id, const rk_telemetry *t)
 {
 	char eid[160], err[300];
@@ -121,6 +130,15 @@ static void json_row(const char *id, const rk_telemetry *t)
 	json_id_or_null(t->device_link_from);
 	out_printf(",\"link_to\":");
 	json_id_or_null(t->device_link_to);
+	out_printf(",\"utilization\":");
+	json_int_or_null(t->device_utilization);
+	out_printf(",\"temperature_c\":");
+	json_int_or_null(t->device_temperature);
+	out_printf(",\"power_w\":");
+	if (t->device_power_mw < 0)
+		out_printf("null");
+	else
+		out_printf("%.1f", t->device_power_mw / 1000.0);
 	out_printf("}}\n");
 }
 
@@ -139,6 +157,12 @@ static void table_devices(char **ids, const rk_telemetry *t, size_t n)
 							>> 20),
 				   (unsigned long long)(t[i].device_memory_total
 							>> 20));
+		if (t[i].device_utilization >= 0)
+			out_printf(", %d%% busy", t[i].device_utilization);
+		if (t[i].device_temperature >= 0)
+			out_printf(", %d C", t[i].device_temperature);
+		if (t[i].device_power_mw >= 0)
+			out_printf(", %.0f W", t[i].device_power_mw / 1000.0);
 		if (t[i].device_link_from[0])
 			out_printf(", device link from %s",
 				   t[i].device_link_from);
