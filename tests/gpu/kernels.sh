@@ -2,10 +2,10 @@
 # kernels.sh - the GPU forms of doubler, scale, saxpy and
 # vector-histogram compute what their CPU forms compute, fail on the
 # same messages (in the device's words), and the run's stats name the
-# device.
+# device; chained on the device, through device links, they still do.
 . "$(dirname "$0")/common.sh"
 require_gpu
-echo 1..8
+echo 1..10
 
 seq -1000000 7 1000000 | sed 's/.*/{"value":&}/' >"$TMP/values"
 check "doubler: 285715 lines as on the CPU" sh -c "
@@ -53,4 +53,24 @@ check "backend auto takes the GPU for doubler" sh -c "
 	sed 's/backend: cuda/backend: auto/' '$(cuda_topology doubler)' >'$TMP/auto.yaml' &&
 	printf '{\"value\":3}\n' | '$RINGCTL' run --stats '$TMP/auto.yaml' 2>'$TMP/err' >/dev/null &&
 	grep -q ', on ' '$TMP/err'"
+cat >"$TMP/chain-cpu.yaml" <<'YAML'
+backend: cpu
+kernels:
+  a: {kernel: scale, params: {factor: -1.5}}
+  b: {kernel: scale, params: {factor: 0.5}}
+  c: {kernel: vector-histogram, params: {min: -500, max: 100, buckets: 37}}
+pipeline: [a, b, c]
+YAML
+sed 's/backend: cpu/backend: cuda/' "$TMP/chain-cpu.yaml" >"$TMP/chain.yaml"
+check "scale -> scale -> vector-histogram over device links, as on the CPU" sh -c "
+	'$RINGCTL' run '$TMP/chain-cpu.yaml' <'$TMP/vectors' >'$TMP/cpu' &&
+	'$RINGCTL' run --stats '$TMP/chain.yaml' <'$TMP/vectors' >'$TMP/gpu' 2>'$TMP/err' &&
+	cmp '$TMP/cpu' '$TMP/gpu' &&
+	grep -q 'b: received 2000, processed 2000, .*device link from a, device link to c' '$TMP/err'"
+
+printf '{"x":[1]}\n{"x":[3e38]}\n{"x":[2]}\n' >"$TMP/inf"
+check "a message failing after a device link is named by its line" sh -c "
+	! '$RINGCTL' run -p a.factor=2 -p b.factor=0 '$TMP/chain.yaml' <'$TMP/inf' >'$TMP/gpu' 2>'$TMP/err' &&
+	grep -q 'c: message 2: a value that is not a number' '$TMP/err' &&
+	[ \$(wc -l <'$TMP/gpu') -eq 2 ]"
 exit $failed
