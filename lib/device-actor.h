@@ -73,7 +73,8 @@ struct rk_device_actor {
 	struct rk_device_link *link_in;
 	struct rk_device_link *link_out;
 	uint64_t link_seen;             /* slots from link_in handled */
-	bool link_broken;               /* the consumer went: fail input */
+	bool link_broken;               /* fed no more: input is dropped */
+	char link_why[160];             /* why */
 	/* Telemetry reads the actor's counters from client threads while
 	 * the executor may be freeing it. */
 	pthread_mutex_t lock;

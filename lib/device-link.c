@@ -127,7 +127,11 @@ void rk_device_link_plan(rk_kernel *k)
 	if (!c)
 		return;
 	struct rk_device_actor *cda = c->device;
+	/* A failure of a message that came over a link is reported, not
+	 * acted on: a consumer that must stop at its first failure keeps
+	 * the host edge. */
 	if (c != k && !c->n_replicas && c->backend == RK_BACKEND_CUDA && cda
+	    && c->on_error != RK_ON_ERROR_STOP
 	    && cda->devices == da->devices
 	    && cda->dk->in_size == da->dk->out_size) {
 		struct rk_device_link *l = link_new(k, c);
@@ -168,102 +172,146 @@ void rk_link_follow(struct rk_device_actor *da, uint32_t followed)
 	pthread_mutex_unlock(&da->lock);
 }
 
-/* ---- the producer -------------------------------------------------- */
+/* ---- waiting on the device ---------------------------------------- */
 
-static const char *consumer_gone(struct rk_device_link *l)
+/* A wait on the device: it counts as lost only when its loop stops
+ * beating for the time-out, not while it waits for room or for a
+ * command, as a CPU kernel waits on a full queue. */
+struct link_wait {
+	uint64_t beat;
+	uint64_t deadline;
+	rk_dev_backoff backoff;
+};
+
+static void wait_begin(struct rk_device_actor *da, struct link_wait *w)
 {
-	static __thread char why[160];
-
-	snprintf(why, sizeof(why), "kernel '%s' after it on the device has "
-		 "ended", l->to);
-	return why;
+	w->beat = rk_dev_counter(&da->a->cb.heartbeat);
+	w->deadline = rk_deadline(da->devices->timeout_s);
+	w->backoff = (rk_dev_backoff){ 0, 20000 };
 }
 
-/* Why the producer's proxy stops waiting for its device to take the
- * batch, or NULL to wait on.  `deadline` runs only while the device
- * and the kernel after it are both taking messages: one held up by a
- * deactivated consumer waits as a CPU kernel does on a full queue. */
-static const char *link_hold_up(rk_kernel *k, uint64_t *deadline)
+/* Serve commands, then nap.  Returns the reason to stop waiting, or
+ * NULL: the device left its loop or stopped beating (lost), or the
+ * kernel is terminating past its drain deadline. */
+static const char *wait_more(rk_kernel *k, struct link_wait *w)
 {
 	struct rk_device_actor *da = k->device;
-	struct rk_device_link *l = da->link_out;
-	static __thread char why[160];
+	rk_state s = rk_kernel_poll_control(k);
+	uint64_t beat = rk_dev_counter(&da->a->cb.heartbeat);
 
 	if (rk_dev_finished(da->a)) {
 		da->lost = true;
 		return "the device left its loop";
 	}
-	if (__atomic_load_n(&l->consumer_gone, __ATOMIC_ACQUIRE)) {
-		da->link_broken = true;
-		return consumer_gone(l);
-	}
-	bool held = !__atomic_load_n(&l->consumer_active, __ATOMIC_ACQUIRE);
-	if (held || da->followed != RK_DEV_ACTIVE) {
-		rk_state s = rk_kernel_poll_control(k);
-		if (s == RK_STATE_TERMINATING
-		    && rk_now_ns() >= k->cb.drain_deadline_ns) {
-			da->link_broken = true;
-			snprintf(why, sizeof(why), "terminated while kernel "
-				 "'%s' after it on the device held its "
-				 "messages", l->to);
-			return why;
-		}
-		*deadline = rk_deadline(da->devices->timeout_s);
-		return NULL;
-	}
-	if (rk_now_ns() >= *deadline) {
+	if (beat != w->beat) {
+		w->beat = beat;
+		w->deadline = rk_deadline(da->devices->timeout_s);
+	} else if (rk_now_ns() >= w->deadline) {
 		da->lost = true;
-		return "the device took no message in time";
+		return "the device stopped answering";
 	}
+	if (s == RK_STATE_TERMINATING && rk_now_ns() >= k->cb.drain_deadline_ns)
+		return "terminated while the kernels after it on the device "
+		       "held its messages";
+	rk_dev_backoff_wait(&w->backoff);
 	return NULL;
+}
+
+/* ---- the producer -------------------------------------------------- */
+
+/* Stop feeding the link for good (its consumer has gone, or the kernel
+ * terminates with the link full): the device takes no more input, so
+ * that what is left can be counted once. */
+static void link_give_up(rk_kernel *k, const char *why)
+{
+	struct rk_device_actor *da = k->device;
+
+	snprintf(da->link_why, sizeof(da->link_why), "%s", why);
+	da->link_broken = true;
+	if (rk_dev_command(da->a, RK_DEV_DEACTIVATED,
+			   rk_deadline(da->devices->timeout_s)) == RK_OK)
+		rk_link_follow(da, RK_DEV_DEACTIVATED);
+	else
+		da->lost = true;
+}
+
+/* The input slots from `done` to `taken` have been through the device:
+ * report the ones it failed (it wrote why into them). */
+static int report_taken(rk_kernel *k, const rk_msg *msgs, uint64_t base,
+			uint64_t done, uint64_t taken, size_t offset)
+{
+	struct rk_device_actor *da = k->device;
+	rk_ring *in = rk_dev_in(da->a);
+	int failed = 0;
+
+	for (uint64_t i = done; i < taken; i++) {
+		rk_slot_header *h = rk_ring_slot(in, base + i);
+		if (!(h->flags & RK_SLOT_FAILED))
+			continue;
+		char text[128];
+		rk_device_error_text(da->dk, h->type_tag, text, sizeof(text));
+		k->ctx.current = &msgs[i];
+		rk_ctx_error(&k->ctx, "%s", text);
+		k->batch_index = offset + i;
+		failed++;
+	}
+	k->ctx.current = NULL;
+	return failed;
 }
 
 int rk_link_run(rk_kernel *k, const rk_msg *msgs, size_t n, size_t offset)
 {
 	struct rk_device_actor *da = k->device;
+	struct rk_device_link *l = da->link_out;
 	rk_ring *in = rk_dev_in(da->a);
 	uint64_t base = in->head, pushed = 0, done = 0;
-	uint64_t deadline = rk_deadline(da->devices->timeout_s);
-	rk_dev_backoff b = { 0, 20000 };
-	const char *why = da->link_broken ? consumer_gone(da->link_out) : NULL;
+	const char *why = da->link_broken ? da->link_why : NULL;
+	struct link_wait w;
 	int failed = 0;
 
+	wait_begin(da, &w);
 	while (!why && done < n) {
 		if (pushed < n)
 			pushed += rk_dev_push(da->a, msgs + pushed, n - pushed);
 		uint64_t taken = rk_load_acquire(&in->tail) - base;
-		if (taken == done) {
-			why = link_hold_up(k, &deadline);
-			rk_dev_backoff_wait(&b);
+		if (taken > done) {
+			failed += report_taken(k, msgs, base, done, taken, offset);
+			done = taken;
+			wait_begin(da, &w);
 			continue;
 		}
-		/* Its device wrote into the input slots of the messages
-		 * that failed. */
-		for (uint64_t i = done; i < taken; i++) {
-			rk_slot_header *h = rk_ring_slot(in, base + i);
-			if (!(h->flags & RK_SLOT_FAILED))
-				continue;
-			char text[128];
-			rk_device_error_text(da->dk, h->type_tag, text,
-					     sizeof(text));
-			k->ctx.current = &msgs[i];
-			rk_ctx_error(&k->ctx, "%s", text);
-			k->batch_index = offset + i;
-			failed++;
+		if (__atomic_load_n(&l->consumer_gone, __ATOMIC_ACQUIRE)) {
+			char text[160];
+			snprintf(text, sizeof(text), "kernel '%s' after it on "
+				 "the device has ended", l->to);
+			link_give_up(k, text);
+		} else if ((why = wait_more(k, &w)) != NULL && !da->lost) {
+			link_give_up(k, why);
 		}
-		done = taken;
-		deadline = rk_deadline(da->devices->timeout_s);
-		b.round = 0;
+		if (da->link_broken) {
+			/* It may have taken some before it stopped. */
+			taken = rk_load_acquire(&in->tail) - base;
+			failed += report_taken(k, msgs, base, done, taken, offset);
+			done = taken;
+			why = da->link_why;
+		}
 	}
-	k->ctx.current = NULL;
-	__atomic_store_n(&da->link_out->slots_out,
-			 rk_dev_counter(&da->a->cb.link_slots_out),
+	__atomic_store_n(&l->slots_out, rk_dev_counter(&da->a->cb.link_slots_out),
 			 __ATOMIC_RELEASE);
-	if (done < n) {
+	if (done == n)
+		return failed;
+	if (da->lost) {
+		/* As a lost device's batch: the rest failed with it. */
 		k->batch_index = offset + done;
 		rk_ctx_error(&k->ctx, "%s", why);
-		failed += (int)(n - done);
+		return failed + (int)(n - done);
 	}
+	/* Processed as far as the kernel goes, but not delivered: dropped,
+	 * as by a CPU kernel whose consumer has gone. */
+	char text[200];
+	snprintf(text, sizeof(text), "output message dropped: %s", why);
+	rk_kernel_set_error(k, RK_ESTATE, text);
+	__atomic_add_fetch(&k->cb.dropped, n - done, __ATOMIC_RELAXED);
 	return failed;
 }
 
@@ -371,13 +419,12 @@ size_t rk_device_drain_linked(rk_kernel *k)
 static void take_all_linked(rk_kernel *k, struct rk_device_link *l)
 {
 	struct rk_device_actor *da = k->device;
-	rk_dev_backoff b = { 0, 100000 };
-	uint64_t deadline = rk_deadline(da->devices->timeout_s);
+	struct link_wait w;
 
+	wait_begin(da, &w);
 	for (;;) {
 		if (rk_device_drain_linked(k)) {
-			deadline = rk_deadline(da->devices->timeout_s);
-			b.round = 0;
+			wait_begin(da, &w);
 			continue;
 		}
 		/* The producer ended after its last batch was taken. */
@@ -385,17 +432,16 @@ static void take_all_linked(rk_kernel *k, struct rk_device_link *l)
 		if (rk_dev_counter(&da->a->cb.link_slots_in) >= want
 		    && !rk_device_linked_pending(k))
 			return;
-		uint64_t now = rk_now_ns();
-		if (k->cb.run_state == RK_STATE_TERMINATING
-		    && now >= k->cb.drain_deadline_ns)
-			return;         /* the rest counts as dropped */
-		if (rk_dev_finished(da->a) || now >= deadline) {
-			da->lost = true;
+		/* Terminating past the deadline: the rest counts as
+		 * dropped when the link is let go. */
+		if (wait_more(k, &w) && da->lost) {
 			rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
 					    "take all that came over its link");
 			return;
+		} else if (da->lost || (k->cb.run_state == RK_STATE_TERMINATING
+					&& rk_now_ns() >= k->cb.drain_deadline_ns)) {
+			return;
 		}
-		rk_dev_backoff_wait(&b);
 	}
 }
 
@@ -421,8 +467,11 @@ void rk_device_link_end(rk_kernel *k)
 
 void rk_link_detach(rk_kernel *k, struct rk_device_actor *da)
 {
-	struct rk_device_link *in = da->link_in, *out = da->link_out;
 	uint64_t left = 0;
+
+	pthread_mutex_lock(&da->lock);
+	struct rk_device_link *in = da->link_in, *out = da->link_out;
+	pthread_mutex_unlock(&da->lock);
 
 	if (in) {
 		pthread_mutex_lock(&in->lock);

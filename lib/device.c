@@ -497,7 +497,8 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 	default:
 		return true;
 	}
-	if (want == da->followed)
+	/* A producer that gave up its link takes no more input. */
+	if (want == da->followed || (da->link_broken && want == RK_DEV_ACTIVE))
 		return true;
 	rk_error rc = rk_dev_command(da->a, want,
 				     rk_deadline(da->devices->timeout_s));

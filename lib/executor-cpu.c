@@ -664,6 +664,9 @@ void rk_executor_drain(rk_kernel *k)
 			break;
 		drained += n;
 	}
+	/* Until the deadline, what a device link brought goes on too. */
+	if (k->device && !stop)
+		rk_device_link_end(k);
 	uint64_t left = 0;
 	for (size_t i = 0; i < k->n_inputs; i++)
 		left += rk_port_discard(k->inputs[i]);

@@ -360,12 +360,16 @@ RK_DEV_FN void rk_dev_start_thread0(rk_dev_actor *a, rk_dev_shared *s,
 	a->cb.threads = threads;
 }
 
-/* Thread 0: take up the device links the host has set. */
-RK_DEV_FN void rk_dev_find_links(rk_dev_actor *a, rk_dev_shared *s)
+/* Thread 0: take up the device links the host has set: the one out
+ * with a request (it comes before the first activation), the one in
+ * also now and then, since it may come later. */
+RK_DEV_FN void rk_dev_find_links(rk_dev_actor *a, rk_dev_shared *s,
+				 int with_request)
 {
 	uint64_t addr;
 
-	if (!s->link_out.ring && (addr = rk_load_acquire(&a->link_out)))
+	if (with_request && !s->link_out.ring
+	    && (addr = rk_load_acquire(&a->link_out)))
 		rk_dev_view_open(&s->link_out, (rk_ring *)addr, 0);
 	if (!s->link_in.ring && (addr = rk_load_acquire(&a->link_in)))
 		rk_dev_view_open(&s->link_in, (rk_ring *)addr, 1);
@@ -384,7 +388,7 @@ RK_DEV_FN void rk_dev_begin_thread0(rk_dev_actor *a, rk_dev_shared *s)
 		s->run_state = cb->requested;
 		s->acked_epoch = epoch;
 		if (s->run_state == RK_DEV_ACTIVE)
-			rk_dev_find_links(a, s);
+			rk_dev_find_links(a, s, 1);
 		cb->run_state = s->run_state;
 		rk_dev_store32(&cb->acked_epoch, epoch);
 		s->idle_ns = 0;
@@ -398,9 +402,10 @@ RK_DEV_FN void rk_dev_begin_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	}
 	if (s->run_state != RK_DEV_ACTIVE)
 		return;
+	/* Every 64th look: one read of host memory, busy or not. */
+	if (!s->link_in.ring && (s->beats & 63) == 0)
+		rk_dev_find_links(a, s, 0);
 	uint64_t from_host = rk_dev_ready(&s->in);
-	if (!from_host && !s->link_in.ring)
-		rk_dev_find_links(a, s);
 	uint64_t from_link = rk_dev_ready(&s->link_in);
 	/* Both waiting: take turns, so that neither starves the other. */
 	int link = from_link && (!from_host || (s->turn ^= 1));
@@ -436,6 +441,14 @@ RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	 * input gone reads. */
 	s->dst->mine += s->n;
 	rk_store_release(&s->dst->ring->head, s->dst->mine);
+	/* What went on over the link before what was taken from one: a
+	 * host that sees all taken then counts all passed on. */
+	if (s->dst == &s->link_out) {
+		s->link_slots_out += s->n;
+		s->link_sent += ok;
+		rk_store_release(&cb->link_slots_out, s->link_slots_out);
+		rk_store_release(&cb->link_sent, s->link_sent);
+	}
 	if (s->src == &s->in) {
 		s->received += messages;
 		s->processed += ok;
@@ -452,12 +465,6 @@ RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 		rk_store_release(&cb->link_received, s->link_received);
 		rk_store_release(&cb->link_processed, s->link_processed);
 		rk_store_release(&cb->link_errors, s->link_errors);
-	}
-	if (s->dst == &s->link_out) {
-		s->link_slots_out += s->n;
-		s->link_sent += ok;
-		rk_store_release(&cb->link_slots_out, s->link_slots_out);
-		rk_store_release(&cb->link_sent, s->link_sent);
 	}
 	s->batches++;
 	rk_store_release(&cb->batches, s->batches);
