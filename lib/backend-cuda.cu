@@ -131,27 +131,44 @@ static uint64_t memory_free(void)
 	return free_bytes;
 }
 
-static int link_alloc(size_t bytes, const void *init, size_t init_bytes,
-		      void **device, char *why, size_t len)
+/* The stream for filling device memory: non-blocking, so that waiting
+ * for it never waits for the persistent kernels. */
+static cudaStream_t fill_stream;
+
+static int device_alloc(size_t bytes, void **device, char *why, size_t len)
 {
 	cudaError_t e;
 
 	cudaSetDevice(ordinal);
+	if (!fill_stream
+	    && (e = cudaStreamCreateWithFlags(&fill_stream,
+					      cudaStreamNonBlocking))
+	       != cudaSuccess)
+		return fail(e, "a stream for device memory", why, len);
 	if ((e = cudaMalloc(device, bytes)) != cudaSuccess)
-		return fail(e, "device memory for a device link", why, len);
-	if ((e = cudaMemset(*device, 0, bytes)) != cudaSuccess
-	    || (e = cudaMemcpy(*device, init, init_bytes,
-			       cudaMemcpyHostToDevice)) != cudaSuccess) {
-		cudaFree(*device);
-		return fail(e, "setting up a device link", why, len);
-	}
+		return fail(e, "device memory for device links", why, len);
 	return 0;
 }
 
-static void link_free(void *device)
+static void device_release(void *device)
 {
 	cudaSetDevice(ordinal);
 	cudaFree(device);
+}
+
+static int device_fill(void *device, size_t bytes, const void *init,
+		       size_t init_bytes, char *why, size_t len)
+{
+	cudaError_t e;
+
+	cudaSetDevice(ordinal);
+	if ((e = cudaMemsetAsync(device, 0, bytes, fill_stream)) != cudaSuccess
+	    || (e = cudaMemcpyAsync(device, init, init_bytes,
+				    cudaMemcpyHostToDevice, fill_stream))
+	       != cudaSuccess
+	    || (e = cudaStreamSynchronize(fill_stream)) != cudaSuccess)
+		return fail(e, "setting up a device link", why, len);
+	return 0;
 }
 
 /* ---- NVML, if the driver has it ------------------------------------ */
@@ -215,6 +232,6 @@ static void health(rk_device_health *h)
 extern "C" __attribute__((visibility("default")))
 const rk_backend_ops rk_cuda_backend = {
 	RK_BACKEND_ABI, (uint32_t)sizeof(rk_backend_ops), probe, alloc,
-	release, start, running, stream_free, memory_free, link_alloc,
-	link_free, health
+	release, start, running, stream_free, memory_free, device_alloc,
+	device_release, device_fill, health
 };

@@ -32,6 +32,12 @@ struct rk_devices {
 	rk_device_info info;
 	double occupied;                /* multiprocessors taken */
 	double timeout_s;
+	/* On a GPU: the memory taken once, carved for actors and links
+	 * (device-pool.h). */
+	struct rk_pool *actor_pool;
+	uint8_t *actor_host, *actor_device;
+	struct rk_pool *link_pool;
+	uint8_t *link_device;
 };
 
 /* A ring in device memory from one actor's loop to the next's
@@ -41,6 +47,7 @@ struct rk_device_link {
 	pthread_mutex_t lock;
 	uint32_t refs;
 	void *ring;                     /* device address */
+	size_t bytes;
 	struct rk_devices *devices;
 	char *from, *to;                /* kernel ids */
 	/* The producer's proxy: slots its device has put on the link, as
@@ -68,6 +75,7 @@ struct rk_device_actor {
 	double share;                   /* of a multiprocessor */
 	uint32_t followed;              /* the state last confirmed */
 	bool lost;
+	size_t pool_offset, pool_bytes; /* its piece of actor_pool */
 	/* Device links, set before the first activation of the producer
 	 * (link_in: by another thread, hence atomic). */
 	struct rk_device_link *link_in;
@@ -79,6 +87,12 @@ struct rk_device_actor {
 	 * the executor may be freeing it. */
 	pthread_mutex_t lock;
 };
+
+/* A device link's ring of `bytes` from the runtime's link memory (on a
+ * GPU; in emulation, the heap), and back. */
+rk_error rk_devices_take_link(struct rk_devices *d, size_t bytes,
+			      void **ring);
+void rk_devices_give_link(struct rk_devices *d, void *ring, size_t bytes);
 
 /* The text of device error `code` of a kernel. */
 void rk_device_error_text(const rk_device_kernel *dk, unsigned code,

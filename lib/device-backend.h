@@ -40,7 +40,10 @@ typedef struct rk_backend_ops {
 	/* 0 and the device that will be used, or nonzero and why none. */
 	int (*probe)(rk_device_info *info, char *why, size_t len);
 	/* Pinned host memory mapped into the device: the host's address
-	 * and the device's. */
+	 * and the device's.  Taken once, before the first kernel starts
+	 * (device.c carves it for the actors), since allocating or
+	 * freeing it may wait for the work on the device, and persistent
+	 * kernels never end. */
 	int (*alloc)(size_t bytes, void **host, void **device, char *why,
 		     size_t len);
 	void (*release)(void *host);
@@ -53,11 +56,16 @@ typedef struct rk_backend_ops {
 	void (*stream_free)(void *stream);
 	/* Device memory free now, or 0 where unknown. */
 	uint64_t (*memory_free)(void);
-	/* A device link's ring: `bytes` of zeroed device memory that
-	 * start with the `init_bytes` of `init` (the ring's header). */
-	int (*link_alloc)(size_t bytes, const void *init, size_t init_bytes,
-			  void **device, char *why, size_t len);
-	void (*link_free)(void *device);
+	/* Device memory, taken once for all device links (device.c
+	 * carves it), and given back when no kernel runs. */
+	int (*device_alloc)(size_t bytes, void **device, char *why,
+			    size_t len);
+	void (*device_release)(void *device);
+	/* Zero `bytes` of device memory, then copy the `init_bytes` of
+	 * `init` to their start (a link's ring header); waits for that
+	 * alone, not for the kernels running. */
+	int (*device_fill)(void *device, size_t bytes, const void *init,
+			   size_t init_bytes, char *why, size_t len);
 	/* Fill what NVML says, leaving the rest -1. */
 	void (*health)(rk_device_health *h);
 } rk_backend_ops;

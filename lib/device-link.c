@@ -64,10 +64,7 @@ static void link_put(struct rk_device_link *l)
 	pthread_mutex_unlock(&l->lock);
 	if (!last)
 		return;
-	if (l->devices->emulated)
-		free(l->ring);
-	else
-		l->devices->ops->link_free(l->ring);
+	rk_devices_give_link(l->devices, l->ring, l->bytes);
 	free(l->from);
 	free(l->to);
 	pthread_mutex_destroy(&l->lock);
@@ -87,17 +84,16 @@ static struct rk_device_link *link_new(rk_kernel *from, rk_kernel *to)
 	    || !(l->to = strdup(to->id)))
 		goto fail;
 	rk_ring_init(&header, DEVICE_RING, slot, 0);
+	/* Without one, the edge stays on the host: slower, just as right. */
+	if (rk_devices_take_link(d, bytes, &l->ring) != RK_OK)
+		goto fail;
+	l->bytes = bytes;
 	if (d->emulated) {
-		l->ring = aligned_alloc(RK_CACHE_LINE, (bytes + RK_CACHE_LINE - 1)
-				       & ~(size_t)(RK_CACHE_LINE - 1));
-		if (!l->ring)
-			goto fail;
 		memset(l->ring, 0, bytes);
 		memcpy(l->ring, &header, sizeof(header));
-	} else if (d->ops->link_alloc(bytes, &header, sizeof(header), &l->ring,
-				      why, sizeof(why)) != 0) {
-		/* The edge stays on the host: slower, and just as right. */
-		l->ring = NULL;
+	} else if (d->ops->device_fill(l->ring, bytes, &header, sizeof(header),
+				       why, sizeof(why)) != 0) {
+		rk_devices_give_link(d, l->ring, bytes);
 		goto fail;
 	}
 	pthread_mutex_init(&l->lock, NULL);

@@ -13,6 +13,7 @@
 #include "device-actor.h"
 #include "device-backend.h"
 #include "device-host.h"
+#include "device-pool.h"
 #include "device.h"
 #include "executor.h"
 #include "rk-error.h"
@@ -288,27 +289,113 @@ static rk_error start_gpu(rk_kernel *k, struct rk_device_actor *da)
 	return RK_OK;
 }
 
+/* RK_CUDA_POOL_MB: MiB of pinned memory for device actors, and as
+ * much device memory for device links (default 64 each). */
+#define POOL_MB 64
+
+/* The GPU's memory for actors and links, taken the first time a kernel
+ * needs some (d->lock held); false and why if it cannot be had. */
+static bool pools_ready(struct rk_devices *d, char *why, size_t len)
+{
+	const char *e = getenv("RK_CUDA_POOL_MB");
+	long mb = e && strtol(e, NULL, 10) > 0 ? strtol(e, NULL, 10) : POOL_MB;
+	size_t bytes = (size_t)mb << 20;
+
+	if (d->actor_pool)
+		return true;
+	if (d->ops->alloc(bytes, (void **)&d->actor_host,
+			  (void **)&d->actor_device, why, len) != 0)
+		return false;
+	if (d->ops->device_alloc(bytes, (void **)&d->link_device, why,
+				 len) != 0) {
+		d->ops->release(d->actor_host);
+		return false;
+	}
+	d->actor_pool = rk_pool_new(bytes, RK_CACHE_LINE);
+	d->link_pool = rk_pool_new(bytes, RK_CACHE_LINE);
+	if (!d->actor_pool || !d->link_pool) {
+		rk_pool_free(d->actor_pool);
+		rk_pool_free(d->link_pool);
+		d->actor_pool = d->link_pool = NULL;
+		d->ops->release(d->actor_host);
+		d->ops->device_release(d->link_device);
+		snprintf(why, len, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+static size_t whole_lines(size_t bytes)
+{
+	return (bytes + RK_CACHE_LINE - 1) & ~(size_t)(RK_CACHE_LINE - 1);
+}
+
 static rk_error allocate(rk_kernel *k, struct rk_device_actor *da,
 			 size_t bytes)
 {
-	char why[200];
+	struct rk_devices *d = da->devices;
+	rk_error rc = RK_OK;
 
 	if (da->emulated) {
-		da->a = aligned_alloc(RK_CACHE_LINE,
-				      (bytes + RK_CACHE_LINE - 1)
-				      & ~(size_t)(RK_CACHE_LINE - 1));
+		da->a = aligned_alloc(RK_CACHE_LINE, whole_lines(bytes));
 		da->device_address = da->a;
 		if (!da->a)
 			return rk_fail(RK_ENOMEM, "out of memory for kernel "
 				       "'%s'", k->id);
-	} else if (da->devices->ops->alloc(bytes, (void **)&da->a,
-					   &da->device_address, why,
-					   sizeof(why)) != 0) {
-		da->a = NULL;
-		return rk_fail(RK_ENOMEM, "kernel '%s': %s", k->id, why);
+		memset(da->a, 0, bytes);
+		return RK_OK;
 	}
+	char why[200];
+	pthread_mutex_lock(&d->lock);
+	if (!pools_ready(d, why, sizeof(why)))
+		rc = rk_fail(RK_ENOMEM, "kernel '%s': %s", k->id, why);
+	else if (!rk_pool_get(d->actor_pool, bytes, &da->pool_offset))
+		rc = rk_fail(RK_ENOMEM, "kernel '%s': the pinned memory for "
+			     "device kernels is taken (%zu MiB free; "
+			     "RK_CUDA_POOL_MB sets it)", k->id,
+			     rk_pool_free_bytes(d->actor_pool) >> 20);
+	pthread_mutex_unlock(&d->lock);
+	if (rc != RK_OK)
+		return rc;
+	da->pool_bytes = bytes;
+	da->a = (rk_dev_actor *)(d->actor_host + da->pool_offset);
+	da->device_address = d->actor_device + da->pool_offset;
 	memset(da->a, 0, bytes);
 	return RK_OK;
+}
+
+rk_error rk_devices_take_link(struct rk_devices *d, size_t bytes, void **ring)
+{
+	size_t offset;
+	rk_error rc = RK_OK;
+
+	if (d->emulated) {
+		*ring = aligned_alloc(RK_CACHE_LINE, whole_lines(bytes));
+		return *ring ? RK_OK : rk_fail(RK_ENOMEM, "out of memory");
+	}
+	char why[200];
+	pthread_mutex_lock(&d->lock);
+	if (!pools_ready(d, why, sizeof(why)))
+		rc = rk_fail(RK_ENOMEM, "%s", why);
+	else if (!rk_pool_get(d->link_pool, bytes, &offset))
+		rc = rk_fail(RK_ENOMEM, "the device memory for device links "
+			     "is taken");
+	pthread_mutex_unlock(&d->lock);
+	if (rc == RK_OK)
+		*ring = d->link_device + offset;
+	return rc;
+}
+
+void rk_devices_give_link(struct rk_devices *d, void *ring, size_t bytes)
+{
+	if (d->emulated) {
+		free(ring);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	rk_pool_put(d->link_pool, (size_t)((uint8_t *)ring - d->link_device),
+		    bytes);
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* Give back what the actor holds (it has stopped, or never started). */
@@ -317,11 +404,13 @@ static void release_memory(struct rk_device_actor *da)
 	if (da->stream)
 		da->devices->ops->stream_free(da->stream);
 	da->stream = NULL;
-	if (da->a) {
-		if (da->emulated)
-			free(da->a);
-		else
-			da->devices->ops->release(da->a);
+	if (da->a && da->emulated) {
+		free(da->a);
+	} else if (da->a) {
+		pthread_mutex_lock(&da->devices->lock);
+		rk_pool_put(da->devices->actor_pool, da->pool_offset,
+			    da->pool_bytes);
+		pthread_mutex_unlock(&da->devices->lock);
 	}
 	da->a = NULL;
 	if (da->share)
@@ -672,6 +761,13 @@ void rk_devices_free(rk_runtime *rt)
 
 	if (!d)
 		return;
+	/* Every kernel has stopped: freeing waits for nothing now. */
+	if (d->actor_pool) {
+		d->ops->release(d->actor_host);
+		d->ops->device_release(d->link_device);
+		rk_pool_free(d->actor_pool);
+		rk_pool_free(d->link_pool);
+	}
 	if (d->module)
 		dlclose(d->module);
 	pthread_mutex_destroy(&d->lock);
