@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,15 @@ static int pick(const char *what, const char *arg, const char *const *names,
 static void say_problem(void *arg, const char *where, const char *what)
 {
 	log_error("%s: %s", where, what);
+}
+
+/* A YAML file given where a kernel id goes. */
+static bool looks_like_topology(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return (n > 5 && strcmp(arg + n - 5, ".yaml") == 0)
+	       || (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
 }
 
 static int launch_topology(const char *file, const char *path)
@@ -151,6 +161,10 @@ static int cmd_launch_exec(const struct global_opts *g, int argc, char **argv)
 		status = launch_topology(file, path);
 	} else if (argc - optind != 1) {
 		status = usage_error("launch takes one kernel id, or -f FILE");
+	} else if (!kernel && looks_like_topology(argv[optind])) {
+		status = usage_error("launch: '%s' looks like a topology file: "
+				     "launch -f %s", argv[optind],
+				     argv[optind]);
 	} else {
 		const char *id = argv[optind];
 		char *spec = kernel_spec(kernel ? kernel : id);

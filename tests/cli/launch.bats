@@ -111,3 +111,9 @@ teardown() { server_teardown; }
 	run env RINGCTL_PLUGIN_PATH= "$RINGCTL" --plugin-path kernels/.libs launch d -k doubler
 	assert_success
 }
+
+@test "launch FILE.yaml without -f: says to use -f, a usage error (2)" {
+	run --separate-stderr ringctl launch "$top_srcdir/examples/topologies/double-then-sum.yaml"
+	assert_failure 2
+	[[ $stderr == *"looks like a topology file: launch -f "*"double-then-sum.yaml"* ]]
+}
