@@ -629,17 +629,18 @@ static void test_link_end_of_input(void **state)
 }
 
 /* A deactivated kernel holds back the kernels before it on the device,
- * as a full queue does on the CPU: no time-out, nothing lost. */
+ * as a full queue does on the CPU: no time-out (the time-out is set
+ * short, and waited past), nothing lost. */
 static void test_link_held_by_deactivated_consumer(void **state)
 {
 	(void)state;
-	setenv("RK_DEVICE_TIMEOUT", "0.2", 1);
+	setenv("RK_DEVICE_TIMEOUT", "0.5", 1);
 	rk_runtime *rt = step_chain("-1", "-1", "-1");
 
 	assert_int_equal(rk_deactivate(rt, "b"), RK_OK);
 	for (int64_t v = 0; v < 600; v++)
 		put(rt, "a", v);
-	usleep(600000);
+	usleep(1200000);
 	assert_int_equal(telemetry(rt, "a").errors, 0);
 	assert_int_equal(rk_reactivate(rt, "b"), RK_OK);
 	for (int64_t v = 0; v < 600; v++)
@@ -654,7 +655,7 @@ static void test_link_held_by_deactivated_consumer(void **state)
 static void test_link_held_further_down(void **state)
 {
 	(void)state;
-	setenv("RK_DEVICE_TIMEOUT", "0.2", 1);
+	setenv("RK_DEVICE_TIMEOUT", "0.5", 1);
 	for (int with_end = 0; with_end < 2; with_end++) {
 		rk_runtime *rt = step_chain("-1", "-1", "-1");
 		int64_t count = with_end ? 200 : 600;
@@ -667,7 +668,7 @@ static void test_link_held_further_down(void **state)
 			put(rt, "a", v);
 		if (with_end)
 			assert_int_equal(rk_send_end(rt, "a", 10.0), RK_OK);
-		usleep(600000);
+		usleep(1200000);
 		static const char *const ids[] = { "a", "b" };
 		for (int i = 0; i < 2; i++) {
 			assert_int_equal(rk_get_state(rt, ids[i], &s), RK_OK);
