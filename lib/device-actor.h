@@ -38,6 +38,10 @@ struct rk_devices {
 	uint8_t *actor_host, *actor_device;
 	struct rk_pool *link_pool;
 	uint8_t *link_device;
+	/* GPU forms loaded before the first kernel started. */
+	bool preloaded;
+	void **modules;
+	size_t n_modules;
 };
 
 /* A ring in device memory from one actor's loop to the next's

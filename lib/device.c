@@ -165,31 +165,42 @@ static const char *plugin_of(rk_runtime *rt, const rk_kernel_desc *desc)
 	return NULL;
 }
 
-/* Open the kernel's GPU module, found beside its plugin. */
-static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
-			       const rk_cuda_kernel **ck)
+/* Open a kernel's GPU module, found beside its plugin (`plugin`, or
+ * NULL for an in-process kernel); NULL and dlerror() if it cannot be. */
+static void *open_gpu_module(const rk_device_kernel *dk, const char *plugin,
+			     char *path, size_t len)
 {
-	const rk_device_kernel *dk = da->dk;
-	const char *plugin = plugin_of(k->rt, k->desc);
-	char path[4096];
+	void *module;
 
 	if (strchr(dk->cuda_module, '/') || !plugin) {
-		snprintf(path, sizeof(path), "%s%s", dk->cuda_module,
+		snprintf(path, len, "%s%s", dk->cuda_module,
 			 strchr(dk->cuda_module, '.') ? "" : ".so");
 	} else {
 		const char *slash = strrchr(plugin, '/');
 		int dir = slash ? (int)(slash - plugin) : 1;
-		snprintf(path, sizeof(path), "%.*s/%s.so", dir,
-			 slash ? plugin : ".", dk->cuda_module);
+		snprintf(path, len, "%.*s/%s.so", dir, slash ? plugin : ".",
+			 dk->cuda_module);
 	}
-	da->companion = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	/* In a build tree libtool keeps the plugin in .libs, the GPU
 	 * module beside .libs. */
 	char *libs = strstr(path, "/.libs/");
-	if (!da->companion && libs) {
+	if (!module && libs) {
 		memmove(libs, libs + 6, strlen(libs + 6) + 1);
-		da->companion = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	}
+	return module;
+}
+
+/* Open the kernel's GPU module (rt->lock held, as by rk_launch). */
+static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
+			       const rk_cuda_kernel **ck)
+{
+	const rk_device_kernel *dk = da->dk;
+	char path[4096];
+
+	da->companion = open_gpu_module(dk, plugin_of(k->rt, k->desc), path,
+					sizeof(path));
 	if (!da->companion) {
 		const char *e = dlerror();
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id,
@@ -207,6 +218,44 @@ static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
 			       "its plugin (ABI or message sizes)", k->id,
 			       path);
 	return RK_OK;
+}
+
+/* Loading a kernel while another runs may wait for the work on the
+ * device (CUDA's lazy loading guide, "concurrent execution"), and a
+ * persistent kernel never finishes.  So before the first one starts,
+ * every registered kernel's GPU form is opened and its function loaded
+ * (asking its occupancy loads it), and kept open (rt->lock held).  A
+ * plugin registered later is loaded when it starts. */
+static void preload_gpu_forms(rk_runtime *rt, struct rk_devices *d)
+{
+	char path[4096];
+
+	if (d->preloaded)
+		return;
+	d->preloaded = true;
+	for (size_t i = 0; i < rt->n_registry; i++) {
+		const rk_device_kernel *dk = rt->registry[i].desc->device;
+		if (!dk || !dk->cuda_module || !dk->cuda_symbol)
+			continue;
+		void *module = open_gpu_module(dk, rt->registry[i].plugin,
+					       path, sizeof(path));
+		const rk_cuda_kernel *ck = module ? dlsym(module,
+							  dk->cuda_symbol)
+						  : NULL;
+		void **kept = ck ? realloc(d->modules, (d->n_modules + 1)
+					   * sizeof(*kept)) : NULL;
+		if (!kept) {
+			if (module)
+				dlclose(module);
+			continue;       /* its launch will say why */
+		}
+		int blocks;
+		if (ck->abi == RK_DEVICE_ABI)
+			ck->blocks_per_sm(dk->threads ? dk->threads
+						      : DEFAULT_THREADS, &blocks);
+		d->modules = kept;
+		d->modules[d->n_modules++] = module;
+	}
 }
 
 /* Persistent kernels never yield their multiprocessor: refuse one that
@@ -469,6 +518,8 @@ rk_error rk_device_attach(rk_kernel *k)
 			  dk->out_size, 0);
 	if (k->state && dk->params_size)
 		memcpy(da->a->params, k->state, dk->params_size);
+	if (!da->emulated)
+		preload_gpu_forms(k->rt, da->devices);
 	rc = da->emulated ? start_emulated(k, da) : start_gpu(k, da);
 	if (rc != RK_OK) {
 		release(da);
@@ -761,6 +812,9 @@ void rk_devices_free(rk_runtime *rt)
 
 	if (!d)
 		return;
+	for (size_t i = 0; i < d->n_modules; i++)
+		dlclose(d->modules[i]);
+	free(d->modules);
 	/* Every kernel has stopped: freeing waits for nothing now. */
 	if (d->actor_pool) {
 		d->ops->release(d->actor_host);
