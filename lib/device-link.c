@@ -428,16 +428,14 @@ static void take_all_linked(rk_kernel *k, struct rk_device_link *l)
 		if (rk_dev_counter(&da->a->cb.link_slots_in) >= want
 		    && !rk_device_linked_pending(k))
 			return;
-		/* Terminating past the deadline: the rest counts as
-		 * dropped when the link is let go. */
-		if (wait_more(k, &w) && da->lost) {
+		if (!wait_more(k, &w))
+			continue;
+		/* Lost, or terminating past its deadline: what is left
+		 * counts as dropped when the link is let go. */
+		if (da->lost)
 			rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
 					    "take all that came over its link");
-			return;
-		} else if (da->lost || (k->cb.run_state == RK_STATE_TERMINATING
-					&& rk_now_ns() >= k->cb.drain_deadline_ns)) {
-			return;
-		}
+		return;
 	}
 }
 
