@@ -452,6 +452,18 @@ static void run_chain(int n, uint64_t capacity, uint64_t start)
 
 	chain_stream(c, count, 1);
 	chain_stream(c, count, 7);
+	/* Counters follow results: wait for the last batches' to land. */
+	for (uint64_t until = rk_deadline(10); rk_now_ns() < until;) {
+		bool all = rk_dev_counter(&head(c)->cb.received) == 2 * count;
+		for (int i = 0; i + 1 < n; i++)
+			all = all && rk_dev_counter(&c->d[i + 1]->a->cb
+						    .link_processed) == 2 * count
+			      && rk_dev_counter(&c->d[i]->a->cb.link_sent)
+				 == 2 * count;
+		if (all)
+			break;
+		rk_cpu_relax();
+	}
 	/* Each link counted both ways, every message once. */
 	for (int i = 0; i + 1 < n; i++) {
 		rk_dev_control *from = &c->d[i]->a->cb, *to = &c->d[i + 1]->a->cb;
