@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "device-actor.h"
@@ -165,22 +166,28 @@ static const char *plugin_of(rk_runtime *rt, const rk_kernel_desc *desc)
 	return NULL;
 }
 
-/* Open a kernel's GPU module, found beside its plugin (`plugin`, or
- * NULL for an in-process kernel); NULL and dlerror() if it cannot be. */
+/* Open a kernel's GPU module: in the directory cuda/ beside its plugin
+ * (`plugin`, or NULL for an in-process kernel), where the plugin search
+ * does not look, so `ringctl kernels` never takes it for a broken
+ * plugin; else beside the plugin.  NULL and dlerror() if neither opens. */
 static void *open_gpu_module(const rk_device_kernel *dk, const char *plugin,
 			     char *path, size_t len)
 {
+	const char *ext = strchr(dk->cuda_module, '.') ? "" : ".so";
 	void *module;
 
 	if (strchr(dk->cuda_module, '/') || !plugin) {
-		snprintf(path, len, "%s%s", dk->cuda_module,
-			 strchr(dk->cuda_module, '.') ? "" : ".so");
-	} else {
-		const char *slash = strrchr(plugin, '/');
-		int dir = slash ? (int)(slash - plugin) : 1;
-		snprintf(path, len, "%.*s/%s.so", dir, slash ? plugin : ".",
-			 dk->cuda_module);
+		snprintf(path, len, "%s%s", dk->cuda_module, ext);
+		return dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	}
+	const char *slash = strrchr(plugin, '/');
+	int dir = slash ? (int)(slash - plugin) : 1;
+	const char *base = slash ? plugin : ".";
+
+	snprintf(path, len, "%.*s/cuda/%s%s", dir, base, dk->cuda_module, ext);
+	if (access(path, F_OK) == 0)
+		return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	snprintf(path, len, "%.*s/%s%s", dir, base, dk->cuda_module, ext);
 	module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	/* In a build tree libtool keeps the plugin in .libs, the GPU
 	 * module beside .libs. */

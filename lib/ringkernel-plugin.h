@@ -116,9 +116,9 @@ typedef struct rk_device_kernel {
 					 * NULL) is copied to the device */
 	uint32_t threads;               /* per GPU block; 0: 128 */
 	void (*host_loop)(struct rk_dev_actor *actor);
-	const char *cuda_module;        /* the GPU form, beside the plugin:
-					 * "doubler-cuda" for doubler-cuda.so;
-					 * NULL: none */
+	const char *cuda_module;        /* the GPU form, in cuda/ beside the
+					 * plugin (or beside it): "doubler-cuda"
+					 * for cuda/doubler-cuda.so; NULL: none */
 	const char *cuda_symbol;        /* its rk_cuda_kernel */
 	const char *const *errors;      /* text of error code c at c - 1;
 					 * NULL-ended; may be NULL */

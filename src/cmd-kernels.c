@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "exitcode.h"
@@ -34,6 +36,46 @@ static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
+}
+
+/* The width the table is fitted to: $COLUMNS where set (as ls honours
+ * it), else the terminal's; 0, for no cut, when output goes to a pipe
+ * or a file, where scripts want every word. */
+static int output_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && *env) {
+		char *end;
+		long w = strtol(env, &end, 10);
+		if (!*end && w > 0 && w <= 10000)
+			return (int)w;
+	}
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0
+	    && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+/* Print text in at most `room` columns (one a character; UTF-8 is cut
+ * only between characters), ending a cut with "..." so that it shows. */
+static void print_fitted(const char *text, int room)
+{
+	size_t cut = 0;
+	int columns = 0;
+
+	for (size_t i = 0; text[i]; i++) {
+		if (((unsigned char)text[i] & 0xc0) == 0x80)
+			continue;               /* inside a character */
+		if (columns == room - 3)
+			cut = i;
+		if (++columns > room) {
+			printf("%.*s...", (int)cut, text);
+			return;
+		}
+	}
+	fputs(text, stdout);
 }
 
 static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
@@ -75,6 +117,7 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 	}
 	if (n)
 		qsort(all, n, sizeof(*all), by_name);
+	int width = output_width();
 	/* Columns as wide as the longest name and plugin file. */
 	int name_w = 12, plugin_w = 12;
 	for (size_t i = 0; i < n; i++) {
@@ -99,11 +142,15 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 			jsonw_field_string(stdout, "output", out);
 			jsonw_object_end(stdout);
 		} else {
-			/* Fits 80 columns: the description is cut. */
-			int room = 80 - name_w - plugin_w - 2;
-			printf("%-*s %-*s %.*s\n", name_w, d->name, plugin_w,
-			       plugin ? base_name(plugin) : "-",
-			       room > 20 ? room : 20, desc);
+			printf("%-*s %-*s ", name_w, d->name, plugin_w,
+			       plugin ? base_name(plugin) : "-");
+			if (width) {
+				int room = width - name_w - plugin_w - 2;
+				print_fitted(desc, room > 20 ? room : 20);
+			} else {
+				fputs(desc, stdout);
+			}
+			putchar('\n');
 		}
 	}
 	free(all);

@@ -13,12 +13,56 @@ load common
 	[ -z "$stderr" ]
 }
 
-@test "kernels lines fit 80 columns" {
-	run ringctl kernels
+# The width of the name and plugin columns in `ringctl ARGS... kernels`,
+# read where kernel $1's description ($2) starts.
+columns_before() {
+	local line head
+	line=$(env -u COLUMNS "$RINGCTL" "${@:3}" kernels | grep "^$1 ")
+	head=${line%%"$2"*}
+	echo "${#head}"
+}
+
+# Every line of $output is at most $1 characters (UTF-8).
+fits() {
+	python3 -c 'import sys
+for line in sys.stdin.buffer.read().decode().splitlines():
+    assert len(line) <= int(sys.argv[1]), "over %s: %s" % (sys.argv[1], line)' "$1" <<<"$output"
+}
+
+@test "kernels fits its lines to COLUMNS and marks a cut description" {
+	prefix=$(columns_before window "count, sum")
+	# window's description is 51 characters: cut, with a mark.
+	for room in 48 30 22; do
+		COLUMNS=$((prefix + room)) run ringctl kernels
+		assert_success
+		fits $((prefix + room))
+		assert_line --regexp '^window +aggregate\.so +count, sum, .*\.\.\.$'
+	done
+	COLUMNS=$((prefix + 51)) run ringctl kernels
+	assert_line --regexp '^window +aggregate\.so +count, sum, mean, min, max per window of N messages$'
+}
+
+@test "kernels into a pipe cuts nothing" {
+	run env -u COLUMNS "$RINGCTL" kernels
 	assert_success
-	while IFS= read -r line; do
-		[ "${#line}" -le 80 ] || { echo "too long: $line"; return 1; }
-	done <<<"$output"
+	assert_line --regexp '^window +aggregate\.so +count, sum, mean, min, max per window of N messages$'
+	refute_line --regexp '\.\.\.$'
+}
+
+@test "kernels cuts a UTF-8 description between characters" {
+	dir="$BATS_TEST_TMPDIR/plugins"
+	mkdir -p "$dir"
+	cp "$TEST_PLUGINS/two-kernels.so" "$dir/"
+	prefix=$(columns_before first "passes each" --plugin-path "$dir")
+	# Its description is 61 characters, of one, two and three bytes.
+	for room in $(seq 20 60); do
+		COLUMNS=$((prefix + room)) run ringctl --plugin-path "$dir" kernels
+		assert_success
+		assert_line --regexp '^first +two-kernels\.so +passes each .*\.\.\.$'
+		iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null ||
+			{ echo "COLUMNS=$((prefix + room)): not UTF-8: $output"; return 1; }
+		fits $((prefix + room))
+	done
 }
 
 @test "kernels --json gives one object per kernel" {

@@ -2,10 +2,11 @@
 # kernels.sh - the GPU forms of doubler, scale, saxpy and
 # vector-histogram compute what their CPU forms compute, fail on the
 # same messages (in the device's words), and the run's stats name the
-# device; chained on the device, through device links, they still do.
+# device; chained on the device, through device links, they still do;
+# a GPU module is found in cuda/ beside its plugin, as installed.
 . "$(dirname "$0")/common.sh"
 require_gpu
-echo 1..10
+echo 1..11
 
 seq -1000000 7 1000000 | sed 's/.*/{"value":&}/' >"$TMP/values"
 check "doubler: 285715 lines as on the CPU" sh -c "
@@ -73,4 +74,10 @@ check "a message failing after a device link is named by its line" sh -c "
 	! '$RINGCTL' run -p a.factor=2 -p b.factor=0 '$TMP/chain.yaml' <'$TMP/inf' >'$TMP/gpu' 2>'$TMP/err' &&
 	grep -q 'c: message 2: a value that is not a number' '$TMP/err' &&
 	[ \$(wc -l <'$TMP/gpu') -eq 2 ]"
+mkdir -p "$TMP/installed/cuda"
+cp "$top_builddir/kernels/.libs/doubler.so" "$TMP/installed/"
+cp "$top_builddir/kernels/doubler-cuda.so" "$TMP/installed/cuda/"
+check "the GPU module in cuda/ beside the plugin, as installed" sh -c "
+	printf '{\"value\":3}\n' | RINGCTL_PLUGIN_PATH='$TMP/installed' '$RINGCTL' run --stats '$(cuda_topology doubler)' >'$TMP/gpu' 2>'$TMP/err' &&
+	[ \"\$(cat '$TMP/gpu')\" = '{\"result\":6}' ] && grep -q ', on ' '$TMP/err'"
 exit $failed

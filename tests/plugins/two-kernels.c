@@ -21,6 +21,10 @@ static const rk_kernel_desc first = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "first",
+	/* Characters of two and three bytes, for `kernels` to cut between. */
+	.description = "passes each message on \u00ab\u00e0 la lettre\u00bb, "
+		       "na\u00efvely \u2014 \u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+		       "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u2026",
 	.input_type = &rk_type_json,
 	.output_type = &rk_type_json,
 	.process = pass,
