@@ -169,33 +169,37 @@ static const char *plugin_of(rk_runtime *rt, const rk_kernel_desc *desc)
 /* Open a kernel's GPU module: in the directory cuda/ beside its plugin
  * (`plugin`, or NULL for an in-process kernel), where the plugin search
  * does not look, so `ringctl kernels` never takes it for a broken
- * plugin; else beside the plugin.  NULL and dlerror() if neither opens. */
+ * plugin; where there is none there, beside the plugin.  A module is
+ * trusted as a plugin is, or refused.  NULL, with the reason in
+ * rk_errmsg(), if it cannot be opened. */
 static void *open_gpu_module(const rk_device_kernel *dk, const char *plugin,
 			     char *path, size_t len)
 {
-	const char *ext = strchr(dk->cuda_module, '.') ? "" : ".so";
 	void *module;
 
 	if (strchr(dk->cuda_module, '/') || !plugin) {
-		snprintf(path, len, "%s%s", dk->cuda_module, ext);
-		return dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	}
-	const char *slash = strrchr(plugin, '/');
-	int dir = slash ? (int)(slash - plugin) : 1;
-	const char *base = slash ? plugin : ".";
+		snprintf(path, len, "%s%s", dk->cuda_module,
+			 strchr(dk->cuda_module, '.') ? "" : ".so");
+	} else {
+		const char *slash = strrchr(plugin, '/');
+		int dir = slash ? (int)(slash - plugin) : 1;
+		const char *base = slash ? plugin : ".";
 
-	snprintf(path, len, "%.*s/cuda/%s%s", dir, base, dk->cuda_module, ext);
-	if (access(path, F_OK) == 0)
-		return dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	snprintf(path, len, "%.*s/%s%s", dir, base, dk->cuda_module, ext);
-	module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	/* In a build tree libtool keeps the plugin in .libs, the GPU
-	 * module beside .libs. */
-	char *libs = strstr(path, "/.libs/");
-	if (!module && libs) {
-		memmove(libs, libs + 6, strlen(libs + 6) + 1);
-		module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		snprintf(path, len, "%.*s/cuda/%s.so", dir, base,
+			 dk->cuda_module);
+		if (access(path, F_OK) != 0)
+			snprintf(path, len, "%.*s/%s.so", dir, base,
+				 dk->cuda_module);
+		/* In a build tree libtool keeps the plugin in .libs, the
+		 * GPU module beside .libs. */
+		char *libs = strstr(path, "/.libs/");
+		if (libs && access(path, F_OK) != 0)
+			memmove(libs, libs + 6, strlen(libs + 6) + 1);
 	}
+	if (rk_check_code_owner(path) != RK_OK)
+		return NULL;
+	if (!(module = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+		rk_fail(RK_EBACKEND, "%s", dlerror());
 	return module;
 }
 
@@ -209,9 +213,9 @@ static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
 	da->companion = open_gpu_module(dk, plugin_of(k->rt, k->desc), path,
 					sizeof(path));
 	if (!da->companion) {
-		const char *e = dlerror();
-		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id,
-			       e ? e : path);
+		char why[512];
+		snprintf(why, sizeof(why), "%s", rk_errmsg());
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id, why);
 	}
 	*ck = dlsym(da->companion, dk->cuda_symbol);
 	if (!*ck)

@@ -7,17 +7,23 @@
  * futex wake.
  *
  * Why no wake-up is lost: waiter and notifier each write `waiters`
- * with a seq_cst read-modify-write, so the two are ordered in its
- * modification order.  If the notifier's comes later it reads the
- * waiter's announcement and wakes it; if it comes first, the waiter's
- * reads from it, so everything the notifier published happens before
- * the waiter re-checks its condition, and it does not sleep.  This is
- * folly's EventCount with its two seq_cst fences (after the waiter's
- * announcement, before the notifier's read) made read-modify-writes on
- * the one variable: ThreadSanitizer models those and not fences, so
- * the wake-up path it checks is the one that runs.  The cost, measured
- * on the 2-core machines: +0.2 ns a notification, +3 ns when two
- * threads notify one event at once (the line changes hands).
+ * with a read-modify-write (after the count starts at zero, nothing
+ * else writes it), so the two are ordered in its modification order.
+ * If the notifier's comes later it reads the waiter's announcement and
+ * wakes it.  If it comes first, the waiter's reads from it or from a
+ * later read-modify-write (its release sequence), so the notifier's
+ * (release) synchronises with the waiter's (acquire): everything the
+ * notifier published happens before the waiter re-checks its
+ * condition, and it does not sleep.  A wake that comes between the
+ * re-check and the futex wait is not lost either: rk_event_wake_all
+ * moves `seq` first, so the futex sees a key that is no longer current
+ * and returns.  This is folly's EventCount with its two seq_cst fences
+ * (after the waiter's announcement, before the notifier's read) made
+ * read-modify-writes on the one variable (acq_rel would do; seq_cst
+ * costs nothing more on x86): ThreadSanitizer models those and not
+ * fences, so the wake-up path it checks is the one that runs.  The
+ * cost, measured on the 2-core machines: +0.2 ns a notification, +3 ns
+ * when two threads notify one event at once (the line changes hands).
  */
 #ifndef RK_EVENT_H
 #define RK_EVENT_H

@@ -98,6 +98,17 @@ static rk_error check_owner(const char *path, const char *real)
 	return RK_OK;
 }
 
+rk_error rk_check_code_owner(const char *path)
+{
+	char *real = realpath(path, NULL);
+
+	if (!real)
+		return rk_fail(RK_EPLUGIN, "%s: %s", path, strerror(errno));
+	rk_error rc = check_owner(path, real);
+	free(real);
+	return rc;
+}
+
 rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 			const rk_plugin **out)
 {

@@ -51,23 +51,23 @@ active() {
 	"$RINGCTL" launch "$@" && "$RINGCTL" activate "$1"
 }
 
-# A copy of ringctl that another uid can run, in OTHER_DIR (the caller's
-# teardown removes it).  The build may sit in a home directory of mode
+# A copy of ringctl that another uid can run, in RK_OTHER_DIR (the
+# caller's teardown removes it).  The build may sit in a home directory of mode
 # 0700 (root's is, on Debian) that another user cannot enter, so the
 # program and libringkernel are copied to a fresh 0755 directory.
-# Returns 1, with the reason in OTHER_WHY, when even the copy cannot be
-# run as uid $1: the caller then skips and says why.
+# Returns 1, with the reason in RK_OTHER_WHY, when even the copy cannot
+# be run as uid $1: the caller then skips and says why.
 other_uid_ringctl() {
 	local uid=$1 bin=$top_builddir/src/.libs/ringctl
 	# Without libtool's wrapper (a static build) the program is itself.
 	[ -f "$bin" ] || bin=$RINGCTL
-	OTHER_DIR=$(mktemp -d /tmp/rkother.XXXXXX)
-	chmod 755 "$OTHER_DIR"
-	cp "$bin" "$OTHER_DIR/ringctl"
-	cp -P "$top_builddir"/lib/.libs/libringkernel.so* "$OTHER_DIR/" 2>/dev/null
-	chmod -R a+rX "$OTHER_DIR"
-	if ! OTHER_WHY=$(as_uid "$uid" "$OTHER_DIR/ringctl" --version 2>&1); then
-		OTHER_WHY="uid $uid cannot run a copy of ringctl in $OTHER_DIR: $OTHER_WHY"
+	RK_OTHER_DIR=$(mktemp -d /tmp/rkother.XXXXXX)
+	chmod 755 "$RK_OTHER_DIR"
+	cp "$bin" "$RK_OTHER_DIR/ringctl"
+	cp -P "$top_builddir"/lib/.libs/libringkernel.so* "$RK_OTHER_DIR/" 2>/dev/null
+	chmod -R a+rX "$RK_OTHER_DIR"
+	if ! RK_OTHER_WHY=$(as_uid "$uid" "$RK_OTHER_DIR/ringctl" --version 2>&1); then
+		RK_OTHER_WHY="uid $uid cannot run a copy of ringctl in $RK_OTHER_DIR: $RK_OTHER_WHY"
 		return 1
 	fi
 }
@@ -76,5 +76,5 @@ other_uid_ringctl() {
 as_uid() {
 	local uid=$1; shift
 	setpriv --reuid="$uid" --regid="$uid" --clear-groups \
-		env LD_LIBRARY_PATH="$OTHER_DIR" "$@"
+		env LD_LIBRARY_PATH="$RK_OTHER_DIR" "$@"
 }

@@ -3,14 +3,17 @@
 # how it starts, stops, and comes back.
 
 load common
-setup() { server_setup; }
+setup() {
+	unset RK_OPEN_DIR RK_OTHER_DIR
+	server_setup
+}
 teardown() {
 	# The other-uid test's server, socket directory and program copy.
-	if [ -n "${OPEN_DIR:-}" ]; then
-		"$RINGCTL" -S "$OPEN_DIR/s" kill-server >/dev/null 2>&1 || true
-		rm -rf "$OPEN_DIR"
+	if [ -n "${RK_OPEN_DIR:-}" ]; then
+		"$RINGCTL" -S "$RK_OPEN_DIR/s" kill-server >/dev/null 2>&1 || true
+		rm -rf "$RK_OPEN_DIR"
 	fi
-	[ -z "${OTHER_DIR:-}" ] || rm -rf "$OTHER_DIR"
+	[ -z "${RK_OTHER_DIR:-}" ] || rm -rf "$RK_OTHER_DIR"
 	server_teardown
 }
 
@@ -124,14 +127,14 @@ print(t, struct.unpack("=I", s.recv(n))[0])
 @test "a connection from another uid is refused and logged" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to be another user"
 	command -v setpriv >/dev/null || skip "no setpriv"
-	other_uid_ringctl 65534 || skip "$OTHER_WHY"
+	other_uid_ringctl 65534 || skip "$RK_OTHER_WHY"
 	# A socket another user can reach: only the peer check stops them.
-	OPEN_DIR=$(mktemp -d /tmp/rkopen.XXXXXX)
-	chmod 755 "$OPEN_DIR"
-	sock="$OPEN_DIR/s"
+	RK_OPEN_DIR=$(mktemp -d /tmp/rkopen.XXXXXX)
+	chmod 755 "$RK_OPEN_DIR"
+	sock="$RK_OPEN_DIR/s"
 	ringctl -S "$sock" server
 	chmod 777 "$sock"
-	run --separate-stderr as_uid 65534 "$OTHER_DIR/ringctl" -S "$sock" list
+	run --separate-stderr as_uid 65534 "$RK_OTHER_DIR/ringctl" -S "$sock" list
 	[ "$status" -eq 69 ]
 	run grep "refused a connection from uid 65534" "$sock.log"
 	assert_success

@@ -1,8 +1,8 @@
 /* test-event.c - the event count loses no wake-up: two threads play
  * ping-pong, each sleeping until the other publishes, so every exchange
  * races a notification against a waiter going to sleep.  A lost
- * wake-up leaves both asleep: a watchdog sees no progress for 10 s and
- * fails, naming the exchange. */
+ * wake-up leaves both asleep for good: a watchdog thread that sees no
+ * exchange for 10 s says which one and aborts the test. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +27,7 @@ struct game {
 	struct side ping, pong;
 	uint64_t rounds;
 	int spin;                       /* 1: look a while before parking */
+	int over;                       /* set when both sides are done */
 };
 
 /* How many looks before parking: a different number each exchange, so
@@ -40,7 +41,8 @@ static unsigned spins(uint32_t *seed)
 	return *seed & 4095;
 }
 
-/* Wait until `s` has published at least `want`, parking on its event. */
+/* Wait until `s` has published at least `want`: look `spin` times, then
+ * park on its event, with no deadline. */
 static void await(struct side *s, uint64_t want, unsigned spin)
 {
 	for (unsigned i = 0; i < spin; i++)
@@ -74,43 +76,48 @@ static void *ponger(void *arg)
 	return NULL;
 }
 
+/* Both sides wait without a deadline, so a lost wake-up on either one
+ * stops the game: no exchange for 10 s ends the test, loudly. */
+static void *watchdog(void *arg)
+{
+	struct game *g = arg;
+	uint64_t seen = 0, since = rk_now_ns();
+
+	while (!__atomic_load_n(&g->over, __ATOMIC_ACQUIRE)) {
+		usleep(10000);
+		uint64_t now = rk_now_ns();
+		uint64_t ping = __atomic_load_n(&g->ping.value, __ATOMIC_ACQUIRE);
+		uint64_t pong = __atomic_load_n(&g->pong.value, __ATOMIC_ACQUIRE);
+		if (ping + pong != seen) {
+			seen = ping + pong;
+			since = now;
+		} else if (now - since > 10000000000u) {
+			fprintf(stderr, "test-event: no exchange for 10 s at "
+				"ping %llu, pong %llu of %llu: a lost wake-up\n",
+				(unsigned long long)ping,
+				(unsigned long long)pong,
+				(unsigned long long)g->rounds);
+			abort();
+		}
+	}
+	return NULL;
+}
+
 static void play(uint64_t rounds, int spin)
 {
 	struct game g = { .rounds = rounds, .spin = spin };
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, ponger, &g), 0);
-	uint64_t seen = 0, since = rk_now_ns();
 	uint32_t seed = 88675123u;
+	pthread_t pong, dog;
+
+	assert_int_equal(pthread_create(&dog, NULL, watchdog, &g), 0);
+	assert_int_equal(pthread_create(&pong, NULL, ponger, &g), 0);
 	for (uint64_t i = 1; i <= rounds; i++) {
 		publish(&g.ping, i);
-		for (unsigned n = spin ? spins(&seed) : 0; n; n--)
-			if (__atomic_load_n(&g.pong.value, __ATOMIC_ACQUIRE) >= i)
-				break;
-		/* Wait for the reply with a deadline, so a lost wake-up is
-		 * reported rather than hung on. */
-		while (__atomic_load_n(&g.pong.value, __ATOMIC_ACQUIRE) < i) {
-			uint32_t key = rk_event_prepare(&g.pong.ev);
-			if (__atomic_load_n(&g.pong.value, __ATOMIC_ACQUIRE) >= i) {
-				rk_event_cancel(&g.pong.ev);
-				break;
-			}
-			rk_event_wait(&g.pong.ev, key, rk_now_ns() + 100000000u);
-			uint64_t now = rk_now_ns();
-			uint64_t v = __atomic_load_n(&g.pong.value, __ATOMIC_ACQUIRE)
-				   + __atomic_load_n(&g.ping.value, __ATOMIC_ACQUIRE);
-			if (v != seen) {
-				seen = v;
-				since = now;
-			} else if (now - since > 10000000000u) {
-				fail_msg("no progress for 10 s at exchange %llu of "
-					 "%llu: a lost wake-up",
-					 (unsigned long long)i,
-					 (unsigned long long)rounds);
-			}
-		}
+		await(&g.pong, i, spin ? spins(&seed) : 0);
 	}
-	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(pthread_join(pong, NULL), 0);
+	__atomic_store_n(&g.over, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(dog, NULL), 0);
 	assert_int_equal(g.pong.value, rounds);
 }
 
