@@ -1389,7 +1389,10 @@ static void set_name(rk_json_value *out, std::string_view key)
 
 /* A number's value from its text: exact as an int64 where it is one,
  * and as the nearest double always. */
-static void read_number(std::string_view raw, rk_json_value *out)
+/* A number as an integer where it is one, and as a double: one too
+ * large for a double is bad data (it once read as 0); one too small is
+ * the signed zero it rounds to, as decode_float has it. */
+static rk_error read_number(std::string_view raw, rk_json_value *out)
 {
 	raw = trim_right(raw);
 	out->kind = RK_JSON_NUMBER;
@@ -1399,8 +1402,18 @@ static void read_number(std::string_view raw, rk_json_value *out)
 	auto i = std::from_chars(raw.data(), end, out->integer);
 	out->integral = i.ec == std::errc() && i.ptr == end;
 	auto d = std::from_chars(raw.data(), end, out->number);
-	if (d.ec != std::errc() && out->integral)
+	if (d.ec == std::errc::result_out_of_range && !out->integral) {
+		if (number_is_large(raw)) {
+			int shown = raw.size() > 40 ? 37 : (int)raw.size();
+			return rk_fail(RK_ESCHEMA, "%.*s%s is out of the range "
+				       "of a double", shown, raw.data(),
+				       raw.size() > 40 ? "..." : "");
+		}
+		out->number = raw[0] == '-' ? -0.0 : 0.0;
+	} else if (d.ec != std::errc() && out->integral) {
 		out->number = (double)out->integer;
+	}
+	return RK_OK;
 }
 
 static rk_error read_value(ondemand::value &v, rk_json_value *out)
@@ -1413,8 +1426,7 @@ static rk_error read_value(ondemand::value &v, rk_json_value *out)
 		return rk_fail(RK_ESCHEMA, "invalid JSON");
 	switch (type) {
 	case ondemand::json_type::number:
-		read_number(v.raw_json_token(), out);
-		return RK_OK;
+		return read_number(v.raw_json_token(), out);
 	case ondemand::json_type::string:
 		if (v.get_string().get(sv))
 			return rk_fail(RK_ESCHEMA, "invalid JSON string");

@@ -237,7 +237,7 @@ static bool all_inputs_ended(rk_kernel *k)
 		if (i == 0 && k->n_inputs > 1
 		    && !__atomic_load_n(&k->inputs[0]->used, __ATOMIC_RELAXED))
 			continue;
-		if (!(k->ended_mask & (1ull << (i < 63 ? i : 63))))
+		if (!k->inputs[i]->end_seen)
 			return false;
 	}
 	return true;
@@ -247,9 +247,7 @@ static bool all_inputs_ended(rk_kernel *k)
  * holds and passes the end on. */
 bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 {
-	for (size_t i = 0; i < k->n_inputs; i++)
-		if (k->inputs[i] == p)
-			k->ended_mask |= 1ull << (i < 63 ? i : 63);
+	p->end_seen = true;
 	if (k->end_done || !all_inputs_ended(k))
 		return false;
 	k->end_done = true;

@@ -123,7 +123,6 @@ typedef struct rk_kernel {
 	size_t out_state_n;
 	char *convert_buf;              /* an output converted for an edge */
 	size_t convert_cap;
-	uint64_t ended_mask;            /* inputs whose end has come */
 	bool end_done;                  /* flushed and passed the end on */
 	struct rk_ctx ctx;
 	rk_hist latency;

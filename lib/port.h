@@ -49,6 +49,9 @@ typedef struct rk_port {
 	 * producer writes from this type to the port's (rk_connect). */
 	const rk_type *convert_from;
 	const rk_type *convert_to;
+	/* Written once, by the consumer's thread alone: the end of input
+	 * came through this port. */
+	bool end_seen;
 
 	/* Written by the producer only. */
 	uint64_t unpublished[RK_BANDS] RK_ALIGNED; /* filled, not yet seen */

@@ -10,6 +10,7 @@
 
 #include <yaml.h>
 
+#include "name-index.h"
 #include "rk-error.h"
 #include "runtime.h"
 #include "topology.h"
@@ -167,30 +168,32 @@ static bool each_pair(struct reader *r, yaml_node_t *map, const char *what,
 			   what, kind_of(map));
 		return false;
 	}
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
+	/* The keys seen so far, to their pairs: a key given twice is
+	 * found at once however many there are. */
+	rk_name_index seen = RK_NAME_INDEX_INIT;
+	yaml_node_pair_t *pairs = map->data.mapping.pairs.start;
+	for (yaml_node_pair_t *p = pairs; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(r, p->key), *v = node(r, p->value);
 		const char *name = scalar(k);
+		size_t first;
 		if (!name) {
 			rk_diag_at(r->d, mark_of(k), "a key of %s must be a "
 				   "string", what);
 			continue;
 		}
-		bool repeated = false;
-		for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
-		     q < p && !repeated; q++) {
-			const char *other = scalar(node(r, q->key));
-			if (other && strcmp(other, name) == 0) {
-				rk_mark first = mark_of(node(r, q->key));
-				rk_diag_at(r->d, mark_of(k), "'%s' is given twice "
-					   "(first at line %u)", name,
-					   first.line);
-				repeated = true;
-			}
-		}
-		if (!repeated)
+		int added = rk_name_index_add(&seen, name, NULL,
+					      (size_t)(p - pairs), &first);
+		if (added < 0) {
+			rk_diag_at(r->d, mark_of(k), "out of memory");
+		} else if (added == 0) {
+			rk_mark at = mark_of(node(r, pairs[first].key));
+			rk_diag_at(r->d, mark_of(k), "'%s' is given twice "
+				   "(first at line %u)", name, at.line);
+		} else {
 			fn(r, k, name, v, arg);
+		}
 	}
+	rk_name_index_free(&seen);
 	return true;
 }
 

@@ -81,9 +81,31 @@ rk_topology *rk_topo_new(const char *file)
 	return t;
 }
 
+/* Forget the index of kernel ids: the kernels or their ids changed. */
+static void forget_ids(rk_topology *t)
+{
+	rk_name_index_free(&t->ids);
+	t->ids_ready = false;
+}
+
 rk_topo_kernel *rk_topo_find(rk_topology *t, const char *id)
 {
-	for (size_t i = 0; i < t->n_kernels; i++)
+	size_t i;
+
+	if (!t->ids_ready) {
+		bool built = true;
+		for (i = 0; built && i < t->n_kernels; i++)
+			built = rk_name_index_add(&t->ids, t->kernels[i].id,
+						  NULL, i, NULL) >= 0;
+		if (!built)
+			forget_ids(t);
+		t->ids_ready = built;
+	}
+	if (t->ids_ready)
+		return rk_name_index_get(&t->ids, id, NULL, &i)
+		       ? &t->kernels[i] : NULL;
+	/* Out of memory for the index: the long way. */
+	for (i = 0; i < t->n_kernels; i++)
 		if (strcmp(t->kernels[i].id, id) == 0)
 			return &t->kernels[i];
 	return NULL;
@@ -95,6 +117,7 @@ rk_topo_kernel *rk_topo_add_kernel(rk_topology *t, const char *id, rk_mark at)
 				      (t->n_kernels + 1) * sizeof(*all));
 	if (!all)
 		return NULL;
+	forget_ids(t);
 	t->kernels = all;
 	rk_topo_kernel *k = &all[t->n_kernels];
 	memset(k, 0, sizeof(*k));
@@ -167,6 +190,7 @@ void rk_topology_free(rk_topology *t)
 		free(t->edges[i].from);
 		free(t->edges[i].to);
 	}
+	forget_ids(t);
 	free(t->kernels);
 	free(t->edges);
 	free(t->inputs);
@@ -263,6 +287,8 @@ static bool is_end(const char *id)
  * as a destination, once. */
 static void check_edges(rk_topology *t, rk_diag *d)
 {
+	rk_name_index pairs = RK_NAME_INDEX_INIT;
+
 	for (size_t i = 0; i < t->n_edges; i++) {
 		rk_topo_edge *e = &t->edges[i];
 		if (strcmp(e->from, "stdout") == 0)
@@ -278,14 +304,17 @@ static void check_edges(rk_topology *t, rk_diag *d)
 		if (strcmp(e->from, e->to) == 0 && !is_end(e->from))
 			rk_diag_at(d, e->at, "kernel '%s' cannot feed itself",
 				   e->from);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(t->edges[j].from, e->from) == 0
-			    && strcmp(t->edges[j].to, e->to) == 0)
-				rk_diag_at(d, e->at, "edge from '%s' to '%s' is "
-					   "given twice", e->from, e->to);
+		int added = rk_name_index_add(&pairs, e->from, e->to, i, NULL);
+		if (added == 0)
+			rk_diag_at(d, e->at, "edge from '%s' to '%s' is "
+				   "given twice", e->from, e->to);
+		else if (added < 0)
+			rk_diag_at(d, e->at, "out of memory");
 	}
+	rk_name_index_free(&pairs);
 }
 
+/* A vertex: a kernel's place, then stdin and stdout. */
 static size_t index_of(rk_topology *t, const char *id)
 {
 	if (strcmp(id, "stdin") == 0)
@@ -295,37 +324,118 @@ static size_t index_of(rk_topology *t, const char *id)
 	return (size_t)(rk_topo_find(t, id) - t->kernels);
 }
 
-/* Depth-first search for a cycle; colours: 0 new, 1 on the path, 2
- * done.  Reports the edge that closes one. */
-static bool find_cycle(rk_topology *t, size_t v, char *colour, rk_diag *d)
+/* The graph as arrays, so that each search is O(V + E): edge i goes
+ * from src[i] to dst[i]; the edges out of v are out[out_first[v]] up to
+ * out[out_first[v + 1]], in the order of the file, and likewise in. */
+struct graph {
+	size_t n;
+	size_t *src, *dst;
+	size_t *out_first, *out;
+	size_t *in_first, *in;
+	size_t *stack, *next;           /* for the searches */
+	char *mark;
+};
+
+static void graph_free(struct graph *g)
 {
-	colour[v] = 1;
-	for (size_t i = 0; i < t->n_edges; i++) {
-		rk_topo_edge *e = &t->edges[i];
-		if (index_of(t, e->from) != v)
+	free(g->src);
+	free(g->out_first);
+}
+
+/* Only once every edge's ends are known (check_edges found nothing). */
+static bool graph_build(rk_topology *t, struct graph *g)
+{
+	size_t n = t->n_kernels + 2, m = t->n_edges;
+
+	g->n = n;
+	g->src = calloc(4 * m + 1, sizeof(size_t));
+	g->out_first = calloc(4 * (n + 1), sizeof(size_t));
+	g->mark = calloc(n, 1);
+	if (!g->src || !g->out_first || !g->mark) {
+		graph_free(g);
+		free(g->mark);
+		return false;
+	}
+	g->dst = g->src + m;
+	g->out = g->dst + m;
+	g->in = g->out + m;
+	g->in_first = g->out_first + (n + 1);
+	g->stack = g->in_first + (n + 1);
+	g->next = g->stack + (n + 1);
+	for (size_t i = 0; i < m; i++) {
+		g->src[i] = index_of(t, t->edges[i].from);
+		g->dst[i] = index_of(t, t->edges[i].to);
+		g->out_first[g->src[i] + 1]++;
+		g->in_first[g->dst[i] + 1]++;
+	}
+	for (size_t v = 0; v < n; v++) {
+		g->out_first[v + 1] += g->out_first[v];
+		g->in_first[v + 1] += g->in_first[v];
+	}
+	/* Placed with next[] as each vertex's fill point. */
+	memcpy(g->next, g->out_first, n * sizeof(size_t));
+	for (size_t i = 0; i < m; i++)
+		g->out[g->next[g->src[i]]++] = i;
+	memcpy(g->next, g->in_first, n * sizeof(size_t));
+	for (size_t i = 0; i < m; i++)
+		g->in[g->next[g->dst[i]]++] = i;
+	return true;
+}
+
+/* Depth-first search from root for a cycle, with a stack of its own
+ * (a long pipeline is as deep as it is long); colours in mark: 0 new,
+ * 1 on the path, 2 done.  Reports the edge that closes one. */
+static bool find_cycle(rk_topology *t, struct graph *g, size_t root,
+		       rk_diag *d)
+{
+	size_t depth = 0;
+
+	g->mark[root] = 1;
+	g->next[root] = g->out_first[root];
+	g->stack[depth++] = root;
+	while (depth) {
+		size_t v = g->stack[depth - 1];
+		if (g->next[v] == g->out_first[v + 1]) {
+			g->mark[v] = 2;
+			depth--;
 			continue;
-		size_t w = index_of(t, e->to);
-		if (colour[w] == 1) {
+		}
+		size_t i = g->out[g->next[v]++], w = g->dst[i];
+		if (g->mark[w] == 1) {
+			rk_topo_edge *e = &t->edges[i];
 			rk_diag_at(d, e->at, "edge from '%s' to '%s' closes a "
 				   "cycle", e->from, e->to);
 			return true;
 		}
-		if (colour[w] == 0 && find_cycle(t, w, colour, d))
-			return true;
+		if (g->mark[w] == 0) {
+			g->mark[w] = 1;
+			g->next[w] = g->out_first[w];
+			g->stack[depth++] = w;
+		}
 	}
-	colour[v] = 2;
 	return false;
 }
 
-static void reach(rk_topology *t, size_t v, char *seen, bool forward)
+/* Mark in seen[] every vertex reached from v, along the edges or
+ * against them. */
+static void reach(struct graph *g, size_t v, char *seen, bool forward)
 {
+	const size_t *first = forward ? g->out_first : g->in_first;
+	const size_t *list = forward ? g->out : g->in;
+	const size_t *far = forward ? g->dst : g->src;
+	size_t depth = 0;
+
 	seen[v] = 1;
-	for (size_t i = 0; i < t->n_edges; i++) {
-		rk_topo_edge *e = &t->edges[i];
-		size_t a = index_of(t, forward ? e->from : e->to);
-		size_t b = index_of(t, forward ? e->to : e->from);
-		if (a == v && !seen[b])
-			reach(t, b, seen, forward);
+	g->stack[depth++] = v;
+	while (depth) {
+		v = g->stack[--depth];
+		for (size_t k = first[v]; k < first[v + 1]; k++) {
+			size_t w = far[list[k]];
+			if (!seen[w]) {
+				seen[w] = 1;
+				g->stack[depth++] = w;
+			}
+		}
 	}
 }
 
@@ -333,32 +443,35 @@ static void reach(rk_topology *t, size_t v, char *seen, bool forward)
 static void check_graph(rk_topology *t, rk_diag *d)
 {
 	size_t n = t->n_kernels + 2;
-	char *colour = calloc(n, 1), *from_in = calloc(n, 1);
-	char *to_out = calloc(n, 1);
+	struct graph g = { 0 };
+	char *from_in = calloc(n, 1), *to_out = calloc(n, 1);
 
-	if (!colour || !from_in || !to_out) {
+	if (!from_in || !to_out || !graph_build(t, &g)) {
 		rk_diag_at(d, (rk_mark){ 0, 0 }, "out of memory");
-	} else {
-		for (size_t v = 0; v < n; v++)
-			if (colour[v] == 0 && find_cycle(t, v, colour, d))
-				break;
-		reach(t, t->n_kernels, from_in, true);
-		reach(t, t->n_kernels + 1, to_out, false);
-		if (!from_in[t->n_kernels + 1])
-			rk_diag_at(d, (rk_mark){ 0, 0 }, "nothing leads from "
-				   "stdin to stdout");
-		for (size_t i = 0; i < t->n_kernels; i++) {
-			rk_topo_kernel *k = &t->kernels[i];
-			if (!from_in[i])
-				rk_diag_at(d, k->at, "kernel '%s' is not "
-					   "reachable from stdin", k->id);
-			else if (!to_out[i])
-				rk_diag_at(d, k->at, "kernel '%s' leads nowhere: "
-					   "its output never reaches stdout",
-					   k->id);
-		}
+		free(from_in);
+		free(to_out);
+		return;
 	}
-	free(colour);
+	for (size_t v = 0; v < n; v++)
+		if (g.mark[v] == 0 && find_cycle(t, &g, v, d))
+			break;
+	reach(&g, t->n_kernels, from_in, true);
+	reach(&g, t->n_kernels + 1, to_out, false);
+	if (!from_in[t->n_kernels + 1])
+		rk_diag_at(d, (rk_mark){ 0, 0 }, "nothing leads from "
+			   "stdin to stdout");
+	for (size_t i = 0; i < t->n_kernels; i++) {
+		rk_topo_kernel *k = &t->kernels[i];
+		if (!from_in[i])
+			rk_diag_at(d, k->at, "kernel '%s' is not "
+				   "reachable from stdin", k->id);
+		else if (!to_out[i])
+			rk_diag_at(d, k->at, "kernel '%s' leads nowhere: "
+				   "its output never reaches stdout",
+				   k->id);
+	}
+	graph_free(&g);
+	free(g.mark);
 	free(from_in);
 	free(to_out);
 }
@@ -455,6 +568,7 @@ static void name_stages(rk_topology *t)
 		free(k->id);
 		k->id = strdup(id);
 	}
+	forget_ids(t);
 }
 
 /* What feeds from stdin, and what stdout reads: the one kernel that

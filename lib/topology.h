@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ringkernel.h"
+#include "name-index.h"
 
 /* A place in the file, 1-based; line 0: nowhere in particular. */
 typedef struct rk_mark {
@@ -65,6 +66,10 @@ struct rk_topology {
 	uint32_t here;
 	rk_wiring_fn wire;
 	void *wire_arg;
+	/* Kernel ids to their places, built by the first rk_topo_find
+	 * after the kernels last changed. */
+	rk_name_index ids;
+	bool ids_ready;
 };
 
 /* Diagnostics: gathered, then passed on in the order of the file, each

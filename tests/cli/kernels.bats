@@ -165,6 +165,26 @@ for line in sys.stdin.buffer.read().decode().splitlines():
 	[[ "$stderr" == *"sum: message 3: no number in field 'b'" ]]
 }
 
+@test "a number beyond a double is bad data, not 0; one below it is 0" {
+	run --separate-stderr bash -c "printf '{\"value\":1}\n{\"value\":1e400}\n{\"value\":2}\n' | '$RINGCTL' run sum"
+	assert_failure 1
+	[[ "$stderr" == *"sum: message 2: 1e400 is out of the range of a double"* ]]
+	run --separate-stderr bash -c "printf '{\"value\":-1e400}\n{\"value\":2}\n' | '$RINGCTL' run --on-error=skip sum"
+	assert_success
+	assert_output '{"count":1,"sum":2}'
+	[[ "$stderr" == *"sum: message 1: -1e400 is out of the range of a double"* ]]
+	run --separate-stderr bash -c "echo '{\"temp\":1e400}' | '$RINGCTL' run filter -p field=temp -p op=lt -p value=30"
+	assert_failure 1
+	[[ "$stderr" == *"filter: message 1: 1e400 is out of the range of a double"* ]]
+	assert_output ''
+	run --separate-stderr bash -c "echo '{\"value\":1e999}' | '$RINGCTL' run histogram -p min=0 -p max=10"
+	assert_failure 1
+	[[ "$stderr" == *"histogram: message 1: 1e999 is out of the range of a double"* ]]
+	run --separate-stderr bash -c "echo '{\"value\":0.000000000000000000000000000000000000000000000000001e-400}' | '$RINGCTL' run sum"
+	assert_success
+	assert_output '{"count":1,"sum":0}'
+}
+
 @test "window reports each window and the last partial one" {
 	run bash -c "values 5 | '$RINGCTL' run window -p size=2"
 	assert_success

@@ -37,6 +37,35 @@ EX=$top_srcdir/examples/topologies
 	assert_output '{"count":100,"sum":10100}'
 }
 
+@test "fan-in from 70 kernels: every input's end counts, nothing lost" {
+	# 63 filters that keep nothing end as soon as the input does; the 7
+	# identities behind them in the sum's inputs still hold up to 1000
+	# lines each, passed on one at a time.  Inputs from the 63rd up once
+	# shared one 'ended' bit, so the sum ended early: about 1000 lines
+	# lost in every run, exit 0.
+	f="$BATS_TEST_TMPDIR/fan-in-70.yaml"
+	{
+		echo "queue_size: 2"
+		echo "kernels:"
+		for i in $(seq 63); do
+			echo "  f$i: {kernel: filter, params: {field: value, op: lt, value: -1}}"
+		done
+		for i in $(seq 7); do echo "  i$i: {kernel: identity, queue_size: 1000}"; done
+		echo "  total: {kernel: sum, queue_size: 1}"
+		echo "edges:"
+		for k in $(seq -f 'f%g' 63) $(seq -f 'i%g' 7); do
+			echo "  - {from: stdin, to: $k}"
+			echo "  - {from: $k, to: total}"
+		done
+		echo "  - {from: total, to: stdout}"
+	} >"$f"
+	for round in 1 2 3; do
+		run bash -c "values 3000 | '$RINGCTL' run '$f'"
+		assert_success
+		assert_output '{"count":21000,"sum":31510500}'
+	done
+}
+
 @test "replicas keep the order of the input" {
 	run bash -c "values 200000 | '$RINGCTL' run '$EX/replicas.yaml' | awk -F'[:}]' '\$2 != 2 * NR { print \"out of order at \" NR; exit 1 } END { print NR }'"
 	assert_success

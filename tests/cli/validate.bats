@@ -228,3 +228,53 @@ YAML
 	run --separate-stderr ringctl validate "$f"
 	assert_success
 }
+
+# big N: a topology of N identity kernels in a chain, as edges; each
+# extra argument is one more line under edges.
+big() {
+	local n=$1 i
+	shift
+	{
+		echo "kernels:"
+		for ((i = 1; i <= n; i++)); do echo "  k$i: {kernel: identity}"; done
+		echo "edges:"
+		echo "  - {from: stdin, to: k1}"
+		for ((i = 1; i < n; i++)); do echo "  - {from: k$i, to: k$((i + 1))}"; done
+		echo "  - {from: k$n, to: stdout}"
+		for line in "$@"; do echo "  $line"; done
+	} >"$BATS_TEST_TMPDIR/big.yaml"
+	echo "$BATS_TEST_TMPDIR/big.yaml"
+}
+
+@test "checks are linear: 5000 kernels validate at once, a cycle is found" {
+	# Every kernel compared with every edge once took minutes for 2000;
+	# the limit here is far above what it takes.
+	f=$(big 5000)
+	run --separate-stderr timeout 60 "$RINGCTL" validate "$f"
+	assert_success
+	f=$(big 5000 "- {from: k5000, to: k2}")
+	run --separate-stderr timeout 60 "$RINGCTL" validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:10004:5: edge from 'k5000' to 'k2' closes a cycle"* ]]
+	f=$(big 5000 "- {from: k3, to: k4}")
+	run --separate-stderr timeout 60 "$RINGCTL" validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:10004:5: edge from 'k3' to 'k4' is given twice"* ]]
+}
+
+@test "checks are linear: a kernel given twice among 5000, wide fan-in" {
+	f="$BATS_TEST_TMPDIR/wide.yaml"
+	{
+		echo "kernels:"
+		for ((i = 1; i <= 5000; i++)); do echo "  k$i: {kernel: identity}"; done
+		echo "  k17: {kernel: identity}"
+		echo "edges:"
+		for ((i = 1; i <= 5000; i++)); do
+			echo "  - {from: stdin, to: k$i}"
+			echo "  - {from: k$i, to: stdout}"
+		done
+	} >"$f"
+	run --separate-stderr timeout 60 "$RINGCTL" validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:5002:3: 'k17' is given twice (first at line 18)"* ]]
+}
