@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -22,6 +24,9 @@
 #include "xmalloc.h"
 
 #define START_WAIT_MS 10000
+/* How long a stopped server may take to exit: it drains its kernels
+ * (5 s at most) and waits for its other clients (5 s), then exits. */
+#define STOP_WAIT_MS 15000
 
 static int connect_to(const char *path)
 {
@@ -264,12 +269,52 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 	return status;
 }
 
+/* Wait until the server that was told to stop has exited: it holds its
+ * lock file for its whole life, so once we can lock it, it is gone and
+ * the next command may start a new one at once (restart scripts do). */
+static int wait_stopped(const struct global_opts *g)
+{
+	struct server_paths paths;
+	int rc = server_paths(g, &paths);
+
+	if (rc)
+		return rc;
+	int fd = open(paths.lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return EXIT_OK;         /* no lock: no server holds it */
+	for (int waited = 0;; waited += 10) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			close(fd);
+			log_error("%s: %s", paths.lock, strerror(errno));
+			return EXIT_FAIL;
+		}
+		if (waited >= STOP_WAIT_MS) {
+			close(fd);
+			log_error("the server on %s was told to stop but has not "
+				  "exited after %d s", paths.socket,
+				  STOP_WAIT_MS / 1000);
+			return EXIT_FAIL;
+		}
+		usleep(10000);
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
 int client_run(const struct global_opts *g, const struct cmd_entry *e,
 	       int argc, char **argv)
 {
 	struct sink sink = { NULL, 0, 0 };
+	int status = run(g, e, argc, argv, &sink);
 
-	return run(g, e, argc, argv, &sink);
+	if ((e->flags & CMD_STOPS_SERVER) && status != EXIT_UNAVAILABLE) {
+		int waited = wait_stopped(g);
+		if (status == EXIT_OK)
+			status = waited;
+	}
+	return status;
 }
 
 int client_capture(const struct global_opts *g, const struct cmd_entry *e,

@@ -40,7 +40,7 @@ static int cmd_kill_server_exec(const struct global_opts *g, int argc,
 
 const struct cmd_entry cmd_kill_server_entry = {
 	.name = "kill-server",
-	.flags = CMD_SERVER,
+	.flags = CMD_SERVER | CMD_STOPS_SERVER,
 	.usage = "",
 	.summary = "terminate every kernel gracefully, then the server",
 	.exec = cmd_kill_server_exec,

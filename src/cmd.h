@@ -19,6 +19,7 @@ struct global_opts {
 enum {
 	CMD_SERVER = 1,                 /* in the runtime server */
 	CMD_STARTS_SERVER = 2,          /* starts a server if none runs */
+	CMD_STOPS_SERVER = 4,           /* returns once the server is gone */
 };
 
 struct cmd_entry {

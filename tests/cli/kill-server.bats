@@ -31,3 +31,33 @@ teardown() { server_teardown; }
 	run --separate-stderr ringctl kill-server
 	assert_failure 69
 }
+
+@test "launch right after kill-server starts a new server, every time" {
+	# kill-server once returned before the old server had let go of its
+	# lock, and the launch that followed failed with 69.
+	for round in $(seq 20); do
+		ringctl launch d -k doubler
+		run --separate-stderr ringctl kill-server
+		[ "$status" -eq 0 ] || { echo "round $round: kill-server: $stderr"; return 1; }
+		run --separate-stderr ringctl launch d -k doubler
+		[ "$status" -eq 0 ] || { echo "round $round: launch: $status $stderr"; return 1; }
+		ringctl kill-server
+	done
+}
+
+@test "kill-server waits for the server to let go, a client still on it" {
+	for round in 1 2 3; do
+		active d -k doubler
+		ringctl recv d --follow >/dev/null 2>&1 &
+		follower=$!
+		sleep 0.2
+		run --separate-stderr ringctl kill-server
+		assert_success
+		# Its socket, pid file and lock are released by now.
+		[ ! -e "$SOCK_DIR/default" ] && [ ! -e "$SOCK_DIR/default.pid" ]
+		run --separate-stderr ringctl launch d -k doubler
+		[ "$status" -eq 0 ] || { echo "round $round: launch: $status $stderr"; return 1; }
+		ringctl kill-server
+		wait "$follower" || true
+	done
+}
