@@ -767,8 +767,13 @@ static void executor_crashed(rk_kernel *k, const rk_fault_guard *guard)
 {
 	char why[128];
 
-	snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) at %p",
-		 strsignal(guard->signal), guard->signal, guard->address);
+	if (guard->signal == SIGABRT)
+		snprintf(why, sizeof(why), "kernel aborted: %s (signal %d)",
+			 strsignal(guard->signal), guard->signal);
+	else
+		snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) "
+			 "at %p", strsignal(guard->signal), guard->signal,
+			 guard->address);
 	k->initialized = false;
 	executor_lost(k, why);
 }
@@ -779,6 +784,7 @@ static void *executor_main(void *arg)
 	rk_fault_guard guard;
 	volatile int rc = -1;
 
+	rk_kernel_thread_id = k->id;
 	pthread_cleanup_push(executor_died, k);
 	if (sigsetjmp(guard.jump, 1) == 0) {
 		rk_fault_arm(&guard);

@@ -1,4 +1,4 @@
-/* fault.c - catching faults of kernel code on kernel threads; see
+/* fault.c - catching faults and aborts of kernel code on kernel threads; see
  * fault.h.  The handler runs on the thread's alternate stack and jumps
  * back to the executor with siglongjmp: the kernel's own state may be
  * broken after that, which is why the kernel is failed, its fini is
@@ -11,12 +11,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "fault.h"
 #include "rk-error.h"
 #include "ringkernel.h"
 
-static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+				     SIGABRT };
 #define N_FAULT_SIGNALS (sizeof(fault_signals) / sizeof(fault_signals[0]))
 
 /* Up to four executable segments of libringkernel: where a fault is the
@@ -27,6 +29,7 @@ static bool installed;
 
 static _Thread_local rk_fault_guard *armed;
 _Thread_local bool rk_in_kernel_code;
+_Thread_local const char *rk_kernel_thread_id;
 
 static int find_runtime_text(struct dl_phdr_info *info, size_t size,
 			     void *self)
@@ -79,15 +82,26 @@ static bool in_runtime(uintptr_t pc)
 	return false;
 }
 
+/* Whether the signal is the kernel's own doing: a fault of an
+ * instruction outside libringkernel, or an abort() (a failed assert, a
+ * raise(SIGABRT)) of this very process; not a kill() from outside. */
+static bool kernels_own(int sig, const siginfo_t *info, const void *context)
+{
+	if (sig == SIGABRT)
+		return (info->si_code == SI_TKILL || info->si_code == SI_USER)
+		       && info->si_pid == getpid();
+	return info->si_code > 0 && !in_runtime(fault_pc(context));
+}
+
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
 	rk_fault_guard *guard = armed;
 
-	/* Sent by kill(), or not a kernel's own fault: the default. */
-	if (!guard || !rk_in_kernel_code || info->si_code <= 0
-	    || in_runtime(fault_pc(context))) {
+	/* Sent from outside, or not in a kernel's own code: the default
+	 * (a core dump: the runtime's own abort or fault is a bug). */
+	if (!guard || !rk_in_kernel_code || !kernels_own(sig, info, context)) {
 		signal(sig, SIG_DFL);
-		if (info->si_code <= 0)
+		if (info->si_code <= 0 || sig == SIGABRT)
 			raise(sig);
 		return;                 /* the instruction faults again */
 	}
@@ -114,6 +128,11 @@ rk_error rk_isolate_faults(void)
 				       fault_signals[i]);
 	installed = true;
 	return RK_OK;
+}
+
+const char *rk_exiting_kernel(void)
+{
+	return rk_in_kernel_code ? rk_kernel_thread_id : NULL;
 }
 
 void rk_fault_arm(rk_fault_guard *guard)

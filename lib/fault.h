@@ -1,6 +1,7 @@
 /* fault.h - a kernel that faults in its own code (SIGSEGV, SIGBUS,
- * SIGFPE, SIGILL) fails alone: its thread jumps back to the executor,
- * which marks it FAILED, and the process lives on.
+ * SIGFPE, SIGILL) or aborts (abort(), a failed assert) fails alone: its
+ * thread jumps back to the executor, which marks it FAILED, and the
+ * process lives on.
  *
  * Only where the program asked for it (rk_isolate_faults), only on
  * kernel threads, and only for faults outside libringkernel's own code:
@@ -28,6 +29,9 @@ typedef struct rk_fault_guard {
  * A fault while it is clear (runtime code, or libc called by it, which
  * may hold the runtime's locks) is not recovered. */
 extern _Thread_local bool rk_in_kernel_code;
+
+/* The id of the kernel this thread runs, for rk_exiting_kernel. */
+extern _Thread_local const char *rk_kernel_thread_id;
 
 /* Around a call from a kernel into the runtime. */
 static inline bool rk_fault_runtime_enter(void)

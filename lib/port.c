@@ -7,9 +7,26 @@
 #include "clock.h"
 #include "port.h"
 
+/* Message ids come in blocks from one counter of the whole process, so
+ * that no two messages share one, whatever the ports (2^64 ids in all;
+ * ports once had 2^40 each and overran the next's), at one atomic
+ * operation per block.  Block 0 is skipped: id 0 means none. */
+#define ID_BLOCK 4096
+static uint64_t ids_handed_out = ID_BLOCK;
+
+static uint64_t next_message_id(rk_port *p)
+{
+	if (p->next_id == p->id_end) {
+		p->next_id = __atomic_fetch_add(&ids_handed_out, ID_BLOCK,
+						__ATOMIC_RELAXED);
+		p->id_end = p->next_id + ID_BLOCK;
+	}
+	return p->next_id++;
+}
+
 rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 		     rk_backpressure policy, rk_bell *bell,
-		     uint64_t id_base, bool track_high_water)
+		     bool track_high_water)
 {
 	uint32_t slot_size = rk_ring_slot_size(max_payload);
 
@@ -30,7 +47,6 @@ rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 	if (bell)
 		rk_bell_ref(bell);
 	p->data = bell ? &bell->ev : &p->data_local;
-	p->next_id = id_base;
 	p->track_high_water = track_high_water;
 	pthread_mutex_init(&p->producer_lock, NULL);
 	pthread_mutex_init(&p->consumer_lock, NULL);
@@ -135,7 +151,7 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 			count(&p->rejected);
 			return RK_EFULL;
 		case RK_BP_DROP_NEWEST:
-			env->message_id = p->next_id++;
+			env->message_id = next_message_id(p);
 			count(&p->dropped);
 			return RK_OK;
 		case RK_BP_DROP_OLDEST:
@@ -149,7 +165,7 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	}
 
 	rk_slot_header *h = rk_ring_slot(r, r->head + p->unpublished[b]);
-	env->message_id = p->next_id++;
+	env->message_id = next_message_id(p);
 	env->enqueue_ns = now_ns;
 	h->message_id = env->message_id;
 	h->correlation_id = env->correlation_id;

@@ -56,7 +56,7 @@ typedef struct rk_port {
 	/* Written by the producer only. */
 	uint64_t unpublished[RK_BANDS] RK_ALIGNED; /* filled, not yet seen */
 	bool used;                      /* a message was ever pushed */
-	uint64_t next_id;
+	uint64_t next_id, id_end;       /* the block of ids being used */
 	uint64_t dropped;
 	uint64_t rejected;
 	uint64_t high_water;
@@ -70,7 +70,7 @@ typedef struct rk_port {
 /* A port whose consumer sleeps on `bell` (NULL: the port's own). */
 rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 		     rk_backpressure policy, rk_bell *bell,
-		     uint64_t id_base, bool track_high_water);
+		     bool track_high_water);
 void rk_port_ref(rk_port *p);
 void rk_port_unref(rk_port *p);
 

@@ -92,7 +92,8 @@ typedef struct rk_runtime_options {
 typedef struct rk_launch_options {
 	const char *kernel;             /* registered kernel name; NULL = the id */
 	uint32_t queue_size;            /* 0 = the runtime default */
-	uint32_t max_message;           /* 0 = the runtime default */
+	uint32_t max_message;           /* 0 = the runtime default; at most
+					 * RK_MAX_MESSAGE */
 	rk_backpressure input_policy;   /* for senders into this kernel */
 	rk_backpressure output_policy;  /* for this kernel writing its output */
 	rk_on_error on_error;
@@ -116,6 +117,9 @@ typedef struct rk_envelope {
 	uint16_t type_tag;
 	uint8_t priority;               /* 0..255, higher first; default 128 */
 } rk_envelope;
+
+/* The largest message a queue may be sized for, in bytes. */
+#define RK_MAX_MESSAGE (64u << 20)
 
 #define RK_PRIORITY_DEFAULT 128
 #define RK_ENVELOPE_INIT { 0, 0, 0, 0, RK_PRIORITY_DEFAULT }
@@ -192,14 +196,20 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
 void rk_runtime_free(rk_runtime *rt);   /* terminates every kernel */
 
 /* From now on, a kernel whose own code faults (SIGSEGV, SIGBUS, SIGFPE,
- * SIGILL) on its thread fails alone: it goes FAILED, its last error
- * names the signal, the message it was on counts as an error, and the
- * process and the other kernels live on.  The kernel's fini is not
- * called and what it allocated is left behind.  Faults anywhere else
- * (the program's own threads, libringkernel itself) keep their default
- * action.  Installs process-wide signal handlers: for programs that
- * host kernels (ringctl does), called once, early. */
+ * SIGILL) or aborts (abort(), a failed assert, raise(SIGABRT)) on its
+ * thread fails alone: it goes FAILED, its last error names the signal,
+ * the message it was on counts as an error, and the process and the
+ * other kernels live on.  The kernel's fini is not called and what it
+ * allocated is left behind.  Faults anywhere else (the program's own
+ * threads, libringkernel itself) and signals sent from outside keep
+ * their default action.  Installs process-wide signal handlers: for
+ * programs that host kernels (ringctl does), called once, early. */
 rk_error rk_isolate_faults(void);
+
+/* In an atexit() handler: the id of the kernel whose own code called
+ * exit() on this thread, or NULL.  exit() cannot be isolated; a host
+ * can still say who ended it and clean up after it. */
+const char *rk_exiting_kernel(void);
 
 /* Kernels known to this runtime by name (plugins register theirs too). */
 rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);
@@ -417,6 +427,8 @@ typedef struct rk_kernel_info {
 	rk_state state;
 	rk_backend backend;
 	char last_error[128];           /* why it failed last, or "" */
+	uint32_t max_message;           /* the largest message its input
+					 * takes, in bytes */
 } rk_kernel_info;
 
 rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,

@@ -15,7 +15,7 @@
 
 #define DEFAULT_SPIN_NS 20000u
 #define MAX_QUEUE_SIZE (1u << 24)
-#define MAX_MESSAGE (64u << 20)
+#define MAX_MESSAGE RK_MAX_MESSAGE
 #define MAX_ID 64
 #define TERMINATE_GRACE_NS 200000000u  /* past the drain deadline */
 #define FREE_TIMEOUT_S 10.0
@@ -89,9 +89,7 @@ rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 			     uint32_t max_payload, rk_backpressure policy,
 			     rk_bell *bell)
 {
-	uint64_t base = __atomic_add_fetch(&rt->next_port, 1, __ATOMIC_RELAXED);
-	return rk_port_new(capacity, max_payload, policy, bell, base << 40,
-			   rt->telemetry);
+	return rk_port_new(capacity, max_payload, policy, bell, rt->telemetry);
 }
 
 rk_error rk_kernel_desc_check(const rk_kernel_desc *d)

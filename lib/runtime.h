@@ -32,7 +32,6 @@ struct rk_runtime {
 	rk_backend backend;
 	rk_error_hook on_kernel_error;
 	void *on_kernel_error_arg;
-	uint64_t next_port;             /* message id space per port */
 	struct rk_devices *devices;     /* device.c, probed on first need */
 	uint64_t start_ns;
 };

@@ -106,6 +106,7 @@ rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
 	info->replicas = (uint32_t)k->n_replicas;
 	info->state = rk_kernel_state(k);
 	info->backend = k->backend;
+	info->max_message = k->input->max_payload;
 	last_error_of(k, info->last_error);
 	rk_kernel_put(k);
 	return RK_OK;

@@ -60,6 +60,9 @@ struct run {
 	char bad_line[512];             /* the first (or last, with skip) */
 	bool data_error;
 	int read_errno;
+	/* A send or the end of input refused (out of memory, say): what
+	 * was read did not all go in, and the end may never come out. */
+	atomic_bool input_failed;
 
 	/* Kernel failures, from the kernels' threads. */
 	pthread_mutex_t lock;
@@ -117,6 +120,20 @@ struct target {
 	size_t used, cap;
 };
 
+/* Whether a send (or the end of input) that came back rc failed the
+ * run: not when it went in, when nobody reads on, when a stop was asked,
+ * nor when the kernel had failed (RK_ESTATE): the writer names that.
+ * Else (out of memory, say) what was read did not all go in, and the
+ * end may never come out: the writer stops on it. */
+static bool input_refused(struct run *r, rk_error rc)
+{
+	if (rc == RK_OK || rc == RK_ESTATE || atomic_load(&r->abandoned)
+	    || atomic_load(&r->stop_asked))
+		return false;
+	atomic_store(&r->input_failed, true);
+	return true;
+}
+
 /* Send what was decoded; false when the pipeline no longer takes any. */
 static bool send_batch(struct run *r, struct target *t)
 {
@@ -130,8 +147,7 @@ static bool send_batch(struct run *r, struct target *t)
 	if (t == r->targets)
 		r->sent += sent;
 	t->n = 0;
-	if (rc != RK_OK && !atomic_load(&r->abandoned)
-	    && !atomic_load(&r->stop_asked))
+	if (input_refused(r, rc))
 		log_error("%s", rk_errmsg());
 	return rc == RK_OK;
 }
@@ -245,9 +261,14 @@ static void *reader_main(void *arg)
 	if (in.error)
 		r->read_errno = in.error;
 	/* However the reading ended, the end goes through the pipeline so
-	 * that what was sent drains and stateful kernels flush. */
+	 * that what was sent drains and stateful kernels flush.  An end
+	 * that cannot go in would leave the writer waiting for it: the run
+	 * is failed instead. */
 	for (size_t i = 0; i < r->n_targets; i++)
-		rk_send_end(r->rt, r->targets[i].id, RK_FOREVER);
+		if (input_refused(r, rk_send_end(r->rt, r->targets[i].id,
+						 RK_FOREVER)))
+			log_error("the end of the input did not go in: %s",
+				  rk_errmsg());
 	lines_free(&in);
 	return NULL;
 }
@@ -358,7 +379,7 @@ static bool pipeline_failed(struct run *r)
 			return true;
 		}
 	}
-	return false;
+	return atomic_load(&r->input_failed);   /* the reader said why */
 }
 
 /* For the MPI transport: a kernel of this rank has failed (said). */
@@ -534,6 +555,8 @@ static int verdict(struct run *r, int status)
 			 (unsigned long long)r->bad_lines,
 			 r->bad_lines == 1 ? "" : "s", r->bad_line);
 	}
+	if (atomic_load(&r->input_failed) && !status)
+		status = EXIT_FAIL;
 	if (r->kernel_errors && r->skip)
 		log_warn("%llu message%s failed, the last: %s",
 			 (unsigned long long)r->kernel_errors,
@@ -558,7 +581,7 @@ static int parse_size(const char *arg, size_t *out)
 	char *end;
 	unsigned long long v = strtoull(arg, &end, 10);
 
-	if (!*arg || *end || v == 0 || v > (1ull << 30))
+	if (!*arg || *end || v == 0 || v > RK_MAX_MESSAGE)
 		return -1;
 	*out = (size_t)v;
 	return 0;
@@ -726,7 +749,8 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 		case 'm':
 			if (parse_size(optarg, &r.max_line) != 0)
 				return usage_error("--max-line wants a size in "
-						   "bytes, not '%s'", optarg);
+						   "bytes from 1 to %u, not '%s'",
+						   RK_MAX_MESSAGE, optarg);
 			break;
 		case 'e':
 			if (strcmp(optarg, "skip") == 0)
@@ -799,7 +823,8 @@ const struct cmd_entry cmd_run_entry = {
 	.summary = "run a topology on JSON lines from stdin to stdout",
 	.help =
 	"  -p, --param [KERNEL.]KEY=VALUE  a kernel parameter (repeatable)\n"
-	"      --max-line BYTES    longest input line (default 1048576)\n"
+	"      --max-line BYTES    longest input line (default 1048576,\n"
+	"                          at most 67108864)\n"
 	"      --on-error fail|skip  stop at a bad line or failing message\n"
 	"                          (default), or count it and go on\n"
 	"      --queue-size N      messages per queue (default 1000)\n"

@@ -25,6 +25,7 @@
 struct sender {
 	const char *id;
 	const rk_type *type;            /* the kernel's input type */
+	size_t max_message;             /* the most its input takes */
 	double timeout;
 	size_t max_line;
 	bool skip;
@@ -121,6 +122,14 @@ static bool take_line(struct sender *s, const char *line, size_t len,
 		snprintf(s->why, sizeof(s->why), "%s:%llu: line is longer than "
 			 "%zu bytes", s->name, (unsigned long long)s->line,
 			 s->max_line);
+	} else if (need > s->max_message) {
+		/* Bad data with its line, here where the line is known:
+		 * the kernel would refuse the batch it came in. */
+		rc = RK_ESCHEMA;
+		snprintf(s->why, sizeof(s->why), "%s:%llu: a message of %zu "
+			 "bytes is over kernel '%s''s limit of %zu (launch "
+			 "--max-message)", s->name, (unsigned long long)s->line,
+			 len, s->id, s->max_message);
 	} else {
 		if (s->used + need > s->cap)
 			s->arena = xrealloc(s->arena, s->cap = 2 * (s->used + need));
@@ -320,6 +329,7 @@ static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 	if (rc != RK_OK)
 		return serve_failure(rc);
 	s.type = info.desc->input_type;
+	s.max_message = info.max_message;
 	report_progress(&s);
 
 	bool ok = true;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ringkernel.h>
 
@@ -13,6 +14,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
+#include "server.h"
 
 static void print_version(void)
 {
@@ -24,6 +26,22 @@ static void print_version(void)
 	       "This is free software: you are free to change and "
 	       "redistribute it.\n"
 	       "There is NO WARRANTY, to the extent permitted by law.\n");
+}
+
+/* exit() called by a kernel's own code ends the process: that cannot be
+ * isolated, but it is named (in the server's log too), the server's
+ * socket and pid file go so that the next launch starts afresh, and the
+ * status is never 0: work was cut short. */
+static void kernel_called_exit(void)
+{
+	const char *id = rk_exiting_kernel();
+
+	if (!id)
+		return;
+	log_error("kernel '%s' called exit() in its own code: ringctl ends "
+		  "with it", id);
+	server_abandon(id);
+	_exit(EXIT_FAIL);
 }
 
 int main(int argc, char **argv)
@@ -47,6 +65,7 @@ int main(int argc, char **argv)
 	/* A plugin's kernel that crashes fails alone, not the whole run
 	 * or the server with every other kernel in it. */
 	rk_isolate_faults();
+	atexit(kernel_called_exit);
 	opterr = 0;
 	/* '+': stop at COMMAND; its own options are its business. */
 	while ((c = getopt_long(argc, argv, "+:L:S:qvhV", longopts, NULL)) != -1) {

@@ -206,6 +206,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
+void server_abandon(const char *kernel)
+{
+	if (!the_server)
+		return;
+	server_log(LOG_ERROR, "kernel '%s' called exit() in its own code: "
+		   "the server ends with it", kernel);
+	unlink(the_server->paths.socket);
+	unlink(the_server->paths.pid);
+}
+
 void server_stop(void)
 {
 	if (base)

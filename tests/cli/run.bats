@@ -285,6 +285,27 @@ status 0'
 	assert_failure 2
 }
 
+@test "a queue too big for memory fails the run; it never hangs" {
+	# 2^24 slots of 64 MiB: no machine has that.  The end of input,
+	# refused like the line, once left the writer waiting for ever.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
+	for kernel in identity 'identity | identity'; do
+		run --separate-stderr timeout -k 5 30 "$RINGCTL" run --max-line 67108864 \
+			--queue-size 16777216 "$kernel" <<<'{"value":1}'
+		assert_failure 1
+		[[ "$stderr" == *"cannot send to kernel 'identity': out of memory"* ]]
+		[[ "$stderr" == *"the end of the input did not go in: cannot send to kernel 'identity': out of memory"* ]]
+	done
+}
+
+@test "--max-line is at most what a queue may hold, and says so" {
+	run --separate-stderr "$RINGCTL" run --max-line 67108865 doubler
+	assert_failure 2
+	[[ "$stderr" == "ringctl: --max-line wants a size in bytes from 1 to 67108864, not '67108865'"* ]]
+	run --separate-stderr "$RINGCTL" run --max-line 1073741824 doubler
+	assert_failure 2
+}
+
 @test "run --help lists its options" {
 	run "$RINGCTL" run --help
 	assert_success

@@ -102,3 +102,24 @@ teardown() { server_teardown; }
 	run --separate-stderr ringctl send ghost </dev/null
 	assert_failure 3
 }
+
+@test "a line over the kernel's message limit: FILE:LINE, and skip goes on" {
+	# Under --max-line but over the kernel's queue slots: once the whole
+	# batch was refused, naming no line, and skip stopped all the same.
+	active i -k identity --max-message 100
+	long=$(printf '{"v":"%0200d"}' 0)
+	printf '{"v":1}\n%s\n{"v":3}\n' "$long" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr bash -c "'$RINGCTL' send i <'$BATS_TEST_TMPDIR/in'"
+	assert_failure 65
+	[ "$stderr" = "ringctl: <stdin>:2: a message of 208 bytes is over kernel 'i''s limit of 100 (launch --max-message) (1 message sent before it)" ]
+	run --separate-stderr ringctl recv i -n 2 --timeout 0.5
+	assert_failure 6
+	assert_output '{"v":1}'
+	run --separate-stderr bash -c "'$RINGCTL' send i --on-error=skip '$BATS_TEST_TMPDIR/in'"
+	assert_success
+	[[ "$stderr" == "ringctl: warning: skipped 1 bad line, the last: $BATS_TEST_TMPDIR/in:2: a message of 208 bytes"* ]]
+	run ringctl recv i -n 2 --timeout 1
+	assert_success
+	assert_output '{"v":1}
+{"v":3}'
+}

@@ -153,9 +153,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < n_params; i++)
 		all_defaults = all_defaults && params[i].default_value;
 	if (all_defaults && d.input_type != NULL) {
-		if (rk_launch(rt, "fuzzed", &d, NULL) != RK_OK)
+		if (rk_launch(rt, "fuzzed", &d, NULL) != RK_OK) {
+			fprintf(stderr, "fuzz-plugin: a checked descriptor does "
+				"not launch: %s\n", rk_errmsg());
 			abort();
-		rk_terminate(rt, "fuzzed", 1.0);
+		}
+		/* The kernel points into this frame: it must be gone before
+		 * the frame is.  A kernel never activated stops at once; the
+		 * limit is generous for a loaded machine (1 s once timed out
+		 * under CI's load, and the next launch found it there). */
+		if (rk_terminate(rt, "fuzzed", 60.0) != RK_OK) {
+			fprintf(stderr, "fuzz-plugin: a launched kernel does not "
+				"terminate: %s\n", rk_errmsg());
+			abort();
+		}
 	}
 	return 0;
 }

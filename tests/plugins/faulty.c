@@ -1,8 +1,11 @@
 /* faulty.c - kernels that misbehave on purpose, for the fault-injection
  * tests: `segv` writes to the page at address zero on the message "crash" and overflows
  * its stack on "overflow", `hang` never
- * returns from the message "hang", `flaky` fails every Nth message.
- * Everything else passes through. */
+ * returns from the message "hang", `flaky` fails every Nth message,
+ * `bail` calls abort() on "abort", fails an assert on "assert" and
+ * calls exit(0) on "exit".  Everything else passes through. */
+#undef NDEBUG
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,16 @@ static int hang(rk_ctx *ctx, const rk_msg *msg)
 	if (is(msg, "hang"))
 		for (;;)
 			pause();
+	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+static int bail(rk_ctx *ctx, const rk_msg *msg)
+{
+	if (is(msg, "abort"))
+		abort();
+	assert(!is(msg, "assert"));
+	if (is(msg, "exit"))
+		exit(0);
 	return rk_ctx_emit(ctx, msg->data, msg->len);
 }
 
@@ -134,7 +147,18 @@ static const rk_kernel_desc flaky_kernel = {
 	.process = flaky,
 };
 
+static const rk_kernel_desc bail_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "bail",
+	.description = "abort() on \"abort\", a failed assert on \"assert\", "
+		       "exit(0) on \"exit\"",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.process = bail,
+};
+
 static const rk_kernel_desc *const kernels[] = {
-	&segv_kernel, &hang_kernel, &flaky_kernel, NULL
+	&segv_kernel, &hang_kernel, &flaky_kernel, &bail_kernel, NULL
 };
 RK_PLUGIN("faulty", "kernels that fail on purpose", kernels);

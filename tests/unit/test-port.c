@@ -45,7 +45,7 @@ static void test_bands(void **unused)
 /* One priority allocates one ring; the capacity spans all bands. */
 static void test_capacity_over_bands(void **unused)
 {
-	rk_port *p = rk_port_new(3, 8, RK_BP_BLOCK, NULL, 0, true);
+	rk_port *p = rk_port_new(3, 8, RK_BP_BLOCK, NULL, true);
 
 	assert_int_equal(push(p, 1, 128), RK_OK);
 	assert_int_equal(p->bands_used, 1u << 1);
@@ -67,7 +67,7 @@ static void test_capacity_over_bands(void **unused)
 
 static void test_reject(void **unused)
 {
-	rk_port *p = rk_port_new(2, 8, RK_BP_REJECT, NULL, 0, false);
+	rk_port *p = rk_port_new(2, 8, RK_BP_REJECT, NULL, false);
 
 	assert_int_equal(push(p, 1, 128), RK_OK);
 	assert_int_equal(push(p, 2, 128), RK_OK);
@@ -81,7 +81,7 @@ static void test_reject(void **unused)
 
 static void test_drop_newest(void **unused)
 {
-	rk_port *p = rk_port_new(2, 8, RK_BP_DROP_NEWEST, NULL, 0, false);
+	rk_port *p = rk_port_new(2, 8, RK_BP_DROP_NEWEST, NULL, false);
 
 	for (uint64_t v = 1; v <= 5; v++)
 		assert_int_equal(push(p, v, 128), RK_OK);
@@ -94,7 +94,7 @@ static void test_drop_newest(void **unused)
 /* drop_oldest takes the oldest of the lowest band first. */
 static void test_drop_oldest(void **unused)
 {
-	rk_port *p = rk_port_new(3, 8, RK_BP_DROP_OLDEST, NULL, 0, false);
+	rk_port *p = rk_port_new(3, 8, RK_BP_DROP_OLDEST, NULL, false);
 
 	assert_true(p->consumer_locks);
 	assert_int_equal(push(p, 1, 255), RK_OK);
@@ -111,11 +111,11 @@ static void test_drop_oldest(void **unused)
 
 static void test_sizes_and_close(void **unused)
 {
-	rk_port *p = rk_port_new(2, 16, RK_BP_BLOCK, NULL, 0, false);
+	rk_port *p = rk_port_new(2, 16, RK_BP_BLOCK, NULL, false);
 	rk_envelope env = RK_ENVELOPE_INIT;
 	char big[17] = { 0 };
 
-	assert_null(rk_port_new(0, 8, RK_BP_BLOCK, NULL, 0, false));
+	assert_null(rk_port_new(0, 8, RK_BP_BLOCK, NULL, false));
 	assert_int_equal(rk_port_try_push(p, &env, big, 17, 0, 1), RK_ESCHEMA);
 	assert_int_equal(rk_port_try_push(p, &env, big, 16, 0, 1), RK_OK);
 	assert_int_equal(rk_port_try_push(p, &env, NULL, 0, 0, 1), RK_OK);
@@ -131,21 +131,43 @@ static void test_sizes_and_close(void **unused)
 	rk_port_unref(p);
 }
 
-/* Message ids come from the port's id space, one per message. */
+static int compare_ids(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Message ids: one per message, increasing on a port, never 0, and
+ * never the same on two ports, past the blocks they come in. */
 static void test_message_ids(void **unused)
 {
-	rk_port *p = rk_port_new(4, 8, RK_BP_BLOCK, NULL, 7ull << 40, false);
+	enum { PORTS = 3, EACH = 3 * 4096 + 5 };
+	rk_port *p[PORTS];
+	static uint64_t seen[PORTS * EACH];
 	rk_envelope env = RK_ENVELOPE_INIT;
 	uint64_t v = 0;
+	size_t n = 0;
 	int band;
 
-	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0, 1), RK_OK);
-	assert_int_equal(env.message_id, 7ull << 40);
-	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0, 1), RK_OK);
-	assert_int_equal(env.message_id, (7ull << 40) + 1);
-	rk_port_publish(p);
-	assert_int_equal(rk_port_peek(p, &band)->message_id, 7ull << 40);
-	rk_port_unref(p);
+	for (int i = 0; i < PORTS; i++)
+		p[i] = rk_port_new(EACH, 8, RK_BP_BLOCK, NULL, false);
+	for (int m = 0; m < EACH; m++) {
+		for (int i = 0; i < PORTS; i++) {
+			assert_int_equal(rk_port_try_push(p[i], &env, &v, 8, 0, 1),
+					 RK_OK);
+			assert_true(env.message_id != 0);
+			if (m)
+				assert_true(env.message_id > seen[n - PORTS]);
+			seen[n++] = env.message_id;
+		}
+	}
+	qsort(seen, n, sizeof(seen[0]), compare_ids);
+	for (size_t i = 1; i < n; i++)
+		assert_true(seen[i] != seen[i - 1]);
+	rk_port_publish(p[0]);
+	assert_true(rk_port_peek(p[0], &band)->message_id != 0);
+	for (int i = 0; i < PORTS; i++)
+		rk_port_unref(p[i]);
 }
 
 int main(void)
