@@ -767,13 +767,8 @@ static void executor_crashed(rk_kernel *k, const rk_fault_guard *guard)
 {
 	char why[128];
 
-	if (guard->signal == SIGABRT)
-		snprintf(why, sizeof(why), "kernel aborted: %s (signal %d)",
-			 strsignal(guard->signal), guard->signal);
-	else
-		snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) "
-			 "at %p", strsignal(guard->signal), guard->signal,
-			 guard->address);
+	snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) at %p",
+		 strsignal(guard->signal), guard->signal, guard->address);
 	k->initialized = false;
 	executor_lost(k, why);
 }

@@ -1,4 +1,4 @@
-/* fault.c - catching faults and aborts of kernel code on kernel threads; see
+/* fault.c - catching faults of kernel code on kernel threads; see
  * fault.h.  The handler runs on the thread's alternate stack and jumps
  * back to the executor with siglongjmp: the kernel's own state may be
  * broken after that, which is why the kernel is failed, its fini is
@@ -17,8 +17,7 @@
 #include "rk-error.h"
 #include "ringkernel.h"
 
-static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-				     SIGABRT };
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
 #define N_FAULT_SIGNALS (sizeof(fault_signals) / sizeof(fault_signals[0]))
 
 /* Up to four executable segments of libringkernel: where a fault is the
@@ -82,26 +81,15 @@ static bool in_runtime(uintptr_t pc)
 	return false;
 }
 
-/* Whether the signal is the kernel's own doing: a fault of an
- * instruction outside libringkernel, or an abort() (a failed assert, a
- * raise(SIGABRT)) of this very process; not a kill() from outside. */
-static bool kernels_own(int sig, const siginfo_t *info, const void *context)
-{
-	if (sig == SIGABRT)
-		return (info->si_code == SI_TKILL || info->si_code == SI_USER)
-		       && info->si_pid == getpid();
-	return info->si_code > 0 && !in_runtime(fault_pc(context));
-}
-
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
 	rk_fault_guard *guard = armed;
 
-	/* Sent from outside, or not in a kernel's own code: the default
-	 * (a core dump: the runtime's own abort or fault is a bug). */
-	if (!guard || !rk_in_kernel_code || !kernels_own(sig, info, context)) {
+	/* Sent by kill(), or not a kernel's own fault: the default. */
+	if (!guard || !rk_in_kernel_code || info->si_code <= 0
+	    || in_runtime(fault_pc(context))) {
 		signal(sig, SIG_DFL);
-		if (info->si_code <= 0 || sig == SIGABRT)
+		if (info->si_code <= 0)
 			raise(sig);
 		return;                 /* the instruction faults again */
 	}
@@ -133,6 +121,33 @@ rk_error rk_isolate_faults(void)
 const char *rk_exiting_kernel(void)
 {
 	return rk_in_kernel_code ? rk_kernel_thread_id : NULL;
+}
+
+/* An abort() is not isolated: glibc aborts on a corrupt heap while it
+ * holds the arena's lock, and jumping out would leave every later
+ * malloc waiting for ever.  The host only learns whose it was. */
+static void (*abort_hook)(const char *kernel);
+
+static void on_abort(int sig, siginfo_t *info, void *context)
+{
+	(void)context;
+	if (abort_hook && info->si_code == SI_TKILL && info->si_pid == getpid()
+	    && rk_in_kernel_code && rk_kernel_thread_id)
+		abort_hook(rk_kernel_thread_id);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+rk_error rk_on_kernel_abort(void (*hook)(const char *kernel))
+{
+	struct sigaction sa = { .sa_sigaction = on_abort,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+
+	sigemptyset(&sa.sa_mask);
+	abort_hook = hook;
+	if (sigaction(SIGABRT, &sa, NULL) != 0)
+		return rk_fail(RK_EINVAL, "cannot catch signal %d", SIGABRT);
+	return RK_OK;
 }
 
 void rk_fault_arm(rk_fault_guard *guard)

@@ -1,7 +1,6 @@
 /* fault.h - a kernel that faults in its own code (SIGSEGV, SIGBUS,
- * SIGFPE, SIGILL) or aborts (abort(), a failed assert) fails alone: its
- * thread jumps back to the executor, which marks it FAILED, and the
- * process lives on.
+ * SIGFPE, SIGILL) fails alone: its thread jumps back to the executor,
+ * which marks it FAILED, and the process lives on.
  *
  * Only where the program asked for it (rk_isolate_faults), only on
  * kernel threads, and only for faults outside libringkernel's own code:
@@ -30,7 +29,8 @@ typedef struct rk_fault_guard {
  * may hold the runtime's locks) is not recovered. */
 extern _Thread_local bool rk_in_kernel_code;
 
-/* The id of the kernel this thread runs, for rk_exiting_kernel. */
+/* The id of the kernel this thread runs, for rk_exiting_kernel and
+ * rk_on_kernel_abort. */
 extern _Thread_local const char *rk_kernel_thread_id;
 
 /* Around a call from a kernel into the runtime. */

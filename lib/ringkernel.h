@@ -196,20 +196,26 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
 void rk_runtime_free(rk_runtime *rt);   /* terminates every kernel */
 
 /* From now on, a kernel whose own code faults (SIGSEGV, SIGBUS, SIGFPE,
- * SIGILL) or aborts (abort(), a failed assert, raise(SIGABRT)) on its
- * thread fails alone: it goes FAILED, its last error names the signal,
- * the message it was on counts as an error, and the process and the
- * other kernels live on.  The kernel's fini is not called and what it
- * allocated is left behind.  Faults anywhere else (the program's own
- * threads, libringkernel itself) and signals sent from outside keep
- * their default action.  Installs process-wide signal handlers: for
- * programs that host kernels (ringctl does), called once, early. */
+ * SIGILL) on its thread fails alone: it goes FAILED, its last error
+ * names the signal, the message it was on counts as an error, and the
+ * process and the other kernels live on.  The kernel's fini is not
+ * called and what it allocated is left behind.  Faults anywhere else
+ * (the program's own threads, libringkernel itself) keep their default
+ * action.  Installs process-wide signal handlers: for programs that
+ * host kernels (ringctl does), called once, early. */
 rk_error rk_isolate_faults(void);
 
-/* In an atexit() handler: the id of the kernel whose own code called
- * exit() on this thread, or NULL.  exit() cannot be isolated; a host
- * can still say who ended it and clean up after it. */
+/* abort() and exit() in a kernel's code end the process: they cannot be
+ * isolated (glibc aborts on a corrupt heap holding its own lock).  A
+ * host can still say whose code it was and clean up.  In an atexit()
+ * handler, rk_exiting_kernel() is the id of the kernel whose own code
+ * called exit() on this thread, or NULL.  rk_on_kernel_abort installs a
+ * SIGABRT handler that calls `hook` with the id of the kernel whose own
+ * code aborted (abort(), a failed assert, raise(SIGABRT)), then lets
+ * the signal take its default action; the hook runs in a signal
+ * handler, so it may call only async-signal-safe functions. */
 const char *rk_exiting_kernel(void);
+rk_error rk_on_kernel_abort(void (*hook)(const char *kernel));
 
 /* Kernels known to this runtime by name (plugins register theirs too). */
 rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);

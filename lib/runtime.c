@@ -11,6 +11,7 @@
 #include "params.h"
 #include "types.h"
 #include "device.h"
+#include "fault.h"
 #include "runtime.h"
 
 #define DEFAULT_SPIN_NS 20000u
@@ -378,7 +379,17 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 
 static rk_error init_kernel(rk_kernel *k)
 {
-	if (k->desc->init && k->desc->init(&k->ctx, k->params, &k->state) != 0)
+	/* Kernel code on the launching thread: an exit() or abort() in
+	 * init is named as one in process would be. */
+	const char *was_id = rk_kernel_thread_id;
+	bool was = rk_in_kernel_code;
+	rk_kernel_thread_id = k->id;
+	rk_in_kernel_code = true;
+	int failed = k->desc->init
+		     && k->desc->init(&k->ctx, k->params, &k->state) != 0;
+	rk_in_kernel_code = was;
+	rk_kernel_thread_id = was_id;
+	if (failed)
 		return rk_fail(RK_EPLUGIN, "kernel '%s' failed to initialize%s%s",
 			       k->id, k->ctx.error[0] ? ": " : "",
 			       k->ctx.error);

@@ -620,6 +620,9 @@ rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", t->file, d.count,
 			       d.count == 1 ? "" : "s");
 	t->checked = true;
+	/* The index of ids, built now: later look-ups (rk_topology_rank,
+	 * const) only read it. */
+	rk_topo_find(t, "");
 	return plan_ends(t);
 }
 

@@ -309,7 +309,10 @@ int client_run(const struct global_opts *g, const struct cmd_entry *e,
 	struct sink sink = { NULL, 0, 0 };
 	int status = run(g, e, argc, argv, &sink);
 
-	if ((e->flags & CMD_STOPS_SERVER) && status != EXIT_UNAVAILABLE) {
+	/* Not after a usage error (the server goes on), nor when there
+	 * was no server to stop. */
+	if ((e->flags & CMD_STOPS_SERVER) && status != EXIT_UNAVAILABLE
+	    && status != EXIT_USAGE) {
 		int waited = wait_stopped(g);
 		if (status == EXIT_OK)
 			status = waited;

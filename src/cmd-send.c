@@ -129,7 +129,7 @@ static bool take_line(struct sender *s, const char *line, size_t len,
 		snprintf(s->why, sizeof(s->why), "%s:%llu: a message of %zu "
 			 "bytes is over kernel '%s''s limit of %zu (launch "
 			 "--max-message)", s->name, (unsigned long long)s->line,
-			 len, s->id, s->max_message);
+			 need, s->id, s->max_message);
 	} else {
 		if (s->used + need > s->cap)
 			s->arena = xrealloc(s->arena, s->cap = 2 * (s->used + need));

@@ -28,20 +28,37 @@ static void print_version(void)
 	       "There is NO WARRANTY, to the extent permitted by law.\n");
 }
 
-/* exit() called by a kernel's own code ends the process: that cannot be
- * isolated, but it is named (in the server's log too), the server's
- * socket and pid file go so that the next launch starts afresh, and the
- * status is never 0: work was cut short. */
+/* Say on stderr, with write() alone, that kernel `id` did `what` in
+ * its own code and ringctl ends with it. */
+static void say_kernel_ended_us(const char *id, const char *what)
+{
+	const char *parts[] = { "ringctl: kernel '", id, "' ", what,
+				" in its own code: ringctl ends with it\n" };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		(void)!write(STDERR_FILENO, parts[i], strlen(parts[i]));
+}
+
+/* exit() and abort() in a kernel's own code end the process: that cannot
+ * be isolated, but the kernel is named (in the server's log too), the
+ * server's socket and pid file go so that the next launch starts
+ * afresh, and an exit is never 0: work was cut short. */
 static void kernel_called_exit(void)
 {
 	const char *id = rk_exiting_kernel();
 
 	if (!id)
 		return;
-	log_error("kernel '%s' called exit() in its own code: ringctl ends "
-		  "with it", id);
-	server_abandon(id);
+	say_kernel_ended_us(id, "called exit()");
+	server_abandon(id, "called exit()");
 	_exit(EXIT_FAIL);
+}
+
+/* In a signal handler: only async-signal-safe calls. */
+static void kernel_aborted(const char *id)
+{
+	say_kernel_ended_us(id, "aborted");
+	server_abandon(id, "aborted");
 }
 
 int main(int argc, char **argv)
@@ -65,6 +82,7 @@ int main(int argc, char **argv)
 	/* A plugin's kernel that crashes fails alone, not the whole run
 	 * or the server with every other kernel in it. */
 	rk_isolate_faults();
+	rk_on_kernel_abort(kernel_aborted);
 	atexit(kernel_called_exit);
 	opterr = 0;
 	/* '+': stop at COMMAND; its own options are its business. */

@@ -206,12 +206,40 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
-void server_abandon(const char *kernel)
+/* Text into buf at *n, as much as fits: for what a signal handler may
+ * write, without stdio. */
+static void put(char *buf, size_t cap, size_t *n, const char *text)
 {
+	while (*text && *n + 1 < cap)
+		buf[(*n)++] = *text++;
+}
+
+void server_abandon(const char *kernel, const char *what)
+{
+	char line[512];
+	size_t n = 0;
+
 	if (!the_server)
 		return;
-	server_log(LOG_ERROR, "kernel '%s' called exit() in its own code: "
-		   "the server ends with it", kernel);
+	/* Async-signal-safe: an abort may come while stdio or the log's
+	 * lock is held.  No timestamp, then; the pid says which server. */
+	if (log_file) {
+		char pid[24], *p = pid + sizeof(pid);
+		unsigned long v = (unsigned long)getpid();
+		*--p = '\0';
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		put(line, sizeof(line), &n, "[");
+		put(line, sizeof(line), &n, p);
+		put(line, sizeof(line), &n, "] error: kernel '");
+		put(line, sizeof(line), &n, kernel);
+		put(line, sizeof(line), &n, "' ");
+		put(line, sizeof(line), &n, what);
+		put(line, sizeof(line), &n, " in its own code: the server "
+		    "ends with it\n");
+		(void)!write(fileno(log_file), line, n);
+	}
 	unlink(the_server->paths.socket);
 	unlink(the_server->paths.pid);
 }

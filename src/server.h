@@ -37,10 +37,10 @@ int server_start(const struct global_opts *g, int log_level);
 /* Ask the running server to stop (from a session's thread). */
 void server_stop(void);
 
-/* The process ends under a kernel's exit(): log it, and leave no socket
- * or pid file behind (from an atexit handler; nothing if no server runs
- * here). */
-void server_abandon(const char *kernel);
+/* The process ends under a kernel's exit() or abort() (`what`: "called
+ * exit()", "aborted"): log it, and leave no socket or pid file behind.
+ * Async-signal-safe; nothing if no server runs here. */
+void server_abandon(const char *kernel, const char *what);
 
 void server_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -27,6 +27,14 @@ teardown() { server_teardown; }
 	assert_failure 69
 }
 
+@test "kill-server with a usage error does not wait for the server" {
+	ringctl launch d -k doubler
+	run --separate-stderr timeout 5 "$RINGCTL" kill-server extra
+	assert_failure 2
+	run ringctl state d
+	assert_output LAUNCHED
+}
+
 @test "with no server, kill-server is 69" {
 	run --separate-stderr ringctl kill-server
 	assert_failure 69
@@ -54,7 +62,8 @@ teardown() { server_teardown; }
 		run --separate-stderr ringctl kill-server
 		assert_success
 		# Its socket, pid file and lock are released by now.
-		[ ! -e "$SOCK_DIR/default" ] && [ ! -e "$SOCK_DIR/default.pid" ]
+		[ ! -e "$SOCK_DIR/default" ]
+		[ ! -e "$SOCK_DIR/default.pid" ]
 		run --separate-stderr ringctl launch d -k doubler
 		[ "$status" -eq 0 ] || { echo "round $round: launch: $status $stderr"; return 1; }
 		ringctl kill-server
