@@ -217,19 +217,26 @@ ringctl: stopped at once: 2 messages read, 0 lines written; what was in between 
 	[[ "$stderr" == *"ringctl: kernel 'bail' aborted in its own code: ringctl ends with it"* ]]
 }
 
-@test "server: an aborting kernel is logged; the next launch starts afresh" {
+# Kernel b of the server ends the process on the message $1: the server
+# is gone, its log names b and what it did ($2), the socket and pid
+# file are removed, and the next launch starts a new server.
+server_ended_by() {
 	active b --kernel "$FAULTY:bail"
 	pid=$(cat "$SOCK_DIR/default.pid")
-	echo '"abort"' | ringctl send b || true
+	echo "\"$1\"" | ringctl send b || true
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	run kill -0 "$pid"
 	assert_failure
-	run grep "kernel 'b' aborted in its own code: the server ends with it" "$SOCK_DIR/default.log"
+	run grep "kernel 'b' $2 in its own code: the server ends with it" "$SOCK_DIR/default.log"
 	assert_success
 	[ ! -e "$SOCK_DIR/default" ]
 	[ ! -e "$SOCK_DIR/default.pid" ]
 	run --separate-stderr ringctl launch d -k doubler
 	assert_success
+}
+
+@test "server: an aborting kernel is logged; the next launch starts afresh" {
+	server_ended_by abort aborted
 }
 
 @test "a SIGABRT from outside ends the server, blaming no kernel" {
@@ -250,16 +257,5 @@ ringctl: stopped at once: 2 messages read, 0 lines written; what was in between 
 }
 
 @test "server: a kernel that calls exit() is logged; the next launch starts afresh" {
-	active b --kernel "$FAULTY:bail"
-	pid=$(cat "$SOCK_DIR/default.pid")
-	echo '"exit"' | ringctl send b || true
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	run kill -0 "$pid"
-	assert_failure
-	run grep "kernel 'b' called exit() in its own code: the server ends with it" "$SOCK_DIR/default.log"
-	assert_success
-	[ ! -e "$SOCK_DIR/default" ]
-	[ ! -e "$SOCK_DIR/default.pid" ]
-	run --separate-stderr ringctl launch d -k doubler
-	assert_success
+	server_ended_by exit "called exit()"
 }
