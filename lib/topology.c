@@ -88,20 +88,27 @@ static void forget_ids(rk_topology *t)
 	t->ids_ready = false;
 }
 
+/* Index the kernel ids, unless they are indexed already; false when
+ * out of memory (look-ups then go the long way). */
+static bool index_ids(rk_topology *t)
+{
+	bool built = true;
+
+	if (t->ids_ready)
+		return true;
+	for (size_t i = 0; built && i < t->n_kernels; i++)
+		built = rk_name_index_add(&t->ids, t->kernels[i].id, NULL, i,
+					  NULL) >= 0;
+	if (!built)
+		forget_ids(t);
+	return t->ids_ready = built;
+}
+
 rk_topo_kernel *rk_topo_find(rk_topology *t, const char *id)
 {
 	size_t i;
 
-	if (!t->ids_ready) {
-		bool built = true;
-		for (i = 0; built && i < t->n_kernels; i++)
-			built = rk_name_index_add(&t->ids, t->kernels[i].id,
-						  NULL, i, NULL) >= 0;
-		if (!built)
-			forget_ids(t);
-		t->ids_ready = built;
-	}
-	if (t->ids_ready)
+	if (index_ids(t))
 		return rk_name_index_get(&t->ids, id, NULL, &i)
 		       ? &t->kernels[i] : NULL;
 	/* Out of memory for the index: the long way. */
@@ -328,7 +335,6 @@ static size_t index_of(rk_topology *t, const char *id)
  * from src[i] to dst[i]; the edges out of v are out[out_first[v]] up to
  * out[out_first[v + 1]], in the order of the file, and likewise in. */
 struct graph {
-	size_t n;
 	size_t *src, *dst;
 	size_t *out_first, *out;
 	size_t *in_first, *in;
@@ -340,6 +346,7 @@ static void graph_free(struct graph *g)
 {
 	free(g->src);
 	free(g->out_first);
+	free(g->mark);
 }
 
 /* Only once every edge's ends are known (check_edges found nothing). */
@@ -347,13 +354,11 @@ static bool graph_build(rk_topology *t, struct graph *g)
 {
 	size_t n = t->n_kernels + 2, m = t->n_edges;
 
-	g->n = n;
 	g->src = calloc(4 * m + 1, sizeof(size_t));
 	g->out_first = calloc(4 * (n + 1), sizeof(size_t));
 	g->mark = calloc(n, 1);
 	if (!g->src || !g->out_first || !g->mark) {
 		graph_free(g);
-		free(g->mark);
 		return false;
 	}
 	g->dst = g->src + m;
@@ -471,7 +476,6 @@ static void check_graph(rk_topology *t, rk_diag *d)
 				   k->id);
 	}
 	graph_free(&g);
-	free(g.mark);
 	free(from_in);
 	free(to_out);
 }
@@ -620,9 +624,9 @@ rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", t->file, d.count,
 			       d.count == 1 ? "" : "s");
 	t->checked = true;
-	/* The index of ids, built now: later look-ups (rk_topology_rank,
-	 * const) only read it. */
-	rk_topo_find(t, "");
+	/* Built now, so that later look-ups (rk_topology_rank, const)
+	 * only read it. */
+	index_ids(t);
 	return plan_ends(t);
 }
 
