@@ -43,14 +43,14 @@ static void bump(uint64_t *counter)
 /* The message a main loop received last is done: give its slot back. */
 static void release_held(rk_ctx *ctx)
 {
-	rk_executor_flush_outputs(ctx->kernel);
 	ctx->kernel->batch_now_ns = 0;
 	if (!ctx->holding)
 		return;
-	rk_ring_release(ctx->held_port->band[ctx->held_band], 1);
-	rk_executor_unlock_input(ctx->held_port);
-	rk_event_notify(&ctx->held_port->space);
+	/* Counted as received when its slot goes back, as in a batch. */
+	bump(&ctx->kernel->cb.received);
 	bump(&ctx->kernel->cb.processed);
+	rk_ring_release(ctx->held_port->band[ctx->held_band], 1);
+	rk_event_notify(&ctx->held_port->space);
 	ctx->holding = false;
 	ctx->current = NULL;
 }
@@ -59,8 +59,8 @@ void rk_ctx_drop_held(rk_ctx *ctx)
 {
 	if (!ctx->holding)
 		return;
+	bump(&ctx->kernel->cb.received);
 	rk_ring_release(ctx->held_port->band[ctx->held_band], 1);
-	rk_executor_unlock_input(ctx->held_port);
 	rk_event_notify(&ctx->held_port->space);
 	ctx->holding = false;
 	ctx->current = NULL;
@@ -129,14 +129,19 @@ static int ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 			rk_port *p = rk_executor_pick_input(k, &band);
 			rk_slot_header *h = p ? rk_ring_peek(p->band[band]) : NULL;
 			if (h && (h->flags & RK_SLOT_END_OF_STREAM)
-			    && rk_port_higher_ready(p, band)) {
-				rk_executor_unlock_input(p);
+			    && rk_port_higher_ready(p, band))
 				continue;       /* the end overtook them */
+			/* From replicas upstream: the next one's turn. */
+			if (h && (h->flags & RK_SLOT_MARKER)) {
+				rk_ring_release(p->band[band], 1);
+				rk_event_notify(&p->space);
+				rk_executor_input_mark(k, p, RK_SLOT_MARKER);
+				continue;
 			}
 			if (h && (h->flags & RK_SLOT_END_OF_STREAM)) {
 				rk_ring_release(p->band[band], 1);
-				rk_executor_unlock_input(p);
 				rk_event_notify(&p->space);
+				rk_executor_input_mark(k, p, RK_SLOT_END_OF_STREAM);
 				if (rk_executor_input_ended(k, p))
 					return RK_EEND;
 				continue;
@@ -154,7 +159,6 @@ static int ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 				ctx->held_band = band;
 				ctx->holding = true;
 				ctx->current = &ctx->held;
-				bump(&k->cb.received);
 				*msg = ctx->held;
 				return RK_OK;
 			}

@@ -54,6 +54,10 @@ struct rk_device_link {
 	size_t bytes;
 	struct rk_devices *devices;
 	char *from, *to;                /* kernel ids */
+	/* Which kernel of that id: a failure that crossed the link is
+	 * charged to it, never to a newcomer that took its id since. */
+	uint64_t from_serial;
+	const rk_device_kernel *from_dk;  /* its errors' texts */
 	/* The producer's proxy: slots its device has put on the link, as
 	 * the device counted them after the producer's last batch. */
 	uint64_t slots_out;

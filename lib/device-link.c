@@ -99,6 +99,8 @@ static struct rk_device_link *link_new(rk_kernel *from, rk_kernel *to)
 	pthread_mutex_init(&l->lock, NULL);
 	l->devices = d;
 	l->refs = 2;
+	l->from_serial = from->serial;
+	l->from_dk = from->device->dk;
 	return l;
 fail:
 	if (l) {
@@ -314,25 +316,35 @@ int rk_link_run(rk_kernel *k, const rk_msg *msgs, size_t n, size_t offset)
 /* ---- the consumer -------------------------------------------------- */
 
 /* The kernel `hops` device links before k, with a reference, or NULL
- * when it has gone. */
-static rk_kernel *kernel_before(rk_kernel *k, unsigned hops)
+ * when it has gone; `id` says which kernel that was.  Looked up by id,
+ * it must be the very kernel that fed the link (ids are reused). */
+static rk_kernel *kernel_before(rk_kernel *k, unsigned hops, char *id,
+				size_t id_size, const rk_device_kernel **dk)
 {
 	rk_kernel *at = k;
-	char id[256];
 
+	snprintf(id, id_size, "%s", k->id);
+	*dk = k->device ? k->device->dk : NULL;
 	__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < hops && at; i++) {
 		struct rk_device_actor *da = at->device;
+		uint64_t serial = 0;
 		id[0] = '\0';
 		if (da) {
 			pthread_mutex_lock(&da->lock);
-			if (da->link_in)
-				snprintf(id, sizeof(id), "%s", da->link_in->from);
+			if (da->link_in) {
+				snprintf(id, id_size, "%s", da->link_in->from);
+				serial = da->link_in->from_serial;
+				*dk = da->link_in->from_dk;
+			}
 			pthread_mutex_unlock(&da->lock);
 		}
 		rk_kernel *up = NULL;
-		if (id[0] && rk_kernel_get(k->rt, id, &up) != RK_OK)
+		if (id[0] && rk_kernel_get(k->rt, id, &up) == RK_OK
+		    && up->serial != serial) {
+			rk_kernel_put(up);      /* a newcomer with its id */
 			up = NULL;
+		}
 		rk_kernel_put(at);
 		at = up;
 	}
@@ -344,19 +356,20 @@ static rk_kernel *kernel_before(rk_kernel *k, unsigned hops)
 static void link_failure(rk_kernel *k, unsigned hops, unsigned code,
 			 uint64_t position)
 {
-	rk_kernel *at = kernel_before(k, hops);
-	char why[128];
+	char id[256], why[128];
+	const rk_device_kernel *dk;
+	rk_kernel *at = kernel_before(k, hops, id, sizeof(id), &dk);
 
-	if (!at)
-		return;
-	if (at->device)
-		rk_device_error_text(at->device->dk, code, why, sizeof(why));
+	if (dk)
+		rk_device_error_text(dk, code, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "failed on the device (code %u)",
 			 code);
-	rk_kernel_set_error(at, RK_EKERNEL, why);
-	if (k->rt->on_kernel_error)
-		k->rt->on_kernel_error(k->rt->on_kernel_error_arg, at->id,
+	/* A kernel gone since is still named, but nobody else charged. */
+	if (at)
+		rk_kernel_set_error(at, RK_EKERNEL, why);
+	if (id[0] && k->rt->on_kernel_error)
+		k->rt->on_kernel_error(k->rt->on_kernel_error_arg, id,
 				       position, why);
 	rk_kernel_put(at);
 }
@@ -404,7 +417,6 @@ size_t rk_device_drain_linked(rk_kernel *k)
 	for (uint64_t i = 0; i < ready; i++)
 		rk_link_result(k, rk_dev_result(da->a, i));
 	rk_dev_release(da->a, ready);
-	rk_executor_flush_outputs(k);
 	k->batch_now_ns = 0;
 	k->linked_batch = false;
 	return (size_t)ready;

@@ -54,11 +54,32 @@ void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg)
  * Reads indices only, so it is safe without the consumer lock. */
 static bool input_turn(rk_kernel *k, size_t idx);
 
-static bool work_pending(rk_kernel *k, bool active)
+/* Whether the kernel may drop the oldest of its drop_oldest inputs
+ * now: it holds no message in place (a batch, a main loop's last), and
+ * has been activated once (before, rk_connect may still grow the
+ * inputs). */
+static bool may_trim(rk_kernel *k)
+{
+	return k->cb.run_state != RK_STATE_LAUNCHED && !k->batch_port
+	       && !k->ctx.holding;
+}
+
+static void trim_inputs(rk_kernel *k)
+{
+	for (size_t i = 0; i < k->n_inputs; i++)
+		if (k->inputs[i]->policy == RK_BP_DROP_OLDEST)
+			rk_port_trim(k->inputs[i]);
+}
+
+static bool work_pending(rk_kernel *k, bool active, bool trims)
 {
 	if (__atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE)
 	    != k->cb.acked_epoch)
 		return true;
+	/* Active or not, drop_oldest leaves the oldest for us to drop. */
+	for (size_t i = 0; trims && i < k->n_inputs; i++)
+		if (rk_port_trim_due(k->inputs[i]))
+			return true;
 	if (active) {
 		for (size_t i = 0; i < k->n_inputs; i++)
 			if (input_turn(k, i) && rk_port_depth(k->inputs[i]))
@@ -79,15 +100,19 @@ static void idle_spinning(rk_kernel *k, bool active, uint64_t deadline_ns,
 			  uint32_t spin_ns)
 {
 	rk_spin sp;
+	bool trims = may_trim(k);
 
+	/* Deactivated or not, the newest are kept (drop_oldest). */
+	if (trims)
+		trim_inputs(k);
 	rk_spin_init(&sp, spin_ns, deadline_ns);
 	do {
-		if (work_pending(k, active))
+		if (work_pending(k, active, trims))
 			return;
 	} while (rk_spin_again(&sp));
 	__atomic_store_n(&k->cb.heartbeat_ns, rk_now_ns(), __ATOMIC_RELAXED);
 	uint32_t key = rk_event_prepare(&k->bell->ev);
-	if (work_pending(k, active)) {
+	if (work_pending(k, active, trims)) {
 		rk_event_cancel(&k->bell->ev);
 		return;
 	}
@@ -113,7 +138,7 @@ static bool input_turn(rk_kernel *k, size_t idx)
 /* A marker from a replica: its message is done, the next replica's
  * turn comes.  The end from the replica whose turn it is means every
  * replica is done: the others' ends are then read freely. */
-static void input_mark(rk_kernel *k, rk_port *p, uint8_t flags)
+void rk_executor_input_mark(rk_kernel *k, rk_port *p, uint8_t flags)
 {
 	for (size_t i = 0; k->in_group_of && i < k->n_inputs; i++) {
 		if (k->inputs[i] != p || k->in_group_of[i] < 0)
@@ -127,17 +152,13 @@ static void input_mark(rk_kernel *k, rk_port *p, uint8_t flags)
 }
 
 /* The input with the highest non-empty band, round-robin among inputs
- * within a band; its consumer lock is held on return where it needs one. */
+ * within a band. */
 rk_port *rk_executor_pick_input(rk_kernel *k, int *band)
 {
+	trim_inputs(k);
 	if (k->n_inputs == 1) {
 		rk_port *p = k->inputs[0];
-		if (p->consumer_locks)
-			pthread_mutex_lock(&p->consumer_lock);
-		if (rk_port_peek(p, band))
-			return p;
-		rk_executor_unlock_input(p);
-		return NULL;
+		return rk_port_peek(p, band) ? p : NULL;
 	}
 	for (int b = RK_BANDS - 1; b >= 0; b--) {
 		for (size_t i = 0; i < k->n_inputs; i++) {
@@ -149,8 +170,6 @@ rk_port *rk_executor_pick_input(rk_kernel *k, int *band)
 							__ATOMIC_ACQUIRE);
 			if (!(used & (1u << b)))
 				continue;
-			if (p->consumer_locks)
-				pthread_mutex_lock(&p->consumer_lock);
 			rk_ring *r = __atomic_load_n(&p->band[b],
 						     __ATOMIC_ACQUIRE);
 			if (rk_ring_ready(r)) {
@@ -158,16 +177,9 @@ rk_port *rk_executor_pick_input(rk_kernel *k, int *band)
 				*band = b;
 				return p;
 			}
-			rk_executor_unlock_input(p);
 		}
 	}
 	return NULL;
-}
-
-void rk_executor_unlock_input(rk_port *p)
-{
-	if (p->consumer_locks)
-		pthread_mutex_unlock(&p->consumer_lock);
 }
 
 static void msg_from_slot(rk_msg *m, rk_slot_header *h)
@@ -183,8 +195,7 @@ static void msg_from_slot(rk_msg *m, rk_slot_header *h)
 
 /* A failed message: count it, keep why, tell the hook, and say whether
  * to stop.  `position` is the message's place in the input, from 1. */
-static bool message_failed(rk_kernel *k, int rc, uint64_t failures,
-			   uint64_t position)
+static bool failure_noted(rk_kernel *k, int rc, uint64_t position)
 {
 	char why[128];
 	struct rk_runtime *rt = k->rt;
@@ -195,10 +206,16 @@ static bool message_failed(rk_kernel *k, int rc, uint64_t failures,
 		snprintf(why, sizeof(why), "%s", k->ctx.error);
 	k->ctx.error[0] = '\0';
 	rk_kernel_set_error(k, RK_EKERNEL, why);
-	bump(&k->cb.errors, failures);
 	if (rt->on_kernel_error)
 		rt->on_kernel_error(rt->on_kernel_error_arg, k->id, position, why);
 	return k->on_error == RK_ON_ERROR_STOP;
+}
+
+static bool message_failed(rk_kernel *k, int rc, uint64_t failures,
+			   uint64_t position)
+{
+	bump(&k->cb.errors, failures);
+	return failure_noted(k, rc, position);
 }
 
 /* A command waits, or a drain ran out of time: end the batch early so
@@ -212,15 +229,19 @@ static bool batch_interrupted(rk_kernel *k)
 }
 
 /* Give a batch's slots back and count it (an end-of-input slot is
- * taken but not counted as a message). */
+ * taken but not counted as a message).  A message is counted as
+ * received when its slot goes back, never later, so that at every
+ * moment what came in is received + queued + dropped. */
 static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
 		      uint64_t messages, uint64_t ok)
 {
-	bump(&k->cb.received, messages);
-	bump(&k->cb.processed, ok);
+	bump(&k->cb.received, messages - k->batch_released);
+	bump(&k->cb.processed, ok - k->batch_ok_counted);
+	bump(&k->cb.errors, k->batch_failed - k->batch_failed_counted);
 	rk_ring_release(p->band[band], taken - k->batch_released);
 	k->batch_released = 0;
-	rk_executor_unlock_input(p);
+	k->batch_ok_counted = 0;
+	k->batch_failed = k->batch_failed_counted = 0;
 	rk_event_notify(&p->space);
 }
 
@@ -268,7 +289,6 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 		k->batch_now_ns = rk_now_ns();
 	for (size_t i = 0; i < n; i++)
 		emit_to(k, i, outs[i], env, NULL, 0, RK_SLOT_END_OF_STREAM);
-	rk_executor_flush_outputs(k);
 	k->batch_now_ns = 0;
 	return true;
 }
@@ -308,10 +328,8 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 	    && rk_port_higher_ready(p, band))
 		stop_flags = 0;
 	bool end = stop_flags != 0;
-	if (n == 0 && !end) {
-		rk_executor_unlock_input(p);
+	if (n == 0 && !end)
 		return 0;
-	}
 	uint64_t taken = n, position = k->cb.received;
 	uint64_t t0 = rk_now_ns();
 	if (!k->batch_now_ns)
@@ -319,7 +337,8 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 	k->batch_port = p;
 	k->batch_band = band;
 	k->batch_index = 0;
-	k->batch_ok = 0;
+	k->batch_ok = k->batch_ok_counted = 0;
+	k->batch_failed = k->batch_failed_counted = 0;
 	if (n && (k->device || k->desc->process_batch)) {
 		for (uint64_t i = 0; i < n; i++)
 			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
@@ -355,11 +374,18 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 				rk_hist_add(&k->latency, t1 - t0);
 				t0 = t1;
 			}
+			/* Said at once; counted, as received, when its slot
+			 * goes back (release_processed, end_batch): after
+			 * the marker, which may wait for room. */
+			bool stop_now = rc != 0
+				&& failure_noted(k, rc, position + i + 1);
 			if (k->emits_markers)
 				rk_executor_mark_done(k, msgs[0].priority);
-			if (rc == 0) {
+			if (rc == 0)
 				k->batch_ok = ++ok;
-			} else if (message_failed(k, rc, 1, position + i + 1)) {
+			else
+				k->batch_failed++;
+			if (stop_now) {
 				*stop = true;
 				taken = i + 1;
 				end = false;
@@ -375,18 +401,16 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 	k->batch_port = NULL;
 	end_batch(k, p, band, taken + end, taken, ok);
 	if (end)
-		input_mark(k, p, stop_flags);
+		rk_executor_input_mark(k, p, stop_flags);
 	*marker = end && (stop_flags & RK_SLOT_MARKER);
-	if (end && (stop_flags & RK_SLOT_END_OF_STREAM)) {
-		rk_executor_flush_outputs(k);
+	if (end && (stop_flags & RK_SLOT_END_OF_STREAM))
 		rk_executor_input_ended(k, p);
-	}
 	return (size_t)(taken + end);
 }
 
 /* A batch: one run of ready messages of one input; from the replicas of
- * a replicated kernel upstream, turn after turn, up to BATCH_MAX.  The
- * outputs go out (published, consumers woken) once, at its end. */
+ * a replicated kernel upstream, turn after turn, up to BATCH_MAX.  Its
+ * messages share one clock reading; their outputs go out as emitted. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 {
 	size_t total = 0, n;
@@ -395,7 +419,6 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 	while (marker && !*stop && total < BATCH_MAX
 	       && (n = process_segment(k, stop, &marker)) > 0)
 		total += n;
-	rk_executor_flush_outputs(k);
 	k->batch_now_ns = 0;
 	return total;
 }
@@ -409,6 +432,11 @@ static void release_processed(rk_kernel *k)
 	/* process_batch may still read any message of its batch. */
 	if (!p || k->desc->process_batch || k->batch_index <= k->batch_released)
 		return;
+	bump(&k->cb.received, k->batch_index - k->batch_released);
+	bump(&k->cb.processed, k->batch_ok - k->batch_ok_counted);
+	k->batch_ok_counted = k->batch_ok;
+	bump(&k->cb.errors, k->batch_failed - k->batch_failed_counted);
+	k->batch_failed_counted = k->batch_failed;
 	rk_ring_release(p->band[k->batch_band],
 			k->batch_index - k->batch_released);
 	k->batch_released = k->batch_index;
@@ -418,13 +446,13 @@ static void release_processed(rk_kernel *k)
 /* Blocked on a full output: wait for room while serving commands.  A
  * deactivated kernel holds its message until reactivated; a
  * terminating one gives up at the drain deadline (false). */
-static bool wait_output_space(rk_kernel *k, rk_port *p)
+static bool wait_output_space(rk_kernel *k, rk_port *p, uint8_t flags)
 {
 	rk_spin sp;
 
 	rk_spin_init(&sp, k->spin_ns, UINT64_MAX);
 	do {
-		if (rk_port_has_space(p))
+		if (rk_port_has_room(p, flags))
 			return true;
 	} while (rk_spin_again(&sp));
 	release_processed(k);
@@ -440,44 +468,9 @@ static bool wait_output_space(rk_kernel *k, rk_port *p)
 		uint64_t until = now + WAIT_SLICE_NS;
 		if (s == RK_STATE_TERMINATING && k->cb.drain_deadline_ns < until)
 			until = k->cb.drain_deadline_ns;
-		if (rk_port_wait_space(p, until) && rk_port_has_space(p))
+		if (rk_port_wait_room(p, flags, until)
+		    && rk_port_has_room(p, flags))
 			return true;
-	}
-}
-
-/* The executor keeps the output ports it writes locked, and wakes their
- * consumers, once per batch rather than once per message.  Flushing
- * unlocks and wakes; it happens at the end of every batch, before any
- * wait, and when the thread ends. */
-enum { OUT_HELD = 1, OUT_DIRTY = 2 };
-
-static uint8_t *output_state(rk_kernel *k, size_t n)
-{
-	if (k->out_state_n < n) {
-		uint8_t *st = realloc(k->out_state, n);
-		if (!st)
-			return NULL;
-		memset(st + k->out_state_n, 0, n - k->out_state_n);
-		k->out_state = st;
-		k->out_state_n = n;
-	}
-	return k->out_state;
-}
-
-void rk_executor_flush_outputs(rk_kernel *k)
-{
-	size_t n;
-	rk_port *const *outs = rk_kernel_outputs(k, &n);
-
-	for (size_t i = 0; i < n && i < k->out_state_n; i++) {
-		uint8_t st = k->out_state[i];
-		if (st & OUT_HELD) {
-			rk_port_publish(outs[i]);
-			pthread_mutex_unlock(&outs[i]->producer_lock);
-		}
-		if (st & OUT_DIRTY)
-			rk_port_notify(outs[i]);
-		k->out_state[i] = 0;
 	}
 }
 
@@ -494,37 +487,30 @@ static void output_lost(rk_kernel *k, rk_error rc, const char *why,
 }
 
 /* Deliver one message to output i under its policy.  Anything not
- * delivered is counted as dropped and explained in last_error. */
+ * delivered is counted as dropped and explained in last_error.  The
+ * executor is its outputs' only producer: no lock.  An end or a marker
+ * waits for room whatever the policy. */
 static int emit_to(rk_kernel *k, size_t i, rk_port *p, rk_envelope env,
 		   const void *data, size_t len, uint8_t flags)
 {
-	uint8_t *st = output_state(k, i + 1);
 	char why[128];
-	rk_error rc = RK_ENOMEM;
+	rk_error rc;
 
-	while (st) {
-		if (!(st[i] & OUT_HELD)) {
-			/* Locks are taken in the order of the outputs only,
-			 * so that they can never be taken crosswise. */
-			for (size_t j = i + 1; j < k->out_state_n; j++)
-				if (st[j] & OUT_HELD) {
-					rk_executor_flush_outputs(k);
-					break;
-				}
-			pthread_mutex_lock(&p->producer_lock);
-			st[i] |= OUT_HELD;
-		}
+	for (;;) {
 		rc = rk_port_try_push(p, &env, data, len, flags, k->batch_now_ns);
+		if (rc == RK_OK && rk_port_publish(p) != 0)
+			rc = RK_ESTATE;         /* closed meanwhile */
 		if (rc == RK_OK) {
-			st[i] |= OUT_DIRTY;
+			/* Seen and woken for at once: a kernel that hangs
+			 * after this has delivered it. */
+			rk_port_notify(p);
 			if (!flags)
 				bump(&k->cb.sent, 1);
 			return RK_OK;
 		}
-		if (rc != RK_EFULL || p->policy != RK_BP_BLOCK)
+		if (rc != RK_EFULL || (p->policy != RK_BP_BLOCK && !flags))
 			break;
-		rk_executor_flush_outputs(k);
-		if (!wait_output_space(k, p))
+		if (!wait_output_space(k, p, flags))
 			break;
 	}
 	if (rc == RK_ESCHEMA)
@@ -583,11 +569,9 @@ static int emit_all(rk_kernel *k, rk_envelope env, const void *data,
 
 	for (size_t g = 0; g < (k->n_out_groups ? k->n_out_groups : 1); g++) {
 		size_t i = 0;
-		if (k->n_out_groups) {
-			rk_out_group *grp = &k->out_groups[g];
+		rk_out_group *grp = k->n_out_groups ? &k->out_groups[g] : NULL;
+		if (grp)
 			i = grp->first + grp->next;
-			grp->next = (grp->next + 1) % grp->n;
-		}
 		const void *d = data;
 		size_t l = len;
 		int rc = outs[i]->convert_to ? convert_for(k, outs[i], &d, &l)
@@ -596,6 +580,10 @@ static int emit_all(rk_kernel *k, rk_envelope env, const void *data,
 			rc = emit_to(k, i, outs[i], env, d, l, 0);
 		else
 			conversion_failed(k, outs[i]);
+		/* The next replica's turn comes only with a message it has
+		 * (the merge downstream waits for each turn's marker). */
+		if (grp && rc == RK_OK)
+			grp->next = (grp->next + 1) % grp->n;
 		if (rc != RK_OK)
 			result = rc;
 	}
@@ -638,11 +626,9 @@ static int ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 	if (!k->batch_now_ns)
 		k->batch_now_ns = rk_now_ns();
 	int result = emit_all(k, env, data, len);
-	/* A main loop has no batches: its messages go out at once. */
-	if (!k->batch_port && !k->linked_batch) {
-		rk_executor_flush_outputs(k);
+	/* A main loop has no batches: each message has its own time. */
+	if (!k->batch_port && !k->linked_batch)
 		k->batch_now_ns = 0;
-	}
 	return result;
 }
 
@@ -727,7 +713,6 @@ static int process_loop(rk_kernel *k)
 /* Set the final state, refuse new input and tell the host. */
 static void executor_finish(rk_kernel *k, rk_state final)
 {
-	rk_executor_flush_outputs(k);
 	if (final == RK_STATE_FAILED)
 		for (size_t i = 0; i < k->n_inputs; i++)
 			rk_port_close(k->inputs[i]);
@@ -741,7 +726,6 @@ static void executor_finish(rk_kernel *k, rk_state final)
 static void executor_lost(rk_kernel *k, const char *why)
 {
 	rk_kernel_set_error(k, RK_EKERNEL, why);
-	rk_executor_flush_outputs(k);
 	if (k->batch_port) {
 		end_batch(k, k->batch_port, k->batch_band,
 			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);

@@ -12,20 +12,20 @@
 /* Spin, then park until there is work or the deadline passes. */
 void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns);
 
-/* The input to take from next (consumer lock held where needed). */
+/* The input to take from next, trimmed first (drop_oldest); nothing
+ * may be held in place from any input when this is called. */
 rk_port *rk_executor_pick_input(rk_kernel *k, int *band);
-void rk_executor_unlock_input(rk_port *p);
 
 /* Process a batch of ready input; 0 when there is none. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop);
 
-/* Unlock the outputs written since the last flush and wake their
- * consumers; due before any wait and at the end of every batch. */
-void rk_executor_flush_outputs(rk_kernel *k);
-
 /* Input p has ended; once all have, flush and pass the end on.
  * Returns true when this was the last one. */
 bool rk_executor_input_ended(rk_kernel *k, rk_port *p);
+
+/* A marker or the end came through p from a replica upstream: the
+ * next replica's turn, or all of theirs are done. */
+void rk_executor_input_mark(rk_kernel *k, rk_port *p, uint8_t flags);
 
 /* A replica is done with a message of this priority: mark its outputs. */
 void rk_executor_mark_done(rk_kernel *k, uint8_t priority);

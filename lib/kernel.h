@@ -76,6 +76,7 @@ typedef struct rk_kernel {
 
 	/* Read-mostly: set at launch, connect or a state change. */
 	char *id RK_ALIGNED;
+	uint64_t serial;                /* one per kernel ever launched */
 	const rk_kernel_desc *desc;
 	struct rk_runtime *rt;
 	rk_backend backend;
@@ -115,12 +116,13 @@ typedef struct rk_kernel {
 	uint64_t batch_index;           /* the message being processed */
 	uint64_t batch_ok;              /* processed successfully so far */
 	uint64_t batch_released;        /* slots given back early */
+	uint64_t batch_ok_counted;      /* of batch_ok, counted then */
+	uint64_t batch_failed;          /* failed so far (process) */
+	uint64_t batch_failed_counted;  /* of those, counted then */
 	uint64_t batch_now_ns;          /* enqueue time of its output */
 	bool linked_batch;              /* emitting what a device link brought */
 	bool link_polled;               /* its sleeps are timed: it has a link */
 	uint32_t link_poll_ns;          /* how long to sleep before looking again */
-	uint8_t *out_state;             /* per output: locked, written */
-	size_t out_state_n;
 	char *convert_buf;              /* an output converted for an edge */
 	size_t convert_cap;
 	bool end_done;                  /* flushed and passed the end on */

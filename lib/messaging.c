@@ -9,9 +9,33 @@
 #include "clock.h"
 #include "fault.h"
 #include "spin.h"
+#include "replicas.h"
 #include "rk-error.h"
 #include "runtime.h"
 #include "types.h"
+
+/* Clients of one kernel take its send lock (replicas) or its output's
+ * consumer lock among themselves, also across a wait for room or a
+ * receiver's callback (messages are taken in place, not copied); one
+ * waits for another only until its own deadline.  No kernel ever waits
+ * for them. */
+static bool lock_until(pthread_mutex_t *m, uint64_t deadline)
+{
+	if (deadline == UINT64_MAX) {
+		pthread_mutex_lock(m);
+		return true;
+	}
+	/* pthread_mutex_timedlock counts in CLOCK_REALTIME (the sanitizers
+	 * know it; pthread_mutex_clocklock they do not). */
+	struct timespec ts;
+	uint64_t now = rk_now_ns();
+	uint64_t left = deadline > now ? deadline - now : 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	left += (uint64_t)ts.tv_nsec;
+	ts.tv_sec += (time_t)(left / 1000000000u);
+	ts.tv_nsec = (long)(left % 1000000000u);
+	return pthread_mutex_timedlock(m, &ts) == 0;
+}
 
 static bool can_send(rk_state s)
 {
@@ -32,16 +56,17 @@ static rk_error not_now(const char *op, rk_kernel *k)
 }
 
 /* Spin (spin.h), then park until there is room or the deadline. */
-static bool wait_space(rk_port *p, uint32_t spin_ns, uint64_t deadline)
+static bool wait_room(rk_port *p, uint8_t flags, uint32_t spin_ns,
+		      uint64_t deadline)
 {
 	rk_spin sp;
 
 	rk_spin_init(&sp, spin_ns, deadline);
 	do {
-		if (rk_port_has_space(p))
+		if (rk_port_has_room(p, flags))
 			return true;
 	} while (rk_spin_again(&sp));
-	return rk_port_wait_space(p, deadline);
+	return rk_port_wait_room(p, flags, deadline);
 }
 
 static rk_error push_failed(rk_kernel *k, rk_error rc, size_t len)
@@ -89,15 +114,21 @@ static rk_error push_port(rk_kernel *k, rk_envelope *envs,
 				break;
 			++*done;
 		}
-		rk_port_publish(p);
+		/* Accepted, then lost to the kernel stopping meanwhile:
+		 * dropped at its queue. */
+		uint64_t lost = rk_port_publish(p);
+		if (lost)
+			__atomic_store_n(&p->dropped, p->dropped + lost,
+					 __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&p->producer_lock);
 		if (*done > before)
 			rk_port_notify(p);
 		if (rc == RK_OK)
 			break;
-		if (rc != RK_EFULL || p->policy != RK_BP_BLOCK
+		/* An end waits for room whatever the policy. */
+		if (rc != RK_EFULL || (p->policy != RK_BP_BLOCK && !flags)
 		    || rk_now_ns() >= deadline
-		    || !wait_space(p, k->spin_ns, deadline))
+		    || !wait_room(p, flags, k->spin_ns, deadline))
 			return push_failed(k, rc, lens[*done]);
 	}
 	return RK_OK;
@@ -136,7 +167,10 @@ static rk_error deal_round(rk_kernel *g, rk_envelope *envs,
 			rc = rk_port_try_push(p, envs ? &envs[m] : &env, msgs[m],
 					      lens[m], 0, now);
 		}
-		rk_port_publish(p);
+		uint64_t lost = rk_port_publish(p);
+		if (lost)
+			__atomic_store_n(&p->dropped, p->dropped + lost,
+					 __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&p->producer_lock);
 		rk_port_notify(p);
 	}
@@ -157,7 +191,12 @@ static rk_error push_group(rk_kernel *g, rk_envelope *envs,
 	size_t N = g->n_replicas;
 	rk_error rc = RK_OK;
 
-	pthread_mutex_lock(&g->send_lock);
+	if (g->replicas[0]->n_inputs > 1)
+		return rk_fail(RK_EINVAL, "%s",
+			       rk_replicas_fan_in_why(g->id, "another kernel"));
+	if (!lock_until(&g->send_lock, deadline))
+		return rk_fail(RK_EFULL, "queue of kernel '%s' is full "
+			       "(another client waits for room)", g->id);
 	if (flags & RK_SLOT_END_OF_STREAM) {
 		for (size_t i = 0; i < N && rc == RK_OK; i++) {
 			size_t one = 0;
@@ -348,12 +387,15 @@ static int take_one(void *arg, const rk_slot_header *h)
  * the producer once.  *taken counts them; returns true where fn said
  * stop, or the output ended (*end). */
 static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
-			size_t *taken, bool *end)
+			size_t *taken, bool *end, uint64_t deadline)
 {
 	struct take_args t = { fn, arg, false };
-	bool stopped;
+	bool stopped = false;
 
-	pthread_mutex_lock(&p->consumer_lock);
+	*end = false;
+	if (!lock_until(&p->consumer_lock, deadline))
+		return false;
+	rk_port_trim(p);
 	*taken += rk_port_take(p, max - *taken, take_one, &t, &stopped);
 	pthread_mutex_unlock(&p->consumer_lock);
 	if (*taken)
@@ -366,14 +408,15 @@ static bool take_output(rk_port *p, size_t max, rk_receive_fn fn, void *arg,
  * each message's part, so the order of the input comes back.  The end
  * of the replica whose turn it is ends them all. */
 static bool take_group(rk_kernel *g, size_t max, rk_receive_fn fn, void *arg,
-		       size_t *taken, bool *end)
+		       size_t *taken, bool *end, uint64_t deadline)
 {
 	bool stopped = false;
 	rk_envelope env;
 	int band;
 
 	*end = false;
-	pthread_mutex_lock(&g->recv_lock);
+	if (!lock_until(&g->recv_lock, deadline))
+		return false;
 	while (*taken < max && !stopped && !*end) {
 		rk_port *p = g->replicas[g->recv_next]->output;
 		pthread_mutex_lock(&p->consumer_lock);
@@ -384,7 +427,9 @@ static bool take_group(rk_kernel *g, size_t max, rk_receive_fn fn, void *arg,
 		}
 		if (h->flags & RK_SLOT_MARKER) {
 			rk_port_release(p, band);
-			g->recv_next = (g->recv_next + 1) % g->n_replicas;
+			__atomic_store_n(&g->recv_next,
+					 (g->recv_next + 1) % g->n_replicas,
+					 __ATOMIC_RELAXED);
 		} else if (h->flags & RK_SLOT_END_OF_STREAM) {
 			*end = !rk_port_higher_ready(p, band);
 		} else {
@@ -415,10 +460,9 @@ static rk_port *output_of(rk_kernel *k)
 {
 	if (!k->n_replicas)
 		return k->output;
-	pthread_mutex_lock(&k->recv_lock);
-	rk_port *p = k->replicas[k->recv_next]->output;
-	pthread_mutex_unlock(&k->recv_lock);
-	return p;
+	/* Not under recv_lock: a receiver holds it around its callback. */
+	size_t next = __atomic_load_n(&k->recv_next, __ATOMIC_RELAXED);
+	return k->replicas[next]->output;
 }
 
 static rk_error receive_unguarded(rk_runtime *rt, const char *id,
@@ -456,8 +500,9 @@ static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 	while (rc == RK_OK) {
 		bool end;
 		bool stop = k->n_replicas
-			? take_group(k, max, fn, arg, count, &end)
-			: take_output(k->output, max, fn, arg, count, &end);
+			? take_group(k, max, fn, arg, count, &end, deadline)
+			: take_output(k->output, max, fn, arg, count, &end,
+				      deadline);
 		if (stop || *count) {
 			if (end && !*count)
 				rc = rk_fail(RK_EEND, "end of the output of "
@@ -594,6 +639,33 @@ rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
 	return rc != RK_OK ? rc : e.rc;
 }
 
+rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
+			 const char *why)
+{
+	rk_kernel *k;
+	rk_error rc = rk_kernel_get(rt, id, &k);
+	char msg[192];
+
+	if (rc != RK_OK)
+		return rc;
+	if (count) {
+		/* The receivers' side of the output counts it, under the
+		 * lock they share. */
+		rk_kernel *one = k->n_replicas ? k->replicas[0] : k;
+		rk_port *p = one->output;
+		pthread_mutex_lock(&p->consumer_lock);
+		__atomic_store_n(&p->trimmed, p->trimmed + count,
+				 __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&p->consumer_lock);
+		snprintf(msg, sizeof(msg), "%llu repl%s taken but not "
+			 "delivered: %s", (unsigned long long)count,
+			 count == 1 ? "y" : "ies", why ? why : "lost");
+		rk_kernel_set_error(one, RK_EKERNEL, msg);
+	}
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
 rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
 			  double timeout, rk_receive_fn fn, void *arg,
 			  size_t *count)
@@ -703,6 +775,9 @@ static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
 		return rk_fail(RK_ECONFIG, "replicated kernel '%s' cannot feed "
 			       "replicated kernel '%s' directly: put a kernel "
 			       "between them", from->id, to->id);
+	if (to->n_replicas && to->replicas[0]->n_inputs > 1)
+		return rk_fail(RK_ECONFIG, "%s",
+			       rk_replicas_fan_in_why(to->id, "another kernel"));
 	if (to->n_replicas) {
 		size_t first = from->n_outputs;
 		for (size_t i = 0; i < to->n_replicas && rc == RK_OK; i++)

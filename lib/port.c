@@ -2,6 +2,7 @@
  * consumer, with the backpressure policies. */
 #include "config.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 #include "clock.h"
@@ -29,19 +30,22 @@ rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 		     bool track_high_water)
 {
 	uint32_t slot_size = rk_ring_slot_size(max_payload);
+	/* Under drop_oldest, room for a capacity more until the consumer
+	 * trims (a power of two stays one: twice the memory, no more). */
+	uint64_t slots = policy == RK_BP_DROP_OLDEST ? 2 * capacity : capacity;
 
 	if (capacity == 0 || slot_size == 0
-	    || rk_ring_bytes(capacity, slot_size) == 0)
+	    || rk_ring_bytes(slots, slot_size) == 0)
 		return NULL;
 	rk_port *p = aligned_alloc(RK_CACHE_LINE, sizeof(*p));
 	if (!p)
 		return NULL;
 	memset(p, 0, sizeof(*p));
 	p->capacity = capacity;
+	p->ring_capacity = slots;
 	p->max_payload = max_payload;
 	p->slot_size = slot_size;
 	p->policy = policy;
-	p->consumer_locks = policy == RK_BP_DROP_OLDEST;
 	p->refs = 1;
 	p->bell = bell;
 	if (bell)
@@ -77,14 +81,14 @@ static rk_ring *band_ring(rk_port *p, int b)
 
 	if (r)
 		return r;
-	size_t bytes = rk_ring_bytes(p->capacity, p->slot_size);
+	size_t bytes = rk_ring_bytes(p->ring_capacity, p->slot_size);
 	if (bytes < sizeof(rk_ring))
 		return NULL;    /* rk_port_new checked; keeps gcc sure */
 	bytes = (bytes + RK_CACHE_LINE - 1) & ~(size_t)(RK_CACHE_LINE - 1);
 	r = aligned_alloc(RK_CACHE_LINE, bytes);
 	if (!r)
 		return NULL;
-	rk_ring_init(r, p->capacity, p->slot_size, 0);
+	rk_ring_init(r, p->ring_capacity, p->slot_size, 0);
 	__atomic_store_n(&p->band[b], r, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->bands_used, p->bands_used | (1u << b),
 			 __ATOMIC_RELEASE);
@@ -112,22 +116,13 @@ static void count(uint64_t *counter)
 	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
 }
 
-/* Producer, acting as consumer under consumer_lock: drop the oldest
- * message of the lowest non-empty band. */
-static bool drop_oldest(rk_port *p)
+/* The message being pushed goes, counted; its sender is told it went
+ * through, as the policy says. */
+static rk_error drop_newest(rk_port *p, rk_envelope *env)
 {
-	bool dropped = false;
-
-	pthread_mutex_lock(&p->consumer_lock);
-	for (int b = 0; b < RK_BANDS && !dropped; b++) {
-		rk_ring *r = p->band[b];
-		if (r && rk_ring_ready(r)) {
-			rk_ring_release(r, 1);
-			dropped = true;
-		}
-	}
-	pthread_mutex_unlock(&p->consumer_lock);
-	return dropped;
+	env->message_id = next_message_id(p);
+	count(&p->dropped);
+	return RK_OK;
 }
 
 rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
@@ -142,25 +137,29 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	if (!r)
 		return RK_ENOMEM;
 
+	/* The end may take any slot of the ring (under drop_oldest, past
+	 * the capacity too); it waits, never dropped, when there is none. */
+	uint64_t limit = flags & RK_SLOT_END_OF_STREAM ? p->ring_capacity
+						       : p->capacity;
 	uint64_t depth = queued(p, false);
-	if (depth >= p->capacity && (depth = queued(p, true)) >= p->capacity) {
+	if (depth >= limit && (depth = queued(p, true)) >= limit) {
+		if (flags)
+			return RK_EFULL;        /* never dropped: wait */
 		switch (p->policy) {
 		case RK_BP_BLOCK:
 			return RK_EFULL;
 		case RK_BP_REJECT:
 			count(&p->rejected);
 			return RK_EFULL;
-		case RK_BP_DROP_NEWEST:
-			env->message_id = next_message_id(p);
-			count(&p->dropped);
-			return RK_OK;
 		case RK_BP_DROP_OLDEST:
-			rk_port_publish(p);     /* only published ones go */
-			if (!drop_oldest(p))
-				break;  /* the consumer emptied it meanwhile */
-			count(&p->dropped);
-			depth = queued(p, true);
-			break;
+			/* The consumer drops the oldest when it next takes;
+			 * until it comes back, a capacity more waits.  Past
+			 * that, the newest goes. */
+			if (depth < p->ring_capacity)
+				break;
+			return drop_newest(p, env);
+		case RK_BP_DROP_NEWEST:
+			return drop_newest(p, env);
 		}
 	}
 
@@ -177,39 +176,110 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	if (len)
 		memcpy(h + 1, data, len);
 	p->unpublished[b]++;
+	if (!flags)
+		p->unpublished_messages++;
 	if (!p->used)
 		__atomic_store_n(&p->used, true, __ATOMIC_RELAXED);
-	if (p->track_high_water && depth + 1 > p->high_water)
-		__atomic_store_n(&p->high_water, depth + 1, __ATOMIC_RELAXED);
+	/* The deepest the queue got: the cached depth may be stale (too
+	 * deep), so a new record is checked against the consumer's index
+	 * first.  (Under drop_oldest it may pass the capacity until the
+	 * consumer next looks.) */
+	if (p->track_high_water && depth + 1 > p->high_water
+	    && (depth = queued(p, true)) > p->high_water)  /* with this one */
+		__atomic_store_n(&p->high_water, depth, __ATOMIC_RELAXED);
 	return RK_OK;
 }
 
 /* Highest band first: a consumer that sees a low band's news (the end
- * of input rides band 0) then also sees every higher band's. */
-void rk_port_publish(rk_port *p)
+ * of input rides band 0) then also sees every higher band's.
+ *
+ * The handshake with rk_port_close: each side stores its flag, then
+ * loads the other's (sequentially consistent), so at least one sees the
+ * other.  Either the closer waits for this publish to finish, and then
+ * sees its messages, or this publish sees the port closed and makes
+ * none of them visible. */
+uint64_t rk_port_publish(rk_port *p)
 {
+	uint64_t lost = 0;
+
+	if (!(p->unpublished[0] | p->unpublished[1] | p->unpublished[2]
+	      | p->unpublished[3]))
+		return 0;
+	__atomic_store_n(&p->publishing, 1, __ATOMIC_SEQ_CST);
+	bool closed = __atomic_load_n(&p->closed, __ATOMIC_SEQ_CST) != 0;
 	for (int b = RK_BANDS - 1; b >= 0; b--) {
-		if (p->unpublished[b]) {
+		if (p->unpublished[b] && !closed)
 			rk_ring_publish(p->band[b], p->unpublished[b]);
-			p->unpublished[b] = 0;
-		}
+		p->unpublished[b] = 0;
 	}
+	if (closed)
+		lost = p->unpublished_messages;
+	p->unpublished_messages = 0;
+	__atomic_store_n(&p->publishing, 0, __ATOMIC_RELEASE);
+	return lost;
 }
 
-bool rk_port_has_space(rk_port *p)
+bool rk_port_has_room(rk_port *p, uint8_t flags)
 {
-	return rk_port_depth(p) < p->capacity || rk_port_is_closed(p);
+	uint64_t limit = flags & RK_SLOT_END_OF_STREAM ? p->ring_capacity
+						       : p->capacity;
+	return rk_port_depth(p) < limit || rk_port_is_closed(p);
 }
 
-bool rk_port_wait_space(rk_port *p, uint64_t deadline_ns)
+bool rk_port_wait_room(rk_port *p, uint8_t flags, uint64_t deadline_ns)
 {
 	uint32_t key = rk_event_prepare(&p->space);
 
-	if (rk_port_has_space(p)) {
+	if (rk_port_has_room(p, flags)) {
 		rk_event_cancel(&p->space);
 		return true;
 	}
 	return rk_event_wait(&p->space, key, deadline_ns);
+}
+
+uint64_t rk_port_trim(rk_port *p)
+{
+	uint64_t seen, depth, n = 0;
+
+	if (p->policy != RK_BP_DROP_OLDEST
+	    || (seen = depth = rk_port_depth(p)) <= p->capacity)
+		return 0;
+	uint32_t used = __atomic_load_n(&p->bands_used, __ATOMIC_ACQUIRE);
+	/* The end, last of band 0, takes no message's place. */
+	rk_ring *r0 = (used & 1u) ? __atomic_load_n(&p->band[0],
+						    __ATOMIC_ACQUIRE) : NULL;
+	if (r0 && rk_ring_ready(r0)) {
+		uint64_t head = rk_load_acquire(&r0->head);
+		if (rk_ring_slot(r0, head - 1)->flags & RK_SLOT_END_OF_STREAM)
+			depth--;
+	}
+	for (int b = 0; b < RK_BANDS && depth > p->capacity; b++) {
+		if (!(used & (1u << b)))
+			continue;
+		rk_ring *r = __atomic_load_n(&p->band[b], __ATOMIC_ACQUIRE);
+		/* All that is published: the cached head may lag the depth. */
+		r->head_cache = rk_load_acquire(&r->head);
+		uint64_t ready = r->head_cache - r->tail, k = 0;
+		/* An end or a marker stops the band: it is never dropped,
+		 * and what follows it must not overtake it. */
+		while (k < ready && depth > p->capacity
+		       && !(rk_ring_peek_at(r, k)->flags
+			    & (RK_SLOT_END_OF_STREAM | RK_SLOT_MARKER))) {
+			k++;
+			depth--;
+		}
+		if (k)
+			rk_ring_release(r, k);
+		n += k;
+	}
+	/* Still past the capacity (an end, or stopped short by a marker):
+	 * not due again until the depth changes. */
+	p->trim_stopped_at = seen - n > p->capacity ? seen - n : 0;
+	if (n) {
+		__atomic_store_n(&p->trimmed, p->trimmed + n, __ATOMIC_RELAXED);
+		rk_port_notify_space(p);
+	}
+	return n;
 }
 
 rk_slot_header *rk_port_peek(rk_port *p, int *band)
@@ -305,16 +375,22 @@ uint64_t rk_port_depth(rk_port *p)
 uint64_t rk_port_discard(rk_port *p)
 {
 	uint64_t n = 0;
-	uint32_t used = __atomic_load_n(&p->bands_used, __ATOMIC_ACQUIRE);
 
 	pthread_mutex_lock(&p->consumer_lock);
+	/* Everything published, also in a band made since, and counting
+	 * messages only (not an end or a marker).  The cached head may lag:
+	 * read it again. */
+	uint32_t used = __atomic_load_n(&p->bands_used, __ATOMIC_ACQUIRE);
 	for (int b = 0; b < RK_BANDS; b++) {
 		if (!(used & (1u << b)))
 			continue;
 		rk_ring *r = __atomic_load_n(&p->band[b], __ATOMIC_ACQUIRE);
-		uint64_t ready = rk_ring_ready(r);
+		r->head_cache = rk_load_acquire(&r->head);
+		uint64_t ready = r->head_cache - r->tail;
+		for (uint64_t i = 0; i < ready; i++)
+			n += !(rk_ring_peek_at(r, i)->flags
+			       & (RK_SLOT_END_OF_STREAM | RK_SLOT_MARKER));
 		rk_ring_release(r, ready);
-		n += ready;
 	}
 	pthread_mutex_unlock(&p->consumer_lock);
 	rk_event_notify(&p->space);
@@ -323,9 +399,11 @@ uint64_t rk_port_discard(rk_port *p)
 
 void rk_port_close(rk_port *p)
 {
-	pthread_mutex_lock(&p->producer_lock);
-	__atomic_store_n(&p->closed, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&p->producer_lock);
+	/* The other half of the handshake in rk_port_publish; a publish
+	 * is a few stores, never a kernel's code, so this wait is short. */
+	__atomic_store_n(&p->closed, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&p->publishing, __ATOMIC_SEQ_CST))
+		sched_yield();
 	rk_event_wake_all(&p->space);
 	rk_event_wake_all(p->data);
 }

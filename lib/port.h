@@ -6,14 +6,27 @@
  * message, so a port that sees one priority costs one ring.  The
  * capacity bounds the messages queued over all bands together.
  *
- * Every push happens under producer_lock, so that closing a port (under
- * the same lock) leaves no message in flight: once rk_port_close
- * returns, what is queued is all there will ever be, and the consumer
- * can count it.  Uncontended, the lock costs two atomic operations.
- * Consumers that share a port (clients calling rk_receive) take
- * consumer_lock; a kernel's executor, the port's only consumer, takes
- * it only under drop_oldest, where the producer drops by consuming
- * under that lock.
+ * No lock is ever held around a kernel's code or around I/O.  A
+ * kernel's executor is the only producer of its outputs and pushes
+ * without a lock; clients sharing a kernel's input take producer_lock
+ * among themselves, for the copy only.  Publishing and closing meet in
+ * a handshake (publishing / closed, each side storing its flag and
+ * then loading the other's): once rk_port_close returns, what is
+ * published is all there will ever be, so the consumer can count it,
+ * and a producer that found the port closed counts what it could not
+ * publish as dropped.
+ *
+ * drop_oldest never makes the producer touch the consumer's side: when
+ * the port is full the producer queues the new message anyway, into
+ * room kept aside for that (as many slots again), and the consumer
+ * drops the oldest down to the capacity before it next takes (counted
+ * in `trimmed`).  Only when the consumer has not come back for a whole
+ * capacity's worth does the newest go.  Consumers that share a port
+ * (clients calling rk_receive) take consumer_lock among themselves.
+ *
+ * The end of input and the markers of replicas are never dropped or
+ * rejected: they wait for room (the end may use drop_oldest's room
+ * beyond the capacity).
  */
 #ifndef RK_PORT_H
 #define RK_PORT_H
@@ -37,10 +50,10 @@ typedef struct rk_port {
 	uint32_t bands_used;            /* bit per allocated band */
 	uint32_t closed;                /* the consumer is gone */
 	uint64_t capacity;
+	uint64_t ring_capacity;         /* slots: drop_oldest has twice */
 	uint32_t max_payload;
 	uint32_t slot_size;
 	rk_backpressure policy;
-	bool consumer_locks;            /* drop_oldest: consumer locks too */
 	bool track_high_water;
 	rk_event *data;                 /* the consumer's doorbell */
 	rk_bell *bell;                  /* holding it, where it is shared */
@@ -52,9 +65,17 @@ typedef struct rk_port {
 	/* Written once, by the consumer's thread alone: the end of input
 	 * came through this port. */
 	bool end_seen;
+	/* Written by the consumer side only (receivers: under
+	 * consumer_lock): the oldest messages it dropped, and messages
+	 * its receivers took but could not deliver; the depth at which an
+	 * end or a marker stopped it last. */
+	uint64_t trimmed;
+	uint64_t trim_stopped_at;
 
 	/* Written by the producer only. */
 	uint64_t unpublished[RK_BANDS] RK_ALIGNED; /* filled, not yet seen */
+	uint64_t unpublished_messages;  /* of those, messages (not ends) */
+	uint32_t publishing;            /* the handshake with close */
 	bool used;                      /* a message was ever pushed */
 	uint64_t next_id, id_end;       /* the block of ids being used */
 	uint64_t dropped;
@@ -79,32 +100,60 @@ static inline int rk_priority_band(uint8_t priority)
 	return priority >= 224 ? 3 : priority >= 160 ? 2 : priority >= 64 ? 1 : 0;
 }
 
-/* Producer, holding producer_lock: fill one slot without waiting; the
- * consumer sees it after rk_port_publish.  Applies the port's
- * policy when full: RK_EFULL for block and reject (reject counts it),
- * RK_OK after a counted drop for drop_oldest and drop_newest.  Fills
- * env->message_id, and env->enqueue_ns with now_ns (one clock reading
- * serves a whole batch). */
+/* Producer (clients: holding producer_lock): fill one slot without
+ * waiting; the consumer sees it after rk_port_publish.  Applies the
+ * port's policy when full: RK_EFULL for block and reject (reject
+ * counts it), RK_OK for drop_oldest and drop_newest (counted where one
+ * was dropped).  An end or a marker (flags) is never dropped: RK_EFULL
+ * until there is room.  Fills env->message_id, and env->enqueue_ns
+ * with now_ns (one clock reading serves a whole batch). */
 rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 			  size_t len, uint8_t flags, uint64_t now_ns);
 
-/* Anyone, no lock needed: room for one more message, or closed.  Waits
- * for room happen without producer_lock, so that close never waits. */
-bool rk_port_has_space(rk_port *p);
+/* Anyone, no lock needed: room for one more message with these flags
+ * (the end may use drop_oldest's room past the capacity), or closed.
+ * Waits for room happen without producer_lock, so that close never
+ * waits. */
+bool rk_port_has_room(rk_port *p, uint8_t flags);
 
-/* Producer: wait until there may be room, the port closes, or the
- * deadline passes (false). */
-bool rk_port_wait_space(rk_port *p, uint64_t deadline_ns);
+static inline bool rk_port_has_space(rk_port *p)
+{
+	return rk_port_has_room(p, 0);
+}
 
-/* Producer, holding producer_lock: make the filled slots visible, one
- * release store per band for a whole batch.  Due before unlocking. */
-void rk_port_publish(rk_port *p);
+/* Producer: wait until there may be room for a message with these
+ * flags, the port closes, or the deadline passes (false). */
+bool rk_port_wait_room(rk_port *p, uint8_t flags, uint64_t deadline_ns);
+
+/* Producer: make the filled slots visible, one release store per band
+ * for all of them.  A port closed meanwhile gets none of them: returns
+ * how many messages (not ends or markers) that lost, for the caller to
+ * count. */
+uint64_t rk_port_publish(rk_port *p);
 
 /* Producer: wake the consumer after publishing. */
 static inline void rk_port_notify(rk_port *p)
 {
 	if (p->data)
 		rk_event_notify(p->data);
+}
+
+/* Anyone: messages queued now, over all bands (under drop_oldest,
+ * more than the capacity until the consumer next trims). */
+uint64_t rk_port_depth(rk_port *p);
+
+/* Consumer, before taking (never while it holds messages in place):
+ * under drop_oldest, drop the oldest down to the capacity, lowest band
+ * first, and count them.  Returns how many. */
+uint64_t rk_port_trim(rk_port *p);
+
+/* Consumer: rk_port_trim has work (checked before sleeping). */
+static inline bool rk_port_trim_due(rk_port *p)
+{
+	if (p->policy != RK_BP_DROP_OLDEST)
+		return false;
+	uint64_t depth = rk_port_depth(p);
+	return depth > p->capacity && depth != p->trim_stopped_at;
 }
 
 /* Consumer: the next message by priority, or NULL; *band says where it
@@ -132,13 +181,12 @@ static inline void rk_port_notify_space(rk_port *p)
 	rk_event_notify(&p->space);
 }
 
-/* Anyone: messages queued now, over all bands. */
-uint64_t rk_port_depth(rk_port *p);
-
 /* Consumer side: discard everything queued; returns how many. */
 uint64_t rk_port_discard(rk_port *p);
 
-/* Consumer gone: fail producers from now on and wake those waiting. */
+/* Consumer gone: fail producers from now on and wake those waiting.
+ * Returns once no publish is under way: what is queued then is all
+ * there will be. */
 void rk_port_close(rk_port *p);
 
 static inline bool rk_port_is_closed(rk_port *p)

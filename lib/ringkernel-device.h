@@ -357,7 +357,7 @@ RK_DEV_FN void rk_dev_start_thread0(rk_dev_actor *a, rk_dev_shared *s,
 	s->leave = 0;
 	for (uint32_t i = 0; i < RK_DEVICE_PARAMS_MAX / 8; i++)
 		s->params[i] = ((const uint64_t *)a->params)[i];
-	a->cb.threads = threads;
+	rk_dev_store32(&a->cb.threads, threads);    /* the host reads it */
 }
 
 /* Thread 0: take up the device links the host has set: the one out

@@ -193,7 +193,11 @@ const char *rk_backend_name(rk_backend backend);
 const char *rk_version(void);
 
 rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
-void rk_runtime_free(rk_runtime *rt);   /* terminates every kernel */
+/* Terminates every kernel (10 s each), then frees the runtime.  A
+ * kernel that does not stop (stuck in its code) may still use the
+ * runtime, its device and its plugin: then nothing is freed or
+ * unloaded, and the runtime's memory stays allocated for good. */
+void rk_runtime_free(rk_runtime *rt);
 
 /* From now on, a kernel whose own code faults (SIGSEGV, SIGBUS, SIGFPE,
  * SIGILL) on its thread fails alone: it goes FAILED, its last error
@@ -302,6 +306,13 @@ typedef int (*rk_receive_fn)(void *arg, const rk_envelope *env,
 rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
 			  double timeout, rk_receive_fn fn, void *arg,
 			  size_t *count);
+
+/* A receiver took `count` messages from the kernel's output that then
+ * never reached their reader (it went away): count them as dropped by
+ * the kernel, with `why` in its last error, so that none is lost
+ * without a count. */
+rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
+			 const char *why);
 
 /* JSON text <-> messages of a type (the codec, simdjson inside).
  *

@@ -12,6 +12,7 @@
 #include "types.h"
 #include "device.h"
 #include "fault.h"
+#include "replicas.h"
 #include "runtime.h"
 
 #define DEFAULT_SPIN_NS 20000u
@@ -71,14 +72,47 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 static rk_error terminate_all(rk_runtime *rt, double timeout,
 			      bool spare_stuck);
 
+/* Runtimes left to kernels that would not stop, kept reachable on
+ * purpose: still in use, not lost (as a leak checker would say). */
+static rk_runtime *abandoned;
+
+/* Nobody will join a kernel's thread now: let it end on its own. */
+static void detach_thread(rk_kernel *k)
+{
+	for (size_t i = 0; i < k->n_replicas; i++)
+		detach_thread(k->replicas[i]);
+	if (k->thread_started) {
+		pthread_detach(k->thread);
+		k->thread_started = false;
+	}
+}
+
+static void abandon(rk_runtime *rt)
+{
+	pthread_rwlock_rdlock(&rt->lock);
+	for (size_t i = 0; i < rt->n_kernels; i++)
+		detach_thread(rt->kernels[i]);
+	pthread_rwlock_unlock(&rt->lock);
+	rt->next_abandoned = __atomic_load_n(&abandoned, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&abandoned, &rt->next_abandoned,
+					    rt, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
 void rk_runtime_free(rk_runtime *rt)
 {
 	if (!rt)
 		return;
-	/* A kernel that would not stop keeps its memory, and its plugin
-	 * stays loaded: its thread may still run. */
-	if (terminate_all(rt, FREE_TIMEOUT_S, true) == RK_OK)
-		rk_plugins_unload(rt);
+	/* A kernel that would not stop may still run, on its thread or on
+	 * its device, and read the runtime, the device's pools and its
+	 * plugin's code: what cannot be stopped is left, never freed
+	 * under it. */
+	if (terminate_all(rt, FREE_TIMEOUT_S, true) != RK_OK) {
+		abandon(rt);
+		return;
+	}
+	rk_plugins_unload(rt);
 	free(rt->kernels);
 	free(rt->registry);
 	rk_devices_free(rt);
@@ -255,7 +289,6 @@ static void kernel_destroy(rk_kernel *k)
 	rk_port_unref(k->output);
 	free(k->inputs);
 	free(k->outputs);
-	free(k->out_state);
 	free(k->convert_buf);
 	rk_bell_unref(k->bell);
 	pthread_mutex_destroy(&k->lock);
@@ -340,7 +373,9 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	rk_kernel *k = aligned_alloc(64, (sizeof(*k) + 63) & ~(size_t)63);
 	if (!k)
 		return rk_fail(RK_ENOMEM, "out of memory");
+	static uint64_t kernels_launched;
 	memset(k, 0, sizeof(*k));
+	k->serial = __atomic_add_fetch(&kernels_launched, 1, __ATOMIC_RELAXED);
 	k->id = strdup(id);
 	k->params = rk_params_copy(o->params);
 	k->inputs = calloc(1, sizeof(*k->inputs));
@@ -426,6 +461,27 @@ static rk_error table_add_locked(rk_runtime *rt, rk_kernel *k)
 static rk_error stop_kernel(rk_kernel *k, double timeout,
 			    rk_terminate_report *report);
 
+const char *rk_replicas_policy_why(const char *id, rk_backpressure policy)
+{
+	static _Thread_local char why[256];
+
+	snprintf(why, sizeof(why), "kernel '%s' has replicas, which keep the "
+		 "order of their input: its queue cannot drop messages "
+		 "(backpressure %s); use block or reject", id,
+		 policy == RK_BP_DROP_OLDEST ? "drop_oldest" : "drop_newest");
+	return why;
+}
+
+const char *rk_replicas_fan_in_why(const char *id, const char *first)
+{
+	static _Thread_local char why[256];
+
+	snprintf(why, sizeof(why), "kernel '%s' has replicas, which keep the "
+		 "order of one input only, and '%s' feeds it already: put a "
+		 "kernel in front of it that takes both", id, first);
+	return why;
+}
+
 /* Stop and drop a group's replicas (a launch that failed half way). */
 static void stop_replicas(rk_kernel *group)
 {
@@ -504,6 +560,10 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 	if (o->replicas > MAX_REPLICAS)
 		return rk_fail(RK_EINVAL, "kernel '%s': %u replicas, at most %u",
 			       id, o->replicas, MAX_REPLICAS);
+	if (o->replicas > 1 && (o->input_policy == RK_BP_DROP_NEWEST
+				|| o->input_policy == RK_BP_DROP_OLDEST))
+		return rk_fail(RK_ECONFIG, "%s",
+			       rk_replicas_policy_why(id, o->input_policy));
 	if (o->replicas > 1 && (!desc->process || desc->flush))
 		return rk_fail(RK_ECONFIG, "kernel '%s' cannot have replicas: "
 			       "%s", id, desc->process

@@ -10,6 +10,7 @@
 #include "ringkernel.h"
 
 struct rk_runtime {
+	struct rk_runtime *next_abandoned; /* rk_runtime_free: left in use */
 	/* The two tables below: every send and receive looks its kernel up,
 	 * so lookups share the lock. */
 	pthread_rwlock_t lock;

@@ -132,7 +132,7 @@ static void add_port(rk_queue_stats *q, rk_port *p)
 
 	q->depth += rk_port_depth(p);
 	q->capacity += p->capacity;
-	q->dropped += load(&p->dropped);
+	q->dropped += load(&p->dropped) + load(&p->trimmed);
 	q->rejected += load(&p->rejected);
 	if (hw > q->high_water)
 		q->high_water = hw;
@@ -142,7 +142,8 @@ static void add_port(rk_queue_stats *q, rk_port *p)
 static uint64_t dropped(rk_kernel *k, const rk_telemetry *t)
 {
 	uint64_t own_output = k->n_outputs && !k->keeps_output
-			      ? 0 : load(&k->output->dropped);
+			      ? 0 : load(&k->output->dropped)
+				    + load(&k->output->trimmed);
 	return t->input.dropped + own_output + load(&k->cb.dropped);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "params.h"
+#include "replicas.h"
 #include "rk-error.h"
 #include "topology.h"
 #include "types.h"
@@ -512,11 +513,45 @@ static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 			   "%s", k->desc->name, k->desc->process
 			   ? "it keeps state across messages"
 			   : "only kernels with process can");
+	if (k->replicas > 1 && (k->backpressure == RK_BP_DROP_NEWEST
+				|| k->backpressure == RK_BP_DROP_OLDEST))
+		rk_diag_at(d, k->replicas_at, "%s", rk_replicas_policy_why(
+				   k->id, (rk_backpressure)k->backpressure));
 }
 
 static const char *type_name(const rk_type *t)
 {
 	return !t ? "bytes" : t->name ? t->name : "?";
+}
+
+/* A replicated kernel keeps the order of one input only (replicas.h):
+ * the edges into each, the first remembered (there are few of them). */
+static void check_replica_inputs(rk_topology *t, rk_diag *d)
+{
+	struct { const rk_topo_kernel *k; const char *from; } *seen = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_edges; i++) {
+		rk_topo_edge *e = &t->edges[i];
+		const rk_topo_kernel *b = rk_topo_find(t, e->to);
+		if (!b || b->replicas < 2)
+			continue;
+		size_t j = 0;
+		while (j < n && seen[j].k != b)
+			j++;
+		if (j < n) {
+			rk_diag_at(d, e->at, "%s",
+				   rk_replicas_fan_in_why(b->id, seen[j].from));
+			continue;
+		}
+		void *more = realloc(seen, (n + 1) * sizeof(*seen));
+		if (!more)
+			break;
+		seen = more;
+		seen[n].k = b;
+		seen[n++].from = e->from;
+	}
+	free(seen);
 }
 
 /* Typed ends must agree; typed and json convert. */
@@ -617,8 +652,10 @@ rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 		check_graph(t, &d);
 	for (size_t i = 0; i < t->n_kernels; i++)
 		check_kernel(&t->kernels[i], rt, search_path, &d);
-	if (!d.count)
+	if (!d.count) {
 		check_types(t, &d);
+		check_replica_inputs(t, &d);
+	}
 	rk_diag_flush(&d);
 	if (d.count)
 		return rk_fail(RK_ECONFIG, "%s: %zu problem%s", t->file, d.count,

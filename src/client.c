@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,7 +64,8 @@ static int connect_server(const struct global_opts *g,
 	return -1;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
+/* *done counts what was written, also when it fails half way. */
+static bool write_all(int fd, const char *p, size_t n, uint64_t *done)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -72,6 +75,8 @@ static bool write_all(int fd, const char *p, size_t n)
 			return false;
 		p += w;
 		n -= (size_t)w;
+		if (done)
+			*done += (uint64_t)w;
 	}
 	return true;
 }
@@ -165,18 +170,74 @@ struct sink {
 	size_t len, cap;
 };
 
-static bool deliver(struct sink *s, int fd, const char *p, size_t n)
+/* *written counts the bytes of standard output delivered. */
+static bool deliver(struct sink *s, int fd, const char *p, size_t n,
+		    uint64_t *written)
 {
 	if (!s->buf)
-		return write_all(fd, p, n);
+		return write_all(fd, p, n,
+				 fd == STDOUT_FILENO ? written : NULL);
 	if (fd != STDOUT_FILENO)
 		return true;
+	*written += n;
 	if (s->len + n + 1 > s->cap)
 		*s->buf = xrealloc(*s->buf, s->cap = 2 * (s->len + n + 1));
 	memcpy(*s->buf + s->len, p, n);
 	s->len += n;
 	(*s->buf)[s->len] = '\0';
 	return true;
+}
+
+/* Whether whoever reads our standard output is still there: a pipe
+ * whose reader left says POLLERR, a terminal hung up POLLHUP. */
+static bool stdout_open(const struct sink *s)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return s->buf || poll(&p, 1, 0) <= 0
+	       || !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* A pipe or socket says when its reader has left, even while nothing
+ * is written to it. */
+static bool stdout_is_pipe(const struct sink *s, bool *fifo)
+{
+	struct stat st;
+
+	*fifo = false;
+	if (s->buf || fstat(STDOUT_FILENO, &st) != 0)
+		return false;
+	*fifo = S_ISFIFO(st.st_mode);
+	return *fifo || S_ISSOCK(st.st_mode);
+}
+
+/* Bytes written to our standard output that its reader has not taken:
+ * still in the pipe (also after the reader left without them). */
+static uint64_t stdout_unread(bool fifo)
+{
+	int n = 0;
+
+	return fifo && ioctl(STDOUT_FILENO, FIONREAD, &n) == 0 && n > 0
+	       ? (uint64_t)n : 0;
+}
+
+/* Tell the server how much of our standard output its reader took
+ * (protocol.h).  Asked (SYNC), wait first, up to wait_ms, until the
+ * reader is no more than `ahead` bytes behind, or gone. */
+static void tell_written(int fd, uint64_t written, bool fifo, bool open,
+			 uint64_t ahead, uint32_t wait_ms)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO };
+
+	for (uint32_t waited = 0; open && waited < wait_ms
+	     && stdout_unread(fifo) > ahead; waited += 10)
+		if (poll(&p, 1, 10) > 0 && (p.revents & (POLLERR | POLLHUP)))
+			open = false;
+	struct proto_written w = {
+		.bytes = written - stdout_unread(fifo),
+		.open = open,
+	};
+	proto_send(fd, MSG_WRITTEN, &w, sizeof(w));
 }
 
 static int run(const struct global_opts *g, const struct cmd_entry *e,
@@ -202,14 +263,19 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 
 	char *buf = xmalloc(PROTO_MAX_PAYLOAD);
 	bool input = false, input_done = false, progress = false;
-	uint64_t accepted = 0;
+	uint64_t accepted = 0, written = 0;
 	int status = -1;
+	/* Once a command asks how far our reader got (recv), we also tell
+	 * it when the reader leaves while nothing is written. */
+	bool fifo, is_pipe = stdout_is_pipe(sink, &fifo), synced = false;
 	while (status < 0) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = fd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = input && !input_done ? STDIN_FILENO : -1,
+			  .events = POLLIN },
+			{ .fd = synced && is_pipe ? STDOUT_FILENO : -1 },
 		};
-		int n = poll(p, input && !input_done ? 2 : 1, -1);
+		int n = poll(p, 3, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* The server may end the command (a bad line) while input
@@ -217,6 +283,13 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 		if (input && !input_done && (p[1].revents & (POLLIN | POLLHUP))
 		    && !pump_input(fd, &input_done))
 			input_done = true;
+		/* Our reader left while nothing was written (recv --follow
+		 * | head): say so and leave, as a write would. */
+		if (p[2].revents & (POLLERR | POLLHUP)) {
+			tell_written(fd, written, fifo, false, 0, 0);
+			status = EXIT_OK;
+			break;
+		}
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		uint32_t type;
@@ -225,12 +298,27 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 			break;
 		switch (type) {
 		case MSG_STDOUT:
-			/* A closed pipe (| head): leave quietly. */
-			if (!deliver(sink, STDOUT_FILENO, buf, len))
-				status = errno == EPIPE ? EXIT_OK : EXIT_FAIL;
+			/* A closed pipe (| head): say how far it got, so
+			 * that nothing is lost uncounted, and leave quietly. */
+			if (!deliver(sink, STDOUT_FILENO, buf, len, &written)) {
+				int err = errno;
+				if (synced)
+					tell_written(fd, written, fifo, false,
+						     0, 0);
+				status = err == EPIPE ? EXIT_OK : EXIT_FAIL;
+			}
 			break;
+		case MSG_SYNC: {
+			struct proto_sync q = { UINT32_MAX, 0 };
+			if (len == sizeof(q))
+				memcpy(&q, buf, sizeof(q));
+			synced = true;
+			tell_written(fd, written, fifo, stdout_open(sink),
+				     q.ahead, q.wait_ms);
+			break;
+		}
 		case MSG_STDERR:
-			deliver(sink, STDERR_FILENO, buf, len);
+			deliver(sink, STDERR_FILENO, buf, len, &written);
 			break;
 		case MSG_WANT_STDIN:
 			input = true;

@@ -18,27 +18,73 @@
 /* How long a wait lasts before checking the client is still there. */
 #define SLICE_S 0.2
 
+/* Replies are taken a round at a time, written, and the next round is
+ * taken only once the client has said how far its reader got
+ * (out_confirm): the kernel gives up no more than a round beyond what
+ * its reader took, and what a reader that left did not take is counted
+ * (rk_receive_lost), never lost unseen. */
+#define ROUND_MAX 256
+#define ROUND_BYTES (1u << 20)
+/* How far a reader may lag behind (in a pipe) while more is taken;
+ * at the end, how long recv waits for it to read the rest (a reader
+ * may wait for recv to end before it reads: then the rest counts as
+ * delivered, as from any writer). */
+#define READER_AHEAD (256u << 10)
+#define READER_LAST_MS 1000u
+
 struct receiver {
 	const rk_type *type;            /* the kernel's output type */
 	bool envelope;
-	char *buf;
-	size_t cap;
-	uint64_t count;                 /* written */
-	bool broken;                    /* the client went away */
+	char *buf;                      /* this round's lines */
+	size_t len, cap;
+	/* Where each reply not yet known to be read ends, in bytes of
+	 * standard output (out_sent), oldest first from `first`. */
+	uint64_t *ends;
+	size_t first, n_ends, cap_ends;
+	uint64_t at;                    /* where this round starts */
+	uint64_t taken;                 /* replies taken from the kernel */
+	bool broken;                    /* the client or its reader left */
 };
 
-static int write_one(void *arg, const rk_envelope *env, const void *data,
-		     size_t len)
+static void reserve(struct receiver *r, size_t more)
+{
+	if (r->len + more > r->cap) {
+		r->cap = 2 * (r->len + more);
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+}
+
+static void push_end(struct receiver *r, uint64_t end)
+{
+	if (r->first && r->n_ends == r->cap_ends) {
+		memmove(r->ends, r->ends + r->first,
+			(r->n_ends - r->first) * sizeof(*r->ends));
+		r->n_ends -= r->first;
+		r->first = 0;
+	}
+	if (r->n_ends == r->cap_ends) {
+		r->cap_ends = r->cap_ends ? 2 * r->cap_ends : 512;
+		r->ends = xrealloc(r->ends, r->cap_ends * sizeof(*r->ends));
+	}
+	r->ends[r->n_ends++] = end;
+}
+
+/* One reply as a line of this round; only memory, never I/O, since it
+ * runs while the kernel's output is held. */
+static int take_one(void *arg, const rk_envelope *env, const void *data,
+		    size_t len)
 {
 	struct receiver *r = arg;
 	size_t need = (r->type && r->type->fields
 		       ? rk_json_max_encoded(r->type) : len) + 200;
-	size_t n = 0;
 
-	if (need > r->cap)
-		r->buf = xrealloc(r->buf, r->cap = need);
+	if (r->len && r->len + need > ROUND_BYTES)
+		return 1;               /* the next round takes it */
+	reserve(r, need);
+	char *out = r->buf + r->len;
+	size_t n = 0, room = r->cap - r->len;
 	if (r->envelope)
-		n = (size_t)snprintf(r->buf, r->cap, "{\"message_id\":%llu,"
+		n = (size_t)snprintf(out, room, "{\"message_id\":%llu,"
 				     "\"correlation_id\":%llu,\"priority\":%u,"
 				     "\"enqueue_ns\":%llu,\"message\":",
 				     (unsigned long long)env->message_id,
@@ -47,21 +93,55 @@ static int write_one(void *arg, const rk_envelope *env, const void *data,
 				     (unsigned long long)env->enqueue_ns);
 	if (r->type && r->type->fields) {
 		size_t m;
-		rk_json_encode(r->type, data, len, r->buf + n, r->cap - n, &m);
+		rk_json_encode(r->type, data, len, out + n, room - n, &m);
 		n += m;
 	} else {
-		memcpy(r->buf + n, data, len);
+		memcpy(out + n, data, len);
 		n += len;
 	}
 	if (r->envelope)
-		r->buf[n++] = '}';
-	r->buf[n++] = '\n';
-	if (!out_write(r->buf, n)) {
-		r->broken = true;
-		return 1;               /* leave it queued */
-	}
-	r->count++;
+		out[n++] = '}';
+	out[n++] = '\n';
+	r->len += n;
+	push_end(r, r->at + r->len);
+	r->taken++;
 	return 0;
+}
+
+/* Learn how far the reader got: replies it took are done; when it has
+ * left, those it did not take are counted as lost by the kernel. */
+static void settle(struct receiver *r, const char *id, uint32_t ahead,
+		   uint32_t wait_ms)
+{
+	uint64_t read_to = 0;
+	bool open = false;
+
+	if (!out_confirm(ahead, wait_ms, &read_to, &open))
+		open = false;   /* gone without saying: none known read */
+	while (r->first < r->n_ends && r->ends[r->first] <= read_to)
+		r->first++;
+	if (open)
+		return;
+	r->broken = true;
+	uint64_t lost = r->n_ends - r->first;
+	r->first = r->n_ends = 0;
+	if (!lost)
+		return;
+	rk_receive_lost(serve_runtime(), id, lost,
+			"the reader of recv went away");
+	server_log(LOG_WARN, "recv %s: %llu repl%s taken but not read: the "
+		   "reader went away", id, (unsigned long long)lost,
+		   lost == 1 ? "y" : "ies");
+}
+
+/* Write this round, then settle before the next is taken. */
+static void deliver_round(struct receiver *r, const char *id)
+{
+	if (r->len)
+		out_write(r->buf, r->len);
+	r->len = 0;
+	r->at = out_sent();
+	settle(r, id, READER_AHEAD, UINT32_MAX);
 }
 
 static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
@@ -111,6 +191,7 @@ static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 	if (rc != RK_OK)
 		return serve_failure(rc);
 	r.type = info.desc->output_type;
+	r.at = out_sent();
 	if (follow && !counted)
 		count = UINT64_MAX;
 
@@ -118,18 +199,18 @@ static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 	 * client that went away. */
 	int status = EXIT_OK;
 	double waited = 0;
-	while (r.count < count && !r.broken) {
+	while (r.taken < count && !r.broken) {
 		size_t got;
-		uint64_t want = count - r.count;
+		uint64_t want = count - r.taken;
 		double slice = timeout >= 0 && timeout - waited < SLICE_S
 			       ? timeout - waited : SLICE_S;
 		rc = rk_receive_batch(serve_runtime(), id,
-				      want < 256 ? (size_t)want : 256, slice,
-				      write_one, &r, &got);
+				      want < ROUND_MAX ? (size_t)want
+						       : ROUND_MAX,
+				      slice, take_one, &r, &got);
 		if (rc == RK_OK) {
 			waited = 0;
-			if (!out_flush())
-				r.broken = true;
+			deliver_round(&r, id);
 			continue;
 		}
 		if (rc == RK_EEND)
@@ -142,16 +223,20 @@ static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 		if (timeout >= 0 && waited >= timeout) {
 			log_error("no message from kernel '%s' within %g s "
 				  "(%llu received)", id, timeout,
-				  (unsigned long long)r.count);
+				  (unsigned long long)r.taken);
 			status = EXIT_TIMEDOUT;
 			break;
 		}
 		if (!session_alive(output_session()))
-			r.broken = true;
+			settle(&r, id, 0, 0);   /* what did it read? */
 	}
+	/* Give the reader a moment to read the rest, or to leave. */
+	if (!r.broken && r.first < r.n_ends)
+		settle(&r, id, 0, READER_LAST_MS);
 	if (r.broken)
 		server_log(LOG_WARN, "recv %s: the client went away", id);
 	free(r.buf);
+	free(r.ends);
 	return status;
 }
 

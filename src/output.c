@@ -4,9 +4,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -19,12 +23,14 @@ static _Thread_local struct session *current;
 static _Thread_local char buffer[OUT_BUFFER];
 static _Thread_local size_t used;
 static _Thread_local bool broken;
+static _Thread_local uint64_t sent;     /* bytes of standard output */
 
 void output_set_session(struct session *s)
 {
 	current = s;
 	used = 0;
 	broken = false;
+	sent = 0;
 }
 
 struct session *output_session(void)
@@ -42,6 +48,25 @@ static bool write_fd(int fd, const char *p, size_t n)
 			return false;
 		p += w;
 		n -= (size_t)w;
+		if (fd == STDOUT_FILENO)
+			sent += (uint64_t)w;
+	}
+	return true;
+}
+
+/* Frames stay well under PROTO_MAX_PAYLOAD, whatever the line. */
+#define FRAME_MAX (1u << 20)
+
+/* Standard output, here or to the client, counted. */
+static bool send_out(const char *buf, size_t len)
+{
+	if (!current)
+		return write_fd(STDOUT_FILENO, buf, len);
+	for (size_t at = 0; at < len; at += FRAME_MAX) {
+		size_t n = len - at < FRAME_MAX ? len - at : FRAME_MAX;
+		if (!session_send(current, MSG_STDOUT, buf + at, n))
+			return false;
+		sent += n;
 	}
 	return true;
 }
@@ -49,8 +74,7 @@ static bool write_fd(int fd, const char *p, size_t n)
 bool out_flush(void)
 {
 	if (used && !broken)
-		broken = current ? !session_send(current, MSG_STDOUT, buffer, used)
-				 : !write_fd(STDOUT_FILENO, buffer, used);
+		broken = !send_out(buffer, used);
 	used = 0;
 	return !broken;
 }
@@ -62,8 +86,7 @@ bool out_write(const void *buf, size_t len)
 	if (used + len > sizeof(buffer) && !out_flush())
 		return false;
 	if (len > sizeof(buffer))
-		return current ? session_send(current, MSG_STDOUT, buf, len)
-			       : write_fd(STDOUT_FILENO, buf, len);
+		return send_out(buf, len);
 	memcpy(buffer + used, buf, len);
 	used += len;
 	return true;
@@ -81,6 +104,38 @@ bool out_printf(const char *fmt, ...)
 		return false;
 	return out_write(line, (size_t)n < sizeof(line) ? (size_t)n
 							: sizeof(line) - 1);
+}
+
+uint64_t out_sent(void)
+{
+	return sent + used;
+}
+
+bool out_confirm(uint32_t ahead, uint32_t wait_ms, uint64_t *taken,
+		 bool *open)
+{
+	struct proto_sync q = { ahead, wait_ms };
+	struct pollfd p = { .fd = STDOUT_FILENO };
+	struct proto_written w = { 0, 0, 0 };
+	struct stat st;
+	int unread = 0;
+
+	*taken = 0;
+	*open = false;
+	out_flush();    /* a client gone may still have said how far */
+	if (current) {
+		if (!session_sync(current, &q, &w))
+			return false;
+		*taken = w.bytes;
+		*open = w.open != 0;
+		return true;
+	}
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		ioctl(STDOUT_FILENO, FIONREAD, &unread);
+	*taken = sent - (unread > 0 ? (uint64_t)unread : 0);
+	*open = !broken && !(poll(&p, 1, 0) > 0
+			     && (p.revents & (POLLERR | POLLHUP)));
+	return true;
 }
 
 void err_write(const char *buf, size_t len)

@@ -18,6 +18,18 @@ bool out_write(const void *buf, size_t len);
 bool out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool out_flush(void);
 
+/* Bytes of standard output written (or sent to the client) so far. */
+uint64_t out_sent(void);
+
+/* Flush, then learn how much of standard output its reader has taken
+ * (*taken, counted as out_sent counts) and whether it is still there
+ * (*open); through a session, by asking the client (protocol.h, SYNC),
+ * which answers once its reader is no more than `ahead` bytes behind,
+ * or after wait_ms.  False when that cannot be known: the client left
+ * without saying. */
+bool out_confirm(uint32_t ahead, uint32_t wait_ms, uint64_t *taken,
+		 bool *open);
+
 /* Diagnostics, already formatted (log.c calls it). */
 void err_write(const char *buf, size_t len);
 

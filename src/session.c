@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "protocol.h"
 #include "session.h"
 #include "xmalloc.h"
 
@@ -55,6 +56,30 @@ int session_input(struct session *s, const char **data, size_t *len)
 			return -1;
 		}
 	}
+}
+
+/* A client that failed to write says WRITTEN unasked and leaves: its
+ * answer is read even when the SYNC can no longer reach it. */
+bool session_sync(struct session *s, const struct proto_sync *q,
+		  struct proto_written *w)
+{
+	uint32_t type;
+	size_t len;
+
+	if (!s->gone && proto_send(s->fd, MSG_SYNC, q, sizeof(*q)) != 0)
+		s->gone = true;
+	if (!s->in)
+		s->in = xmalloc(SESSION_INPUT_MAX);
+	while (proto_recv(s->fd, &type, s->in, SESSION_INPUT_MAX, &len) == 1) {
+		if (type == MSG_WRITTEN && len == sizeof(*w)) {
+			memcpy(w, s->in, sizeof(*w));
+			return true;
+		}
+		if (type != MSG_STDIN && type != MSG_STDIN_EOF)
+			break;          /* not what a client sends now */
+	}
+	s->gone = true;
+	return false;
 }
 
 bool session_input_ready(struct session *s)

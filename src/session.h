@@ -35,6 +35,13 @@ void session_send_if_room(struct session *s, uint32_t type, const void *data,
  * protocol. */
 int session_input(struct session *s, const char **data, size_t *len);
 
+/* Ask the client how far the reader of its standard output got
+ * (protocol.h, SYNC): false when the client is gone without saying. */
+struct proto_sync;
+struct proto_written;
+bool session_sync(struct session *s, const struct proto_sync *q,
+		  struct proto_written *w);
+
 /* Whether a frame from the client waits to be read. */
 bool session_input_ready(struct session *s);
 

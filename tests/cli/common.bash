@@ -20,6 +20,12 @@ ringctl() {
 	"$RINGCTL" "$@"
 }
 
+# The version of the client-server protocol (src/protocol.h).
+protocol_version() {
+	sed -n 's/^#define PROTOCOL_VERSION \([0-9]*\)$/\1/p' \
+		"$top_srcdir/src/protocol.h"
+}
+
 # JSON lines {"value": N} for N in 1..$1.
 values() {
 	seq 1 "$1" | sed 's/.*/{"value":&}/'

@@ -45,6 +45,54 @@ status 0'
 	[ -z "$stderr" ]
 }
 
+# The doubler's replies still queued (read now) plus those it counted
+# as dropped.
+unread_or_dropped() {
+	local rest dropped
+	rest=$("$RINGCTL" recv doubler -n 100000 --timeout 0.5 2>/dev/null | wc -l)
+	dropped=$("$RINGCTL" stats doubler --format json \
+		  | sed 's/.*"messages_dropped":\([0-9]*\).*/\1/')
+	echo $((rest + dropped))
+}
+
+@test "recv into a full disk: every reply taken is counted as dropped" {
+	values 500 | ringctl send doubler
+	run bash -c "'$RINGCTL' recv doubler -n 500 >/dev/full"
+	assert_failure
+	run unread_or_dropped
+	assert_output 500
+	run ringctl stats doubler --format json
+	assert_output --regexp '"last_error":"[0-9]+ repl(y|ies) taken but not delivered: the reader of recv went away"'
+}
+
+@test "recv | head: what the reader did not read is still queued or counted" {
+	# What sat in the pipe when the reader left counts as lost too;
+	# before, every reply recv took was gone, none counted.
+	values 500 | ringctl send doubler
+	run bash -c "'$RINGCTL' recv doubler -n 500 | { IFS= read -r l; echo \"\$l\"; }"
+	assert_output '{"result":2}'
+	run unread_or_dropped
+	assert_output 499
+}
+
+@test "recv --follow | head: the same, also while no reply comes" {
+	values 500 | ringctl send doubler
+	run bash -c "'$RINGCTL' recv doubler --follow | { IFS= read -r l; echo \"\$l\"; }"
+	assert_output '{"result":2}'
+	run unread_or_dropped
+	assert_output 499
+}
+
+@test "recv waits until its reader has read all it took" {
+	values 3 | ringctl send doubler
+	run bash -c "'$RINGCTL' recv doubler -n 3 | { sleep 0.5; cat; }"
+	assert_output '{"result":2}
+{"result":4}
+{"result":6}'
+	run unread_or_dropped
+	assert_output 0
+}
+
 @test "a million messages through send, doubler and recv, none lost" {
 	run bash -c "seq 1 1000000 | sed 's/.*/{\"value\":&}/' | '$RINGCTL' send doubler & '$RINGCTL' recv doubler -n 1000000 --timeout 30 | awk -F'[:}]' '\$2 != 2 * NR { print \"bad at \" NR; exit 1 } END { print NR }'; wait"
 	assert_success

@@ -120,7 +120,7 @@ s.sendall(struct.pack("=III", 1, 4, 99))
 t, n = struct.unpack("=II", s.recv(8))
 print(t, struct.unpack("=I", s.recv(n))[0])
 ' "$SOCK_DIR/default"
-	assert_output '3 1'
+	assert_output "3 $(protocol_version)"
 	grep -q "a client speaks protocol 99" "$SOCK_DIR/default.log"
 }
 
@@ -147,11 +147,11 @@ print(t, struct.unpack("=I", s.recv(n))[0])
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(struct.pack("=III", 1, 4, 1))
+s.sendall(struct.pack("=III", 1, 4, int(sys.argv[2])))
 s.recv(12)
 s.sendall(struct.pack("=II", 4, 0xffffffff))
 print(s.recv(100))
-' "$SOCK_DIR/default"
+' "$SOCK_DIR/default" "$(protocol_version)"
 	run ringctl state d
 	assert_output LAUNCHED
 }

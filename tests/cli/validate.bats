@@ -278,3 +278,31 @@ big() {
 	assert_failure 78
 	[[ "$stderr" == *"$f:5002:3: 'k17' is given twice (first at line 18)"* ]]
 }
+
+@test "a replicated kernel's queue cannot drop, and only one kernel feeds it" {
+	# Replicas take turns; a message dropped in one, or a second
+	# producer dealing on its own turns, loses the order.
+	f="$BATS_TEST_TMPDIR/replicas.yaml"
+	cat >"$f" <<'YAML'
+kernels:
+  a: {kernel: identity}
+  b: {kernel: identity}
+  d: {kernel: doubler, replicas: 2, backpressure: drop_newest}
+edges:
+  - {from: stdin, to: a}
+  - {from: stdin, to: b}
+  - {from: a, to: d}
+  - {from: b, to: d}
+  - {from: d, to: stdout}
+YAML
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:4:"*": kernel 'd' has replicas, which keep the order of their input: its queue cannot drop messages (backpressure drop_newest); use block or reject"* ]]
+	sed -i 's/, backpressure: drop_newest//' "$f"
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:9:"*": kernel 'd' has replicas, which keep the order of one input only, and 'a' feeds it already: put a kernel in front of it that takes both"* ]]
+	sed -i 's/from: b, to: d/from: b, to: stdout/' "$f"
+	run --separate-stderr ringctl validate "$f"
+	assert_success
+}

@@ -141,6 +141,37 @@ const rk_kernel_desc test_slow = {
 	.process = slow_echo,
 };
 
+static const rk_param_desc stall_params[] = {
+	{ "on", "int", "13", "the value it stalls on" },
+	{ "ms", "int", "2000", "milliseconds it stalls" },
+	{ "fail", "int", "0", "1: fails the message it stalled on" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+/* Echoes at once, but stalls on one value before echoing it: a kernel
+ * that hangs in the middle of a batch. */
+static int stall_echo(rk_ctx *ctx, const rk_msg *m)
+{
+	if (value_of(m) == atol(rk_ctx_param(ctx, "on"))) {
+		long ms = atol(rk_ctx_param(ctx, "ms"));
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+		if (atol(rk_ctx_param(ctx, "fail"))) {
+			rk_ctx_error(ctx, "failed after stalling");
+			return 1;
+		}
+	}
+	return rk_ctx_emit(ctx, m->data, m->len);
+}
+
+const rk_kernel_desc test_stall = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "stall",
+	.params = stall_params,
+	.process = stall_echo,
+};
+
 static int thread_exit(rk_ctx *ctx, const rk_msg *m)
 {
 	if (value_of(m) == 13)
@@ -250,7 +281,7 @@ rk_runtime *test_runtime(int telemetry, uint32_t queue_size)
 		&test_doubler, &test_doubler_batch, &test_main_doubler,
 		&test_fail_every, &test_slow, &test_thread_exit,
 		&test_fail_init, &test_fanout, &test_main_early,
-		&test_copies, &test_counter,
+		&test_copies, &test_counter, &test_stall,
 	};
 
 	o.telemetry = telemetry;

@@ -11,6 +11,7 @@ extern const rk_kernel_desc test_doubler_batch; /* the same, process_batch */
 extern const rk_kernel_desc test_main_doubler;  /* the same, a main loop */
 extern const rk_kernel_desc test_fail_every;    /* fails on multiples of every */
 extern const rk_kernel_desc test_slow;          /* echoes after sleeping us */
+extern const rk_kernel_desc test_stall;         /* echoes; stalls ms on one */
 extern const rk_kernel_desc test_thread_exit;   /* pthread_exit on value 13 */
 extern const rk_kernel_desc test_fail_init;     /* init always fails */
 extern const rk_kernel_desc test_fanout;        /* emits v, then v again */

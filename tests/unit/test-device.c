@@ -270,6 +270,20 @@ static void test_results_in_order(void **state)
 	rk_runtime_free(rt);
 }
 
+/* Results go out as they come; a batch is counted once it is done:
+ * the telemetry once `n` messages are processed or failed. */
+static rk_telemetry counted(rk_runtime *rt, const char *id, uint64_t n)
+{
+	rk_telemetry t;
+
+	for (uint64_t until = rk_deadline(10);; usleep(1000)) {
+		assert_int_equal(rk_get_telemetry(rt, id, &t), RK_OK);
+		if (t.messages_processed + t.errors >= n
+		    || rk_now_ns() >= until)
+			return t;
+	}
+}
+
 static void test_failure_named_and_counted(void **state)
 {
 	(void)state;
@@ -281,7 +295,7 @@ static void test_failure_named_and_counted(void **state)
 	put(rt, "add", 2);
 	assert_int_equal(get(rt, "add"), 1001);
 	assert_int_equal(get(rt, "add"), 1002);
-	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	t = counted(rt, "add", 3);
 	assert_int_equal(t.errors, 1);
 	assert_int_equal(t.messages_processed, 2);
 	assert_string_equal(t.last_error, "negative value");
@@ -291,7 +305,7 @@ static void test_failure_named_and_counted(void **state)
 			 RK_OK);
 	put(rt, "add", 3);
 	assert_int_equal(get(rt, "add"), 1003);
-	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	t = counted(rt, "add", 5);
 	assert_int_equal(t.errors, 2);
 	assert_non_null(strstr(t.last_error, "4 bytes"));
 	rk_runtime_free(rt);
@@ -605,6 +619,38 @@ static void test_link_failures_named(void **state)
 	rk_runtime_free(rt);
 }
 
+/* A failure that crossed a link is charged to the kernel it failed
+ * in, also when that kernel was terminated meanwhile and another took
+ * its id: not to the newcomer (it was looked up by id). */
+static void test_link_failure_charged_to_its_kernel(void **state)
+{
+	(void)state;
+	/* b fails on 10 (+1); c, deactivated, holds the news of it. */
+	rk_runtime *rt = step_chain("-1", "11", "-1");
+
+	assert_int_equal(rk_deactivate(rt, "c"), RK_OK);
+	for (int64_t v = 0; v < 15; v++)
+		put(rt, "a", v);
+	assert_int_equal(settled(rt, "b", 15).errors, 1);
+	usleep(200000);
+	assert_int_equal(heard_count(), 0);
+	assert_int_equal(rk_terminate(rt, "b", 5.0), RK_OK);
+	launch_step(rt, "b", "-1");             /* a newcomer with its id */
+	assert_int_equal(rk_reactivate(rt, "c"), RK_OK);
+	for (int64_t v = 0; v < 15; v++)
+		if (v != 10)
+			assert_int_equal(get_value(rt, "c", 10.0), v + 3);
+	for (uint64_t until = rk_deadline(10);
+	     heard_count() < 1 && rk_now_ns() < until; usleep(1000))
+		;
+	assert_int_equal(heard_count(), 1);
+	assert_string_equal(heard[0].why, "poisoned value");
+	rk_telemetry t = telemetry(rt, "b");
+	assert_int_equal(t.errors, 0);
+	assert_string_equal(t.last_error, "");
+	rk_runtime_free(rt);
+}
+
 /* The end of the input comes through the host edges; each kernel
  * passes it on only once its device has taken all the link brought,
  * so that every message arrives before it. */
@@ -782,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_device_that_stops_answering),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
+		cmocka_unit_test(test_link_failure_charged_to_its_kernel),
 		cmocka_unit_test(test_link_end_of_input),
 		cmocka_unit_test(test_link_held_by_deactivated_consumer),
 		cmocka_unit_test(test_link_held_further_down),

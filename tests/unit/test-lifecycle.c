@@ -351,6 +351,32 @@ static void test_strings(void **unused)
 	assert_non_null(rk_version());
 }
 
+/* Freeing the runtime while a kernel is stuck in its code returns at
+ * once and frees nothing that kernel may still use: when it comes back
+ * and fails its message, the runtime it reports to is still there
+ * (ASan: a use after free before). */
+static void test_free_leaves_a_stuck_kernel_its_runtime(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_param stall[] = { { "ms", "700" }, { "fail", "1" },
+			     { NULL, NULL } };
+
+	o.params = stall;
+	assert_int_equal(rk_launch(rt, "k", &test_stall, &o), RK_OK);
+	assert_int_equal(rk_activate(rt, "k"), RK_OK);
+	send_i64(rt, "k", 13);
+	nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	assert_int_equal(rk_terminate(rt, "k", 0.05), RK_ETIMEDOUT);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rk_runtime_free(rt);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	/* The kernel comes back, fails its message, reports, ends. */
+	nanosleep(&(struct timespec){ 0, 900000000 }, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_ids_and_active),
 		cmocka_unit_test(test_runtime_options),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_free_leaves_a_stuck_kernel_its_runtime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,12 +238,203 @@ static void test_drop_oldest_counts(void **unused)
 
 	send_i64(rt, "k", 5);
 	send_i64(rt, "k", 6);
-	assert_int_equal(rk_get_telemetry(rt, "k", &t), RK_OK);
+	/* The kernel drops them when it wakes, deactivated or not. */
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(rk_get_telemetry(rt, "k", &t), RK_OK);
+		if (t.messages_dropped == 2)
+			break;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
 	assert_int_equal(t.messages_dropped, 2);
 	assert_int_equal(rk_reactivate(rt, "k"), RK_OK);
 	for (int64_t i = 3; i <= 6; i++)
 		assert_int_equal(recv_i64(rt, "k"), 2 * i);
 	assert_no_message(rt, "k", 0.02);
+	rk_runtime_free(rt);
+}
+
+struct ender {
+	rk_runtime *rt;
+	rk_error rc;
+};
+
+static void *send_end_now(void *arg)
+{
+	struct ender *e = arg;
+	e->rc = rk_send_end(e->rt, "k", 5.0);
+	return NULL;
+}
+
+/* The end of input is never dropped or rejected, whatever the policy:
+ * into a full queue it waits for room, and comes after what was
+ * queued. */
+static void test_end_never_dropped(void **unused)
+{
+	static const rk_backpressure policies[] = {
+		RK_BP_DROP_NEWEST, RK_BP_DROP_OLDEST, RK_BP_REJECT,
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		struct ender e = { full_queue(policies[i]), RK_EINVAL };
+		pthread_t th;
+		int64_t v;
+		size_t len;
+		assert_int_equal(pthread_create(&th, NULL, send_end_now, &e), 0);
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		assert_int_equal(rk_reactivate(e.rt, "k"), RK_OK);
+		pthread_join(th, NULL);
+		assert_int_equal(e.rc, RK_OK);
+		for (int64_t x = 1; x <= 4; x++)
+			assert_int_equal(recv_i64(e.rt, "k"), 2 * x);
+		assert_int_equal(rk_receive(e.rt, "k", &v, sizeof(v), &len,
+					    2.0), RK_EEND);
+		rk_runtime_free(e.rt);
+	}
+}
+
+/* drop_oldest with a kernel blocked on a full output in the middle of
+ * a batch: no send waits for the kernel (each returns at once), the
+ * kernel still stops within its timeout, and every message is either
+ * delivered or counted as dropped. */
+static void test_drop_oldest_never_waits_for_the_kernel(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 4);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_terminate_report report;
+	rk_telemetry t;
+	int64_t v;
+	size_t len;
+
+	o.input_policy = RK_BP_DROP_OLDEST;
+	launch(rt, "k", &test_doubler, &o, true);
+	for (int64_t i = 1; i <= 5; i++)        /* 4 out, 5 stuck in it */
+		send_i64(rt, "k", i);
+	nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	for (int64_t i = 6; i <= 40; i++) {
+		double t0 = now_s();
+		assert_int_equal(rk_send(rt, "k", &i, sizeof(i), 0.2), RK_OK);
+		assert_true(now_s() - t0 < 0.15);
+	}
+	uint64_t got = 0;
+	while (rk_receive(rt, "k", &v, sizeof(v), &len, 0.2) == RK_OK)
+		got++;
+	assert_int_equal(rk_get_telemetry(rt, "k", &t), RK_OK);
+	assert_int_equal(got + t.messages_dropped, 40);
+	assert_true(t.messages_dropped > 0);
+	/* Blocked again, then stopped: within its timeout. */
+	for (int64_t i = 1; i <= 40; i++)
+		assert_int_equal(rk_send(rt, "k", &i, sizeof(i), 0.2), RK_OK);
+	double t0 = now_s();
+	assert_int_equal(rk_terminate_ex(rt, "k", 0.3, &report), RK_OK);
+	assert_true(now_s() - t0 < 1.0);
+	rk_runtime_free(rt);
+}
+
+/* Send these at once, so that the kernel takes them in one batch. */
+static void send_in_one_batch(rk_runtime *rt, const char *id,
+			      const int64_t *vals, size_t n)
+{
+	assert_int_equal(rk_deactivate(rt, id), RK_OK);
+	for (size_t i = 0; i < n; i++)
+		send_i64(rt, id, vals[i]);
+	assert_int_equal(rk_reactivate(rt, id), RK_OK);
+}
+
+/* A kernel stuck in its code holds nothing another kernel needs:
+ * terminating the kernel downstream of it takes no longer than asked,
+ * and leaves it healthy. */
+static void test_terminate_downstream_of_a_stuck_kernel(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_param stall[] = { { "ms", "1500" }, { NULL, NULL } };
+	const int64_t vals[] = { 1, 13 };
+	rk_state s;
+
+	o.params = stall;
+	launch(rt, "up", &test_stall, &o, false);
+	launch(rt, "down", &test_doubler, NULL, false);
+	assert_int_equal(rk_connect(rt, "up", "down"), RK_OK);
+	assert_int_equal(rk_activate(rt, "down"), RK_OK);
+	assert_int_equal(rk_activate(rt, "up"), RK_OK);
+	send_in_one_batch(rt, "up", vals, 2);
+	nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+	double t0 = now_s();
+	assert_int_equal(rk_terminate(rt, "down", 0.3), RK_OK);
+	assert_true(now_s() - t0 < 0.6);
+	assert_int_equal(rk_get_state(rt, "up", &s), RK_OK);
+	assert_int_equal(s, RK_STATE_ACTIVE);
+	rk_runtime_free(rt);
+}
+
+/* A kernel that hangs in the middle of a batch has delivered what it
+ * made before: the replies of the messages before it arrive now. */
+static void test_hang_keeps_earlier_replies(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_param stall[] = { { "ms", "1500" }, { NULL, NULL } };
+	const int64_t vals[] = { 1, 2, 3, 4, 5, 13, 6 };
+	int64_t v;
+	size_t len;
+
+	o.params = stall;
+	launch(rt, "k", &test_stall, &o, true);
+	send_in_one_batch(rt, "k", vals, 7);
+	for (int64_t i = 1; i <= 5; i++) {
+		assert_int_equal(rk_receive(rt, "k", &v, sizeof(v), &len, 0.5),
+				 RK_OK);
+		assert_int_equal(v, i);
+	}
+	rk_runtime_free(rt);
+}
+
+struct slow_reader {
+	rk_runtime *rt;
+	int calls;
+};
+
+static int hold_a_while(void *arg, const rk_envelope *env,
+			const void *data, size_t len)
+{
+	struct slow_reader *r = arg;
+	r->calls++;
+	nanosleep(&(struct timespec){ 0, 600000000 }, NULL);
+	return 0;
+}
+
+static void *read_slowly(void *arg)
+{
+	struct slow_reader *r = arg;
+	size_t count;
+	rk_receive_batch(r->rt, "k", 1, 2.0, hold_a_while, r, &count);
+	return NULL;
+}
+
+/* A receiver whose callback takes long makes another receiver wait no
+ * longer than that one's own timeout, and the kernel not at all. */
+static void test_receivers_wait_within_their_timeout(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	struct slow_reader r = { rt, 0 };
+	pthread_t th;
+	int64_t v;
+	size_t len;
+
+	launch(rt, "k", &test_doubler, NULL, true);
+	send_i64(rt, "k", 1);
+	send_i64(rt, "k", 2);
+	assert_int_equal(pthread_create(&th, NULL, read_slowly, &r), 0);
+	nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	double t0 = now_s();
+	assert_int_equal(rk_receive(rt, "k", &v, sizeof(v), &len, 0.1),
+			 RK_ETIMEDOUT);
+	assert_true(now_s() - t0 < 0.4);
+	send_i64(rt, "k", 3);                   /* the kernel goes on */
+	pthread_join(th, NULL);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(recv_i64(rt, "k"), 4);
+	assert_int_equal(recv_i64(rt, "k"), 6);
 	rk_runtime_free(rt);
 }
 
@@ -661,6 +852,11 @@ int main(void)
 		cmocka_unit_test(test_reject_fails_at_once),
 		cmocka_unit_test(test_drop_newest_counts),
 		cmocka_unit_test(test_drop_oldest_counts),
+		cmocka_unit_test(test_end_never_dropped),
+		cmocka_unit_test(test_drop_oldest_never_waits_for_the_kernel),
+		cmocka_unit_test(test_terminate_downstream_of_a_stuck_kernel),
+		cmocka_unit_test(test_hang_keeps_earlier_replies),
+		cmocka_unit_test(test_receivers_wait_within_their_timeout),
 		cmocka_unit_test(test_full_output_backpressure),
 		cmocka_unit_test(test_priorities),
 		cmocka_unit_test(test_correlation_ids),

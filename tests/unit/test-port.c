@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -91,21 +92,103 @@ static void test_drop_newest(void **unused)
 	rk_port_unref(p);
 }
 
-/* drop_oldest takes the oldest of the lowest band first. */
+/* drop_oldest takes the oldest of the lowest band first: the producer
+ * only queues, the consumer drops (rk_port_trim) before it takes. */
 static void test_drop_oldest(void **unused)
 {
 	rk_port *p = rk_port_new(3, 8, RK_BP_DROP_OLDEST, NULL, false);
 
-	assert_true(p->consumer_locks);
 	assert_int_equal(push(p, 1, 255), RK_OK);
 	assert_int_equal(push(p, 2, 10), RK_OK);
 	assert_int_equal(push(p, 3, 10), RK_OK);
-	assert_int_equal(push(p, 4, 10), RK_OK);        /* drops 2 */
-	assert_int_equal(push(p, 5, 255), RK_OK);       /* drops 3 */
-	assert_int_equal(p->dropped, 2);
+	assert_int_equal(push(p, 4, 10), RK_OK);
+	assert_int_equal(push(p, 5, 255), RK_OK);
+	assert_int_equal(p->dropped, 0);        /* the producer drops none */
+	assert_int_equal(rk_port_depth(p), 5);
+	assert_int_equal(rk_port_trim(p), 2);   /* 2 and 3 */
+	assert_int_equal(p->trimmed, 2);
+	assert_int_equal(rk_port_trim(p), 0);
 	assert_int_equal(pop(p), 1);
 	assert_int_equal(pop(p), 5);
 	assert_int_equal(pop(p), 4);
+	rk_port_unref(p);
+}
+
+/* A consumer that does not come back: a capacity more waits for it,
+ * then the newest go, counted.  (It keeps what came after the oldest,
+ * up to twice its size: not the very newest; see libringkernel(3).) */
+static void test_drop_oldest_consumer_away(void **unused)
+{
+	rk_port *p = rk_port_new(3, 8, RK_BP_DROP_OLDEST, NULL, false);
+
+	for (uint64_t v = 1; v <= 8; v++)
+		assert_int_equal(push(p, v, 128), RK_OK);
+	assert_int_equal(p->dropped, 2);        /* 7 and 8 */
+	assert_int_equal(rk_port_trim(p), 3);   /* 1, 2, 3 */
+	assert_int_equal(pop(p), 4);
+	assert_int_equal(pop(p), 5);
+	assert_int_equal(pop(p), 6);
+	assert_null(rk_port_peek(p, &(int){ 0 }));
+	assert_int_equal(p->dropped + p->trimmed, 5);
+	rk_port_unref(p);
+}
+
+static rk_error push_flags(rk_port *p, uint8_t flags)
+{
+	rk_envelope env = RK_ENVELOPE_INIT;
+	env.priority = 0;               /* as the runtime's ends ride */
+	rk_error rc = rk_port_try_push(p, &env, NULL, 0, flags, 1);
+	rk_port_publish(p);
+	return rc;
+}
+
+/* The end and markers are never dropped or rejected, whatever the
+ * policy: into a full queue they wait (RK_EFULL, nothing counted), and
+ * go in once there is room; trimming stops at them. */
+static void test_ends_never_dropped(void **unused)
+{
+	static const rk_backpressure policies[] = {
+		RK_BP_DROP_NEWEST, RK_BP_DROP_OLDEST, RK_BP_REJECT,
+		RK_BP_BLOCK,
+	};
+
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		rk_port *p = rk_port_new(2, 8, policies[i], NULL, false);
+		int band;
+		uint64_t n = policies[i] == RK_BP_DROP_OLDEST ? 4 : 2;
+		for (uint64_t v = 1; v <= n; v++)
+			assert_int_equal(push(p, v, 0), RK_OK);
+		assert_int_equal(push_flags(p, RK_SLOT_MARKER), RK_EFULL);
+		assert_int_equal(push_flags(p, RK_SLOT_END_OF_STREAM),
+				 RK_EFULL);
+		assert_int_equal(p->dropped + p->rejected, 0);
+		rk_port_trim(p);
+		pop(p);
+		assert_int_equal(push_flags(p, RK_SLOT_END_OF_STREAM), RK_OK);
+		while (!(rk_port_peek(p, &band)->flags & RK_SLOT_END_OF_STREAM))
+			rk_port_release(p, band);
+		rk_port_release(p, band);
+		assert_null(rk_port_peek(p, &band));
+		rk_port_unref(p);
+	}
+}
+
+/* A close between fill and publish: the consumer never sees those, and
+ * publish says how many messages that lost (its caller counts them). */
+static void test_close_before_publish(void **unused)
+{
+	rk_port *p = rk_port_new(4, 8, RK_BP_BLOCK, NULL, false);
+	rk_envelope env = RK_ENVELOPE_INIT;
+	uint64_t v = 7;
+
+	assert_int_equal(push(p, 1, 0), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, &v, 8, 0, 1), RK_OK);
+	assert_int_equal(rk_port_try_push(p, &env, NULL, 0,
+					  RK_SLOT_END_OF_STREAM, 1), RK_OK);
+	rk_port_close(p);
+	assert_int_equal(rk_port_publish(p), 1);        /* not the end */
+	assert_int_equal(rk_port_depth(p), 1);
+	assert_int_equal(rk_port_discard(p), 1);
 	rk_port_unref(p);
 }
 
@@ -178,6 +261,9 @@ int main(void)
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_drop_newest),
 		cmocka_unit_test(test_drop_oldest),
+		cmocka_unit_test(test_drop_oldest_consumer_away),
+		cmocka_unit_test(test_ends_never_dropped),
+		cmocka_unit_test(test_close_before_publish),
 		cmocka_unit_test(test_sizes_and_close),
 		cmocka_unit_test(test_message_ids),
 	};

@@ -157,6 +157,35 @@ static void test_stateful_kernels_refuse_replicas(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* Replicas keep the order of their input by taking turns: a queue
+ * that drops, or a second producer with turns of its own, would lose
+ * it, so both are refused, saying why. */
+static void test_replicas_refuse_drops_and_second_inputs(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	int64_t v = 1;
+
+	o.replicas = 2;
+	o.input_policy = RK_BP_DROP_NEWEST;
+	assert_int_equal(rk_launch(rt, "r", &test_doubler, &o), RK_ECONFIG);
+	o.input_policy = RK_BP_DROP_OLDEST;
+	assert_int_equal(rk_launch(rt, "r", &test_doubler, &o), RK_ECONFIG);
+	assert_string_equal(rk_errmsg(), "kernel 'r' has replicas, which keep "
+			    "the order of their input: its queue cannot drop "
+			    "messages (backpressure drop_oldest); use block or "
+			    "reject");
+	o.input_policy = RK_BP_REJECT;
+	assert_int_equal(rk_launch(rt, "r", &test_doubler, &o), RK_OK);
+	assert_int_equal(rk_launch(rt, "a", &test_doubler, NULL), RK_OK);
+	assert_int_equal(rk_launch(rt, "b", &test_doubler, NULL), RK_OK);
+	assert_int_equal(rk_connect(rt, "a", "r"), RK_OK);
+	assert_int_equal(rk_connect(rt, "b", "r"), RK_ECONFIG);
+	assert_int_equal(rk_activate(rt, "r"), RK_OK);
+	assert_int_equal(rk_send(rt, "r", &v, sizeof(v), 0.1), RK_EINVAL);
+	rk_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_order_between_kernels),
 		cmocka_unit_test(test_group_lifecycle),
 		cmocka_unit_test(test_stateful_kernels_refuse_replicas),
+		cmocka_unit_test(test_replicas_refuse_drops_and_second_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
