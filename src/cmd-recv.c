@@ -227,8 +227,11 @@ static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 			status = EXIT_TIMEDOUT;
 			break;
 		}
-		if (!session_alive(output_session()))
-			settle(&r, id, 0, 0);   /* what did it read? */
+		/* While nothing comes: what has the reader read by now?
+		 * (Should the client be killed, only what was unread then
+		 * is counted as lost without being known to be.) */
+		if (!session_alive(output_session()) || r.first < r.n_ends)
+			settle(&r, id, 0, 0);
 	}
 	/* Give the reader a moment to read the rest, or to leave. */
 	if (!r.broken && r.first < r.n_ends)
