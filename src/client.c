@@ -233,8 +233,10 @@ static void tell_written(int fd, uint64_t written, bool fifo, bool open,
 	     && stdout_unread(fifo) > ahead; waited += 10)
 		if (poll(&p, 1, 10) > 0 && (p.revents & (POLLERR | POLLHUP)))
 			open = false;
+	/* Others may write into the same pipe: never more than ours. */
+	uint64_t unread = stdout_unread(fifo);
 	struct proto_written w = {
-		.bytes = written - stdout_unread(fifo),
+		.bytes = unread < written ? written - unread : 0,
 		.open = open,
 	};
 	proto_send(fd, MSG_WRITTEN, &w, sizeof(w));
