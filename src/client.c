@@ -30,6 +30,30 @@
  * (5 s at most) and waits for its other clients (5 s), then exits. */
 #define STOP_WAIT_MS 15000
 
+/* connect_to: a server listens there, but it is not ours. */
+#define REFUSED (-2)
+
+/* Whoever listens on the socket must be us: a server of another user
+ * (one who could write the socket's directory and put theirs in its
+ * place) would read our command, directory and input, and answer what
+ * it likes.  Checked before we send a byte. */
+static bool server_is_ours(int fd, const char *path)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		log_error("%s: cannot tell who listens there: %s", path,
+			  strerror(errno));
+		return false;
+	}
+	if (cred.uid == getuid())
+		return true;
+	log_error("%s: the server there runs as uid %d, not as you (uid %d): "
+		  "refusing to talk to it", path, (int)cred.uid, (int)getuid());
+	return false;
+}
+
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -37,7 +61,7 @@ static int connect_to(const char *path)
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
+		return server_is_ours(fd, path) ? fd : (close(fd), REFUSED);
 	int saved = errno;
 	if (fd >= 0)
 		close(fd);
@@ -52,12 +76,12 @@ static int connect_server(const struct global_opts *g,
 {
 	int fd = connect_to(paths->socket);
 
-	if (fd >= 0 || !start)
+	if (fd >= 0 || fd == REFUSED || !start)
 		return fd;
 	if (server_start(g, LOG_INFO) != EXIT_OK)
 		return -1;
 	for (int waited = 0; waited < START_WAIT_MS; waited += 20) {
-		if ((fd = connect_to(paths->socket)) >= 0)
+		if ((fd = connect_to(paths->socket)) >= 0 || fd == REFUSED)
 			return fd;
 		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 	}
@@ -253,7 +277,7 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 	int fd = connect_server(g, &paths,
 				!sink->buf && (e->flags & CMD_STARTS_SERVER));
 	if (fd < 0) {
-		if (!sink->buf)
+		if (!sink->buf && fd != REFUSED)
 			log_error("no server running on %s", paths.socket);
 		return EXIT_UNAVAILABLE;
 	}

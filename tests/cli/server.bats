@@ -140,6 +140,46 @@ print(t, struct.unpack("=I", s.recv(n))[0])
 	assert_success
 }
 
+@test "a server of another uid on our socket's path is refused before a byte" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to be another user"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	# Debian's python3: one under root's home the other user cannot run.
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+	# Another user who can write the socket's directory listens in the
+	# server's place and records what a client tells it.
+	RK_OPEN_DIR=$(mktemp -d /tmp/rkopen.XXXXXX)
+	chmod 777 "$RK_OPEN_DIR"
+	sock="$RK_OPEN_DIR/s"
+	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+open(sys.argv[1] + ".ready", "w").close()
+c, _ = s.accept()
+c.settimeout(2)
+got = b""
+try:
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        got += b
+except OSError:
+    pass
+open(sys.argv[1] + ".heard", "w").write(str(len(got)))
+' "$sock" &
+	for i in $(seq 100); do [ -e "$sock.ready" ] && break; sleep 0.05; done
+	[ -e "$sock.ready" ] || skip "uid 65534 cannot listen in $RK_OPEN_DIR"
+	run --separate-stderr ringctl -S "$sock" list
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"$sock: the server there runs as uid 65534, not as you (uid 0): refusing to talk to it"* ]]
+	[[ "$stderr" != *"no server running"* ]]
+	wait
+	[ "$(cat "$sock.heard")" = 0 ]
+	rm -f "$sock" "$sock.ready" "$sock.heard"
+}
+
 @test "frames over the limit end the connection, the server lives on" {
 	command -v python3 >/dev/null || skip "no python3"
 	ringctl launch d -k doubler
