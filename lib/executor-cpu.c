@@ -228,16 +228,24 @@ static bool batch_interrupted(rk_kernel *k)
 	       && rk_now_ns() >= k->cb.drain_deadline_ns;
 }
 
-/* Give a batch's slots back and count it (an end-of-input slot is
- * taken but not counted as a message).  A message is counted as
- * received when its slot goes back, never later, so that at every
- * moment what came in is received + queued + dropped. */
-static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
-		      uint64_t messages, uint64_t ok)
+/* Count the batch's first `messages` (ok of them processed) as their
+ * slots go back, never later, so that at every moment what came in is
+ * received + queued + dropped; the counted marks move with them. */
+static void count_released(rk_kernel *k, uint64_t messages, uint64_t ok)
 {
 	bump(&k->cb.received, messages - k->batch_released);
 	bump(&k->cb.processed, ok - k->batch_ok_counted);
 	bump(&k->cb.errors, k->batch_failed - k->batch_failed_counted);
+	k->batch_ok_counted = ok;
+	k->batch_failed_counted = k->batch_failed;
+}
+
+/* Give a batch's slots back and count it (an end-of-input slot is
+ * taken but not counted as a message). */
+static void end_batch(rk_kernel *k, rk_port *p, int band, uint64_t taken,
+		      uint64_t messages, uint64_t ok)
+{
+	count_released(k, messages, ok);
 	rk_ring_release(p->band[band], taken - k->batch_released);
 	k->batch_released = 0;
 	k->batch_ok_counted = 0;
@@ -432,11 +440,7 @@ static void release_processed(rk_kernel *k)
 	/* process_batch may still read any message of its batch. */
 	if (!p || k->desc->process_batch || k->batch_index <= k->batch_released)
 		return;
-	bump(&k->cb.received, k->batch_index - k->batch_released);
-	bump(&k->cb.processed, k->batch_ok - k->batch_ok_counted);
-	k->batch_ok_counted = k->batch_ok;
-	bump(&k->cb.errors, k->batch_failed - k->batch_failed_counted);
-	k->batch_failed_counted = k->batch_failed;
+	count_released(k, k->batch_index, k->batch_ok);
 	rk_ring_release(p->band[k->batch_band],
 			k->batch_index - k->batch_released);
 	k->batch_released = k->batch_index;

@@ -69,6 +69,17 @@ static bool wait_room(rk_port *p, uint8_t flags, uint32_t spin_ns,
 	return rk_port_wait_room(p, flags, deadline);
 }
 
+/* A client's pushes, under producer_lock: accepted, then lost to the
+ * kernel stopping meanwhile, they count as dropped at its queue. */
+static void publish(rk_port *p)
+{
+	uint64_t lost = rk_port_publish(p);
+
+	if (lost)
+		__atomic_store_n(&p->dropped, p->dropped + lost,
+				 __ATOMIC_RELAXED);
+}
+
 static rk_error push_failed(rk_kernel *k, rk_error rc, size_t len)
 {
 
@@ -114,12 +125,7 @@ static rk_error push_port(rk_kernel *k, rk_envelope *envs,
 				break;
 			++*done;
 		}
-		/* Accepted, then lost to the kernel stopping meanwhile:
-		 * dropped at its queue. */
-		uint64_t lost = rk_port_publish(p);
-		if (lost)
-			__atomic_store_n(&p->dropped, p->dropped + lost,
-					 __ATOMIC_RELAXED);
+		publish(p);
 		pthread_mutex_unlock(&p->producer_lock);
 		if (*done > before)
 			rk_port_notify(p);
@@ -167,10 +173,7 @@ static rk_error deal_round(rk_kernel *g, rk_envelope *envs,
 			rc = rk_port_try_push(p, envs ? &envs[m] : &env, msgs[m],
 					      lens[m], 0, now);
 		}
-		uint64_t lost = rk_port_publish(p);
-		if (lost)
-			__atomic_store_n(&p->dropped, p->dropped + lost,
-					 __ATOMIC_RELAXED);
+		publish(p);
 		pthread_mutex_unlock(&p->producer_lock);
 		rk_port_notify(p);
 	}

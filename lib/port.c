@@ -116,6 +116,20 @@ static void count(uint64_t *counter)
 	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
 }
 
+/* The slots a message with these flags may fill: the capacity; an end
+ * any slot of the ring (under drop_oldest, past the capacity too). */
+static uint64_t room_limit(const rk_port *p, uint8_t flags)
+{
+	return flags & RK_SLOT_END_OF_STREAM ? p->ring_capacity : p->capacity;
+}
+
+/* Consumer: all that is published in r; the cached head may lag. */
+static uint64_t ready_now(rk_ring *r)
+{
+	r->head_cache = rk_load_acquire(&r->head);
+	return r->head_cache - r->tail;
+}
+
 /* The message being pushed goes, counted; its sender is told it went
  * through, as the policy says. */
 static rk_error drop_newest(rk_port *p, rk_envelope *env)
@@ -137,10 +151,8 @@ rk_error rk_port_try_push(rk_port *p, rk_envelope *env, const void *data,
 	if (!r)
 		return RK_ENOMEM;
 
-	/* The end may take any slot of the ring (under drop_oldest, past
-	 * the capacity too); it waits, never dropped, when there is none. */
-	uint64_t limit = flags & RK_SLOT_END_OF_STREAM ? p->ring_capacity
-						       : p->capacity;
+	/* An end waits, never dropped, when there is no room for it. */
+	uint64_t limit = room_limit(p, flags);
 	uint64_t depth = queued(p, false);
 	if (depth >= limit && (depth = queued(p, true)) >= limit) {
 		if (flags)
@@ -221,9 +233,7 @@ uint64_t rk_port_publish(rk_port *p)
 
 bool rk_port_has_room(rk_port *p, uint8_t flags)
 {
-	uint64_t limit = flags & RK_SLOT_END_OF_STREAM ? p->ring_capacity
-						       : p->capacity;
-	return rk_port_depth(p) < limit || rk_port_is_closed(p);
+	return rk_port_depth(p) < room_limit(p, flags) || rk_port_is_closed(p);
 }
 
 bool rk_port_wait_room(rk_port *p, uint8_t flags, uint64_t deadline_ns)
@@ -248,18 +258,14 @@ uint64_t rk_port_trim(rk_port *p)
 	/* The end, last of band 0, takes no message's place. */
 	rk_ring *r0 = (used & 1u) ? __atomic_load_n(&p->band[0],
 						    __ATOMIC_ACQUIRE) : NULL;
-	if (r0 && rk_ring_ready(r0)) {
-		uint64_t head = rk_load_acquire(&r0->head);
-		if (rk_ring_slot(r0, head - 1)->flags & RK_SLOT_END_OF_STREAM)
-			depth--;
-	}
+	if (r0 && ready_now(r0) && (rk_ring_slot(r0, r0->head_cache - 1)->flags
+				    & RK_SLOT_END_OF_STREAM))
+		depth--;
 	for (int b = 0; b < RK_BANDS && depth > p->capacity; b++) {
 		if (!(used & (1u << b)))
 			continue;
 		rk_ring *r = __atomic_load_n(&p->band[b], __ATOMIC_ACQUIRE);
-		/* All that is published: the cached head may lag the depth. */
-		r->head_cache = rk_load_acquire(&r->head);
-		uint64_t ready = r->head_cache - r->tail, k = 0;
+		uint64_t ready = ready_now(r), k = 0;
 		/* An end or a marker stops the band: it is never dropped,
 		 * and what follows it must not overtake it. */
 		while (k < ready && depth > p->capacity
@@ -378,15 +384,13 @@ uint64_t rk_port_discard(rk_port *p)
 
 	pthread_mutex_lock(&p->consumer_lock);
 	/* Everything published, also in a band made since, and counting
-	 * messages only (not an end or a marker).  The cached head may lag:
-	 * read it again. */
+	 * messages only (not an end or a marker). */
 	uint32_t used = __atomic_load_n(&p->bands_used, __ATOMIC_ACQUIRE);
 	for (int b = 0; b < RK_BANDS; b++) {
 		if (!(used & (1u << b)))
 			continue;
 		rk_ring *r = __atomic_load_n(&p->band[b], __ATOMIC_ACQUIRE);
-		r->head_cache = rk_load_acquire(&r->head);
-		uint64_t ready = r->head_cache - r->tail;
+		uint64_t ready = ready_now(r);
 		for (uint64_t i = 0; i < ready; i++)
 			n += !(rk_ring_peek_at(r, i)->flags
 			       & (RK_SLOT_END_OF_STREAM | RK_SLOT_MARKER));

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +17,7 @@
 #include "client.h"
 #include "exitcode.h"
 #include "log.h"
+#include "output.h"
 #include "plugin-path.h"
 #include "proto.h"
 #include "server.h"
@@ -212,53 +212,36 @@ static bool deliver(struct sink *s, int fd, const char *p, size_t n,
 	return true;
 }
 
-/* Whether whoever reads our standard output is still there: a pipe
- * whose reader left says POLLERR, a terminal hung up POLLHUP. */
+/* Whether whoever reads our standard output is still there. */
 static bool stdout_open(const struct sink *s)
 {
-	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
-
-	return s->buf || poll(&p, 1, 0) <= 0
-	       || !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+	return s->buf || !stdout_reader_gone();
 }
 
 /* A pipe or socket says when its reader has left, even while nothing
  * is written to it. */
-static bool stdout_is_pipe(const struct sink *s, bool *fifo)
+static bool stdout_is_pipe(const struct sink *s)
 {
 	struct stat st;
 
-	*fifo = false;
-	if (s->buf || fstat(STDOUT_FILENO, &st) != 0)
-		return false;
-	*fifo = S_ISFIFO(st.st_mode);
-	return *fifo || S_ISSOCK(st.st_mode);
-}
-
-/* Bytes written to our standard output that its reader has not taken:
- * still in the pipe (also after the reader left without them). */
-static uint64_t stdout_unread(bool fifo)
-{
-	int n = 0;
-
-	return fifo && ioctl(STDOUT_FILENO, FIONREAD, &n) == 0 && n > 0
-	       ? (uint64_t)n : 0;
+	return !s->buf && fstat(STDOUT_FILENO, &st) == 0
+	       && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 /* Tell the server how much of our standard output its reader took
  * (protocol.h).  Asked (SYNC), wait first, up to wait_ms, until the
  * reader is no more than `ahead` bytes behind, or gone. */
-static void tell_written(int fd, uint64_t written, bool fifo, bool open,
+static void tell_written(int fd, uint64_t written, bool mine, bool open,
 			 uint64_t ahead, uint32_t wait_ms)
 {
 	struct pollfd p = { .fd = STDOUT_FILENO };
 
-	for (uint32_t waited = 0; open && waited < wait_ms
-	     && stdout_unread(fifo) > ahead; waited += 10)
+	for (uint32_t waited = 0; mine && open && waited < wait_ms
+	     && stdout_unread() > ahead; waited += 10)
 		if (poll(&p, 1, 10) > 0 && (p.revents & (POLLERR | POLLHUP)))
 			open = false;
 	/* Others may write into the same pipe: never more than ours. */
-	uint64_t unread = stdout_unread(fifo);
+	uint64_t unread = mine ? stdout_unread() : 0;
 	struct proto_written w = {
 		.bytes = unread < written ? written - unread : 0,
 		.open = open,
@@ -293,7 +276,7 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 	int status = -1;
 	/* Once a command asks how far our reader got (recv), we also tell
 	 * it when the reader leaves while nothing is written. */
-	bool fifo, is_pipe = stdout_is_pipe(sink, &fifo), synced = false;
+	bool mine = !sink->buf, is_pipe = stdout_is_pipe(sink), synced = false;
 	while (status < 0) {
 		struct pollfd p[3] = {
 			{ .fd = fd, .events = POLLIN },
@@ -312,7 +295,7 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 		/* Our reader left while nothing was written (recv --follow
 		 * | head): say so and leave, as a write would. */
 		if (p[2].revents & (POLLERR | POLLHUP)) {
-			tell_written(fd, written, fifo, false, 0, 0);
+			tell_written(fd, written, mine, false, 0, 0);
 			status = EXIT_OK;
 			break;
 		}
@@ -329,7 +312,7 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 			if (!deliver(sink, STDOUT_FILENO, buf, len, &written)) {
 				int err = errno;
 				if (synced)
-					tell_written(fd, written, fifo, false,
+					tell_written(fd, written, mine, false,
 						     0, 0);
 				status = err == EPIPE ? EXIT_OK : EXIT_FAIL;
 			}
@@ -339,7 +322,7 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 			if (len == sizeof(q))
 				memcpy(&q, buf, sizeof(q));
 			synced = true;
-			tell_written(fd, written, fifo, stdout_open(sink),
+			tell_written(fd, written, mine, stdout_open(sink),
 				     q.ahead, q.wait_ms);
 			break;
 		}

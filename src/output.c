@@ -115,10 +115,7 @@ bool out_confirm(uint32_t ahead, uint32_t wait_ms, uint64_t *taken,
 		 bool *open)
 {
 	struct proto_sync q = { ahead, wait_ms };
-	struct pollfd p = { .fd = STDOUT_FILENO };
 	struct proto_written w = { 0, 0, 0 };
-	struct stat st;
-	int unread = 0;
 
 	*taken = 0;
 	*open = false;
@@ -130,12 +127,28 @@ bool out_confirm(uint32_t ahead, uint32_t wait_ms, uint64_t *taken,
 		*open = w.open != 0;
 		return true;
 	}
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
-		ioctl(STDOUT_FILENO, FIONREAD, &unread);
-	*taken = sent - (unread > 0 ? (uint64_t)unread : 0);
-	*open = !broken && !(poll(&p, 1, 0) > 0
-			     && (p.revents & (POLLERR | POLLHUP)));
+	uint64_t unread = stdout_unread();
+	*taken = unread < sent ? sent - unread : 0;
+	*open = !broken && !stdout_reader_gone();
 	return true;
+}
+
+uint64_t stdout_unread(void)
+{
+	struct stat st;
+	int n = 0;
+
+	return fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)
+	       && ioctl(STDOUT_FILENO, FIONREAD, &n) == 0 && n > 0
+	       ? (uint64_t)n : 0;
+}
+
+bool stdout_reader_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return poll(&p, 1, 0) > 0
+	       && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 void err_write(const char *buf, size_t len)

@@ -30,6 +30,14 @@ uint64_t out_sent(void);
 bool out_confirm(uint32_t ahead, uint32_t wait_ms, uint64_t *taken,
 		 bool *open);
 
+/* This process's own standard output, whoever writes to it (the
+ * client too): bytes written that its reader has not taken, still in
+ * the pipe (also after the reader left; 0 where it is no pipe); and
+ * whether that reader has left (a pipe: POLLERR; a terminal hung up:
+ * POLLHUP). */
+uint64_t stdout_unread(void);
+bool stdout_reader_gone(void);
+
 /* Diagnostics, already formatted (log.c calls it). */
 void err_write(const char *buf, size_t len);
 
