@@ -84,3 +84,40 @@ as_uid() {
 	setpriv --reuid="$uid" --regid="$uid" --clear-groups \
 		env LD_LIBRARY_PATH="$RK_OTHER_DIR" "$@"
 }
+
+# A throw-away local user for attacks: created here, removed by
+# drop_throwaway_user (call it from teardown).  Sets RK_USER and
+# RK_USER_UID.  Returns 1, with the reason in RK_USER_WHY, when no user
+# can be made (not root, no useradd): the caller skips and says why.
+throwaway_user() {
+	RK_USER= RK_USER_UID=
+	if [ "$(id -u)" -ne 0 ]; then
+		RK_USER_WHY="needs root to make a second user"
+		return 1
+	fi
+	if ! command -v useradd >/dev/null || ! command -v setpriv >/dev/null; then
+		RK_USER_WHY="needs useradd and setpriv"
+		return 1
+	fi
+	local name=rkt$$x$RANDOM
+	if ! RK_USER_WHY=$(useradd --system --no-create-home --no-user-group \
+			--gid nogroup --shell /usr/sbin/nologin "$name" 2>&1); then
+		RK_USER_WHY="useradd $name: $RK_USER_WHY"
+		return 1
+	fi
+	RK_USER=$name
+	RK_USER_UID=$(id -u "$name")
+}
+
+drop_throwaway_user() {
+	[ -n "${RK_USER:-}" ] || return 0
+	pkill -KILL -u "$RK_USER" 2>/dev/null || true
+	userdel "$RK_USER" 2>/dev/null || true
+	RK_USER= RK_USER_UID=
+}
+
+# Run a command as the throw-away user (its uid, group nogroup).
+as_user() {
+	setpriv --reuid="$RK_USER_UID" --regid="$(id -g "$RK_USER")" \
+		--clear-groups env LD_LIBRARY_PATH="${RK_OTHER_DIR:-}" "$@"
+}
