@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "code-trust.h"
 #include "device-actor.h"
 #include "device-backend.h"
 #include "device-host.h"
@@ -72,11 +73,16 @@ static void probe_module(struct rk_devices *d)
 
 	if (!path || !*path)
 		path = RK_PKGLIBDIR "/" RK_BACKEND_MODULE;
-	d->module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!d->module) {
-		const char *e = dlerror();
+	/* Trusted as a plugin is: it runs with our rights. */
+	rk_error rc = rk_dlopen_trusted(path, RTLD_NOW | RTLD_LOCAL,
+					RK_EBACKEND, &d->module, NULL);
+	if (rc == RK_ENOTFOUND) {
 		set_why(d, "the CUDA backend is not installed (%s)",
-			e ? e : path);
+			rk_errmsg());
+		return;
+	}
+	if (rc != RK_OK) {
+		set_why(d, "%s", rk_errmsg());
 		return;
 	}
 	d->ops = dlsym(d->module, RK_BACKEND_SYMBOL);
@@ -196,10 +202,9 @@ static void *open_gpu_module(const rk_device_kernel *dk, const char *plugin,
 		if (libs && access(path, F_OK) != 0)
 			memmove(libs, libs + 6, strlen(libs + 6) + 1);
 	}
-	if (rk_check_code_owner(path) != RK_OK)
+	if (rk_dlopen_trusted(path, RTLD_NOW | RTLD_LOCAL, RK_EBACKEND,
+			      &module, NULL) != RK_OK)
 		return NULL;
-	if (!(module = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
-		rk_fail(RK_EBACKEND, "%s", dlerror());
 	return module;
 }
 

@@ -12,11 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "code-trust.h"
 #include "rk-error.h"
 #include "runtime.h"
 
 struct rk_loaded_plugin {
-	char *path;                     /* as resolved by realpath */
+	char *path;                     /* canonical, as walked */
 	void *handle;
 	const rk_plugin *plugin;
 };
@@ -65,78 +66,30 @@ static rk_error remember_locked(rk_runtime *rt, char *real, void *handle,
 	return RK_OK;
 }
 
-/* Code that another user could have written is not run: the plugin
- * (its real path) and its directory must belong to us or to root and
- * be writable by no one else, but a directory with the sticky bit
- * (/tmp) keeps others from replacing what is ours. */
-static bool trusted(const struct stat *st, bool sticky_ok)
-{
-	if (st->st_uid != getuid() && st->st_uid != 0)
-		return false;
-	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
-		return true;
-	return sticky_ok && (st->st_mode & S_ISVTX);
-}
-
-static rk_error check_owner(const char *path, const char *real)
-{
-	struct stat st;
-	char *dir = strdup(real), *slash;
-
-	if (!dir)
-		return rk_fail(RK_ENOMEM, "out of memory");
-	if ((slash = strrchr(dir, '/')))
-		slash[slash == dir] = '\0';
-	bool ok = stat(real, &st) == 0 && trusted(&st, false);
-	if (ok)
-		ok = stat(dir, &st) == 0 && trusted(&st, true);
-	free(dir);
-	if (!ok)
-		return rk_fail(RK_EPLUGIN, "%s: refused: the plugin or its "
-			       "directory is writable by, or belongs to, "
-			       "another user", path);
-	return RK_OK;
-}
-
-rk_error rk_check_code_owner(const char *path)
-{
-	char *real = realpath(path, NULL);
-
-	if (!real)
-		return rk_fail(RK_EPLUGIN, "%s: %s", path, strerror(errno));
-	rk_error rc = check_owner(path, real);
-	free(real);
-	return rc;
-}
-
+/* Code that another user could have written is not run: see
+ * code-trust.h.  The file is opened (and its constructors run) before
+ * rt->lock is taken; a plugin loaded twice at once is kept once. */
 rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 			const rk_plugin **out)
 {
-	char *real = realpath(path, NULL);
 	const rk_plugin *p;
+	void *handle;
+	char *real;
 	rk_error rc;
 
-	if (!real)
-		return rk_fail(errno == ENOENT ? RK_ENOTFOUND : RK_EPLUGIN,
-			       "%s: %s", path, strerror(errno));
-	if ((rc = check_owner(path, real)) != RK_OK) {
-		free(real);
+	/* Local: two plugins may define the same helper names. */
+	rc = rk_dlopen_trusted(path, RTLD_NOW | RTLD_LOCAL, RK_EPLUGIN,
+			       &handle, &real);
+	if (rc != RK_OK)
 		return rc;
-	}
 	pthread_rwlock_wrlock(&rt->lock);
 	if ((p = find_loaded_locked(rt, real))) {
 		pthread_rwlock_unlock(&rt->lock);
+		dlclose(handle);
 		free(real);
 		if (out)
 			*out = p;
 		return RK_OK;
-	}
-	/* Local: two plugins may define the same helper names. */
-	void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
-	if (!handle) {
-		pthread_rwlock_unlock(&rt->lock);
-		free(real);
-		return rk_fail(RK_EPLUGIN, "%s", dlerror());
 	}
 	p = dlsym(handle, RK_PLUGIN_SYMBOL);
 	if (!p)

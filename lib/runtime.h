@@ -53,11 +53,6 @@ rk_error rk_kernel_desc_check(const rk_kernel_desc *d);
 rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *d,
 				const char *plugin, bool keep_first);
 
-/* Code another user could have written is refused: the file at path
- * (resolved) and its directory must be ours or root's, and writable by
- * no one else (a sticky directory excepted).  RK_EPLUGIN names path. */
-rk_error rk_check_code_owner(const char *path);
-
 /* Unload the plugins (once no kernel can run their code). */
 void rk_plugins_unload(rk_runtime *rt);
 

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
+#include "code-trust.h"
 #include "log.h"
 #include "mpi.h"
 
@@ -54,12 +55,18 @@ const struct mpi_transport *mpi_transport_load(void)
 		path = RK_PKGLIBDIR "/ringctl-mpi.so";
 	/* Global: Open MPI loads components of its own that need its
 	 * symbols. */
-	void *module = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-	if (!module) {
+	void *module;
+	rk_error rc = rk_dlopen_trusted(path, RTLD_NOW | RTLD_GLOBAL,
+					RK_EBACKEND, &module, NULL);
+	if (rc == RK_ENOTFOUND) {
 		log_error("running under mpirun with %d ranks, but the MPI "
 			  "transport cannot be loaded (%s); build ringctl with "
 			  "Open MPI (configure --with-mpi)", mpi_world_size(),
-			  dlerror());
+			  rk_errmsg());
+		return NULL;
+	}
+	if (rc != RK_OK) {
+		log_error("%s", rk_errmsg());
 		return NULL;
 	}
 	const struct mpi_transport *t = dlsym(module, MPI_TRANSPORT_SYMBOL);

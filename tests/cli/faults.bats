@@ -193,7 +193,7 @@ ringctl: stopped at once: 2 messages read, 0 lines written; what was in between 
 	chmod 666 "$dir/p.so"
 	run --separate-stderr bash -c "echo 1 | '$RINGCTL' run '$dir/p.so:first'"
 	assert_failure 1
-	[ "$stderr" = "ringctl: $dir/p.so: refused: the plugin or its directory is writable by, or belongs to, another user" ]
+	[ "$stderr" = "ringctl: $dir/p.so: refused: $dir/p.so is writable by others (mode 0666)" ]
 	chmod 644 "$dir/p.so"
 	chmod 777 "$dir"
 	run --separate-stderr bash -c "echo 1 | '$RINGCTL' run '$dir/p.so:first'"
