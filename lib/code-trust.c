@@ -315,47 +315,89 @@ rk_error rk_check_trusted(const char *path, rk_error err, char **canonical)
 }
 
 /* The descriptors of the files loaded, one per file, never closed:
- * glibc finds an object already loaded by its name first, and a
- * number reused for another file would name that other object. */
+ * glibc finds an object already loaded by its name first, so a number
+ * reused for another file would name the object loaded before.  Code
+ * that closes every descriptor (a daemon's close_range) may still close
+ * ours: such an entry is stale, and its number is never used again as
+ * a name. */
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct loaded_file {
 	dev_t dev;
 	ino_t ino;
 	int fd;
+	bool stale;
 } *loaded;
 static size_t n_loaded, cap_loaded;
 
-/* The descriptor to load `fd`'s file through: one kept before for
- * the same file (fd is closed), or fd itself, now kept.  -1 when out
- * of memory. */
+static bool same_file(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* Mark entries whose descriptor was closed behind our back (fd, just
+ * opened, may have taken the number of one) and find the file's. */
+static int find_kept_locked(int fd, const struct stat *st)
+{
+	int use = -1;
+
+	for (size_t i = 0; i < n_loaded; i++) {
+		struct loaded_file *e = &loaded[i];
+		if (!e->stale && (e->fd == fd
+				  || !same_file(e->fd, e->dev, e->ino)))
+			e->stale = true;
+		if (!e->stale && e->dev == st->st_dev && e->ino == st->st_ino)
+			use = e->fd;
+	}
+	return use;
+}
+
+static bool number_taken_locked(int fd)
+{
+	for (size_t i = 0; i < n_loaded; i++)
+		if (loaded[i].fd == fd)
+			return true;
+	return false;
+}
+
+/* The descriptor to load `fd`'s file through: one kept before for the
+ * same file (fd is closed), or fd (moved to a number never named
+ * before), now kept.  -1 when out of memory or descriptors. */
 static int keep_descriptor(int fd)
 {
 	struct stat st;
-	int use = -1;
+	int use;
 
-	if (fstat(fd, &st) != 0)
-		return -1;
-	pthread_mutex_lock(&loaded_lock);
-	for (size_t i = 0; i < n_loaded && use < 0; i++)
-		if (loaded[i].dev == st.st_dev && loaded[i].ino == st.st_ino)
-			use = loaded[i].fd;
-	if (use >= 0) {
+	if (fstat(fd, &st) != 0) {
 		close(fd);
-	} else {
-		if (n_loaded == cap_loaded) {
-			size_t cap = cap_loaded ? 2 * cap_loaded : 8;
-			struct loaded_file *more = realloc(loaded,
-							   cap * sizeof(*more));
-			if (more) {
-				loaded = more;
-				cap_loaded = cap;
-			}
+		return -1;
+	}
+	pthread_mutex_lock(&loaded_lock);
+	if ((use = find_kept_locked(fd, &st)) >= 0) {
+		close(fd);
+		pthread_mutex_unlock(&loaded_lock);
+		return use;
+	}
+	while (fd >= 0 && number_taken_locked(fd)) {
+		int moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+		close(fd);
+		fd = moved;
+	}
+	if (fd >= 0 && n_loaded == cap_loaded) {
+		size_t cap = cap_loaded ? 2 * cap_loaded : 8;
+		struct loaded_file *more = realloc(loaded, cap * sizeof(*more));
+		if (more) {
+			loaded = more;
+			cap_loaded = cap;
 		}
-		if (n_loaded < cap_loaded) {
-			loaded[n_loaded++] = (struct loaded_file){
-				st.st_dev, st.st_ino, fd };
-			use = fd;
-		}
+	}
+	if (fd >= 0 && n_loaded < cap_loaded) {
+		loaded[n_loaded++] = (struct loaded_file){
+			st.st_dev, st.st_ino, fd, false };
+		use = fd;
+	} else if (fd >= 0) {
+		close(fd);
 	}
 	pthread_mutex_unlock(&loaded_lock);
 	return use;
@@ -372,11 +414,11 @@ rk_error rk_dlopen_trusted(const char *path, int flags, rk_error err,
 	*handle = NULL;
 	if ((rc = open_trusted(path, err, &walked, &fd)) != RK_OK)
 		return rc;
-	int use = keep_descriptor(fd);
+	int use = keep_descriptor(fd);          /* takes fd */
 	if (use < 0) {
-		close(fd);
 		free(walked);
-		return rk_fail(RK_ENOMEM, "out of memory");
+		return rk_fail(RK_ENOMEM, "%s: out of memory or descriptors",
+			       path);
 	}
 	/* No lock held here: dlopen runs the file's constructors. */
 	snprintf(name, sizeof(name), "/proc/self/fd/%d", use);

@@ -259,6 +259,53 @@ static void test_load_through_the_checked_descriptor(void **unused)
 	assert_null(strstr(rk_errmsg(), "/proc/self/fd"));
 }
 
+/* Close whatever descriptor this process holds on `path`, as a daemon's
+ * close_range would; how many were closed. */
+static int close_behind_its_back(const char *path)
+{
+	int closed = 0;
+
+	for (int fd = 3; fd < 1024; fd++) {
+		char link[64], target[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0 && close(fd) == 0)
+			closed++;
+	}
+	return closed;
+}
+
+static void test_a_kept_descriptor_closed_by_others(void **unused)
+{
+	void *c, *d, *c_again;
+
+	(void)unused;
+	make("closed", 0755, true);
+	copy_file(test_plugin("two-kernels.so"), at("closed/c.so"));
+	copy_file(test_plugin("failing-init.so"), at("closed/d.so"));
+	assert_int_equal(rk_dlopen_trusted(at("closed/c.so"), RTLD_NOW |
+					   RTLD_LOCAL, RK_EPLUGIN, &c, NULL),
+			 RK_OK);
+	assert_int_equal(close_behind_its_back(at("closed/c.so")), 1);
+	/* The next file opened takes the number c.so was loaded by: it
+	 * must still be d.so that is loaded, not c.so again. */
+	assert_int_equal(rk_dlopen_trusted(at("closed/d.so"), RTLD_NOW |
+					   RTLD_LOCAL, RK_EPLUGIN, &d, NULL),
+			 RK_OK);
+	assert_ptr_not_equal(c, d);
+	const rk_plugin *pd = dlsym(d, RK_PLUGIN_SYMBOL);
+	assert_non_null(pd);
+	assert_string_equal(pd->kernels[0]->name, "needs_device");
+	/* And c.so again is c.so, by a name of its own. */
+	assert_int_equal(rk_dlopen_trusted(at("closed/c.so"), RTLD_NOW |
+					   RTLD_LOCAL, RK_EPLUGIN, &c_again,
+					   NULL), RK_OK);
+	assert_ptr_equal(c, c_again);
+}
+
 /* Random trees of directories, files and links (relative, absolute,
  * dangling, looping), random paths through them: the walk accepts
  * exactly the paths realpath() resolves to a regular file, and ends
@@ -343,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_modes_along_the_path),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_load_through_the_checked_descriptor),
+		cmocka_unit_test(test_a_kept_descriptor_closed_by_others),
 		cmocka_unit_test(test_random_trees_agree_with_realpath),
 	};
 	return cmocka_run_group_tests(tests, make_top, remove_top);
