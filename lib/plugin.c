@@ -262,9 +262,12 @@ rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
 			   const char *search_path, const rk_kernel_desc **out)
 {
 	struct problems problems = { "", 0 };
+	rk_error rc;
 
 	if (!rt || !spec || !*spec || !out)
 		return rk_fail(RK_EINVAL, "no kernel named");
+	if ((rc = rk_check_control("kernel", spec)) != RK_OK)
+		return rc;
 	if (strchr(spec, '/') || strstr(spec, ".so"))
 		return resolve_file(rt, spec, out);
 	if ((*out = rk_find_kernel(rt, spec)))

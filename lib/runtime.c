@@ -129,6 +129,7 @@ rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 
 rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
 {
+	char shown[80];
 	rk_error rc;
 
 	if (!d)
@@ -146,7 +147,8 @@ rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
 	if (!rk_plain_name(d->name, ""))
 		return rk_fail(RK_EPLUGIN, "kernel name '%s' has characters "
 			       "other than letters, digits, '_', '.' and '-'",
-			       d->name);
+			       rk_escape(shown, sizeof(shown), d->name,
+					 strlen(d->name)));
 	if (!d->process && !d->process_batch && !d->main)
 		return rk_fail(RK_EPLUGIN,
 			       "kernel '%s' has no process, process_batch or main",
@@ -233,6 +235,65 @@ bool rk_plain_name(const char *name, const char *extra)
 	return n > 0 && i == n;
 }
 
+bool rk_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* The letter of c's C escape (\t for a tab), or 0 where it has none. */
+static char escape_letter(unsigned char c)
+{
+	switch (c) {
+	case '\0': return '0';
+	case '\t': return 't';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	case '\\': return '\\';
+	default: return 0;
+	}
+}
+
+const char *rk_escape(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (!cap)
+		return out;
+	out[0] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char one[5], letter = escape_letter(c);
+		if (letter)
+			snprintf(one, sizeof(one), "\\%c", letter);
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(one, sizeof(one), "\\x%02x", c);
+		else
+			snprintf(one, sizeof(one), "%c", c);
+		size_t w = strlen(one);
+		/* Room for this and the NUL, and for "..." if more follows. */
+		if (n + w + (i + 1 < len ? 3 : 0) >= cap) {
+			snprintf(out + n, cap - n, "...");
+			break;
+		}
+		memcpy(out + n, one, w + 1);
+		n += w;
+	}
+	return out;
+}
+
+rk_error rk_check_control(const char *what, const char *s)
+{
+	char shown[80];
+
+	if (!rk_has_control(s))
+		return RK_OK;
+	return rk_fail(RK_EINVAL, "%s '%s' holds a control character", what,
+		       rk_escape(shown, sizeof(shown), s, strlen(s)));
+}
+
 /* Ids are names on a command line and in a socket protocol: keep them
  * short and plain. */
 static bool valid_id(const char *id)
@@ -255,8 +316,14 @@ static rk_kernel *find_locked(rk_runtime *rt, const char *id, size_t *index)
 
 rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **out)
 {
+	char shown[80];
+	rk_error rc;
+
+	*out = NULL;
 	if (!rt || !id)
 		return rk_fail(RK_EINVAL, "no runtime or no kernel id");
+	if ((rc = rk_check_control("kernel id", id)) != RK_OK)
+		return rc;
 	pthread_rwlock_rdlock(&rt->lock);
 	rk_kernel *k = find_locked(rt, id, NULL);
 	if (k)
@@ -264,7 +331,8 @@ rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **out)
 	pthread_rwlock_unlock(&rt->lock);
 	*out = k;
 	if (!k)
-		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found",
+			       rk_escape(shown, sizeof(shown), id, strlen(id)));
 	return RK_OK;
 }
 
@@ -532,17 +600,23 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 	rk_launch_options defaults = RK_LAUNCH_OPTIONS_INIT;
 	const rk_launch_options *o = opts ? opts : &defaults;
 	rk_kernel *k = NULL;
+	char shown[80];
 	rk_error rc;
 
 	if (!rt)
 		return rk_fail(RK_EINVAL, "no runtime");
+	if (id && (rc = rk_check_control("kernel id", id)) != RK_OK)
+		return rc;
 	if (!valid_id(id))
 		return rk_fail(RK_EINVAL,
 			       "invalid kernel id '%s': use up to %d letters, "
-			       "digits, '_', '-', '.' or ':'", id ? id : "",
-			       MAX_ID);
+			       "digits, '_', '-', '.' or ':'",
+			       id ? rk_escape(shown, sizeof(shown), id, strlen(id))
+				  : "", MAX_ID);
 	if (!desc) {
 		const char *name = o->kernel ? o->kernel : id;
+		if ((rc = rk_check_control("kernel", name)) != RK_OK)
+			return rc;
 		desc = rk_find_kernel(rt, name);
 		if (!desc)
 			return rk_fail(RK_ENOTFOUND,

@@ -75,6 +75,26 @@ static const char *want_string(struct reader *r, const yaml_node_t *n,
 	return s;
 }
 
+/* Names with a control character are refused where they are written,
+ * shown escaped: a terminal would act on them. */
+static bool no_control(struct reader *r, const yaml_node_t *n,
+		       const char *what, const char *s)
+{
+	if (rk_check_control(what, s) == RK_OK)
+		return true;
+	rk_diag_at(r->d, mark_of(n), "%s", rk_errmsg());
+	return false;
+}
+
+/* Where a kernel is named by its id: pipeline entries, from and to. */
+static const char *want_id(struct reader *r, const yaml_node_t *n,
+			   const char *what)
+{
+	const char *s = want_string(r, n, what);
+
+	return s && no_control(r, n, "kernel id", s) ? s : NULL;
+}
+
 static bool want_uint(struct reader *r, const yaml_node_t *n, const char *what,
 		      uint32_t max, uint32_t *out)
 {
@@ -220,7 +240,7 @@ static void kernel_key(struct reader *r, const yaml_node_t *key,
 
 	if (strcmp(name, "kernel") == 0) {
 		const char *s = want_string(r, v, "kernel");
-		if (s) {
+		if (s && no_control(r, v, "kernel", s)) {
 			free(k->spec);
 			k->spec = strdup(s);
 			k->spec_at = mark_of(v);
@@ -258,11 +278,16 @@ static bool valid_id(const char *id)
 static void kernel_entry(struct reader *r, const yaml_node_t *key,
 			 const char *id, yaml_node_t *v, void *arg)
 {
+	char shown[80];
+
+	if (!no_control(r, key, "kernel id", id))
+		return;
 	if (!valid_id(id) || strcmp(id, "stdin") == 0
 	    || strcmp(id, "stdout") == 0) {
 		rk_diag_at(r->d, mark_of(key), "'%s' cannot name a kernel: use "
 			   "up to 64 letters, digits, '_', '-' or '.' (stdin "
-			   "and stdout are the ends)", id);
+			   "and stdout are the ends)",
+			   rk_escape(shown, sizeof(shown), id, strlen(id)));
 		return;
 	}
 	rk_topo_kernel *k = rk_topo_add_kernel(r->t, id, mark_of(key));
@@ -299,7 +324,7 @@ static void read_pipeline(struct reader *r, yaml_node_t *list)
 	for (yaml_node_item_t *i = list->data.sequence.items.start;
 	     i < list->data.sequence.items.top; i++) {
 		yaml_node_t *n = node(r, *i);
-		const char *id = want_string(r, n, "a pipeline entry");
+		const char *id = want_id(r, n, "a pipeline entry");
 		if (!id)
 			return;
 		add_edge(r, prev, id, mark_of(n), prev_at, mark_of(n));
@@ -323,10 +348,10 @@ static void edge_key(struct reader *r, const yaml_node_t *key,
 	struct edge_read *e = arg;
 
 	if (strcmp(name, "from") == 0) {
-		e->from = want_string(r, v, "from");
+		e->from = want_id(r, v, "from");
 		e->from_at = mark_of(v);
 	} else if (strcmp(name, "to") == 0) {
-		e->to = want_string(r, v, "to");
+		e->to = want_id(r, v, "to");
 		e->to_at = mark_of(v);
 	} else {
 		rk_diag_at(r->d, mark_of(key), "unknown key '%s' in an edge "
@@ -426,45 +451,90 @@ static void read_document(struct reader *r)
 			   "the kernels are wired");
 }
 
+static rk_mark event_mark(const yaml_event_t *e)
+{
+	return (rk_mark){ (unsigned)e->start_mark.line + 1,
+			  (unsigned)e->start_mark.column + 1 };
+}
+
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/* What the document model would hide: a tag, which asks for a type (a
+ * Python object, say) that is never made, and a NUL in a string, where
+ * the C string we read would end. */
+static void refuse_hidden(rk_diag *d, const yaml_event_t *e)
+{
+	const char *tag = NULL;
+	char shown[80];
+
+	if (e->type == YAML_SCALAR_EVENT) {
+		const char *s = (const char *)e->data.scalar.value;
+		size_t len = e->data.scalar.length;
+		tag = (const char *)e->data.scalar.tag;
+		if (strlen(s) != len)
+			rk_diag_at(d, event_mark(e), "'%s' holds a NUL character",
+				   rk_escape(shown, sizeof(shown), s, len));
+	} else if (e->type == YAML_SEQUENCE_START_EVENT) {
+		tag = (const char *)e->data.sequence_start.tag;
+	} else if (e->type == YAML_MAPPING_START_EVENT) {
+		tag = (const char *)e->data.mapping_start.tag;
+	}
+	if (!tag)
+		return;         /* none written: libyaml says NULL */
+	/* As it was written: !!str, not tag:yaml.org,2002:str. */
+	bool core = strncmp(tag, CORE_TAG, strlen(CORE_TAG)) == 0;
+	if (core)
+		tag += strlen(CORE_TAG);
+	rk_diag_at(d, event_mark(e), "a YAML tag (%s%s) is not allowed",
+		   core ? "!!" : "", rk_escape(shown, sizeof(shown), tag,
+						strlen(tag)));
+}
+
 /* libyaml builds the whole document in memory: refuse deep nesting
- * first, with the cheaper event parser. */
-static bool shallow_enough(const char *text, size_t len, rk_diag *d)
+ * first, with the cheaper event parser, and what loading would hide:
+ * tags, NULs, and a second document (only the first is loaded). */
+static bool check_events(const char *text, size_t len, rk_diag *d)
 {
 	yaml_parser_t p;
 	yaml_event_t e;
-	int depth = 0;
-	bool ok = true, done = false;
+	int depth = 0, documents = 0;
+	size_t before = d->count;
+	bool done = false;
 
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (ok && !done) {
+	while (!done) {
 		if (!yaml_parser_parse(&p, &e)) {
 			rk_diag_at(d, (rk_mark){ (unsigned)p.problem_mark.line + 1,
 						 (unsigned)p.problem_mark.column + 1 },
 				   "%s%s%s", p.problem ? p.problem : "bad YAML",
 				   p.context ? " " : "",
 				   p.context ? p.context : "");
-			ok = false;
 			break;
 		}
+		refuse_hidden(d, &e);
 		if (e.type == YAML_SEQUENCE_START_EVENT
 		    || e.type == YAML_MAPPING_START_EVENT) {
 			if (++depth > MAX_DEPTH) {
-				rk_diag_at(d, (rk_mark){ (unsigned)e.start_mark.line + 1,
-							 (unsigned)e.start_mark.column + 1 },
+				rk_diag_at(d, event_mark(&e),
 					   "nested more than %d deep", MAX_DEPTH);
-				ok = false;
+				done = true;
 			}
 		} else if (e.type == YAML_SEQUENCE_END_EVENT
 			   || e.type == YAML_MAPPING_END_EVENT) {
 			depth--;
+		} else if (e.type == YAML_DOCUMENT_START_EVENT
+			   && ++documents > 1) {
+			rk_diag_at(d, event_mark(&e), "a second YAML document: "
+				   "a topology is one document");
+			done = true;
 		} else if (e.type == YAML_STREAM_END_EVENT) {
 			done = true;
 		}
 		yaml_event_delete(&e);
 	}
 	yaml_parser_delete(&p);
-	return ok;
+	return d->count == before;
 }
 
 rk_error rk_topology_parse(const char *text, size_t len, const char *name,
@@ -481,7 +551,7 @@ rk_error rk_topology_parse(const char *text, size_t len, const char *name,
 	if (len > MAX_FILE) {
 		rk_diag_at(&d, (rk_mark){ 0, 0 }, "the file is over %u bytes",
 			   MAX_FILE);
-	} else if (shallow_enough(text, len, &d)) {
+	} else if (check_events(text, len, &d)) {
 		yaml_parser_initialize(&parser);
 		yaml_parser_set_input_string(&parser, (const unsigned char *)text,
 					     len);

@@ -59,6 +59,20 @@ teardown() { server_teardown; }
 	assert_failure 2
 }
 
+@test "an id or kernel with a control character is a usage error (2), shown escaped" {
+	run --separate-stderr ringctl launch $'a\tb' -k doubler
+	assert_failure 2
+	[ "$stderr" = "ringctl: kernel id 'a\\tb' holds a control character" ]
+	run --separate-stderr ringctl launch x -k $'doubler\e[2J'
+	assert_failure 2
+	[ "$stderr" = "ringctl: kernel 'doubler\\x1b[2J' holds a control character" ]
+	run --separate-stderr ringctl state $'d\e]0;owned\a'
+	assert_failure 2
+	[ "$stderr" = "ringctl: kernel id 'd\\x1b]0;owned\\x07' holds a control character" ]
+	run ringctl list --json
+	assert_output ""
+}
+
 @test "a plugin file is named from the client's directory" {
 	cd "$top_builddir/kernels/.libs"
 	run ringctl launch d -k ./doubler.so

@@ -211,6 +211,88 @@ YAML
 	[[ "$stderr" == *"over 1048576 bytes"* ]]
 }
 
+@test "a second YAML document is refused where it starts" {
+	# Only the first was read: the rest of the file was ignored.
+	f=$(topo <<'YAML'
+kernels:
+  a: {kernel: identity}
+pipeline: [a]
+---
+kernels:
+  b: {kernel: nosuch}
+pipeline: [b]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[ "$stderr" = "ringctl: $f:4:1: a second YAML document: a topology is one document" ]
+	f=$(topo <<'YAML'
+kernels: {a: {kernel: identity}}
+pipeline: [a]
+...
+--- {pipeline: [a, a]}
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[ "$stderr" = "ringctl: $f:4:1: a second YAML document: a topology is one document" ]
+	# One document, marked at both ends, is fine.
+	f=$(topo <<'YAML'
+---
+kernels: {a: {kernel: identity}}
+pipeline: [a]
+...
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_success
+}
+
+@test "YAML tags are refused, on any node" {
+	f=$(topo <<'YAML'
+kernels: !!map
+  a: !!python/object:os.system {kernel: identity}
+  b: {kernel: !custom identity, queue_size: !!int 8}
+pipeline: !!seq [a, b]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:1:10: a YAML tag (!!map) is not allowed"* ]]
+	[[ "$stderr" == *"$f:2:6: a YAML tag (!!python/object:os.system) is not allowed"* ]]
+	[[ "$stderr" == *"$f:3:15: a YAML tag (!custom) is not allowed"* ]]
+	[[ "$stderr" == *"$f:3:45: a YAML tag (!!int) is not allowed"* ]]
+	[[ "$stderr" == *"$f:4:11: a YAML tag (!!seq) is not allowed"* ]]
+}
+
+@test "NULs and control characters in ids are refused, shown escaped" {
+	f=$(topo <<'YAML'
+kernels:
+  "a\0b": {kernel: identity}
+  "c\td": {kernel: identity}
+  e: {kernel: "identity\e]0;owned\a"}
+pipeline: [a, "c\td", "e\x7f"]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:2:3: 'a\\0b' holds a NUL character"* ]]
+	f=$(topo <<'YAML'
+kernels:
+  "c\td": {kernel: identity}
+  e: {kernel: "identity\e]0;owned\a"}
+pipeline: ["c\td", e]
+YAML
+)
+	run --separate-stderr ringctl validate "$f"
+	assert_failure 78
+	[[ "$stderr" == *"$f:2:3: kernel id 'c\\td' holds a control character"* ]]
+	[[ "$stderr" == *"$f:3:15: kernel 'identity\\x1b]0;owned\\x07' holds a control character"* ]]
+	[[ "$stderr" == *"$f:4:12: kernel id 'c\\td' holds a control character"* ]]
+	# Nothing raw reaches the terminal.
+	[[ "$stderr" != *$'\e'* && "$stderr" != *$'\t'* && "$stderr" != *$'\a'* ]]
+}
+
 @test "a missing file is a configuration error" {
 	run --separate-stderr ringctl validate /nonexistent/t.yaml
 	assert_failure 78

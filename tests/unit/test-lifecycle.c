@@ -191,6 +191,39 @@ static void test_launch_refusals(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A control character is in no id or kernel name; the message shows it
+ * escaped, so that echoing it cannot drive the terminal. */
+static void test_control_characters_in_ids(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	const rk_kernel_desc *d;
+
+	assert_int_equal(rk_launch(rt, "a\tb", &test_doubler, NULL), RK_EINVAL);
+	assert_string_equal(rk_errmsg(),
+			    "kernel id 'a\\tb' holds a control character");
+	assert_int_equal(rk_launch(rt, "x\033]0;hi\a", NULL, NULL), RK_EINVAL);
+	assert_string_equal(rk_errmsg(), "kernel id 'x\\x1b]0;hi\\x07' holds "
+			    "a control character");
+	assert_int_equal(rk_launch(rt, "del\177", NULL, NULL), RK_EINVAL);
+	assert_string_equal(rk_errmsg(),
+			    "kernel id 'del\\x7f' holds a control character");
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(ops[i].fn(rt, "a\nb"), RK_EINVAL);
+		assert_string_equal(rk_errmsg(), "kernel id 'a\\nb' holds a "
+				    "control character");
+	}
+	o.kernel = "doubler\r";
+	assert_int_equal(rk_launch(rt, "x", NULL, &o), RK_EINVAL);
+	assert_string_equal(rk_errmsg(),
+			    "kernel 'doubler\\r' holds a control character");
+	assert_int_equal(rk_resolve_kernel(rt, "doubler\033[2J", "", &d),
+			 RK_EINVAL);
+	assert_string_equal(rk_errmsg(), "kernel 'doubler\\x1b[2J' holds a "
+			    "control character");
+	rk_runtime_free(rt);
+}
+
 static void wait_for_state(rk_runtime *rt, const char *id, rk_state want)
 {
 	rk_state s = RK_STATE_LAUNCHED;
@@ -385,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_terminated_id_is_free),
 		cmocka_unit_test(test_unknown_ids),
 		cmocka_unit_test(test_launch_refusals),
+		cmocka_unit_test(test_control_characters_in_ids),
 		cmocka_unit_test(test_dead_kernel_is_failed),
 		cmocka_unit_test(test_main_dying_with_a_message_lets_go),
 		cmocka_unit_test(test_main_returning_early_is_failed),

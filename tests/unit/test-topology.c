@@ -83,6 +83,62 @@ static void test_syntax_error(void **unused)
 	assert_string_equal(said, "t.yaml:1:1: the file is empty\n");
 }
 
+/* One document, no tags, and no control characters in a name: a
+ * second document or a tag would be dropped or ignored silently, a
+ * NUL would cut a name short. */
+static void test_one_plain_document(void **unused)
+{
+	rk_topology *t = (rk_topology *)1;
+
+	assert_int_equal(parse("kernels: {a: }\npipeline: [a]\n---\n"
+			       "kernels: {b: }\n", &t), RK_ECONFIG);
+	assert_null(t);
+	assert_string_equal(said, "t.yaml:3:1: a second YAML document: a "
+			    "topology is one document\n");
+	assert_int_equal(parse("kernels: {a: }\npipeline: [a]\n...\n"
+			       "--- {kernels: {b: }}\n", &t), RK_ECONFIG);
+	assert_string_equal(said, "t.yaml:4:1: a second YAML document: a "
+			    "topology is one document\n");
+	/* Ending the one document, or starting it, is fine. */
+	assert_int_equal(parse("---\nkernels: {a: }\npipeline: [a]\n...\n",
+			       &t), RK_OK);
+	rk_topology_free(t);
+
+	assert_int_equal(parse("kernels:\n  a: !!python/object:os.system "
+			       "{kernel: doubler}\n"
+			       "pipeline: [!custom a, !!str b]\n", &t),
+			 RK_ECONFIG);
+	assert_string_equal(said,
+		"t.yaml:2:6: a YAML tag (!!python/object:os.system) is not "
+		"allowed\n"
+		"t.yaml:3:12: a YAML tag (!custom) is not allowed\n"
+		"t.yaml:3:23: a YAML tag (!!str) is not allowed\n");
+
+	/* A NUL is refused in any string, names and values alike. */
+	assert_int_equal(parse("kernels:\n  \"a\\0b\": {kernel: doubler}\n"
+			       "pipeline: [a]\n", &t), RK_ECONFIG);
+	assert_string_equal(said, "t.yaml:2:3: 'a\\0b' holds a NUL "
+			    "character\n");
+	assert_int_equal(parse("kernels:\n  a: {kernel: doubler, params: "
+			       "{factor: \"2\\0\"}}\npipeline: [a]\n", &t),
+			 RK_ECONFIG);
+	assert_string_equal(said, "t.yaml:2:41: '2\\0' holds a NUL "
+			    "character\n");
+	assert_int_equal(parse("kernels:\n  \"a\\tb\": {kernel: doubler}\n"
+			       "  c: {kernel: \"doubler\\e[2J\"}\n"
+			       "pipeline: [\"a\\tb\", c]\n", &t), RK_ECONFIG);
+	assert_string_equal(said,
+		"t.yaml:2:3: kernel id 'a\\tb' holds a control character\n"
+		"t.yaml:3:15: kernel 'doubler\\x1b[2J' holds a control "
+		"character\n"
+		"t.yaml:4:12: kernel id 'a\\tb' holds a control character\n");
+	assert_int_equal(parse("kernels: {a: }\nedges:\n"
+			       "  - {from: stdin, to: \"a\\x7f\"}\n"
+			       "  - {from: a, to: stdout}\n", &t), RK_ECONFIG);
+	assert_string_equal(said, "t.yaml:3:23: kernel id 'a\\x7f' holds a "
+			    "control character\n");
+}
+
 static void test_check_and_ends(void **unused)
 {
 	rk_runtime *rt = test_runtime(0, 0);
@@ -204,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_parse_pipeline),
 		cmocka_unit_test(test_diagnostics),
 		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_one_plain_document),
 		cmocka_unit_test(test_check_and_ends),
 		cmocka_unit_test(test_check_finds_kernel_problems),
 		cmocka_unit_test(test_inline),
