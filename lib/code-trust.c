@@ -12,12 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "code-trust.h"
 #include "rk-error.h"
 
 #define MAX_LINKS 40    /* as the kernel's own path walk */
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
 
 /* The directories walked so far: fds[0] is /, fds[depth] the current
  * one; ends[i] is the length of `path` (the canonical path) there. */
@@ -94,6 +98,27 @@ static rk_error fail_errno(struct walk *w, const char *what, int e)
 	return rk_fail(e == ENOENT ? RK_ENOTFOUND : w->err, "%s: %s%s%s",
 		       w->given, name_step ? what : "", name_step ? ": " : "",
 		       strerror(e));
+}
+
+/* A user may mount a FUSE file system over a directory of theirs (with
+ * user_allow_other, one others can enter) whose owners and modes it
+ * makes up: no code is taken from one. */
+static rk_error check_mount(struct walk *w, const char *what, int fd,
+			    const struct stat *st)
+{
+	struct stat parent;
+	struct statfs fs;
+
+	if (fstat(w->fds[w->depth], &parent) == 0
+	    && parent.st_dev == st->st_dev)
+		return RK_OK;
+	if (fstatfs(fd, &fs) != 0)
+		return fail_errno(w, what, errno);
+	if (fs.f_type == FUSE_SUPER_MAGIC)
+		return rk_fail(w->err, "%s: refused: %s is on a FUSE file "
+			       "system, whose owners and modes its mounter "
+			       "makes up", w->given, what);
+	return RK_OK;
 }
 
 static void walk_close(struct walk *w)
@@ -234,6 +259,12 @@ static rk_error walk_to_file(struct walk *w, char *todo, size_t cap, int *fd)
 		int next = openat(w->fds[w->depth], name,
 				  O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
+		if (next < 0 && errno == EACCES) {
+			/* The directory we are in denies the search. */
+			char here[PATH_MAX];
+			return fail_errno(w, step_name(w, NULL, here,
+						       sizeof(here)), EACCES);
+		}
 		if (next < 0)
 			return fail_errno(w, what, errno);
 		if (fstat(next, &st) != 0) {
@@ -250,7 +281,8 @@ static rk_error walk_to_file(struct walk *w, char *todo, size_t cap, int *fd)
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if ((rc = check_dir(w, what, &st)) != RK_OK
+			if ((rc = check_mount(w, what, next, &st)) != RK_OK
+			    || (rc = check_dir(w, what, &st)) != RK_OK
 			    || (rc = push_dir(w, next, name)) != RK_OK) {
 				close(next);
 				return rc;
@@ -261,7 +293,8 @@ static rk_error walk_to_file(struct walk *w, char *todo, size_t cap, int *fd)
 			close(next);
 			return fail_errno(w, what, ENOTDIR);
 		}
-		if ((rc = check_file(w, what, &st)) != RK_OK) {
+		if ((rc = check_mount(w, what, next, &st)) != RK_OK
+		    || (rc = check_file(w, what, &st)) != RK_OK) {
 			close(next);
 			return rc;
 		}
@@ -326,6 +359,8 @@ static struct loaded_file {
 	ino_t ino;
 	int fd;
 	bool stale;
+	bool closing;           /* being looked at by forget_if_unloaded */
+	void *handle;           /* what dlopen gave for it, if it did */
 } *loaded;
 static size_t n_loaded, cap_loaded;
 
@@ -347,7 +382,8 @@ static int find_kept_locked(int fd, const struct stat *st)
 		if (!e->stale && (e->fd == fd
 				  || !same_file(e->fd, e->dev, e->ino)))
 			e->stale = true;
-		if (!e->stale && e->dev == st->st_dev && e->ino == st->st_ino)
+		if (!e->stale && !e->closing && e->dev == st->st_dev
+		    && e->ino == st->st_ino)
 			use = e->fd;
 	}
 	return use;
@@ -394,13 +430,82 @@ static int keep_descriptor(int fd)
 	}
 	if (fd >= 0 && n_loaded < cap_loaded) {
 		loaded[n_loaded++] = (struct loaded_file){
-			st.st_dev, st.st_ino, fd, false };
+			st.st_dev, st.st_ino, fd, false, false, NULL };
 		use = fd;
 	} else if (fd >= 0) {
 		close(fd);
 	}
 	pthread_mutex_unlock(&loaded_lock);
 	return use;
+}
+
+static void name_of(int fd, char *name, size_t cap)
+{
+	snprintf(name, cap, "/proc/self/fd/%d", fd);
+}
+
+/* Close the kept descriptor `fd` once no object is loaded by its name
+ * or from its file: a plugin rebuilt and loaded again and again is a
+ * new file each time.  dlopen is asked without loaded_lock (a
+ * constructor in another thread, holding glibc's lock, may want ours);
+ * meanwhile the entry is `closing`, used by no new load. */
+static void forget_if_unloaded(int fd)
+{
+	struct loaded_file *e = NULL;
+	char name[64];
+
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < n_loaded && !e; i++)
+		if (!loaded[i].stale && !loaded[i].closing
+		    && loaded[i].fd == fd)
+			e = &loaded[i];
+	if (e)
+		e->closing = true;
+	pthread_mutex_unlock(&loaded_lock);
+	if (!e)
+		return;
+	name_of(fd, name, sizeof(name));
+	void *still = dlopen(name, RTLD_NOLOAD | RTLD_LAZY);
+	if (still)
+		dlclose(still);         /* the count NOLOAD took */
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < n_loaded; i++) {
+		if (loaded[i].closing && loaded[i].fd == fd) {
+			if (still) {
+				loaded[i].closing = false;
+			} else {
+				close(fd);
+				loaded[i] = loaded[--n_loaded];
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&loaded_lock);
+}
+
+static void remember_handle(int fd, void *handle)
+{
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < n_loaded; i++)
+		if (!loaded[i].stale && loaded[i].fd == fd)
+			loaded[i].handle = handle;
+	pthread_mutex_unlock(&loaded_lock);
+}
+
+void rk_dlclose_trusted(void *handle)
+{
+	int fd = -1;
+
+	if (!handle)
+		return;
+	dlclose(handle);
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < n_loaded && fd < 0; i++)
+		if (!loaded[i].stale && loaded[i].handle == handle)
+			fd = loaded[i].fd;
+	pthread_mutex_unlock(&loaded_lock);
+	if (fd >= 0)
+		forget_if_unloaded(fd);
 }
 
 rk_error rk_dlopen_trusted(const char *path, int flags, rk_error err,
@@ -421,7 +526,7 @@ rk_error rk_dlopen_trusted(const char *path, int flags, rk_error err,
 			       path);
 	}
 	/* No lock held here: dlopen runs the file's constructors. */
-	snprintf(name, sizeof(name), "/proc/self/fd/%d", use);
+	name_of(use, name, sizeof(name));
 	if (!(*handle = dlopen(name, flags))) {
 		const char *e = dlerror();
 		size_t n = strlen(name);
@@ -435,8 +540,10 @@ rk_error rk_dlopen_trusted(const char *path, int flags, rk_error err,
 			rc = rk_fail(err, "%s: %s", walked,
 				     e ? e : "cannot load");
 		free(walked);
+		forget_if_unloaded(use);
 		return rc;
 	}
+	remember_handle(use, *handle);
 	if (canonical)
 		*canonical = walked;
 	else

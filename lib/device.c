@@ -262,7 +262,7 @@ static void preload_gpu_forms(rk_runtime *rt, struct rk_devices *d)
 					   * sizeof(*kept)) : NULL;
 		if (!kept) {
 			if (module)
-				dlclose(module);
+				rk_dlclose_trusted(module);
 			continue;       /* its launch will say why */
 		}
 		int blocks;
@@ -481,7 +481,7 @@ static void release_memory(struct rk_device_actor *da)
 	if (da->share)
 		unreserve(da);
 	if (da->companion)
-		dlclose(da->companion);
+		rk_dlclose_trusted(da->companion);
 	da->companion = NULL;
 }
 
@@ -829,7 +829,7 @@ void rk_devices_free(rk_runtime *rt)
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->n_modules; i++)
-		dlclose(d->modules[i]);
+		rk_dlclose_trusted(d->modules[i]);
 	free(d->modules);
 	/* Every kernel has stopped: freeing waits for nothing now. */
 	if (d->actor_pool) {
@@ -839,7 +839,7 @@ void rk_devices_free(rk_runtime *rt)
 		rk_pool_free(d->link_pool);
 	}
 	if (d->module)
-		dlclose(d->module);
+		rk_dlclose_trusted(d->module);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	rt->devices = NULL;

@@ -85,7 +85,7 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 	pthread_rwlock_wrlock(&rt->lock);
 	if ((p = find_loaded_locked(rt, real))) {
 		pthread_rwlock_unlock(&rt->lock);
-		dlclose(handle);
+		rk_dlclose_trusted(handle);
 		free(real);
 		if (out)
 			*out = p;
@@ -99,7 +99,7 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 		rc = remember_locked(rt, real, handle, p);
 	pthread_rwlock_unlock(&rt->lock);
 	if (rc != RK_OK) {
-		dlclose(handle);
+		rk_dlclose_trusted(handle);
 		free(real);
 		return rc;
 	}
@@ -111,7 +111,7 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 void rk_plugins_unload(rk_runtime *rt)
 {
 	for (size_t i = 0; i < rt->n_plugins; i++) {
-		dlclose(rt->plugins[i].handle);
+		rk_dlclose_trusted(rt->plugins[i].handle);
 		free(rt->plugins[i].path);
 	}
 	free(rt->plugins);

@@ -154,3 +154,27 @@ open(sys.argv[4], "w").write(str(n))
 	[[ "$stderr" == *"$dir/ringctl-mpi.so: refused: $dir/ringctl-mpi.so is writable by others (mode 0666)"* ]]
 	[ ! -e "$RK_TEST_MARKER" ]
 }
+
+@test "a plugin loaded before the server forks is loaded again in it" {
+	# The shell loads the plugin itself (kernels), then starts the
+	# server by forking; the server closes every inherited descriptor,
+	# the one the plugin was loaded through too.
+	run --separate-stderr bash -c "printf 'kernels\nlaunch d1 -k %s/doubler.so\n' '$KERNELS' | '$RINGCTL' shell"
+	assert_success
+	[ -z "$stderr" ]
+	run ringctl state d1
+	assert_output LAUNCHED
+}
+
+@test "a directory we may not search is named as the one that denies it" {
+	their_dir
+	chown root "$RK_OPEN_DIR"
+	mkdir -p "$RK_OPEN_DIR/locked/sub"
+	chmod 700 "$RK_OPEN_DIR/locked"
+	cp "$MARKER_SO" "$RK_OPEN_DIR/locked/sub/p.so"
+	other_uid_ringctl "$RK_USER_UID" || skip "$RK_OTHER_WHY"
+	run --separate-stderr as_user "$RK_OTHER_DIR/ringctl" run "$RK_OPEN_DIR/locked/sub/p.so" <<<1
+	assert_failure 1
+	[[ "$stderr" == *"$RK_OPEN_DIR/locked/sub/p.so: $RK_OPEN_DIR/locked: Permission denied"* ]]
+	rm -rf "$RK_OTHER_DIR"
+}

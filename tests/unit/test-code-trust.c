@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@
 #include <ringkernel.h>
 #include "code-trust.h"
 
-static char top[PATH_MAX];     /* a fresh directory under /tmp */
+static char top[64];           /* a fresh directory under /tmp */
 
 static int make_top(void **unused)
 {
@@ -211,7 +212,7 @@ static const char *test_plugin(const char *file)
 
 static void copy_file(const char *from, const char *to)
 {
-	char cmd[3 * PATH_MAX];
+	char cmd[3 * PATH_MAX + 32];
 
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 644 '%s'", from, to,
 		 to);
@@ -259,11 +260,11 @@ static void test_load_through_the_checked_descriptor(void **unused)
 	assert_null(strstr(rk_errmsg(), "/proc/self/fd"));
 }
 
-/* Close whatever descriptor this process holds on `path`, as a daemon's
- * close_range would; how many were closed. */
-static int close_behind_its_back(const char *path)
+/* Descriptors this process holds on `path`; with `close_them`, closed
+ * as a daemon's close_range would. */
+static int descriptors_on(const char *path, bool close_them)
 {
-	int closed = 0;
+	int found = 0;
 
 	for (int fd = 3; fd < 1024; fd++) {
 		char link[64], target[PATH_MAX];
@@ -272,10 +273,48 @@ static int close_behind_its_back(const char *path)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		if (strcmp(target, path) == 0 && close(fd) == 0)
-			closed++;
+		if (strcmp(target, path) == 0 && (!close_them || close(fd) == 0))
+			found++;
 	}
-	return closed;
+	return found;
+}
+
+static int close_behind_its_back(const char *path)
+{
+	return descriptors_on(path, true);
+}
+
+/* A file loaded, closed, rebuilt (a new file by the same name) and
+ * loaded again, over and over: no descriptor is left behind, nor by a
+ * load that fails. */
+static void test_descriptors_do_not_pile_up(void **unused)
+{
+	char tmp[PATH_MAX];
+	void *h, *h2;
+
+	(void)unused;
+	make("rebuilt", 0755, true);
+	snprintf(tmp, sizeof(tmp), "%s", at("rebuilt/new.so"));
+	for (int i = 0; i < 300; i++) {
+		copy_file(test_plugin("two-kernels.so"), tmp);
+		assert_int_equal(rename(tmp, at("rebuilt/p.so")), 0);
+		assert_int_equal(rk_dlopen_trusted(at("rebuilt/p.so"),
+						   RTLD_NOW | RTLD_LOCAL,
+						   RK_EPLUGIN, &h, NULL), RK_OK);
+		assert_int_equal(rk_dlopen_trusted(at("rebuilt/p.so"),
+						   RTLD_NOW | RTLD_LOCAL,
+						   RK_EPLUGIN, &h2, NULL), RK_OK);
+		assert_ptr_equal(h, h2);
+		rk_dlclose_trusted(h2);
+		/* Still loaded once: its descriptor stays. */
+		assert_int_equal(descriptors_on(at("rebuilt/p.so"), false), 1);
+		rk_dlclose_trusted(h);
+		assert_int_equal(descriptors_on(at("rebuilt/p.so"), false), 0);
+	}
+	make("rebuilt/text.so", 0644, false);
+	assert_int_equal(rk_dlopen_trusted(at("rebuilt/text.so"), RTLD_NOW,
+					   RK_EPLUGIN, &h, NULL), RK_EPLUGIN);
+	assert_int_equal(descriptors_on(at("rebuilt/text.so"), false), 0);
 }
 
 static void test_a_kept_descriptor_closed_by_others(void **unused)
@@ -391,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_load_through_the_checked_descriptor),
 		cmocka_unit_test(test_a_kept_descriptor_closed_by_others),
+		cmocka_unit_test(test_descriptors_do_not_pile_up),
 		cmocka_unit_test(test_random_trees_agree_with_realpath),
 	};
 	return cmocka_run_group_tests(tests, make_top, remove_top);
