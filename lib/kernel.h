@@ -77,7 +77,8 @@ typedef struct rk_kernel {
 	/* Read-mostly: set at launch, connect or a state change. */
 	char *id RK_ALIGNED;
 	uint64_t serial;                /* one per kernel ever launched */
-	const rk_kernel_desc *desc;
+	const rk_kernel_desc *desc;     /* the registry's, or own_desc */
+	struct rk_adopted_desc *own_desc;
 	struct rk_runtime *rt;
 	rk_backend backend;
 	rk_on_error on_error;

@@ -13,35 +13,46 @@
 #include <unistd.h>
 
 #include "code-trust.h"
+#include "descriptor.h"
 #include "rk-error.h"
 #include "runtime.h"
 
 struct rk_loaded_plugin {
 	char *path;                     /* canonical, as walked */
 	void *handle;
-	const rk_plugin *plugin;
+	rk_plugin *plugin;              /* adopted (descriptor.h) */
 };
 
-/* Check the table a plugin exports, before any of it is registered. */
-static rk_error check_plugin(const char *path, const rk_plugin *p)
+static rk_error check_tables(const rk_plugin *p)
 {
-	if (p->abi_version != RK_PLUGIN_ABI_VERSION)
-		return rk_fail(RK_EPLUGIN, "%s: plugin ABI version %u, expected %u",
-			       path, p->abi_version, RK_PLUGIN_ABI_VERSION);
-	if (p->struct_size < sizeof(rk_plugin))
-		return rk_fail(RK_EPLUGIN, "%s: plugin table of %u bytes, "
-			       "expected %zu", path, p->struct_size,
-			       sizeof(rk_plugin));
+	rk_error rc = RK_OK;
+
 	if (!p->kernels || !p->kernels[0])
-		return rk_fail(RK_EPLUGIN, "%s: plugin lists no kernels", path);
-	for (size_t i = 0; p->kernels[i]; i++) {
-		if (rk_kernel_desc_check(p->kernels[i]) != RK_OK) {
-			char why[256];
-			snprintf(why, sizeof(why), "%s", rk_errmsg());
-			return rk_fail(RK_EPLUGIN, "%s: %s", path, why);
-		}
+		return rk_fail(RK_EPLUGIN, "plugin lists no kernels");
+	for (size_t i = 0; p->kernels[i] && rc == RK_OK; i++)
+		rc = rk_kernel_desc_check(p->kernels[i]);
+	return rc;
+}
+
+/* Adopt and check the table a plugin exports, before any of it is
+ * registered.  *out: the copy (malloc'd), on success. */
+static rk_error check_plugin(const char *path, const rk_plugin *raw,
+			     rk_plugin **out)
+{
+	rk_plugin *p = malloc(sizeof(*p));
+	rk_error rc = p ? rk_plugin_adopt(raw, p)
+			: rk_fail(RK_ENOMEM, "out of memory");
+
+	if (rc == RK_OK && (rc = check_tables(p)) == RK_OK) {
+		*out = p;
+		return RK_OK;
 	}
-	return RK_OK;
+	free(p);
+	if (rc == RK_ENOMEM)
+		return rc;
+	char why[256];
+	snprintf(why, sizeof(why), "%s", rk_errmsg());
+	return rk_fail(RK_EPLUGIN, "%s: %s", path, why);
 }
 
 static const rk_plugin *find_loaded_locked(rk_runtime *rt, const char *real)
@@ -53,7 +64,7 @@ static const rk_plugin *find_loaded_locked(rk_runtime *rt, const char *real)
 }
 
 static rk_error remember_locked(rk_runtime *rt, char *real, void *handle,
-				const rk_plugin *p)
+				rk_plugin *p)
 {
 	struct rk_loaded_plugin *all = realloc(rt->plugins,
 					       (rt->n_plugins + 1) * sizeof(*all));
@@ -73,6 +84,7 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 			const rk_plugin **out)
 {
 	const rk_plugin *p;
+	rk_plugin *table = NULL;
 	void *handle;
 	char *real;
 	rk_error rc;
@@ -95,8 +107,9 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 	if (!p)
 		rc = rk_fail(RK_EPLUGIN, "%s: not a ringctl plugin (no %s symbol)",
 			     path, RK_PLUGIN_SYMBOL);
-	else if ((rc = check_plugin(path, p)) == RK_OK)
-		rc = remember_locked(rt, real, handle, p);
+	else if ((rc = check_plugin(path, p, &table)) == RK_OK
+		 && (rc = remember_locked(rt, real, handle, table)) != RK_OK)
+		free(table);
 	pthread_rwlock_unlock(&rt->lock);
 	if (rc != RK_OK) {
 		rk_dlclose_trusted(handle);
@@ -104,7 +117,7 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 		return rc;
 	}
 	if (out)
-		*out = p;
+		*out = table;
 	return RK_OK;
 }
 
@@ -113,11 +126,12 @@ void rk_plugins_unload(rk_runtime *rt)
 	for (size_t i = 0; i < rt->n_plugins; i++) {
 		rk_dlclose_trusted(rt->plugins[i].handle);
 		free(rt->plugins[i].path);
+		free(rt->plugins[i].plugin);
 	}
 	free(rt->plugins);
 	rt->plugins = NULL;
 	rt->n_plugins = 0;
-	rt->n_registry = 0;     /* their descriptors are gone */
+	rk_registry_clear_locked(rt);   /* their descriptors are gone */
 }
 
 static int compare_names(const void *a, const void *b)

@@ -36,8 +36,8 @@
  * `finished` as its last store.  `abort` makes it leave at once, for a
  * host that gave up waiting.
  */
-#ifndef RK_DEVICE_ACTOR_H
-#define RK_DEVICE_ACTOR_H
+#ifndef RINGKERNEL_DEVICE_H
+#define RINGKERNEL_DEVICE_H
 
 #include "ringkernel-plugin.h"
 #include "ringkernel-ring.h"
@@ -591,9 +591,10 @@ typedef struct rk_cuda_kernel {
 		NAME##_device_loop(a, &s); \
 	} \
 	static const rk_device_kernel NAME##_device = { \
+		RK_PLUGIN_ABI_VERSION, (uint32_t)sizeof(rk_device_kernel), \
 		(uint32_t)sizeof(IN), (uint32_t)sizeof(OUT), \
 		(uint32_t)sizeof(P), 0, NAME##_device_host_loop, MODULE, \
 		"rk_cuda_" #NAME, ERRORS }
 #endif
 
-#endif /* RK_DEVICE_ACTOR_H */
+#endif /* RINGKERNEL_DEVICE_H */

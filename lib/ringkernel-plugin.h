@@ -110,6 +110,8 @@ extern const rk_type rk_type_json;
  * RK_DEVICE_KERNEL. */
 struct rk_dev_actor;
 typedef struct rk_device_kernel {
+	uint32_t abi_version;           /* RK_PLUGIN_ABI_VERSION */
+	uint32_t struct_size;           /* sizeof(rk_device_kernel) */
 	uint32_t in_size;               /* sizeof IN: the input type's size */
 	uint32_t out_size;              /* sizeof OUT: the output type's */
 	uint32_t params_size;           /* sizeof P: init's state (when not

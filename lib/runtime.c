@@ -10,6 +10,7 @@
 #include "rk-error.h"
 #include "params.h"
 #include "types.h"
+#include "descriptor.h"
 #include "device.h"
 #include "fault.h"
 #include "replicas.h"
@@ -127,21 +128,12 @@ rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 	return rk_port_new(capacity, max_payload, policy, bell, rt->telemetry);
 }
 
-rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
+/* The checks of a descriptor adopted (descriptor.h). */
+static rk_error check_adopted(const rk_kernel_desc *d)
 {
 	char shown[80];
 	rk_error rc;
 
-	if (!d)
-		return rk_fail(RK_EINVAL, "no kernel descriptor");
-	if (d->abi_version != RK_PLUGIN_ABI_VERSION)
-		return rk_fail(RK_EPLUGIN,
-			       "kernel descriptor has ABI version %u, expected %u",
-			       d->abi_version, RK_PLUGIN_ABI_VERSION);
-	if (d->struct_size < sizeof(rk_kernel_desc))
-		return rk_fail(RK_EPLUGIN,
-			       "kernel descriptor is %u bytes, expected %zu",
-			       d->struct_size, sizeof(rk_kernel_desc));
 	if (!d->name || !*d->name)
 		return rk_fail(RK_EPLUGIN, "kernel descriptor has no name");
 	if (!rk_plain_name(d->name, ""))
@@ -159,11 +151,47 @@ rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
 	return rk_params_check_declared(d);
 }
 
+rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
+{
+	struct rk_adopted_desc a;
+	rk_error rc = rk_desc_adopt(d, &a);
+
+	return rc != RK_OK ? rc : check_adopted(&a.desc);
+}
+
+/* The registry's copy of d (d itself, or the plugin's table it was
+ * adopted from), or NULL where d is not registered. */
+static const rk_kernel_desc *registered_locked(rk_runtime *rt,
+					       const rk_kernel_desc *d)
+{
+	for (size_t i = 0; i < rt->n_registry; i++)
+		if (rt->registry[i].desc == d || rt->registry[i].orig == d)
+			return rt->registry[i].desc;
+	return NULL;
+}
+
+void rk_registry_clear_locked(rk_runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_registry; i++)
+		free(rt->registry[i].adopted);
+	rt->n_registry = 0;
+}
+
 rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *desc,
 				const char *plugin, bool keep_first)
 {
+	struct rk_adopted_desc *a = malloc(sizeof(*a));
+	rk_error rc;
+
+	if (!a)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	if ((rc = rk_desc_adopt(desc, a)) != RK_OK) {
+		free(a);
+		return rc;
+	}
 	for (size_t i = 0; i < rt->n_registry; i++) {
-		if (strcmp(rt->registry[i].desc->name, desc->name) == 0) {
+		if (strcmp(rt->registry[i].desc->name, a->desc.name) == 0) {
+			free(a);
 			if (keep_first)
 				return RK_OK;
 			return rk_fail(RK_EINVAL,
@@ -175,13 +203,16 @@ rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *desc,
 		size_t cap = rt->cap_registry ? 2 * rt->cap_registry : 16;
 		struct rk_registered *r = realloc(rt->registry,
 						  cap * sizeof(*r));
-		if (!r)
+		if (!r) {
+			free(a);
 			return rk_fail(RK_ENOMEM, "out of memory");
+		}
 		rt->registry = r;
 		rt->cap_registry = cap;
 	}
-	rt->registry[rt->n_registry].desc = desc;
-	rt->registry[rt->n_registry++].plugin = plugin;
+	rt->registry[rt->n_registry++] = (struct rk_registered){
+		.desc = &a->desc, .orig = desc, .adopted = a, .plugin = plugin,
+	};
 	return RK_OK;
 }
 
@@ -349,6 +380,7 @@ static void kernel_destroy(rk_kernel *k)
 	rk_device_free(k);
 	if (k->initialized && k->desc->fini)
 		k->desc->fini(k->state);
+	free(k->own_desc);
 	rk_params_free(k->params);
 	for (size_t i = 0; i < k->n_inputs; i++)
 		rk_port_unref(k->inputs[i]);
@@ -447,7 +479,13 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	k->id = strdup(id);
 	k->params = rk_params_copy(o->params);
 	k->inputs = calloc(1, sizeof(*k->inputs));
-	k->desc = desc;
+	/* Ours to keep while the kernel lives: the registry's copy, or
+	 * one of its own (the caller's view may be gone). */
+	if (!(k->desc = registered_locked(rt, desc))) {
+		k->own_desc = malloc(sizeof(*k->own_desc));
+		if (k->own_desc && rk_desc_adopt(desc, k->own_desc) == RK_OK)
+			k->desc = &k->own_desc->desc;
+	}
 	k->rt = rt;
 	k->backend = RK_BACKEND_CPU;
 	k->on_error = o->on_error;
@@ -470,7 +508,8 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 			   : NULL;
 	k->output = rk_runtime_new_port(rt, capacity, out_max, o->output_policy,
 					NULL);
-	if (!k->id || !k->params || !k->inputs || !k->input || !k->output) {
+	if (!k->desc || !k->id || !k->params || !k->inputs || !k->input
+	    || !k->output) {
 		kernel_destroy(k);
 		return rk_fail(RK_ENOMEM, "out of memory for kernel '%s'", id);
 	}
@@ -594,11 +633,36 @@ static rk_error launch_replicas(rk_kernel *group, const rk_launch_options *o)
 	return rc;
 }
 
+static rk_error launch_adopted(rk_runtime *rt, const char *id,
+			       const rk_kernel_desc *desc,
+			       const rk_launch_options *o);
+
+/* A caller's descriptor may be of an older header: what is read of it
+ * is the registry's copy, or one made here. */
 rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 		   const rk_launch_options *opts)
 {
 	rk_launch_options defaults = RK_LAUNCH_OPTIONS_INIT;
 	const rk_launch_options *o = opts ? opts : &defaults;
+	struct rk_adopted_desc view;
+	const rk_kernel_desc *known = NULL;
+	rk_error rc;
+
+	if (rt && desc) {
+		pthread_rwlock_rdlock(&rt->lock);
+		known = registered_locked(rt, desc);
+		pthread_rwlock_unlock(&rt->lock);
+		if (!known && (rc = rk_desc_adopt(desc, &view)) != RK_OK)
+			return rc;
+		desc = known ? known : &view.desc;
+	}
+	return launch_adopted(rt, id, desc, o);
+}
+
+static rk_error launch_adopted(rk_runtime *rt, const char *id,
+			       const rk_kernel_desc *desc,
+			       const rk_launch_options *o)
+{
 	rk_kernel *k = NULL;
 	char shown[80];
 	rk_error rc;
@@ -622,7 +686,7 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 			return rk_fail(RK_ENOTFOUND,
 				       "kernel '%s' is not registered", name);
 	}
-	if ((rc = rk_kernel_desc_check(desc)) != RK_OK)
+	if ((rc = check_adopted(desc)) != RK_OK)
 		return rc;
 	rk_backend backend;
 	rc = rk_device_pick(rt, id, desc, o->backend != RK_BACKEND_AUTO

@@ -18,7 +18,9 @@ struct rk_runtime {
 	size_t n_kernels;
 	size_t cap_kernels;
 	struct rk_registered {
-		const rk_kernel_desc *desc;
+		const rk_kernel_desc *desc;     /* &adopted->desc */
+		const rk_kernel_desc *orig;     /* the plugin's or caller's */
+		struct rk_adopted_desc *adopted;
 		const char *plugin;     /* its file; NULL: in-process */
 	} *registry;
 	size_t n_registry;
@@ -48,10 +50,14 @@ rk_state rk_kernel_state(rk_kernel *k);
 /* A descriptor a runtime accepts: ABI, name, an entry point, types. */
 rk_error rk_kernel_desc_check(const rk_kernel_desc *d);
 
-/* Register under rt->lock (write); a name taken is an error, or with
- * keep_first silently left to its first kernel. */
+/* Register a copy of d (descriptor.h) under rt->lock (write); a name
+ * taken is an error, or with keep_first silently left to its first
+ * kernel. */
 rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *d,
 				const char *plugin, bool keep_first);
+
+/* Forget every registered kernel (rt->lock held, or no other thread). */
+void rk_registry_clear_locked(rk_runtime *rt);
 
 /* Unload the plugins (once no kernel can run their code). */
 void rk_plugins_unload(rk_runtime *rt);

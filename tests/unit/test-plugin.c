@@ -164,6 +164,78 @@ static void test_bad_types_are_refused(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* The first release's tables load whatever the header has grown into;
+ * a newer header's load where the fields it adds are unset, and are
+ * refused, not ignored, where they are set. */
+static void test_descriptors_of_other_releases(void **unused)
+{
+	rk_runtime *rt = runtime();
+	const rk_plugin *p;
+	struct {
+		rk_kernel_desc d;
+		unsigned char more[16];
+	} newer;
+
+	assert_int_equal(rk_load_plugin(rt, test_plugin("first-release.so"),
+					&p), RK_OK);
+	const rk_kernel_desc *d = rk_find_kernel(rt, "first_release");
+	assert_non_null(d);
+	assert_null(d->device);
+	assert_int_equal(rk_launch(rt, "old", d, NULL), RK_OK);
+	assert_int_equal(rk_terminate(rt, "old", 1), RK_OK);
+
+	memset(&newer, 0, sizeof(newer));
+	newer.d = (rk_kernel_desc)RK_KERNEL_DESC_INIT;
+	newer.d.struct_size = sizeof(newer);
+	newer.d.name = "newer";
+	newer.d.process = pass;
+	assert_int_equal(rk_register_kernel(rt, &newer.d), RK_OK);
+	assert_int_equal(rk_launch(rt, "n", &newer.d, NULL), RK_OK);
+	newer.more[3] = 1;
+	newer.d.name = "newest";
+	assert_int_equal(rk_register_kernel(rt, &newer.d), RK_EPLUGIN);
+	assert_non_null(strstr(rk_errmsg(), "sets fields past the"));
+	/* Launched directly (not the registered one): the same. */
+	__typeof__(newer) direct = newer;
+	assert_int_equal(rk_launch(rt, "m", &direct.d, NULL), RK_EPLUGIN);
+	/* Smaller than the first release: a table of another program. */
+	newer.more[3] = 0;
+	newer.d.struct_size = 16;
+	assert_int_equal(rk_register_kernel(rt, &newer.d), RK_EPLUGIN);
+	assert_non_null(strstr(rk_errmsg(), "smaller than any release's"));
+	rk_runtime_free(rt);
+}
+
+/* A kernel's device form carries a version and size too. */
+static void test_device_kernel_versions(void **unused)
+{
+	rk_runtime *rt = runtime();
+	rk_device_kernel dk = {
+		.abi_version = RK_PLUGIN_ABI_VERSION,
+		.struct_size = sizeof(rk_device_kernel),
+		.in_size = 8, .out_size = 8,
+	};
+	rk_kernel_desc d = RK_KERNEL_DESC_INIT;
+
+	d.name = "dev";
+	d.process = pass;
+	d.device = &dk;
+	dk.abi_version = 99;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	assert_string_equal(rk_errmsg(), "device kernel descriptor ABI "
+			    "version 99, expected 1");
+	dk.abi_version = RK_PLUGIN_ABI_VERSION;
+	dk.struct_size = 8;
+	assert_int_equal(rk_register_kernel(rt, &d), RK_EPLUGIN);
+	dk.struct_size = sizeof(rk_device_kernel);
+	assert_int_equal(rk_register_kernel(rt, &d), RK_OK);
+	/* The copy's device form is the runtime's copy too. */
+	const rk_kernel_desc *found = rk_find_kernel(rt, "dev");
+	assert_ptr_not_equal(found->device, &dk);
+	assert_int_equal(found->device->in_size, 8);
+	rk_runtime_free(rt);
+}
+
 /* Found by fuzzing: names JSON or a shell would choke on, and
  * parameters whose declaration makes no sense, are refused at load. */
 static void test_bad_names_and_params_are_refused(void **unused)
@@ -223,6 +295,8 @@ int main(void)
 		cmocka_unit_test(test_load_a_directory),
 		cmocka_unit_test(test_bad_types_are_refused),
 		cmocka_unit_test(test_bad_names_and_params_are_refused),
+		cmocka_unit_test(test_descriptors_of_other_releases),
+		cmocka_unit_test(test_device_kernel_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
