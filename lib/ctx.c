@@ -175,6 +175,7 @@ static int ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 
 int rk_executor_run_main(rk_kernel *k)
 {
+	rk_kernel_function = "main";
 	rk_in_kernel_code = true;
 	int rc = k->desc->main(&k->ctx);
 	rk_in_kernel_code = false;

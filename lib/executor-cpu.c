@@ -284,6 +284,7 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 	if (k->device)
 		rk_device_link_end(k);
 	if (k->desc->flush) {
+		rk_kernel_function = "flush";
 		rk_in_kernel_code = true;
 		int failed = k->desc->flush(&k->ctx);
 		rk_in_kernel_code = false;
@@ -352,6 +353,7 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
 		k->batch_index = n - 1;
 		k->ctx.error[0] = '\0';
+		rk_kernel_function = "process_batch";
 		rk_in_kernel_code = !k->device;
 		int failed = k->device
 			? rk_device_process_batch(k, msgs, n)
@@ -373,6 +375,7 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 			msg_from_slot(&msgs[0], rk_ring_slot(r, first + i));
 			k->ctx.current = &msgs[0];
 			k->ctx.error[0] = '\0';
+			rk_kernel_function = "process";
 			rk_in_kernel_code = true;
 			int rc = k->desc->process(&k->ctx, &msgs[0]);
 			rk_in_kernel_code = false;
@@ -750,10 +753,16 @@ static void executor_died(void *arg)
 }
 
 /* A kernel whose code faulted: its state cannot be trusted, so its
- * fini is not called either. */
+ * fini is not called either.  The host hears of it first, so that
+ * whoever sees FAILED finds it told (the server's log). */
 static void executor_crashed(rk_kernel *k, const rk_fault_guard *guard)
 {
 	char why[128];
+	struct rk_runtime *rt = k->rt;
+
+	if (rt->on_kernel_fault)
+		rt->on_kernel_fault(rt->on_kernel_fault_arg, k->id,
+				    guard->signal, guard->function);
 
 	snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) at %p",
 		 strsignal(guard->signal), guard->signal, guard->address);

@@ -29,6 +29,7 @@ static bool installed;
 static _Thread_local rk_fault_guard *armed;
 _Thread_local bool rk_in_kernel_code;
 _Thread_local const char *rk_kernel_thread_id;
+_Thread_local const char *rk_kernel_function;
 
 static int find_runtime_text(struct dl_phdr_info *info, size_t size,
 			     void *self)
@@ -97,6 +98,7 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 	rk_in_kernel_code = false;
 	guard->signal = sig;
 	guard->address = info->si_addr;
+	guard->function = rk_kernel_function;
 	siglongjmp(guard->jump, sig);
 }
 
@@ -154,6 +156,7 @@ void rk_fault_arm(rk_fault_guard *guard)
 {
 	guard->alt_stack = NULL;
 	guard->signal = 0;
+	guard->function = NULL;
 	if (!installed)
 		return;
 	/* The handler's own stack, so that a kernel that overflows its

@@ -20,6 +20,7 @@ typedef struct rk_fault_guard {
 	stack_t old_stack;              /* the thread's before (a
 					 * sanitizer's, say), put back */
 	int signal;                     /* what was caught */
+	const char *function;           /* in which of the kernel's */
 	void *address;                  /* the faulting address */
 } rk_fault_guard;
 
@@ -28,6 +29,10 @@ typedef struct rk_fault_guard {
  * A fault while it is clear (runtime code, or libc called by it, which
  * may hold the runtime's locks) is not recovered. */
 extern _Thread_local bool rk_in_kernel_code;
+
+/* Which of its kernel's functions this thread calls ("process"), set
+ * before rk_in_kernel_code: a fault is told where it happened. */
+extern _Thread_local const char *rk_kernel_function;
 
 /* The id of the kernel this thread runs, for rk_exiting_kernel and
  * rk_on_kernel_abort. */

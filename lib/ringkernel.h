@@ -77,6 +77,13 @@ typedef struct rk_runtime rk_runtime;
 typedef void (*rk_error_hook)(void *arg, const char *kernel,
 			      uint64_t message, const char *reason);
 
+/* Told when a kernel's own code faults (after rk_isolate_faults) and the
+ * kernel goes FAILED, from the kernel's thread before its state
+ * changes: its id, the signal, and the function of the kernel it was
+ * in ("process", "process_batch", "flush", "main"; NULL if unknown). */
+typedef void (*rk_fault_hook)(void *arg, const char *kernel, int signal,
+			      const char *function);
+
 typedef struct rk_runtime_options {
 	int telemetry;                  /* nonzero: latency and queue telemetry */
 	uint32_t default_queue_size;    /* messages per queue; 1000 */
@@ -85,9 +92,12 @@ typedef struct rk_runtime_options {
 	uint32_t spin_ns;               /* busy-wait before parking; 0 = default */
 	rk_error_hook on_kernel_error;  /* or NULL */
 	void *on_kernel_error_arg;
+	rk_fault_hook on_kernel_fault;  /* or NULL */
+	void *on_kernel_fault_arg;
 } rk_runtime_options;
 
-#define RK_RUNTIME_OPTIONS_INIT { 0, 1000, 224, RK_BACKEND_AUTO, 0, NULL, NULL }
+#define RK_RUNTIME_OPTIONS_INIT \
+	{ 0, 1000, 224, RK_BACKEND_AUTO, 0, NULL, NULL, NULL, NULL }
 
 typedef struct rk_launch_options {
 	const char *kernel;             /* registered kernel name; NULL = the id */

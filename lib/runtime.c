@@ -56,6 +56,8 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rt->backend = opts->backend;
 	rt->on_kernel_error = opts->on_kernel_error;
 	rt->on_kernel_error_arg = opts->on_kernel_error_arg;
+	rt->on_kernel_fault = opts->on_kernel_fault;
+	rt->on_kernel_fault_arg = opts->on_kernel_fault_arg;
 	rt->start_ns = rk_now_ns();
 	if (rt->backend == RK_BACKEND_CUDA) {
 		rk_error rc = rk_device_available(rt);

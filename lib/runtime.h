@@ -35,6 +35,8 @@ struct rk_runtime {
 	rk_backend backend;
 	rk_error_hook on_kernel_error;
 	void *on_kernel_error_arg;
+	rk_fault_hook on_kernel_fault;
+	void *on_kernel_fault_arg;
 	struct rk_devices *devices;     /* device.c, probed on first need */
 	uint64_t start_ns;
 };
