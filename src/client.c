@@ -69,23 +69,47 @@ static int connect_to(const char *path)
 	return -1;
 }
 
-/* Connect, starting a server where the command may; a server that is
- * starting (another client won the lock) gets a moment to listen. */
+/* Whether connect's err means that no server listens there (no socket,
+ * or one nobody accepts on), rather than one we may not reach. */
+static bool none_there(int err)
+{
+	return err == ENOENT || err == ECONNREFUSED;
+}
+
+/* Connect, starting a server where the command may and none is there;
+ * a server that is starting (another client won the lock) gets a
+ * moment to listen.  On -1, *err says why. */
 static int connect_server(const struct global_opts *g,
-			  const struct server_paths *paths, bool start)
+			  const struct server_paths *paths, bool start,
+			  int *err)
 {
 	int fd = connect_to(paths->socket);
 
-	if (fd >= 0 || fd == REFUSED || !start)
+	*err = errno;
+	if (fd >= 0 || fd == REFUSED || !start || !none_there(*err))
 		return fd;
-	if (server_start(g, LOG_INFO) != EXIT_OK)
+	if (server_start(g, LOG_INFO) != EXIT_OK) {
+		*err = ENOENT;
 		return -1;
+	}
 	for (int waited = 0; waited < START_WAIT_MS; waited += 20) {
 		if ((fd = connect_to(paths->socket)) >= 0 || fd == REFUSED)
 			return fd;
+		*err = errno;
 		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
 	}
 	return -1;
+}
+
+/* No server answered on path: say whether none is there, or one we may
+ * not reach (another user's directory or socket). */
+static void say_unreachable(const char *path, int err)
+{
+	if (none_there(err))
+		log_error("no server running on %s", path);
+	else
+		log_error("cannot reach the server on %s: %s", path,
+			  strerror(err));
 }
 
 /* *done counts what was written, also when it fails half way. */
@@ -105,17 +129,37 @@ static bool write_all(int fd, const char *p, size_t n, uint64_t *done)
 	return true;
 }
 
+/* A server that refuses us at once (busy) says why as a failed command
+ * does, STDERR then EXIT: pass it on, and its status. */
+static int refused(int fd, const char *text, size_t len)
+{
+	uint32_t type;
+	int32_t status = EXIT_UNAVAILABLE;
+	char buf[16];
+	size_t n;
+
+	write_all(STDERR_FILENO, text, len, NULL);
+	if (proto_recv(fd, &type, buf, sizeof(buf), &n) == 1
+	    && type == MSG_EXIT && n == sizeof(status))
+		memcpy(&status, buf, sizeof(status));
+	return status ? status : EXIT_UNAVAILABLE;
+}
+
 static int hello(int fd, const char *socket)
 {
 	uint32_t version = PROTOCOL_VERSION, type;
-	char answer[16];
+	char answer[512];
 	size_t len;
 
-	if (proto_send(fd, MSG_HELLO, &version, sizeof(version)) != 0
-	    || proto_recv(fd, &type, answer, sizeof(answer), &len) != 1) {
+	/* A refusal may wait for us even where the hello could not go
+	 * (the server closed after it): read the answer either way. */
+	(void)proto_send(fd, MSG_HELLO, &version, sizeof(version));
+	if (proto_recv(fd, &type, answer, sizeof(answer), &len) != 1) {
 		log_error("the server on %s does not answer", socket);
 		return EXIT_UNAVAILABLE;
 	}
+	if (type == MSG_STDERR)
+		return refused(fd, answer, len);
 	if (type == MSG_MISMATCH) {
 		uint32_t theirs = 0;
 		memcpy(&theirs, answer, len < 4 ? len : 4);
@@ -257,11 +301,13 @@ static int run(const struct global_opts *g, const struct cmd_entry *e,
 
 	if (rc)
 		return rc;
+	int why;
 	int fd = connect_server(g, &paths,
-				!sink->buf && (e->flags & CMD_STARTS_SERVER));
+				!sink->buf && (e->flags & CMD_STARTS_SERVER),
+				&why);
 	if (fd < 0) {
 		if (!sink->buf && fd != REFUSED)
-			log_error("no server running on %s", paths.socket);
+			say_unreachable(paths.socket, why);
 		return EXIT_UNAVAILABLE;
 	}
 	if ((rc = hello(fd, paths.socket)) != EXIT_OK

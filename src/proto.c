@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -80,12 +81,72 @@ int proto_try_send(int fd, uint32_t type, const void *data, size_t len)
 	return 1;
 }
 
-/* Exactly n bytes; 1, 0 at a clean end before any byte, -1 on error. */
-static int read_all(int fd, void *buf, size_t n)
+/* The most proto_try_refuse says. */
+#define REFUSAL_MAX 512
+
+int proto_try_refuse(int fd, const char *text, int32_t status)
+{
+	char frames[2 * sizeof(struct proto_header) + REFUSAL_MAX
+		    + sizeof(status)];
+	struct proto_header h = { MSG_STDERR, (uint32_t)strlen(text) };
+	size_t n;
+
+	if (h.length > REFUSAL_MAX)
+		h.length = REFUSAL_MAX;
+	memcpy(frames, &h, sizeof(h));
+	memcpy(frames + sizeof(h), text, h.length);
+	n = sizeof(h) + h.length;
+	h = (struct proto_header){ MSG_EXIT, sizeof(status) };
+	memcpy(frames + n, &h, sizeof(h));
+	memcpy(frames + n + sizeof(h), &status, sizeof(status));
+	n += sizeof(h) + sizeof(status);
+	ssize_t w;
+	do
+		w = send(fd, frames, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w == (ssize_t)n;
+}
+
+/* Milliseconds left until *by (CLOCK_MONOTONIC), 0 once past; -1 (no
+ * limit) without one. */
+static int ms_left(const struct timespec *by)
+{
+	struct timespec now;
+
+	if (!by)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (long long)(by->tv_sec - now.tv_sec) * 1000
+		       + (by->tv_nsec - now.tv_nsec) / 1000000;
+	return ms <= 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* Whether fd has bytes (or an end) to read before *by: else errno is
+ * ETIMEDOUT.  A client that drips a byte at a time still runs out. */
+static bool readable_by(int fd, const struct timespec *by)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc;
+
+	if (!by)
+		return true;
+	do
+		rc = poll(&p, 1, ms_left(by));
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		errno = ETIMEDOUT;
+	return rc > 0;
+}
+
+/* Exactly n bytes, by *by if there is one; 1, 0 at a clean end before
+ * any byte, -1 on error. */
+static int read_all(int fd, void *buf, size_t n, const struct timespec *by)
 {
 	size_t done = 0;
 
 	while (done < n) {
+		if (!readable_by(fd, by))
+			return -1;
 		ssize_t r = read(fd, (char *)buf + done, n - done);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -104,8 +165,14 @@ static int read_all(int fd, void *buf, size_t n)
 
 int proto_recv(int fd, uint32_t *type, void *buf, size_t cap, size_t *len)
 {
+	return proto_recv_by(fd, type, buf, cap, len, NULL);
+}
+
+int proto_recv_by(int fd, uint32_t *type, void *buf, size_t cap, size_t *len,
+		  const struct timespec *by)
+{
 	struct proto_header h;
-	int rc = read_all(fd, &h, sizeof(h));
+	int rc = read_all(fd, &h, sizeof(h), by);
 
 	if (rc <= 0)
 		return rc;
@@ -114,8 +181,8 @@ int proto_recv(int fd, uint32_t *type, void *buf, size_t cap, size_t *len)
 		errno = EPROTO;
 		return -1;
 	}
-	if (h.length && read_all(fd, buf, h.length) != 1) {
-		if (errno != EINTR)
+	if (h.length && read_all(fd, buf, h.length, by) != 1) {
+		if (errno != EINTR && errno != ETIMEDOUT)
 			errno = EPROTO;
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "protocol.h"
 
@@ -20,6 +21,16 @@ int proto_try_send(int fd, uint32_t type, const void *data, size_t len);
  * frame, 0 when the other side closed between frames, -1 on an error
  * (errno; EPROTO for a bad type or a length over cap). */
 int proto_recv(int fd, uint32_t *type, void *buf, size_t cap, size_t *len);
+
+/* As proto_recv, but only until *by (CLOCK_MONOTONIC; NULL: no limit):
+ * -1 with errno ETIMEDOUT when the frame is not whole by then. */
+int proto_recv_by(int fd, uint32_t *type, void *buf, size_t cap, size_t *len,
+		  const struct timespec *by);
+
+/* Refuse a client in the form of every failed command: its text (at
+ * most 512 bytes) as STDERR, then EXIT with status; only if both go
+ * without waiting (a fresh socket takes them).  1 sent, 0 not. */
+int proto_try_refuse(int fd, const char *text, int32_t status);
 
 /* The most words a command may have. */
 #define PROTO_MAX_WORDS 4096

@@ -31,11 +31,15 @@
 #include "log.h"
 #include "output.h"
 #include "proto.h"
+#include "serve.h"
 #include "server.h"
 #include "session.h"
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT_S 5.0
+/* Defaults of RINGCTL_HANDSHAKE_TIMEOUT and RINGCTL_MAX_CONNECTIONS. */
+#define HANDSHAKE_TIMEOUT_S 10.0
+#define MAX_CONNECTIONS 256
 
 struct server *the_server;
 
@@ -45,6 +49,10 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t log_lost;               /* lines the log could not take */
 static int log_errno;                   /* why, the last time */
 static atomic_int sessions;
+/* A thread per connection: a client that never finishes its hello, or
+ * too many at once, must not use the server up. */
+static double handshake_timeout = HANDSHAKE_TIMEOUT_S;
+static int max_connections = MAX_CONNECTIONS;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -104,29 +112,61 @@ static void tell_log_lost(void)
 
 /* ---- one client ---------------------------------------------------- */
 
-static void serve(struct session *s)
+/* When a client that has just connected must have said its hello and
+ * sent its command. */
+static struct timespec handshake_deadline(void)
 {
-	char hello[16], *cmd = xmalloc(PROTO_MAX_PAYLOAD);
-	uint32_t type, version = PROTOCOL_VERSION;
-	size_t len;
+	struct timespec by;
+	double whole = (double)(time_t)handshake_timeout;
 
-	if (proto_recv(s->fd, &type, hello, sizeof(hello), &len) != 1
-	    || type != MSG_HELLO || len != sizeof(uint32_t)) {
-		server_log(LOG_WARN, "a client said no hello");
-		free(cmd);
-		return;
+	clock_gettime(CLOCK_MONOTONIC, &by);
+	by.tv_sec += (time_t)whole;
+	by.tv_nsec += (long)((handshake_timeout - whole) * 1e9);
+	if (by.tv_nsec >= 1000000000L) {
+		by.tv_sec++;
+		by.tv_nsec -= 1000000000L;
+	}
+	return by;
+}
+
+/* A client's hello and its command frame (into cmd), both by the
+ * handshake's deadline; false (said in the log) ends the connection. */
+static bool handshake(struct session *s, char *cmd, size_t *len)
+{
+	struct timespec by = handshake_deadline();
+	char hello[16];
+	uint32_t type, version = PROTOCOL_VERSION;
+	int rc = proto_recv_by(s->fd, &type, hello, sizeof(hello), len, &by);
+
+	if (rc != 1 || type != MSG_HELLO || *len != sizeof(uint32_t)) {
+		if (rc < 0 && errno == ETIMEDOUT)
+			server_log(LOG_WARN, "a client said no hello within "
+				   "%g s: closed", handshake_timeout);
+		else
+			server_log(LOG_WARN, "a client said no hello");
+		return false;
 	}
 	uint32_t theirs;
 	memcpy(&theirs, hello, sizeof(theirs));
 	if (theirs != PROTOCOL_VERSION) {
 		server_log(LOG_WARN, "a client speaks protocol %u", theirs);
 		proto_send(s->fd, MSG_MISMATCH, &version, sizeof(version));
-		free(cmd);
-		return;
+		return false;
 	}
 	proto_send(s->fd, MSG_HELLO_OK, &version, sizeof(version));
-	if (proto_recv(s->fd, &type, cmd, PROTO_MAX_PAYLOAD, &len) != 1
-	    || type != MSG_COMMAND) {
+	rc = proto_recv_by(s->fd, &type, cmd, PROTO_MAX_PAYLOAD, len, &by);
+	if (rc < 0 && errno == ETIMEDOUT)
+		server_log(LOG_WARN, "a client sent no command within %g s "
+			   "of connecting: closed", handshake_timeout);
+	return rc == 1 && type == MSG_COMMAND;
+}
+
+static void serve(struct session *s)
+{
+	char *cmd = xmalloc(PROTO_MAX_PAYLOAD);
+	size_t len;
+
+	if (!handshake(s, cmd, &len)) {
 		free(cmd);
 		return;
 	}
@@ -171,6 +211,21 @@ static void *session_main(void *arg)
 	return NULL;
 }
 
+/* Over the limit a connection is refused at once, not waited on (the
+ * event loop must go on): the client is told why where that goes
+ * without blocking, and the log says so. */
+static void refuse_busy(int fd, int open)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "ringctl: server busy: %d connections "
+		 "open, the limit\n", open);
+	proto_try_refuse(fd, text, EXIT_UNAVAILABLE);
+	server_log(LOG_WARN, "refused a connection: %d connections open, the "
+		   "limit (RINGCTL_MAX_CONNECTIONS)", open);
+	close(fd);
+}
+
 /* Every connection's peer must be us: the socket's directory keeps
  * others out, and this keeps out what the directory would not. */
 static void on_accept(evutil_socket_t listener, short what, void *arg)
@@ -187,6 +242,13 @@ static void on_accept(evutil_socket_t listener, short what, void *arg)
 		server_log(LOG_WARN, "refused a connection from uid %d (pid %d)",
 			   (int)cred.uid, (int)cred.pid);
 		close(fd);
+		return;
+	}
+	/* Only this thread adds sessions: the count cannot pass the
+	 * limit between the check and the add. */
+	int open = atomic_load(&sessions);
+	if (open >= max_connections) {
+		refuse_busy(fd, open);
 		return;
 	}
 	atomic_fetch_add(&sessions, 1);
@@ -250,6 +312,42 @@ void server_stop(void)
 		event_base_loopbreak(base);
 }
 
+/* ---- kernels that fail ---------------------------------------------- */
+
+/* A fault signal's name and what it means, for the log. */
+static const char *signal_name(int sig, const char **meaning)
+{
+	static const struct { int sig; const char *name, *meaning; } known[] = {
+		{ SIGSEGV, "SIGSEGV", "segmentation fault" },
+		{ SIGBUS, "SIGBUS", "bus error" },
+		{ SIGFPE, "SIGFPE", "arithmetic exception" },
+		{ SIGILL, "SIGILL", "illegal instruction" },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].sig == sig) {
+			*meaning = known[i].meaning;
+			return known[i].name;
+		}
+	*meaning = strsignal(sig);
+	return "signal";
+}
+
+/* A kernel's code faulted and the kernel failed alone: the server goes
+ * on, and its log says which kernel, what and where, since no client
+ * may be there to see it go FAILED. */
+static void on_kernel_fault(void *arg, const char *kernel, int sig,
+			    const char *function)
+{
+	const char *meaning;
+	const char *name = signal_name(sig, &meaning);
+
+	(void)arg;
+	server_log(LOG_ERROR, "kernel '%s' failed: %s (%s) in %s%s", kernel,
+		   name, meaning, function ? function : "its code",
+		   function ? "()" : "");
+}
+
 /* ---- starting and stopping ------------------------------------------ */
 
 static void tell(int fd, const char *what)
@@ -279,14 +377,126 @@ static int listen_on(const char *path)
 	return fd;
 }
 
-static void write_pid(const char *path)
+/* Why the file open as fd is not one of ours alone, or NULL: it must be
+ * a regular file (not a FIFO that would block us, nor a device) of our
+ * uid with no other name, since a hard link planted in a shared
+ * directory would have us write another file of ours. */
+static const char *not_ours(int fd, char *buf, size_t cap)
 {
-	FILE *f = fopen(path, "w");
+	struct stat st;
 
-	if (f) {
-		fprintf(f, "%d\n", (int)getpid());
-		fclose(f);
+	if (fstat(fd, &st) != 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_uid != geteuid()) {
+		snprintf(buf, cap, "it belongs to uid %d, not to you",
+			 (int)st.st_uid);
+		return buf;
 	}
+	if (st.st_nlink != 1) {
+		snprintf(buf, cap, "it has %lu names (a hard link)",
+			 (unsigned long)st.st_nlink);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Open (creating it 0600) one of the server's files beside its socket,
+ * whose directory others may share (-S /tmp/s): never through a
+ * symbolic link, and only a file of ours alone (not_ours).  Else -1,
+ * with why in why. */
+static int open_own(const char *path, int flags, char *why, size_t cap)
+{
+	char detail[64];
+	const char *wrong;
+	int fd = open(path, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC
+			    | O_NOCTTY | O_NONBLOCK, 0600);
+
+	if (fd < 0) {
+		/* ENXIO: a FIFO with no reader, a socket, a device. */
+		snprintf(why, cap, "%s: refused: %s", path,
+			 errno == ELOOP ? "a symbolic link"
+			 : errno == ENXIO ? "not a regular file"
+			 : strerror(errno));
+		return -1;
+	}
+	if ((wrong = not_ours(fd, detail, sizeof(detail))) != NULL) {
+		snprintf(why, cap, "%s: refused: %s", path, wrong);
+		close(fd);
+		return -1;
+	}
+	/* O_NONBLOCK only kept a planted FIFO from holding up the open. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* Our pid, into a file of ours only (open_own): a stale one is
+ * truncated once it has passed the checks, never before. */
+static bool write_pid(const char *path, char *why, size_t cap)
+{
+	int fd = open_own(path, O_WRONLY, why, cap);
+	char pid[24];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
+	if (fd < 0)
+		return false;
+	if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)n) != n) {
+		snprintf(why, cap, "%s: %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* The log, appended to a file of ours only (open_own); a foreground
+ * server logs to its standard error. */
+static FILE *open_log(const char *path, bool foreground, char *why,
+		      size_t cap)
+{
+	if (foreground)
+		return stderr;
+	int fd = open_own(path, O_WRONLY | O_APPEND, why, cap);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
+
+	if (fd >= 0 && !f) {
+		snprintf(why, cap, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/* The limits on clients from the environment, or false with why. */
+static bool read_limits(char *why, size_t cap)
+{
+	const char *t = getenv("RINGCTL_HANDSHAKE_TIMEOUT");
+	const char *m = getenv("RINGCTL_MAX_CONNECTIONS");
+	unsigned long long count;
+
+	if (t && *t && (!parse_seconds(t, &handshake_timeout)
+			|| handshake_timeout <= 0 || handshake_timeout > 1e6)) {
+		snprintf(why, cap, "RINGCTL_HANDSHAKE_TIMEOUT: not a number of "
+			 "seconds above 0 and at most 1000000: %s", t);
+		return false;
+	}
+	if (m && *m) {
+		if (!parse_count(m, 1000000, false, &count)) {
+			snprintf(why, cap, "RINGCTL_MAX_CONNECTIONS: not a "
+				 "count from 1 to 1000000: %s", m);
+			return false;
+		}
+		max_connections = (int)count;
+	}
+	return true;
+}
+
+/* The server cannot start: say why to whoever waits, and to stderr. */
+static int refuse_start(int ready_fd, const char *why)
+{
+	tell(ready_fd, why);
+	log_error("%s", why);
+	return EXIT_UNAVAILABLE;
 }
 
 int server_run(const struct global_opts *g, int log_level, int ready_fd,
@@ -300,11 +510,15 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 		tell(ready_fd, "unusable socket path");
 		return rc;
 	}
+	if (!read_limits(why, sizeof(why)))
+		return refuse_start(ready_fd, why);
 	/* The lock is held for the server's life: whoever gets it knows no
 	 * server runs, so a socket left behind is stale. */
-	int lock = open(srv.paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		bool running = lock >= 0 && errno == EWOULDBLOCK;
+	int lock = open_own(srv.paths.lock, O_RDWR, why, sizeof(why));
+	if (lock < 0)
+		return refuse_start(ready_fd, why);
+	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+		bool running = errno == EWOULDBLOCK;
 		snprintf(why, sizeof(why), "%s: %s", srv.paths.lock,
 			 running ? "a server runs" : strerror(errno));
 		tell(ready_fd, running ? "running" : why);
@@ -313,19 +527,20 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 				  "this socket" : why);
 		return running && !foreground ? EXIT_OK : EXIT_UNAVAILABLE;
 	}
+	if (!(log_file = open_log(srv.paths.log, foreground, why, sizeof(why)))
+	    || !write_pid(srv.paths.pid, why, sizeof(why)))
+		return refuse_start(ready_fd, why);
 	unlink(srv.paths.socket);
 	int listener = listen_on(srv.paths.socket);
 	if (listener < 0) {
 		snprintf(why, sizeof(why), "cannot listen on %s: %s",
 			 srv.paths.socket, strerror(errno));
-		tell(ready_fd, why);
-		log_error("%s", why);
-		return EXIT_UNAVAILABLE;
+		unlink(srv.paths.pid);
+		return refuse_start(ready_fd, why);
 	}
-	log_file = foreground ? stderr : fopen(srv.paths.log, "a");
-	write_pid(srv.paths.pid);
 	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
 	ro.telemetry = 1;       /* stats always has real counters */
+	ro.on_kernel_fault = on_kernel_fault;
 	if (rk_runtime_new(&ro, &srv.rt) != RK_OK) {
 		tell(ready_fd, rk_errmsg());
 		return EXIT_FAIL;
@@ -371,9 +586,15 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 
 int server_start(const struct global_opts *g, int log_level)
 {
+	struct server_paths paths;
 	int ready[2];
 	char answer[512] = "";
+	int rc;
 
+	/* Checked here too, where the refusal can be read: the detached
+	 * server's standard error is /dev/null. */
+	if ((rc = server_paths(g, &paths)) != 0)
+		return rc;
 	if (pipe2(ready, O_CLOEXEC) != 0)
 		fatal("pipe: %s", strerror(errno));
 	pid_t pid = fork();

@@ -36,6 +36,35 @@ static int safe_dir(const char *dir, bool create)
 	return 0;
 }
 
+/* A directory the user names (-S, RINGCTL_SOCKET) may be shared, as
+ * /tmp is, but no one else may be able to swap what is in it: it must
+ * belong to the user or root, and be writable by no one else unless
+ * sticky (then others can add names there but not replace ours). */
+static int safe_named_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		log_error("socket directory %s: %s", dir, strerror(errno));
+		return EXIT_UNAVAILABLE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("socket directory %s: not a directory", dir);
+		return EXIT_UNAVAILABLE;
+	}
+	if (st.st_uid != getuid() && st.st_uid != 0) {
+		log_error("unsafe socket directory %s: it belongs to uid %d, "
+			  "not to you or root", dir, (int)st.st_uid);
+		return EXIT_UNAVAILABLE;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		log_error("unsafe socket directory %s: others may write it "
+			  "and it is not sticky (chmod o-w,g-w or +t)", dir);
+		return EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
 /* out = a + b, or a usage error when it does not fit. */
 static int set(char *out, size_t cap, const char *what, const char *a,
 	       const char *b)
@@ -56,14 +85,19 @@ int server_paths(const struct global_opts *g, struct server_paths *out)
 
 	memset(out, 0, sizeof(*out));
 	if (sock) {
-		/* A socket the user names: its directory is theirs to
-		 * choose; every connection's peer is still checked. */
+		/* A socket the user names: its directory may be shared
+		 * (safe_named_dir); every connection's peer is still
+		 * checked. */
 		if ((rc = set(out->socket, sizeof(out->socket), "socket", sock,
 			      "")) != 0)
 			return rc;
 		const char *slash = strrchr(sock, '/');
-		snprintf(out->dir, sizeof(out->dir), "%.*s",
-			 slash ? (int)(slash - sock) : 1, slash ? sock : ".");
+		/* "/s" is in "/", "s" in ".". */
+		int dir_len = slash && slash != sock ? (int)(slash - sock) : 1;
+		snprintf(out->dir, sizeof(out->dir), "%.*s", dir_len,
+			 slash ? sock : ".");
+		if ((rc = safe_named_dir(out->dir)) != 0)
+			return rc;
 	} else {
 		const char *name = g->server_name ? g->server_name : "default";
 		const char *xdg = getenv("XDG_RUNTIME_DIR");

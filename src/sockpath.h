@@ -20,6 +20,8 @@ struct server_paths {
  * "default") in $XDG_RUNTIME_DIR/ringctl or ${TMPDIR:-/tmp}/ringctl-UID.
  * That directory is made 0700 if missing and must be a directory owned
  * by the user with no access for others; an unsafe one is refused.
+ * The directory of -S or $RINGCTL_SOCKET must belong to the user or
+ * root and be writable by no one else unless it is sticky (/tmp).
  * Returns 0, or an exit status after saying why. */
 int server_paths(const struct global_opts *g, struct server_paths *out);
 

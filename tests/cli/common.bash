@@ -52,6 +52,17 @@ server_teardown() {
 	rm -rf "$RK_DIR"
 }
 
+# What a test made for -S and another uid: the server on
+# $RK_OPEN_DIR/s and its directory, and the copy of ringctl in
+# $RK_OTHER_DIR (other_uid_ringctl); whichever there are.
+drop_open_dirs() {
+	if [ -n "${RK_OPEN_DIR:-}" ]; then
+		"$RINGCTL" -S "$RK_OPEN_DIR/s" kill-server >/dev/null 2>&1 || true
+		rm -rf "$RK_OPEN_DIR"
+	fi
+	[ -z "${RK_OTHER_DIR:-}" ] || rm -rf "$RK_OTHER_DIR"
+}
+
 # Launch and activate a kernel in the test's server.
 active() {
 	"$RINGCTL" launch "$@" && "$RINGCTL" activate "$1"

@@ -51,6 +51,17 @@ teardown() { server_teardown; }
 	assert_success
 }
 
+@test "server: a crashing kernel is named in the server's log, with the signal and where" {
+	active s --kernel "$FAULTY:segv"
+	echo '"crash"' | ringctl send s
+	for _ in $(seq 50); do [ "$(ringctl state s)" = FAILED ] && break; sleep 0.1; done
+	run grep "error: kernel 's' failed: SIGSEGV (segmentation fault) in process()$" "$SOCK_DIR/default.log"
+	assert_success
+	# The server goes on.
+	run ringctl list
+	assert_success
+}
+
 @test "run: a kernel failing every Nth message, counted with --on-error=skip" {
 	run --separate-stderr bash -c "seq 10 | '$RINGCTL' run --on-error=skip '$FAULTY:flaky'"
 	assert_success
@@ -159,12 +170,15 @@ ringctl: stopped at once: 2 messages read, 0 lines written; what was in between 
 	assert_output "ringctl: lost the server on $SOCK_DIR/default; it had accepted at least 100 messages"
 }
 
-@test "a log on a full disk: the server goes on, and the client is told" {
+@test "a log that cannot grow: the server goes on, and the client is told" {
+	# The server refuses a log that is a link (to /dev/full, say): a
+	# log at the file size limit fails its writes as a full disk would.
 	mkdir -m 700 "$SOCK_DIR"
-	ln -s /dev/full "$SOCK_DIR/default.log"
-	run --separate-stderr ringctl launch d --kernel doubler
+	head -c 1024 /dev/zero >"$SOCK_DIR/default.log"
+	chmod 600 "$SOCK_DIR/default.log"
+	run --separate-stderr bash -c "trap '' XFSZ; ulimit -f 1; exec '$RINGCTL' launch d --kernel doubler"
 	assert_success
-	[[ "$stderr" == *"warning: the server's log $SOCK_DIR/default.log cannot be written (No space left on device): "*" lost" ]]
+	[[ "$stderr" == *"warning: the server's log $SOCK_DIR/default.log cannot be written (File too large): "*" lost" ]]
 	ringctl activate d 2>/dev/null
 	values 2 | ringctl send d 2>/dev/null
 	run --separate-stderr ringctl recv d -n 2 --timeout 5

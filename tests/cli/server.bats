@@ -8,12 +8,7 @@ setup() {
 	server_setup
 }
 teardown() {
-	# The other-uid test's server, socket directory and program copy.
-	if [ -n "${RK_OPEN_DIR:-}" ]; then
-		"$RINGCTL" -S "$RK_OPEN_DIR/s" kill-server >/dev/null 2>&1 || true
-		rm -rf "$RK_OPEN_DIR"
-	fi
-	[ -z "${RK_OTHER_DIR:-}" ] || rm -rf "$RK_OTHER_DIR"
+	drop_open_dirs
 	server_teardown
 }
 
@@ -147,8 +142,10 @@ print(t, struct.unpack("=I", s.recv(n))[0])
 	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
 	# Another user who can write the socket's directory listens in the
 	# server's place and records what a client tells it.
+	# Sticky, as /tmp is: a directory others may write and not sticky
+	# is refused before any connection.
 	RK_OPEN_DIR=$(mktemp -d /tmp/rkopen.XXXXXX)
-	chmod 777 "$RK_OPEN_DIR"
+	chmod 1777 "$RK_OPEN_DIR"
 	sock="$RK_OPEN_DIR/s"
 	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
 import socket, sys
