@@ -17,6 +17,7 @@
 
 #define MAX_FILE (1u << 20)            /* a topology is a small file */
 #define MAX_DEPTH 32                   /* ours is 4 deep */
+#define MAX_EXPANDED (16u << 20)        /* 16 x MAX_FILE, aliases followed */
 #define MAX_QUEUE (1u << 24)
 #define MAX_REPLICAS 1024
 #define MAX_RANK 65535
@@ -25,6 +26,11 @@ struct reader {
 	rk_topology *t;
 	rk_diag *d;
 	yaml_document_t *doc;
+	/* What the walk has read, aliases counted each time they are
+	 * followed: a small file of aliases of aliases (a "billion
+	 * laughs") expands past any memory. */
+	size_t expanded;
+	bool too_big;
 };
 
 static rk_mark mark_of(const yaml_node_t *n)
@@ -33,9 +39,23 @@ static rk_mark mark_of(const yaml_node_t *n)
 			  (unsigned)n->start_mark.column + 1 };
 }
 
+/* The node at index, counted into what the walk has read; past
+ * MAX_EXPANDED the walk is stopped, once, with why. */
 static yaml_node_t *node(struct reader *r, int index)
 {
-	return yaml_document_get_node(r->doc, index);
+	yaml_node_t *n = yaml_document_get_node(r->doc, index);
+
+	if (n && !r->too_big) {
+		r->expanded += 16 + (n->type == YAML_SCALAR_NODE
+				     ? n->data.scalar.length : 0);
+		if (r->expanded > MAX_EXPANDED) {
+			r->too_big = true;
+			rk_diag_at(r->d, mark_of(n), "the file expands past "
+				   "%u MiB through its aliases",
+				   MAX_EXPANDED >> 20);
+		}
+	}
+	return n;
 }
 
 static const char *scalar(const yaml_node_t *n)
@@ -192,7 +212,8 @@ static bool each_pair(struct reader *r, yaml_node_t *map, const char *what,
 	 * found at once however many there are. */
 	rk_name_index seen = RK_NAME_INDEX_INIT;
 	yaml_node_pair_t *pairs = map->data.mapping.pairs.start;
-	for (yaml_node_pair_t *p = pairs; p < map->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = pairs;
+	     p < map->data.mapping.pairs.top && !r->too_big; p++) {
 		yaml_node_t *k = node(r, p->key), *v = node(r, p->value);
 		const char *name = scalar(k);
 		size_t first;
@@ -322,7 +343,7 @@ static void read_pipeline(struct reader *r, yaml_node_t *list)
 	const char *prev = "stdin";
 	rk_mark prev_at = mark_of(list);
 	for (yaml_node_item_t *i = list->data.sequence.items.start;
-	     i < list->data.sequence.items.top; i++) {
+	     i < list->data.sequence.items.top && !r->too_big; i++) {
 		yaml_node_t *n = node(r, *i);
 		const char *id = want_id(r, n, "a pipeline entry");
 		if (!id)
@@ -367,7 +388,7 @@ static void read_edges(struct reader *r, yaml_node_t *list)
 		return;
 	}
 	for (yaml_node_item_t *i = list->data.sequence.items.start;
-	     i < list->data.sequence.items.top; i++) {
+	     i < list->data.sequence.items.top && !r->too_big; i++) {
 		yaml_node_t *n = node(r, *i);
 		struct edge_read e = { NULL, NULL, { 0, 0 }, { 0, 0 } };
 		if (!each_pair(r, n, "an edge", edge_key, &e))
@@ -561,7 +582,7 @@ rk_error rk_topology_parse(const char *text, size_t len, const char *name,
 				(unsigned)parser.problem_mark.column + 1 },
 				"%s", parser.problem ? parser.problem : "bad YAML");
 		} else {
-			struct reader r = { t, &d, &doc };
+			struct reader r = { .t = t, .d = &d, .doc = &doc };
 			read_document(&r);
 			yaml_document_delete(&doc);
 		}

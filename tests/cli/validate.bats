@@ -211,6 +211,22 @@ YAML
 	[[ "$stderr" == *"over 1048576 bytes"* ]]
 }
 
+@test "a file of aliases that expands past any memory is refused (billion laughs)" {
+	# 3000 kernels share one alias of 100 parameters of 1000 bytes:
+	# 70 KB of file, 300 MB once expanded.  It took 780 MB and 2 s.
+	f="$BATS_TEST_TMPDIR/bomb.yaml"
+	{
+		printf 'common: &p {'
+		for i in $(seq 100); do printf 'p%d: "%s", ' "$i" "$(head -c 1000 /dev/zero | tr '\0' x)"; done
+		printf 'end: 1}\nkernels:\n'
+		for i in $(seq 3000); do printf '  k%d: {kernel: identity, params: *p}\n' "$i"; done
+		printf 'pipeline: [k1]\n'
+	} >"$f"
+	run --separate-stderr bash -c "ulimit -v 300000; '$RINGCTL' validate '$f'"
+	assert_failure 78
+	[[ "$stderr" == *"the file expands past 16 MiB through its aliases"* ]]
+}
+
 @test "a second YAML document is refused where it starts" {
 	# Only the first was read: the rest of the file was ignored.
 	f=$(topo <<'YAML'
