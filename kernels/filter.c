@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ringkernel.h>
+#include <ringkernel-plugin.h>
 
 enum op { EQ, NE, LT, LE, GT, GE };
 

@@ -1,7 +1,7 @@
 /* identity.c - any JSON value through, unchanged. */
 #include <stddef.h>
 
-#include <ringkernel.h>
+#include <ringkernel-plugin.h>
 
 static int pass(rk_ctx *ctx, const rk_msg *msg)
 {

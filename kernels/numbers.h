@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ringkernel.h>
+#include <ringkernel-plugin.h>
 
 static inline long long param_int(rk_ctx *ctx, const char *name)
 {

@@ -30,7 +30,7 @@ void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-int rk_ctx_send(rk_ctx *ctx, const void *data, size_t len)
+rk_error rk_ctx_send(rk_ctx *ctx, const void *data, size_t len)
 {
 	return rk_ctx_emit(ctx, data, len);
 }
@@ -79,7 +79,7 @@ bool rk_ctx_is_active(rk_ctx *ctx)
 static int ctx_wait_active(rk_ctx *ctx, double timeout);
 static int ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
 
-int rk_ctx_wait_active(rk_ctx *ctx, double timeout)
+rk_error rk_ctx_wait_active(rk_ctx *ctx, double timeout)
 {
 	bool was = rk_fault_runtime_enter();
 	int rc = ctx_wait_active(ctx, timeout);
@@ -87,7 +87,7 @@ int rk_ctx_wait_active(rk_ctx *ctx, double timeout)
 	return rc;
 }
 
-int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
+rk_error rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout)
 {
 	bool was = rk_fault_runtime_enter();
 	int rc = ctx_receive(ctx, msg, timeout);

@@ -611,7 +611,7 @@ void rk_executor_mark_done(rk_kernel *k, uint8_t priority)
 
 static int ctx_emit(rk_ctx *ctx, const void *data, size_t len);
 
-int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
+rk_error rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 {
 	bool was = rk_fault_runtime_enter();
 	int rc = ctx_emit(ctx, data, len);

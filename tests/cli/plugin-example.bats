@@ -12,7 +12,7 @@ load common
 		sed '/^\./d' >"$src"
 	grep -q 'RK_PLUGIN("celsius"' "$src"
 	run cc -shared -fPIC -Wall -Werror -o "$BATS_TEST_TMPDIR/celsius.so" \
-		"$src" -I"$top_srcdir/lib"
+		"$src" -I"$top_srcdir/include"
 	assert_success
 	run bash -c "echo '{\"celsius\": 100}' | '$RINGCTL' run '$BATS_TEST_TMPDIR/celsius.so'"
 	assert_success
@@ -20,4 +20,15 @@ load common
 	run bash -c "printf '{\"celsius\": -40}\n{\"celsius\": 37.5}\n' | '$RINGCTL' run '$BATS_TEST_TMPDIR/celsius.so'"
 	assert_output '{"fahrenheit":-40}
 {"fahrenheit":99.5}'
+}
+
+@test "every kernel of the tree builds with the installed headers alone" {
+	command -v cc >/dev/null || skip "no C compiler"
+	# A kernel sees include/ (ringkernel-plugin.h and what it includes),
+	# never the library's own headers.
+	for f in "$top_srcdir"/kernels/*.c "$top_srcdir"/tests/plugins/*.c; do
+		run cc -fsyntax-only -Wall -Werror -I"$top_srcdir/include" \
+			-I"$top_srcdir/kernels" "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $output"; false; }
+	done
 }

@@ -202,8 +202,8 @@ const rk_kernel_desc test_fail_init = {
 
 static int fanout(rk_ctx *ctx, const rk_msg *m)
 {
-	int rc = rk_ctx_emit(ctx, m->data, m->len);
-	return rc ? rc : rk_ctx_emit(ctx, m->data, m->len);
+	rk_error rc = rk_ctx_emit(ctx, m->data, m->len);
+	return rc != RK_OK ? rc : rk_ctx_emit(ctx, m->data, m->len);
 }
 
 const rk_kernel_desc test_fanout = {

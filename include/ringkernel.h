@@ -21,25 +21,6 @@
 extern "C" {
 #endif
 
-#define RK_FOREVER (-1.0)
-
-typedef enum rk_error {
-	RK_OK = 0,
-	RK_ENOTFOUND,   /* kernel not registered or not launched */
-	RK_ESTATE,      /* illegal state transition, or id already launched */
-	RK_EFULL,       /* queue full past the timeout */
-	RK_ETIMEDOUT,   /* no message (or no confirmation) within the timeout */
-	RK_EINVAL,      /* bad argument */
-	RK_ESCHEMA,     /* message does not fit the queue or the kernel's type */
-	RK_EPLUGIN,     /* plugin load, ABI or init failure */
-	RK_EBACKEND,    /* backend unavailable */
-	RK_ENOMEM,      /* out of memory */
-	RK_ENODATA,     /* telemetry is disabled for this runtime */
-	RK_EKERNEL,     /* the kernel failed on a message */
-	RK_EEND,        /* end of input: no message will come */
-	RK_ECONFIG,     /* bad topology or configuration */
-	RK_ERROR_COUNT
-} rk_error;
 
 typedef enum rk_state {
 	RK_STATE_LAUNCHED,
@@ -196,8 +177,6 @@ typedef struct rk_terminate_report {
 	uint64_t unread_output;         /* produced but never received */
 } rk_terminate_report;
 
-const char *rk_strerror(rk_error err);
-const char *rk_errmsg(void);
 const char *rk_state_name(rk_state state);
 const char *rk_backend_name(rk_backend backend);
 const char *rk_version(void);
@@ -346,30 +325,6 @@ rk_error rk_json_encode(const rk_type *type, const void *msg, size_t len,
  * (its text is its size). */
 size_t rk_json_max_encoded(const rk_type *type);
 
-/* Looking into a json message, for generic kernels (filter, sum, ...):
- * the value of one top-level field of an object.  RK_ENOTFOUND when the
- * object has no such field, RK_ESCHEMA when the text is not an object.
- * With field NULL: the first field whose value is a number. */
-typedef enum rk_json_kind {
-	RK_JSON_NULL, RK_JSON_BOOL, RK_JSON_NUMBER, RK_JSON_STRING,
-	RK_JSON_ARRAY, RK_JSON_OBJECT
-} rk_json_kind;
-
-typedef struct rk_json_value {
-	rk_json_kind kind;
-	bool boolean;
-	bool integral;          /* an integer that fits int64 */
-	int64_t integer;
-	double number;
-	/* Strings: the unescaped bytes; other kinds: the raw JSON text.
-	 * Valid until the next call on this thread. */
-	const char *text;
-	size_t text_len;
-	char name[64];          /* the field's name (truncated) */
-} rk_json_value;
-
-rk_error rk_json_field(const char *json, size_t len, const char *field,
-		       rk_json_value *out);
 
 /* Topologies: a graph of kernels with stdin and stdout at its ends,
  * from a YAML file (ringctl-topology(5)) or an inline pipeline

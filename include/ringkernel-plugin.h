@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ringkernel-common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -189,18 +191,18 @@ const char *rk_ctx_kernel_id(rk_ctx *ctx);
  * correlation id is the message's id and its priority the message's.
  * Returns 0, or an rk_error (the message is then counted as dropped
  * where the policy drops, and reported otherwise). */
-int rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len);
+rk_error rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len);
 
 /* Say why the current message failed; kept as the kernel's last_error. */
 void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* For persistent main loops (the reference's ctx). */
-int rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
-int rk_ctx_send(rk_ctx *ctx, const void *data, size_t len);
+rk_error rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
+rk_error rk_ctx_send(rk_ctx *ctx, const void *data, size_t len);
 bool rk_ctx_should_terminate(rk_ctx *ctx);
 bool rk_ctx_is_active(rk_ctx *ctx);
-int rk_ctx_wait_active(rk_ctx *ctx, double timeout);
+rk_error rk_ctx_wait_active(rk_ctx *ctx, double timeout);
 
 #ifdef __cplusplus
 }
