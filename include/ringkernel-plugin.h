@@ -80,7 +80,7 @@ typedef struct rk_type {
 } rk_type;
 
 /* Any one JSON value, passed through unchanged. */
-extern const rk_type rk_type_json;
+RK_API extern const rk_type rk_type_json;
 
 /* Field declarations for a struct T, e.g.
  *   struct in { int64_t value; };
@@ -181,28 +181,28 @@ typedef struct rk_plugin {
 		plugin_description, kernel_list }
 
 /* A launch parameter's value, or its declared default, or NULL. */
-const char *rk_ctx_param(rk_ctx *ctx, const char *name);
+RK_API const char *rk_ctx_param(rk_ctx *ctx, const char *name);
 
 /* The kernel's state pointer, as set by init. */
-void *rk_ctx_state(rk_ctx *ctx);
-const char *rk_ctx_kernel_id(rk_ctx *ctx);
+RK_API void *rk_ctx_state(rk_ctx *ctx);
+RK_API const char *rk_ctx_kernel_id(rk_ctx *ctx);
 
 /* Emit one message to the kernel's output.  From process, the reply's
  * correlation id is the message's id and its priority the message's.
  * Returns 0, or an rk_error (the message is then counted as dropped
  * where the policy drops, and reported otherwise). */
-rk_error rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len);
+RK_API rk_error rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len);
 
 /* Say why the current message failed; kept as the kernel's last_error. */
-void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
+RK_API void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* For persistent main loops (the reference's ctx). */
-rk_error rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
-rk_error rk_ctx_send(rk_ctx *ctx, const void *data, size_t len);
-bool rk_ctx_should_terminate(rk_ctx *ctx);
-bool rk_ctx_is_active(rk_ctx *ctx);
-rk_error rk_ctx_wait_active(rk_ctx *ctx, double timeout);
+RK_API rk_error rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
+RK_API rk_error rk_ctx_send(rk_ctx *ctx, const void *data, size_t len);
+RK_API bool rk_ctx_should_terminate(rk_ctx *ctx);
+RK_API bool rk_ctx_is_active(rk_ctx *ctx);
+RK_API rk_error rk_ctx_wait_active(rk_ctx *ctx, double timeout);
 
 #ifdef __cplusplus
 }

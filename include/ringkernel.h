@@ -177,16 +177,16 @@ typedef struct rk_terminate_report {
 	uint64_t unread_output;         /* produced but never received */
 } rk_terminate_report;
 
-const char *rk_state_name(rk_state state);
-const char *rk_backend_name(rk_backend backend);
-const char *rk_version(void);
+RK_API const char *rk_state_name(rk_state state);
+RK_API const char *rk_backend_name(rk_backend backend);
+RK_API const char *rk_version(void);
 
-rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
+RK_API rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **rt);
 /* Terminates every kernel (10 s each), then frees the runtime.  A
  * kernel that does not stop (stuck in its code) may still use the
  * runtime, its device and its plugin: then nothing is freed or
  * unloaded, and the runtime's memory stays allocated for good. */
-void rk_runtime_free(rk_runtime *rt);
+RK_API void rk_runtime_free(rk_runtime *rt);
 
 /* From now on, a kernel whose own code faults (SIGSEGV, SIGBUS, SIGFPE,
  * SIGILL) on its thread fails alone: it goes FAILED, its last error
@@ -196,7 +196,7 @@ void rk_runtime_free(rk_runtime *rt);
  * (the program's own threads, libringkernel itself) keep their default
  * action.  Installs process-wide signal handlers: for programs that
  * host kernels (ringctl does), called once, early. */
-rk_error rk_isolate_faults(void);
+RK_API rk_error rk_isolate_faults(void);
 
 /* abort() and exit() in a kernel's code end the process: they cannot be
  * isolated (glibc aborts on a corrupt heap holding its own lock).  A
@@ -207,12 +207,12 @@ rk_error rk_isolate_faults(void);
  * code aborted (abort(), a failed assert, raise(SIGABRT)), then lets
  * the signal take its default action; the hook runs in a signal
  * handler, so it may call only async-signal-safe functions. */
-const char *rk_exiting_kernel(void);
-rk_error rk_on_kernel_abort(void (*hook)(const char *kernel));
+RK_API const char *rk_exiting_kernel(void);
+RK_API rk_error rk_on_kernel_abort(void (*hook)(const char *kernel));
 
 /* Kernels known to this runtime by name (plugins register theirs too). */
-rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);
-const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name);
+RK_API rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc);
+RK_API const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name);
 
 /* Plugins.  rk_load_plugin loads one file and registers its kernels (a
  * name already registered keeps its first kernel).  rk_resolve_kernel
@@ -221,49 +221,49 @@ const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name);
  * it), "DIR/x.so" (that plugin's only kernel) or "DIR/x.so:NAME".
  * Not found: RK_ENOTFOUND; a file that cannot be loaded, is not a
  * plugin or has the wrong ABI: RK_EPLUGIN, with dlerror()'s words. */
-rk_error rk_load_plugin(rk_runtime *rt, const char *path,
+RK_API rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 			const rk_plugin **plugin);
-rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
+RK_API rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
 			   const char *search_path, const rk_kernel_desc **kernel);
 /* Load every plugin along search_path; each one that fails is passed
  * to `problem` (if not NULL) and skipped. */
 typedef void (*rk_plugin_problem_fn)(void *arg, const char *path,
 				     const char *reason);
-rk_error rk_load_plugins(rk_runtime *rt, const char *search_path,
+RK_API rk_error rk_load_plugins(rk_runtime *rt, const char *search_path,
 			 rk_plugin_problem_fn problem, void *arg);
 /* The registered kernels, in registration order: i from 0 while it
  * returns non-NULL; *plugin is the file it came from (NULL: in-process). */
-const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
+RK_API const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
 					   const char **plugin);
 
-rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *kernel,
+RK_API rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *kernel,
 		   const rk_launch_options *opts);
-rk_error rk_activate(rk_runtime *rt, const char *id);
-rk_error rk_deactivate(rk_runtime *rt, const char *id);
-rk_error rk_reactivate(rk_runtime *rt, const char *id);
-rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout);
-rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
+RK_API rk_error rk_activate(rk_runtime *rt, const char *id);
+RK_API rk_error rk_deactivate(rk_runtime *rt, const char *id);
+RK_API rk_error rk_reactivate(rk_runtime *rt, const char *id);
+RK_API rk_error rk_terminate(rk_runtime *rt, const char *id, double timeout);
+RK_API rk_error rk_terminate_ex(rk_runtime *rt, const char *id, double timeout,
 			 rk_terminate_report *report);
-rk_error rk_terminate_all(rk_runtime *rt, double timeout);
+RK_API rk_error rk_terminate_all(rk_runtime *rt, double timeout);
 /* As rk_terminate_all, but a kernel that already missed a terminate
  * deadline (it stays TERMINATING: its code never returns) is not waited
  * for again: for a program on its way out. */
-rk_error rk_terminate_all_once(rk_runtime *rt, double timeout);
+RK_API rk_error rk_terminate_all_once(rk_runtime *rt, double timeout);
 
 /* Feed FROM's output into TO's input, as one more producer of TO. */
-rk_error rk_connect(rk_runtime *rt, const char *from, const char *to);
+RK_API rk_error rk_connect(rk_runtime *rt, const char *from, const char *to);
 /* A kernel that feeds others keeps a copy of its output for receivers
  * too (both LAUNCHED). */
-rk_error rk_keep_output(rk_runtime *rt, const char *id);
+RK_API rk_error rk_keep_output(rk_runtime *rt, const char *id);
 
-rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
+RK_API rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
 		 double timeout);
-rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
+RK_API rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
 		     const void *msg, size_t len, double timeout);
-rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
+RK_API rk_error rk_send_batch(rk_runtime *rt, const char *id, const void *const *msgs,
 		       const size_t *lens, size_t count, double timeout,
 		       size_t *sent);
-rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
+RK_API rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 		    size_t *len, double timeout);
 
 /* The same through the kernel's message types: a JSON text decoded by
@@ -271,9 +271,9 @@ rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
  * encoded by the output type as compact JSON into buf (too small:
  * RK_ESCHEMA, *len the size needed, the reply stays queued).  Kernels
  * of raw bytes take and give the text as it is. */
-rk_error rk_send_json(rk_runtime *rt, const char *id, const char *json,
+RK_API rk_error rk_send_json(rk_runtime *rt, const char *id, const char *json,
 		      size_t len, double timeout);
-rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
+RK_API rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
 			 size_t *len, double timeout);
 
 /* End of input: after the messages sent so far, the kernel sees the end
@@ -281,8 +281,8 @@ rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
  * and passes the end on to the kernels it feeds.  Receiving from a
  * kernel whose output has ended gives RK_EEND once the replies are
  * taken. */
-rk_error rk_send_end(rk_runtime *rt, const char *id, double timeout);
-rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
+RK_API rk_error rk_send_end(rk_runtime *rt, const char *id, double timeout);
+RK_API rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 			void *buf, size_t cap, size_t *len, double timeout);
 
 /* Called by rk_receive_batch for each message, valid during the call;
@@ -292,7 +292,7 @@ typedef int (*rk_receive_fn)(void *arg, const rk_envelope *env,
 
 /* Wait up to the timeout for a message, then hand every ready one (up
  * to max) to fn without copying; *count says how many were taken. */
-rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
+RK_API rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
 			  double timeout, rk_receive_fn fn, void *arg,
 			  size_t *count);
 
@@ -300,7 +300,7 @@ rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
  * never reached their reader (it went away): count them as dropped by
  * the kernel, with `why` in its last error, so that none is lost
  * without a count. */
-rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
+RK_API rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
 			 const char *why);
 
 /* JSON text <-> messages of a type (the codec, simdjson inside).
@@ -314,17 +314,28 @@ rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
  * 'value'").  *out_len is the message size (also when it does not fit
  * in cap: RK_ESCHEMA). */
 #define RK_JSON_PADDING 64
-rk_error rk_json_decode(const rk_type *type, const char *json, size_t len,
+RK_API rk_error rk_json_decode(const rk_type *type, const char *json, size_t len,
 			size_t readable, void *out, size_t cap,
 			size_t *out_len);
 /* Compact JSON of a message, without a newline; *out_len the bytes
  * written, or needed when cap is too small (RK_ESCHEMA). */
-rk_error rk_json_encode(const rk_type *type, const void *msg, size_t len,
+RK_API rk_error rk_json_encode(const rk_type *type, const void *msg, size_t len,
 			char *out, size_t cap, size_t *out_len);
 /* Largest JSON text a message of this type can encode to; 0 for json
  * (its text is its size). */
-size_t rk_json_max_encoded(const rk_type *type);
+RK_API size_t rk_json_max_encoded(const rk_type *type);
 
+
+/* Code from a file: loaded only where no other user could have written
+ * it (every directory and link of its path from / is ours or root's
+ * and writable by no one else unless sticky, the file too; see
+ * SECURITY in ringctl(1)), and the very file checked is loaded: the way
+ * the library loads plugins, GPU modules and backends, for a host's own
+ * modules.  *handle as dlopen(path, flags) gives it; RK_ENOTFOUND where
+ * a name is missing, RK_EPLUGIN when refused or not loadable. */
+RK_API rk_error rk_module_open(const char *path, int flags, void **handle);
+/* dlclose for rk_module_open's handles. */
+RK_API void rk_module_close(void *handle);
 
 /* Topologies: a graph of kernels with stdin and stdout at its ends,
  * from a YAML file (ringctl-topology(5)) or an inline pipeline
@@ -336,42 +347,42 @@ size_t rk_json_max_encoded(const rk_type *type);
 typedef struct rk_topology rk_topology;
 typedef void (*rk_diag_fn)(void *arg, const char *where, const char *what);
 
-rk_error rk_topology_load(const char *path, rk_diag_fn diag, void *arg,
+RK_API rk_error rk_topology_load(const char *path, rk_diag_fn diag, void *arg,
 			  rk_topology **topology);
-rk_error rk_topology_parse(const char *text, size_t len, const char *name,
+RK_API rk_error rk_topology_parse(const char *text, size_t len, const char *name,
 			   rk_diag_fn diag, void *arg, rk_topology **topology);
 /* An inline pipeline resolves its kernels at once (as
  * rk_resolve_kernel) and names its stages after them: doubler,
  * doubler.2, ... */
-rk_error rk_topology_inline(const char *pipeline, rk_runtime *rt,
+RK_API rk_error rk_topology_inline(const char *pipeline, rk_runtime *rt,
 			    const char *search_path, rk_topology **topology);
 /* A parameter from outside (--param KERNEL.KEY=VALUE); NULL kernel: the
  * only kernel. */
-rk_error rk_topology_set_param(rk_topology *t, const char *kernel,
+RK_API rk_error rk_topology_set_param(rk_topology *t, const char *kernel,
 			       const char *name, const char *value);
-rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
+RK_API rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 			   const char *search_path, rk_diag_fn diag, void *arg);
 /* Launch, wire and activate every kernel of a checked topology; `o`
  * gives what the topology leaves unsaid.  rk_topology_launch only
  * launches and wires (phase 1), leaving what reaches stdout to be
  * received from each kernel that sends there (a long-lived topology in
  * a server, whose ends are clients). */
-rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
+RK_API rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 			   const rk_launch_options *o);
-rk_error rk_topology_launch(rk_topology *t, rk_runtime *rt,
+RK_API rk_error rk_topology_launch(rk_topology *t, rk_runtime *rt,
 			    const rk_launch_options *o);
-void rk_topology_free(rk_topology *t);
+RK_API void rk_topology_free(rk_topology *t);
 
 /* Placement across MPI ranks (a kernel's `rank:` key; ringctl-topology(5)).
  * stdin and stdout are on rank 0, as is a kernel that says nothing. */
-uint32_t rk_topology_rank(const rk_topology *t, const char *id);
+RK_API uint32_t rk_topology_rank(const rk_topology *t, const char *id);
 /* Every kernel's rank is below world_size; else RK_ECONFIG, with a
  * diagnostic at each rank that is not. */
-rk_error rk_topology_check_ranks(rk_topology *t, uint32_t world_size,
+RK_API rk_error rk_topology_check_ranks(rk_topology *t, uint32_t world_size,
 				 rk_diag_fn diag, void *arg);
 /* The edges, in the order of the file: ids, "stdin" or "stdout". */
-size_t rk_topology_edge_count(const rk_topology *t);
-void rk_topology_edge(const rk_topology *t, size_t i, const char **from,
+RK_API size_t rk_topology_edge_count(const rk_topology *t);
+RK_API void rk_topology_edge(const rk_topology *t, size_t i, const char **from,
 		      const char **to);
 /* Run only this rank's part: rk_topology_start then launches the
  * kernels placed on rank `here` and the edges between them, calls
@@ -379,7 +390,7 @@ void rk_topology_edge(const rk_topology *t, size_t i, const char **from,
  * the edges that cross ranks), and activates them.  On rank 0 standard
  * output is then always read from the stdout sink. */
 typedef rk_error (*rk_wiring_fn)(void *arg, rk_topology *t, rk_runtime *rt);
-rk_error rk_topology_place(rk_topology *t, uint32_t here, rk_wiring_fn wire,
+RK_API rk_error rk_topology_place(rk_topology *t, uint32_t here, rk_wiring_fn wire,
 			   void *arg);
 /* The id the topology gives its stdout sink (a kernel of its own). */
 #define RK_TOPOLOGY_SINK "stdout"
@@ -387,19 +398,19 @@ rk_error rk_topology_place(rk_topology *t, uint32_t here, rk_wiring_fn wire,
 /* From now on the kernel's input from clients (rk_send) counts toward
  * its end of input even before anything is sent: for a producer that is
  * elsewhere, so that the kernel's other inputs ending cannot end it. */
-rk_error rk_expect_input(rk_runtime *rt, const char *id);
+RK_API rk_error rk_expect_input(rk_runtime *rt, const char *id);
 
-const char *rk_topology_name(const rk_topology *t);
-int rk_topology_telemetry(const rk_topology *t);        /* -1: unsaid */
-size_t rk_topology_size(const rk_topology *t);          /* kernels */
-const char *rk_topology_kernel(const rk_topology *t, size_t i,
+RK_API const char *rk_topology_name(const rk_topology *t);
+RK_API int rk_topology_telemetry(const rk_topology *t);        /* -1: unsaid */
+RK_API size_t rk_topology_size(const rk_topology *t);          /* kernels */
+RK_API const char *rk_topology_kernel(const rk_topology *t, size_t i,
 			       const rk_kernel_desc **desc);
 /* What standard input feeds (ids; their input types from the kernels)
  * and the one kernel whose output goes to standard output. */
-size_t rk_topology_inputs(const rk_topology *t, const char *const **ids);
-const rk_type *rk_topology_input_type(const rk_topology *t, size_t i);
-const char *rk_topology_output(const rk_topology *t);
-const rk_type *rk_topology_output_type(const rk_topology *t);
+RK_API size_t rk_topology_inputs(const rk_topology *t, const char *const **ids);
+RK_API const rk_type *rk_topology_input_type(const rk_topology *t, size_t i);
+RK_API const char *rk_topology_output(const rk_topology *t);
+RK_API const rk_type *rk_topology_output_type(const rk_topology *t);
 
 /* What a launched kernel is: its descriptor (name, types, plugin's
  * entries) and its copies. */
@@ -413,16 +424,16 @@ typedef struct rk_kernel_info {
 					 * takes, in bytes */
 } rk_kernel_info;
 
-rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
+RK_API rk_error rk_get_kernel_info(rk_runtime *rt, const char *id,
 			    rk_kernel_info *info);
 
-rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
+RK_API rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
 /* Ids, sorted; the caller frees the array with rk_free_ids. */
-rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count);
-rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count);
-void rk_free_ids(char **ids, size_t count);
-rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out);
-rk_error rk_get_summary(rk_runtime *rt, rk_summary *out);
+RK_API rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count);
+RK_API rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count);
+RK_API void rk_free_ids(char **ids, size_t count);
+RK_API rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out);
+RK_API rk_error rk_get_summary(rk_runtime *rt, rk_summary *out);
 
 #ifdef __cplusplus
 }

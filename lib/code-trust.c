@@ -550,3 +550,13 @@ rk_error rk_dlopen_trusted(const char *path, int flags, rk_error err,
 		free(walked);
 	return RK_OK;
 }
+
+rk_error rk_module_open(const char *path, int flags, void **handle)
+{
+	return rk_dlopen_trusted(path, flags, RK_EPLUGIN, handle, NULL);
+}
+
+void rk_module_close(void *handle)
+{
+	rk_dlclose_trusted(handle);
+}

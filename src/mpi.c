@@ -4,7 +4,8 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
-#include "code-trust.h"
+#include <ringkernel.h>
+
 #include "log.h"
 #include "mpi.h"
 
@@ -56,8 +57,7 @@ const struct mpi_transport *mpi_transport_load(void)
 	/* Global: Open MPI loads components of its own that need its
 	 * symbols. */
 	void *module;
-	rk_error rc = rk_dlopen_trusted(path, RTLD_NOW | RTLD_GLOBAL,
-					RK_EBACKEND, &module, NULL);
+	rk_error rc = rk_module_open(path, RTLD_NOW | RTLD_GLOBAL, &module);
 	if (rc == RK_ENOTFOUND) {
 		log_error("running under mpirun with %d ranks, but the MPI "
 			  "transport cannot be loaded (%s); build ringctl with "
