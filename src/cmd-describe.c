@@ -7,7 +7,9 @@
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "describe-type.h"
 #include "exitcode.h"
+#include "local-runtime.h"
 #include "log.h"
 #include "plugin-path.h"
 

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "describe-type.h"
 #include "exitcode.h"
 #include "jsonw.h"
+#include "local-runtime.h"
 #include "log.h"
 #include "plugin-path.h"
 #include "xmalloc.h"

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "lines.h"
+#include "local-runtime.h"
 #include "mpi.h"
 #include "log.h"
 #include "plugin-path.h"

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "exitcode.h"
+#include "local-runtime.h"
 #include "log.h"
 #include "mpi.h"
 #include "plugin-path.h"
