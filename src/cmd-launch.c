@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
+#include "parse-args.h"
 #include "plugin-path.h"
 #include "serve.h"
 #include "xmalloc.h"

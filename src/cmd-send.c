@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
+#include "parse-args.h"
 #include "protocol.h"
 #include "serve.h"
 #include "xmalloc.h"

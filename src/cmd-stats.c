@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
+#include "parse-args.h"
 #include "serve.h"
 
 enum format { TABLE, JSON, PROMETHEUS };

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
+#include "parse-args.h"
 #include "serve.h"
 
 #define DEFAULT_TIMEOUT_S 5.0
