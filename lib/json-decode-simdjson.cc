@@ -1,23 +1,23 @@
-/* codec-simdjson.cc - JSON text <-> messages, the library's only C++.
+/* json-decode-simdjson.cc - JSON text to messages by simdjson 3: the
+ * full decoder, and all else the codec asks of simdjson.
  *
- * Decoding uses simdjson 3: the On-Demand parser walks a typed message's
- * object once and writes each field into the struct as it meets it; the
- * DOM parser validates json messages and explains every syntax error.
- * Encoding is a small writer of compact JSON.  All of it hides behind
- * the C API of ringkernel.h: no exceptions (simdjson's error codes
- * only), no iostreams, and no allocation per message once the
- * per-thread parsers have grown to the largest line seen.
+ * The On-Demand parser walks a typed message's object once and writes
+ * each field into the struct as it meets it; the DOM parser validates
+ * json messages and explains every syntax error.  Flat objects of
+ * numbers are first offered to the fast path (json-decode-flat.c).
+ * All of it hides behind the C API of ringkernel.h: no exceptions
+ * (simdjson's error codes only), no iostreams, and no allocation per
+ * message once the per-thread parsers have grown to the largest line
+ * seen.  This and json-number.cc are the library's only C++.
  */
 #include "config.h"
 
 #include <charconv>
-#include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <new>
 #include <string_view>
 #include <system_error>
@@ -29,6 +29,7 @@
 #include "codec.h"
 extern "C" {
 #include "rk-error.h"
+#include "types.h"
 }
 
 using simdjson::error_code;
@@ -73,14 +74,6 @@ struct decoder {
 	char *out;                      /* the struct */
 };
 
-/* Compact JSON into a buffer that may be too small: past its end the
- * writer only counts, so the caller learns the size it needs. */
-struct writer {
-	char *p;
-	char *end;
-	size_t n;                       /* bytes produced, written or not */
-};
-
 } /* namespace */
 
 /* A plain pointer, not a thread_local object: an object with a
@@ -118,21 +111,11 @@ static codec_state *state(void)
 
 /* ---- text ------------------------------------------------------------ */
 
-static inline bool is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static inline bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static std::string_view trim_right(std::string_view s)
 {
 	size_t n = s.size();
 
-	while (n > 0 && is_ws(s[n - 1]))
+	while (n > 0 && codec_is_ws(s[n - 1]))
 		n--;
 	return s.substr(0, n);
 }
@@ -141,7 +124,7 @@ static std::string_view trim(const char *s, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len && is_ws(s[i]))
+	while (i < len && codec_is_ws(s[i]))
 		i++;
 	return trim_right(std::string_view(s + i, len - i));
 }
@@ -165,13 +148,13 @@ static bool json_number(std::string_view s)
 
 	if (i < n && s[i] == '-')
 		i++;
-	if (i == n || !is_digit(s[i]))
+	if (i == n || !codec_is_digit(s[i]))
 		return false;
 	if (s[i++] != '0')
-		while (i < n && is_digit(s[i]))
+		while (i < n && codec_is_digit(s[i]))
 			i++;
 	if (i < n && s[i] == '.') {
-		for (start = ++i; i < n && is_digit(s[i]); i++)
+		for (start = ++i; i < n && codec_is_digit(s[i]); i++)
 			;
 		if (i == start)
 			return false;
@@ -179,7 +162,7 @@ static bool json_number(std::string_view s)
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		if (++i < n && (s[i] == '+' || s[i] == '-'))
 			i++;
-		for (start = i; i < n && is_digit(s[i]); i++)
+		for (start = i; i < n && codec_is_digit(s[i]); i++)
 			;
 		if (i == start)
 			return false;
@@ -314,12 +297,13 @@ static size_t value_end(const char *s, size_t len)
 	size_t i = 0;
 	long depth = 0;
 
-	while (i < len && is_ws(s[i]))
+	while (i < len && codec_is_ws(s[i]))
 		i++;
 	if (i < len && s[i] == '"')
 		return string_end(s, i, len);
 	if (i < len && s[i] != '{' && s[i] != '[') {
-		while (i < len && !is_ws(s[i]) && !strchr(",:[]{}\"", s[i]))
+		while (i < len && !codec_is_ws(s[i])
+		       && !strchr(",:[]{}\"", s[i]))
 			i++;
 		return i;
 	}
@@ -360,44 +344,6 @@ static rk_error check_json(codec_state *st, const char *text, size_t len)
 }
 
 /* ---- decoding typed messages ----------------------------------------- */
-
-static const char *kind_name(rk_kind kind)
-{
-	switch (kind) {
-	case RK_KIND_BOOL: return "bool";
-	case RK_KIND_I8: return "int8";
-	case RK_KIND_I16: return "int16";
-	case RK_KIND_I32: return "int32";
-	case RK_KIND_I64: return "int64";
-	case RK_KIND_U8: return "uint8";
-	case RK_KIND_U16: return "uint16";
-	case RK_KIND_U32: return "uint32";
-	case RK_KIND_U64: return "uint64";
-	case RK_KIND_F32: return "float32";
-	case RK_KIND_F64: return "float64";
-	case RK_KIND_STRING: return "string";
-	}
-	return "unknown";
-}
-
-static size_t kind_size(rk_kind kind)
-{
-	switch (kind) {
-	case RK_KIND_I16: case RK_KIND_U16:
-		return 2;
-	case RK_KIND_I32: case RK_KIND_U32: case RK_KIND_F32:
-		return 4;
-	case RK_KIND_I64: case RK_KIND_U64: case RK_KIND_F64:
-		return 8;
-	default:
-		return 1;
-	}
-}
-
-static bool kind_valid(rk_kind kind)
-{
-	return kind >= RK_KIND_BOOL && kind <= RK_KIND_STRING;
-}
 
 static rk_error schema_fail(const decoder &d, const rk_field *f, long elem,
 			    const char *fmt, ...)
@@ -443,7 +389,7 @@ static rk_error range_fail(const decoder &d, const rk_field *f, long elem,
 	const char *more = shown < (int)tok.size() ? "..." : "";
 
 	return schema_fail(d, f, elem, "%.*s%s is out of range for %s",
-			   shown, tok.data(), more, kind_name(f->kind));
+			   shown, tok.data(), more, rk_kind_name(f->kind));
 }
 
 enum { INT_OK, INT_NOT_INTEGER, INT_TOO_BIG };
@@ -457,7 +403,7 @@ static int parse_integer(std::string_view s, bool *neg, uint64_t *mag)
 
 	*neg = n > 0 && s[0] == '-';
 	i = *neg;
-	if (i == n || !is_digit(s[i]) || (s[i] == '0' && i + 1 < n))
+	if (i == n || !codec_is_digit(s[i]) || (s[i] == '0' && i + 1 < n))
 		return INT_NOT_INTEGER;
 	/* Up to 19 digits never overflow: check only longer ones. */
 	bool check = n - i > 19;
@@ -475,44 +421,6 @@ static int parse_integer(std::string_view s, bool *neg, uint64_t *mag)
 	return big ? INT_TOO_BIG : INT_OK;
 }
 
-template <typename T>
-static bool store_signed(bool neg, uint64_t mag, char *dst)
-{
-	uint64_t max = (uint64_t)std::numeric_limits<T>::max();
-
-	if (mag > max + neg)
-		return false;
-	T v = (T)(neg ? (int64_t)(0 - mag) : (int64_t)mag);
-	memcpy(dst, &v, sizeof(v));
-	return true;
-}
-
-template <typename T>
-static bool store_unsigned(bool neg, uint64_t mag, char *dst)
-{
-	if ((neg && mag != 0) || mag > std::numeric_limits<T>::max())
-		return false;
-	T v = (T)mag;
-	memcpy(dst, &v, sizeof(v));
-	return true;
-}
-
-/* False where the integer does not fit the kind. */
-static bool store_integer(rk_kind kind, bool neg, uint64_t mag, char *dst)
-{
-	switch (kind) {
-	case RK_KIND_I8: return store_signed<int8_t>(neg, mag, dst);
-	case RK_KIND_I16: return store_signed<int16_t>(neg, mag, dst);
-	case RK_KIND_I32: return store_signed<int32_t>(neg, mag, dst);
-	case RK_KIND_I64: return store_signed<int64_t>(neg, mag, dst);
-	case RK_KIND_U8: return store_unsigned<uint8_t>(neg, mag, dst);
-	case RK_KIND_U16: return store_unsigned<uint16_t>(neg, mag, dst);
-	case RK_KIND_U32: return store_unsigned<uint32_t>(neg, mag, dst);
-	case RK_KIND_U64: return store_unsigned<uint64_t>(neg, mag, dst);
-	default: return false;
-	}
-}
-
 /* Integers are parsed from the token, not by simdjson's get_int64:
  * one path for every width, and exact reasons (3.0 is not an integer,
  * 2^64 is out of range) where simdjson says INCORRECT_TYPE for both. */
@@ -524,7 +432,7 @@ static rk_error decode_integer(const decoder &d, const rk_field *f,
 	uint64_t mag;
 	int r = parse_integer(tok, &neg, &mag);
 
-	if (r == INT_OK && store_integer(f->kind, neg, mag, dst))
+	if (r == INT_OK && codec_store_integer(f->kind, neg, mag, dst))
 		return RK_OK;
 	if (r == INT_NOT_INTEGER)
 		return schema_fail(d, f, elem, "expected an integer");
@@ -539,7 +447,7 @@ static bool number_is_large(std::string_view s)
 	long lead = 0, e = 0;
 	bool found = false, eneg = false;
 
-	while (i < n && is_digit(s[i]))
+	while (i < n && codec_is_digit(s[i]))
 		i++;
 	for (j = start; j < i && !found; j++)
 		if (s[j] != '0') {
@@ -547,7 +455,7 @@ static bool number_is_large(std::string_view s)
 			found = true;
 		}
 	if (i < n && s[i] == '.') {
-		for (start = ++i; i < n && is_digit(s[i]); i++)
+		for (start = ++i; i < n && codec_is_digit(s[i]); i++)
 			;
 		for (j = start; j < i && !found; j++)
 			if (s[j] != '0') {
@@ -635,7 +543,7 @@ static rk_error decode_array(const decoder &d, const rk_field *f,
 			     ondemand::value &v, char *dst)
 {
 	ondemand::array arr;
-	size_t n = 0, size = kind_size(f->kind);
+	size_t n = 0, size = rk_kind_size(f->kind);
 	error_code err;
 
 	if (v.get_array().get(arr))
@@ -672,7 +580,7 @@ static rk_error decode_field(const decoder &d, const rk_field *f,
 {
 	char *dst = d.out + f->offset;
 
-	if (!kind_valid(f->kind))
+	if (!codec_kind_valid(f->kind))
 		return rk_fail(RK_EINVAL, "field '%s': unknown kind %d",
 			       f->name, (int)f->kind);
 	if (f->kind == RK_KIND_STRING)
@@ -778,254 +686,6 @@ static rk_error decode_typed(codec_state *st, const rk_type *type,
 	return RK_OK;
 }
 
-/* ---- the fast path for flat objects ---------------------------------
- *
- * Most lines are small objects of numbers written by programs, such as
- * {"value": 42}.  For those one pass over the bytes decodes the message
- * with no parser set-up at all, about a fifth of simdjson's cost on
- * such short documents.  Anything else (strings, escapes, nesting,
- * bytes past ASCII, whatever is not plain JSON) is left to simdjson,
- * which decodes it from the start and words the errors.  The fast path
- * accepts only what the full decoder accepts and stores the same bytes:
- * test-codec.c checks the two against each other. */
-
-/* The end of the JSON number at p (RFC 8259), or NULL; *integral when
- * it has neither fraction nor exponent. */
-static const char *scan_number(const char *p, const char *end,
-			       bool *integral)
-{
-	*integral = true;
-	if (p < end && *p == '-')
-		p++;
-	if (p == end || !is_digit(*p))
-		return NULL;
-	if (*p++ != '0')
-		while (p < end && is_digit(*p))
-			p++;
-	if (p < end && *p == '.') {
-		*integral = false;
-		if (++p == end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		*integral = false;
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p == end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-	}
-	return p;
-}
-
-static inline const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && is_ws(*p))
-		p++;
-	return p;
-}
-
-/* After an item of a list: 1 on a ',' (another item follows), 0 past
- * the list's `close`, -1 on anything else; *p moves past either. */
-static int next_item(const char **p, const char *end, char close)
-{
-	const char *q = skip_ws(*p, end);
-
-	if (q < end && *q == ',') {
-		*p = skip_ws(q + 1, end);
-		return 1;
-	}
-	if (q < end && *q == close) {
-		*p = q + 1;
-		return 0;
-	}
-	return -1;
-}
-
-/* A value may end only where JSON lets something else begin. */
-static inline bool at_delimiter(const char *p, const char *end)
-{
-	return p == end || is_ws(*p) || *p == ',' || *p == '}' || *p == ']';
-}
-
-/* An integer of up to 19 digits (never past 2^64) in one pass; the end
- * of its token, or NULL.  Longer ones, fractions and exponents are left
- * to the full decoder, which says what is wrong with them. */
-static const char *fast_integer(rk_kind kind, const char *p, const char *end,
-				char *dst)
-{
-	bool neg = *p == '-';
-	uint64_t m;
-
-	p += neg;
-	if (p == end || !is_digit(*p))
-		return NULL;
-	m = (uint64_t)(*p++ - '0');
-	if (m == 0) {
-		if (p < end && is_digit(*p))
-			return NULL;            /* a leading zero */
-	} else {
-		for (int digits = 1; p < end && is_digit(*p); p++) {
-			if (++digits > 19)
-				return NULL;
-			m = m * 10 + (uint64_t)(*p - '0');
-		}
-	}
-	if (!at_delimiter(p, end) || !store_integer(kind, neg, m, dst))
-		return NULL;
-	return p;
-}
-
-/* One number or bool of `kind` into dst; the end of its token, or NULL
- * to leave the message to the full decoder. */
-static const char *fast_element(rk_kind kind, const char *p, const char *end,
-				char *dst)
-{
-	if (kind == RK_KIND_BOOL) {
-		if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-			*dst = 1;
-			p += 4;
-		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-			*dst = 0;
-			p += 5;
-		} else {
-			return NULL;
-		}
-		return at_delimiter(p, end) ? p : NULL;
-	}
-	if (kind != RK_KIND_F32 && kind != RK_KIND_F64)
-		return fast_integer(kind, p, end, dst);
-	bool integral;
-	const char *e = scan_number(p, end, &integral);
-	if (!e || !at_delimiter(e, end))
-		return NULL;
-	std::from_chars_result r;
-	if (kind == RK_KIND_F32) {
-		float x;
-		r = std::from_chars(p, e, x);
-		memcpy(dst, &x, sizeof(x));
-	} else {
-		double x;
-		r = std::from_chars(p, e, x);
-		memcpy(dst, &x, sizeof(x));
-	}
-	return r.ec == std::errc() && r.ptr == e ? e : NULL;
-}
-
-/* The field named by the len bytes at key (no NUL among them), looked
- * for from hint on, as find_field does; -1 if none. */
-static long fast_find_field(const rk_type *type, const char *key, size_t len,
-			    uint32_t hint)
-{
-	uint32_t n = type->n_fields;
-
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = hint + k < n ? hint + k : hint + k - n;
-		const char *name = type->fields[i].name;
-		size_t j = 0;
-		while (j < len && name[j] == key[j])
-			j++;
-		if (j == len && name[j] == '\0')
-			return i;
-	}
-	return -1;
-}
-
-/* An array of numbers (or bools) for field f. */
-static const char *fast_array(const rk_field *f, const char *p,
-			      const char *end, char *out)
-{
-	size_t size = kind_size(f->kind);
-	uint32_t n = 0;
-
-	p = skip_ws(p + 1, end);                /* past '[' */
-	if (p < end && *p == ']') {
-		p++;
-	} else {
-		for (;;) {
-			if (n == f->count)
-				return NULL;    /* too many: the full decoder says so */
-			p = fast_element(f->kind, p, end,
-					 out + f->offset + n * size);
-			if (!p)
-				return NULL;
-			n++;
-			int more = next_item(&p, end, ']');
-			if (more < 0)
-				return NULL;
-			if (!more)
-				break;
-		}
-	}
-	if (f->length_offset < 0)
-		return n == f->count ? p : NULL;
-	memcpy(out + f->length_offset, &n, sizeof(n));
-	return p;
-}
-
-/* The whole message, or false to leave it to the full decoder. */
-static bool fast_decode(const rk_type *type, const char *text, size_t len,
-			char *out)
-{
-	const char *p = text, *end = text + len;
-	uint64_t seen = 0;
-	uint32_t hint = 0;
-
-	if (type->n_fields > 64)
-		return false;
-	memset(out, 0, type->size);
-	p = skip_ws(p, end);
-	if (p == end || *p++ != '{')
-		return false;
-	p = skip_ws(p, end);
-	if (p < end && *p == '}') {
-		p++;
-	} else {
-		for (;;) {
-			if (p == end || *p++ != '"')
-				return false;
-			const char *key = p;
-			while (p < end && *p != '"') {
-				unsigned char c = (unsigned char)*p++;
-				if (c == '\\' || c < 0x20 || c >= 0x80)
-					return false;
-			}
-			if (p == end)
-				return false;
-			long i = fast_find_field(type, key, (size_t)(p - key),
-						 hint);
-			p = skip_ws(p + 1, end);
-			if (i < 0 || (seen & (1ull << i)) || p == end
-			    || *p++ != ':')
-				return false;
-			seen |= 1ull << i;
-			hint = (uint32_t)i + 1;
-			const rk_field *f = &type->fields[i];
-			p = skip_ws(p, end);
-			if (p == end || f->kind == RK_KIND_STRING
-			    || !kind_valid(f->kind))
-				return false;
-			if (f->count > 0)
-				p = *p == '[' ? fast_array(f, p, end, out) : NULL;
-			else
-				p = fast_element(f->kind, p, end,
-						 out + f->offset);
-			if (!p)
-				return false;
-			int more = next_item(&p, end, '}');
-			if (more < 0)
-				return false;
-			if (!more)
-				break;
-		}
-	}
-	return (uint32_t)__builtin_popcountll(seen) == type->n_fields
-	       && skip_ws(p, end) == end;
-}
-
 /* A json message is its text, trimmed, once it is known to be valid. */
 static rk_error decode_json(codec_state *st, const char *text, size_t len,
 			    char *out, size_t cap, size_t *out_len)
@@ -1081,7 +741,7 @@ static rk_error decode(const rk_type *type, const char *json, size_t len,
 			       type->size, cap);
 	}
 	if (fast && type->fields && json
-	    && fast_decode(type, json, len, (char *)out)) {
+	    && codec_decode_flat(type, json, len, (char *)out)) {
 		*out_len = type->size;
 		return RK_OK;
 	}
@@ -1112,269 +772,6 @@ extern "C" rk_error rk_json_decode_full(const rk_type *type, const char *json,
 					size_t cap, size_t *out_len)
 {
 	return decode(type, json, len, readable, out, cap, out_len, false);
-}
-
-/* ---- encoding -------------------------------------------------------- */
-
-static inline void put(writer &w, const char *s, size_t n)
-{
-	if (n && n <= (size_t)(w.end - w.p)) {
-		memcpy(w.p, s, n);
-		w.p += n;
-	} else if (n) {
-		w.p = w.end;    /* full: count only, from here on */
-	}
-	w.n += n;
-}
-
-static inline void put_char(writer &w, char c)
-{
-	if (w.p < w.end)
-		*w.p++ = c;
-	w.n++;
-}
-
-/* The escape of a byte that JSON strings cannot hold as it is: the
- * short forms where JSON has them, else \u00XX. */
-static size_t escape(char *esc, unsigned char c)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	esc[0] = '\\';
-	switch (c) {
-	case '"': esc[1] = '"'; return 2;
-	case '\\': esc[1] = '\\'; return 2;
-	case '\b': esc[1] = 'b'; return 2;
-	case '\f': esc[1] = 'f'; return 2;
-	case '\n': esc[1] = 'n'; return 2;
-	case '\r': esc[1] = 'r'; return 2;
-	case '\t': esc[1] = 't'; return 2;
-	}
-	memcpy(esc + 1, "u00", 3);
-	esc[4] = hex[c >> 4];
-	esc[5] = hex[c & 15];
-	return 6;
-}
-
-static inline bool plain(unsigned char c)
-{
-	return c >= 0x20 && c != '"' && c != '\\';
-}
-
-/* A JSON string of n bytes.  Where even six bytes for each fit, it is
- * written byte by byte with no checks: field names and short strings
- * are too short for memcpy calls to pay. */
-static void put_string(writer &w, const char *s, size_t n)
-{
-	if ((size_t)(w.end - w.p) / 6 > n) {
-		char *p = w.p;
-		*p++ = '"';
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (plain(c))
-				*p++ = (char)c;
-			else
-				p += escape(p, c);
-		}
-		*p++ = '"';
-		w.n += (size_t)(p - w.p);
-		w.p = p;
-		return;
-	}
-	size_t run = 0;
-	put_char(w, '"');
-	for (size_t i = 0; i < n; i++) {
-		char esc[6];
-		if (plain((unsigned char)s[i]))
-			continue;
-		put(w, s + run, i - run);
-		run = i + 1;
-		put(w, esc, escape(esc, (unsigned char)s[i]));
-	}
-	put(w, s + run, n - run);
-	put_char(w, '"');
-}
-
-/* Straight into the output where the longest text fits, else through a
- * buffer so that the writer can count what did not fit. */
-template <typename T>
-static void put_number(writer &w, T x)
-{
-	char buf[32];
-
-	if (w.end - w.p >= (ptrdiff_t)sizeof(buf)) {
-		char *e = std::to_chars(w.p, w.p + sizeof(buf), x).ptr;
-		w.n += (size_t)(e - w.p);
-		w.p = e;
-		return;
-	}
-	auto r = std::to_chars(buf, buf + sizeof(buf), x);
-	put(w, buf, (size_t)(r.ptr - buf));
-}
-
-/* Floats in the shortest text that reads back to the same value; NaN
- * and the infinities have no JSON form and are written as null. */
-template <typename T>
-static void put_float(writer &w, const char *src)
-{
-	T x;
-
-	memcpy(&x, src, sizeof(x));
-	if (!std::isfinite(x))
-		put(w, "null", 4);
-	else
-		put_number(w, x);
-}
-
-template <typename T>
-static void put_integer(writer &w, const char *src)
-{
-	T x;
-
-	memcpy(&x, src, sizeof(x));
-	put_number(w, x);
-}
-
-static void put_element(writer &w, rk_kind kind, const char *src)
-{
-	switch (kind) {
-	case RK_KIND_BOOL:
-		if (*src)
-			put(w, "true", 4);
-		else
-			put(w, "false", 5);
-		break;
-	case RK_KIND_I8: put_integer<int8_t>(w, src); break;
-	case RK_KIND_I16: put_integer<int16_t>(w, src); break;
-	case RK_KIND_I32: put_integer<int32_t>(w, src); break;
-	case RK_KIND_I64: put_integer<int64_t>(w, src); break;
-	case RK_KIND_U8: put_integer<uint8_t>(w, src); break;
-	case RK_KIND_U16: put_integer<uint16_t>(w, src); break;
-	case RK_KIND_U32: put_integer<uint32_t>(w, src); break;
-	case RK_KIND_U64: put_integer<uint64_t>(w, src); break;
-	case RK_KIND_F32: put_float<float>(w, src); break;
-	case RK_KIND_F64: put_float<double>(w, src); break;
-	case RK_KIND_STRING: break;
-	}
-}
-
-/* A string field's bytes go out as they are, so they must be UTF-8:
- * output lines are UTF-8 JSON, and a kernel's bad string is an error
- * rather than a line nobody can parse. */
-static rk_error encode_field(writer &w, const rk_field *f, const char *msg)
-{
-	const char *src = msg + f->offset;
-	size_t size = kind_size(f->kind);
-	uint32_t n = f->count;
-
-	if (!kind_valid(f->kind))
-		return rk_fail(RK_EINVAL, "field '%s': unknown kind %d",
-			       f->name, (int)f->kind);
-	if (f->kind == RK_KIND_STRING) {
-		size_t len = strnlen(src, f->count);
-		if (!simdjson::validate_utf8(src, len))
-			return rk_fail(RK_ESCHEMA, "field '%s': invalid UTF-8",
-				       f->name);
-		put_string(w, src, len);
-		return RK_OK;
-	}
-	if (n == 0) {
-		put_element(w, f->kind, src);
-		return RK_OK;
-	}
-	if (f->length_offset >= 0) {
-		uint32_t used;
-		memcpy(&used, msg + f->length_offset, sizeof(used));
-		if (used < n)
-			n = used;
-	}
-	put_char(w, '[');
-	for (uint32_t i = 0; i < n; i++) {
-		if (i)
-			put_char(w, ',');
-		put_element(w, f->kind, src + i * size);
-	}
-	put_char(w, ']');
-	return RK_OK;
-}
-
-extern "C" rk_error rk_json_encode(const rk_type *type, const void *msg,
-				   size_t len, char *out, size_t cap,
-				   size_t *out_len)
-{
-	writer w = { out, out + (out ? cap : 0), 0 };
-
-	*out_len = 0;
-	if (!type || (!msg && len))
-		return rk_fail(RK_EINVAL, "no message type or no message");
-	if (!type->fields) {
-		put(w, (const char *)msg, len);
-	} else {
-		if (len < type->size)
-			return rk_fail(RK_ESCHEMA, "message of %zu bytes is "
-				       "shorter than its type (%u bytes)",
-				       len, type->size);
-		put_char(w, '{');
-		for (uint32_t i = 0; i < type->n_fields; i++) {
-			const rk_field *f = &type->fields[i];
-			if (i)
-				put_char(w, ',');
-			put_string(w, f->name, strlen(f->name));
-			put_char(w, ':');
-			rk_error rc = encode_field(w, f, (const char *)msg);
-			if (rc)
-				return rc;
-		}
-		put_char(w, '}');
-	}
-	*out_len = w.n;
-	if (w.n > (out ? cap : 0))
-		return rk_fail(RK_ESCHEMA, "JSON text of %zu bytes exceeds "
-			       "the %zu-byte buffer", w.n, cap);
-	return RK_OK;
-}
-
-/* The longest text of one value of a kind: "-9223372036854775808",
- * "-1.1754944e-38" (at most 9 digits, a sign, a point and e-45),
- * "-2.2250738585072014e-308". */
-static size_t kind_max_text(rk_kind kind)
-{
-	switch (kind) {
-	case RK_KIND_BOOL: return 5;
-	case RK_KIND_I8: return 4;
-	case RK_KIND_I16: return 6;
-	case RK_KIND_I32: return 11;
-	case RK_KIND_I64: return 20;
-	case RK_KIND_U8: return 3;
-	case RK_KIND_U16: return 5;
-	case RK_KIND_U32: return 10;
-	case RK_KIND_U64: return 20;
-	case RK_KIND_F32: return 16;
-	case RK_KIND_F64: return 25;
-	case RK_KIND_STRING: return 0;
-	}
-	return 0;
-}
-
-/* Every byte of a string may become \u00XX: six bytes. */
-extern "C" size_t rk_json_max_encoded(const rk_type *type)
-{
-	size_t n = 2;
-
-	if (!type || !type->fields)
-		return 0;
-	for (uint32_t i = 0; i < type->n_fields; i++) {
-		const rk_field *f = &type->fields[i];
-		n += (i > 0) + 2 + 6 * strlen(f->name) + 1;
-		if (f->kind == RK_KIND_STRING)
-			n += 2 + 6 * (size_t)f->count;
-		else if (f->count > 0)
-			n += 2 + (size_t)f->count
-				* (kind_max_text(f->kind) + 1);
-		else
-			n += kind_max_text(f->kind);
-	}
-	return n;
 }
 
 /* ---- looking into json messages ------------------------------------- */
@@ -1495,4 +892,12 @@ extern "C" rk_error rk_json_field(const char *json, size_t len,
 	if (field)
 		return rk_fail(RK_ENOTFOUND, "no field '%s'", field);
 	return rk_fail(RK_ENOTFOUND, "no number field");
+}
+
+/* ---- for the encoder ------------------------------------------------- */
+
+/* simdjson's UTF-8 check, here so that simdjson stays in one file. */
+extern "C" bool codec_valid_utf8(const char *s, size_t n)
+{
+	return simdjson::validate_utf8(s, n);
 }
