@@ -35,7 +35,7 @@ rk_error rk_json_decode_full(const rk_type *type, const char *json,
 /* The fast path: the whole message into out (type->size bytes), or
  * false to leave it to the full decoder, which then decodes it from the
  * start.  It accepts only what the full decoder accepts and stores the
- * same bytes (tests/unit/test-codec-fast.c). */
+ * same bytes (tests/unit/test-json-decode-flat.c). */
 CODEC_PRIVATE
 bool codec_decode_flat(const rk_type *type, const char *text, size_t len,
 		       char *out);

@@ -7,8 +7,8 @@
  * bytes past ASCII, whatever is not plain JSON) is left to the full
  * decoder (json-decode-simdjson.cc), which decodes it from the start
  * and words the errors.  The fast path accepts only what the full
- * decoder accepts and stores the same bytes: test-codec-fast.c checks
- * the two against each other.
+ * decoder accepts and stores the same bytes:
+ * tests/unit/test-json-decode-flat.c checks the two against each other.
  */
 #include "config.h"
 

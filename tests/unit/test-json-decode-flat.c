@@ -1,10 +1,11 @@
-/* test-codec-fast.c - the codec's fast path for flat objects against the
- * full decoder: on many generated lines, valid and broken (numbers at
- * and past every kind's limits, every spelling of a number, whitespace
- * everywhere, fields missing, repeated or unknown, arrays too short and
- * too long, bytes deleted, inserted and replaced), rk_json_decode must
- * give exactly what the full decoder gives: the same verdict and, when
- * it decodes, the same bytes. */
+/* test-json-decode-flat.c - the codec's fast path for flat objects
+ * (lib/json-decode-flat.c) against the full decoder: on many generated
+ * lines, valid and broken (numbers at and past every kind's limits,
+ * every spelling of a number, whitespace everywhere, fields missing,
+ * repeated or unknown, arrays too short and too long, bytes deleted,
+ * inserted and replaced), rk_json_decode must give exactly what the
+ * full decoder gives: the same verdict and, when it decodes, the same
+ * bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
