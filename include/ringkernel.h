@@ -65,7 +65,13 @@ typedef void (*rk_error_hook)(void *arg, const char *kernel,
 typedef void (*rk_fault_hook)(void *arg, const char *kernel, int signal,
 			      const char *function);
 
+/* Options grow at their end: struct_size, which the _INIT macros set,
+ * tells the library how much of a caller's struct there is; a program
+ * built against an older header passes its smaller size, and the
+ * fields it did not have take their defaults.  Zero means the default
+ * in every field. */
 typedef struct rk_runtime_options {
+	uint32_t struct_size;           /* sizeof(rk_runtime_options) */
 	int telemetry;                  /* nonzero: latency and queue telemetry */
 	uint32_t default_queue_size;    /* messages per queue; 1000 */
 	uint32_t default_max_message;   /* payload bytes per message; 224 */
@@ -75,12 +81,28 @@ typedef struct rk_runtime_options {
 	void *on_kernel_error_arg;
 	rk_fault_hook on_kernel_fault;  /* or NULL */
 	void *on_kernel_fault_arg;
+	/* The cuda backend (ringctl sets these from RK_CUDA_MODULE,
+	 * RK_CUDA_DEVICE, RK_DEVICE_TIMEOUT, RK_CUDA_POOL_MB and
+	 * RK_DEVICE_LINKS). */
+	const char *cuda_module;        /* the backend module; NULL: the
+					 * installed one */
+	int cuda_device;                /* the device's ordinal */
+	double device_timeout_s;        /* for a device to confirm a state,
+					 * return a batch or stop; 0: 10 */
+	uint32_t device_pool_mb;        /* pinned host memory for kernels'
+					 * rings, and as much device memory
+					 * for links; 0: 64 */
+	int no_device_links;            /* nonzero: every edge between
+					 * device kernels through the host */
 } rk_runtime_options;
 
-#define RK_RUNTIME_OPTIONS_INIT \
-	{ 0, 1000, 224, RK_BACKEND_AUTO, 0, NULL, NULL, NULL, NULL }
+#define RK_RUNTIME_OPTIONS_INIT { \
+	.struct_size = (uint32_t)sizeof(rk_runtime_options), \
+	.default_queue_size = 1000, .default_max_message = 224, \
+	.backend = RK_BACKEND_AUTO }
 
 typedef struct rk_launch_options {
+	uint32_t struct_size;           /* sizeof(rk_launch_options) */
 	const char *kernel;             /* registered kernel name; NULL = the id */
 	uint32_t queue_size;            /* 0 = the runtime default */
 	uint32_t max_message;           /* 0 = the runtime default; at most
@@ -96,9 +118,10 @@ typedef struct rk_launch_options {
 	uint32_t replicas;
 } rk_launch_options;
 
-#define RK_LAUNCH_OPTIONS_INIT \
-	{ NULL, 0, 0, RK_BP_BLOCK, RK_BP_BLOCK, RK_ON_ERROR_CONTINUE, \
-	  RK_BACKEND_AUTO, NULL, 0 }
+#define RK_LAUNCH_OPTIONS_INIT { \
+	.struct_size = (uint32_t)sizeof(rk_launch_options), \
+	.input_policy = RK_BP_BLOCK, .output_policy = RK_BP_BLOCK, \
+	.on_error = RK_ON_ERROR_CONTINUE, .backend = RK_BACKEND_AUTO }
 
 /* A message as sent or received, envelope included. */
 typedef struct rk_envelope {

@@ -25,11 +25,10 @@ static int fail(cudaError_t e, const char *what, char *why, size_t len)
 	return 1;
 }
 
-static int probe(rk_device_info *info, char *why, size_t len)
+static int probe(int want, rk_device_info *info, char *why, size_t len)
 {
 	int count = 0;
 	cudaError_t e = cudaGetDeviceCount(&count);
-	const char *want = getenv("RK_CUDA_DEVICE");
 	cudaDeviceProp p;
 
 	if (e != cudaSuccess)
@@ -38,9 +37,9 @@ static int probe(rk_device_info *info, char *why, size_t len)
 		snprintf(why, len, "no CUDA device");
 		return 1;
 	}
-	ordinal = want ? atoi(want) : 0;
+	ordinal = want;
 	if (ordinal < 0 || ordinal >= count) {
-		snprintf(why, len, "RK_CUDA_DEVICE=%s: there are %d devices",
+		snprintf(why, len, "no CUDA device %d: there are %d devices",
 			 want, count);
 		return 1;
 	}

@@ -7,27 +7,31 @@
 #include "descriptor.h"
 #include "rk-error.h"
 
-/* Copy a table of `size` bytes at src into ours (`cap` bytes), the rest
- * zero.  A newer table's extra bytes must all be zero: a field this
- * library does not know cannot be honoured, and is not ignored. */
+rk_error rk_struct_adopt(const char *what, rk_error err, uint32_t size,
+			 size_t v1, const void *src, void *ours, size_t cap)
+{
+	if (size < v1)
+		return rk_fail(err, "%s is %u bytes, smaller than any "
+			       "release's (%zu)", what, size, v1);
+	for (size_t i = cap; i < size; i++)
+		if (((const unsigned char *)src)[i] != 0)
+			return rk_fail(err, "%s is %u bytes and sets "
+				       "fields past the %zu this libringkernel "
+				       "knows: it needs a newer one", what,
+				       size, cap);
+	memcpy(ours, src, size < cap ? size : cap);
+	return RK_OK;
+}
+
+/* A table a plugin exports: its ABI version, then its size. */
 static rk_error adopt(const char *what, uint32_t abi, uint32_t size,
 		      size_t v1, const void *src, void *ours, size_t cap)
 {
 	if (abi != RK_PLUGIN_ABI_VERSION)
 		return rk_fail(RK_EPLUGIN, "%s ABI version %u, expected %u",
 			       what, abi, RK_PLUGIN_ABI_VERSION);
-	if (size < v1)
-		return rk_fail(RK_EPLUGIN, "%s is %u bytes, smaller than any "
-			       "release's (%zu)", what, size, v1);
-	for (size_t i = cap; i < size; i++)
-		if (((const unsigned char *)src)[i] != 0)
-			return rk_fail(RK_EPLUGIN, "%s is %u bytes and sets "
-				       "fields past the %zu this libringkernel "
-				       "knows: it needs a newer one", what,
-				       size, cap);
 	memset(ours, 0, cap);
-	memcpy(ours, src, size < cap ? size : cap);
-	return RK_OK;
+	return rk_struct_adopt(what, RK_EPLUGIN, size, v1, src, ours, cap);
 }
 
 rk_error rk_desc_adopt(const rk_kernel_desc *d, struct rk_adopted_desc *out)

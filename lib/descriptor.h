@@ -1,8 +1,9 @@
 /* descriptor.h - the tables plugins export (rk_plugin, rk_kernel_desc,
- * rk_device_kernel), as this library reads them: each may come from a
- * plugin built against any release of the header since the first, so
- * it is copied into one of this library's size, the fields it did not
- * have yet zero, as nbdkit does with its plugins' tables. */
+ * rk_device_kernel) and the options callers pass, as this library reads
+ * them: each may come from a program built against any release of the
+ * header since the first, so it is copied into one of this library's
+ * size, the fields it did not have yet zero (or their defaults), as
+ * nbdkit does with its plugins' tables. */
 #ifndef RK_DESCRIPTOR_H
 #define RK_DESCRIPTOR_H
 
@@ -15,6 +16,18 @@
 	(offsetof(rk_kernel_desc, device) + sizeof(void *))
 #define RK_DEVICE_KERNEL_SIZE_V1 \
 	(offsetof(rk_device_kernel, errors) + sizeof(void *))
+
+#define RK_RUNTIME_OPTIONS_SIZE_V1 \
+	(offsetof(rk_runtime_options, no_device_links) + sizeof(int))
+#define RK_LAUNCH_OPTIONS_SIZE_V1 \
+	(offsetof(rk_launch_options, replicas) + sizeof(uint32_t))
+
+/* Copy `size` bytes of a caller's struct at src over ours (`cap`
+ * bytes, filled before with zero or defaults), or fail with err where
+ * it is smaller than the first release's (v1), or larger and sets
+ * bytes this library does not know. */
+rk_error rk_struct_adopt(const char *what, rk_error err, uint32_t size,
+			 size_t v1, const void *src, void *ours, size_t cap);
 
 /* A kernel descriptor and its device form, adopted.  desc.device
  * points into the struct itself: it is not moved once filled. */

@@ -19,6 +19,9 @@
  * or stop before it counts as lost; RK_DEVICE_TIMEOUT (seconds) says
  * otherwise. */
 #define DEVICE_TIMEOUT_S 10.0
+/* MiB of pinned memory for device actors, and as much device memory
+ * for device links, unless the runtime's options say. */
+#define POOL_MB 64
 
 /* What the runtime knows of the device: probed once, on first need. */
 struct rk_devices {
@@ -32,6 +35,7 @@ struct rk_devices {
 	rk_device_info info;
 	double occupied;                /* multiprocessors taken */
 	double timeout_s;
+	uint32_t pool_mb;
 	/* On a GPU: the memory taken once, carved for actors and links
 	 * (device-pool.h). */
 	struct rk_pool *actor_pool;

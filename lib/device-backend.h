@@ -14,7 +14,7 @@
 
 #include "ringkernel-device.h"
 
-#define RK_BACKEND_ABI 2
+#define RK_BACKEND_ABI 3
 #define RK_BACKEND_SYMBOL "rk_cuda_backend"
 #define RK_BACKEND_MODULE "rk-cuda.so"
 
@@ -37,8 +37,10 @@ typedef struct rk_device_health {
 typedef struct rk_backend_ops {
 	uint32_t abi;                   /* RK_BACKEND_ABI */
 	uint32_t struct_size;
-	/* 0 and the device that will be used, or nonzero and why none. */
-	int (*probe)(rk_device_info *info, char *why, size_t len);
+	/* 0 and the device of that ordinal, which will be used, or
+	 * nonzero and why none. */
+	int (*probe)(int ordinal, rk_device_info *info, char *why,
+		     size_t len);
 	/* Pinned host memory mapped into the device: the host's address
 	 * and the device's.  Taken once, before the first kernel starts
 	 * (device.c carves it for the actors), since allocating or

@@ -25,12 +25,10 @@
 #include "rk-error.h"
 #include "runtime.h"
 
-/* RK_DEVICE_LINKS=0 keeps every edge on the host (to compare). */
-static bool links_wanted(void)
+/* The runtime may keep every edge on the host (to compare). */
+static bool links_wanted(const rk_runtime *rt)
 {
-	const char *e = getenv("RK_DEVICE_LINKS");
-
-	return !e || strcmp(e, "0") != 0;
+	return !rt->opts.no_device_links;
 }
 
 /* The kernel that takes k's only output, with a reference, when that
@@ -119,7 +117,7 @@ void rk_device_link_plan(rk_kernel *k)
 {
 	struct rk_device_actor *da = k->device;
 
-	if (!da || !da->a || da->link_out || !links_wanted())
+	if (!da || !da->a || da->link_out || !links_wanted(k->rt))
 		return;
 	rk_kernel *c = only_consumer(k);
 	if (!c)

@@ -66,9 +66,9 @@ static bool probe_emulated(struct rk_devices *d)
 	return true;
 }
 
-static void probe_module(struct rk_devices *d)
+static void probe_module(rk_runtime *rt, struct rk_devices *d)
 {
-	const char *path = getenv("RK_CUDA_MODULE");
+	const char *path = rt->opts.cuda_module;
 	char why[200];
 
 	if (!path || !*path)
@@ -92,7 +92,8 @@ static void probe_module(struct rk_devices *d)
 		d->ops = NULL;
 		return;
 	}
-	if (d->ops->probe(&d->info, why, sizeof(why)) != 0) {
+	if (d->ops->probe(rt->opts.cuda_device, &d->info, why,
+			  sizeof(why)) != 0) {
 		set_why(d, "%s", why);
 		return;
 	}
@@ -107,12 +108,13 @@ static struct rk_devices *probe(rk_runtime *rt)
 		return NULL;
 	pthread_mutex_lock(&d->lock);
 	if (!d->probed) {
-		const char *t = getenv("RK_DEVICE_TIMEOUT");
-		d->timeout_s = t && strtod(t, NULL) > 0 ? strtod(t, NULL)
-						       : DEVICE_TIMEOUT_S;
+		d->timeout_s = rt->opts.device_timeout_s > 0
+			       ? rt->opts.device_timeout_s : DEVICE_TIMEOUT_S;
+		d->pool_mb = rt->opts.device_pool_mb ? rt->opts.device_pool_mb
+						     : POOL_MB;
 		d->probed = true;
 		if (!probe_emulated(d))
-			probe_module(d);
+			probe_module(rt, d);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return d;
@@ -354,17 +356,11 @@ static rk_error start_gpu(rk_kernel *k, struct rk_device_actor *da)
 	return RK_OK;
 }
 
-/* RK_CUDA_POOL_MB: MiB of pinned memory for device actors, and as
- * much device memory for device links (default 64 each). */
-#define POOL_MB 64
-
 /* The GPU's memory for actors and links, taken the first time a kernel
  * needs some (d->lock held); false and why if it cannot be had. */
 static bool pools_ready(struct rk_devices *d, char *why, size_t len)
 {
-	const char *e = getenv("RK_CUDA_POOL_MB");
-	long mb = e && strtol(e, NULL, 10) > 0 ? strtol(e, NULL, 10) : POOL_MB;
-	size_t bytes = (size_t)mb << 20;
+	size_t bytes = (size_t)d->pool_mb << 20;
 
 	if (d->actor_pool)
 		return true;

@@ -24,15 +24,22 @@
 #define FREE_TIMEOUT_S 10.0
 #define MAX_REPLICAS 1024
 
-rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
+rk_error rk_runtime_new(const rk_runtime_options *given,
+			rk_runtime **out)
 {
-	rk_runtime_options defaults = RK_RUNTIME_OPTIONS_INIT;
+	rk_runtime_options all = RK_RUNTIME_OPTIONS_INIT;
+	const rk_runtime_options *opts = &all;
+	rk_error rc;
 
 	if (!out)
 		return rk_fail(RK_EINVAL, "no place for the runtime");
 	*out = NULL;
-	if (!opts)
-		opts = &defaults;
+	if (given && (rc = rk_struct_adopt("rk_runtime_options", RK_EINVAL,
+					   given->struct_size,
+					   RK_RUNTIME_OPTIONS_SIZE_V1, given,
+					   &all, sizeof(all))) != RK_OK)
+		return rc;
+	all.struct_size = (uint32_t)sizeof(all);
 	if (opts->default_queue_size == 0
 	    || opts->default_queue_size > MAX_QUEUE_SIZE)
 		return rk_fail(RK_EINVAL, "queue size %u is not in 1..%u",
@@ -49,10 +56,7 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rt->default_queue_size = opts->default_queue_size;
 	rt->default_max_message = opts->default_max_message;
 	rt->spin_ns = opts->spin_ns ? opts->spin_ns : DEFAULT_SPIN_NS;
-	/* A tuning knob for measurements: RK_SPIN_NS overrides. */
-	const char *spin = getenv("RK_SPIN_NS");
-	if (spin && *spin)
-		rt->spin_ns = (uint32_t)strtoul(spin, NULL, 10);
+	rt->opts = all;
 	rt->backend = opts->backend;
 	rt->on_kernel_error = opts->on_kernel_error;
 	rt->on_kernel_error_arg = opts->on_kernel_error_arg;
@@ -60,7 +64,7 @@ rk_error rk_runtime_new(const rk_runtime_options *opts, rk_runtime **out)
 	rt->on_kernel_fault_arg = opts->on_kernel_fault_arg;
 	rt->start_ns = rk_now_ns();
 	if (rt->backend == RK_BACKEND_CUDA) {
-		rk_error rc = rk_device_available(rt);
+		rc = rk_device_available(rt);
 		if (rc != RK_OK) {
 			rk_devices_free(rt);
 			pthread_rwlock_destroy(&rt->lock);
@@ -644,11 +648,17 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 		   const rk_launch_options *opts)
 {
-	rk_launch_options defaults = RK_LAUNCH_OPTIONS_INIT;
-	const rk_launch_options *o = opts ? opts : &defaults;
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
 	struct rk_adopted_desc view;
 	const rk_kernel_desc *known = NULL;
 	rk_error rc;
+
+	if (opts && (rc = rk_struct_adopt("rk_launch_options", RK_EINVAL,
+					  opts->struct_size,
+					  RK_LAUNCH_OPTIONS_SIZE_V1, opts, &o,
+					  sizeof(o))) != RK_OK)
+		return rc;
+	o.struct_size = (uint32_t)sizeof(o);
 
 	if (rt && desc) {
 		pthread_rwlock_rdlock(&rt->lock);
@@ -658,7 +668,7 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 			return rc;
 		desc = known ? known : &view.desc;
 	}
-	return launch_adopted(rt, id, desc, o);
+	return launch_adopted(rt, id, desc, &o);
 }
 
 static rk_error launch_adopted(rk_runtime *rt, const char *id,

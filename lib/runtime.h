@@ -28,6 +28,7 @@ struct rk_runtime {
 	struct rk_loaded_plugin *plugins;       /* plugin.c */
 	size_t n_plugins;
 
+	rk_runtime_options opts;        /* as given, every field there */
 	bool telemetry;
 	uint32_t default_queue_size;
 	uint32_t default_max_message;

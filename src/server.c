@@ -32,6 +32,7 @@
 #include "output.h"
 #include "parse-args.h"
 #include "proto.h"
+#include "runtime-env.h"
 #include "server.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -541,6 +542,10 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
 	ro.telemetry = 1;       /* stats always has real counters */
 	ro.on_kernel_fault = on_kernel_fault;
+	if (!runtime_options_from_env(&ro, why, sizeof(why))) {
+		tell(ready_fd, why);
+		return EXIT_CONFIG;
+	}
 	if (rk_runtime_new(&ro, &srv.rt) != RK_OK) {
 		tell(ready_fd, rk_errmsg());
 		return EXIT_FAIL;

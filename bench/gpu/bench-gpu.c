@@ -6,6 +6,7 @@
  * Usage: bench-gpu PLUGIN_DIR [SCALE] */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ringkernel.h>
@@ -25,6 +26,7 @@ static rk_runtime *start(const char *dir, rk_backend backend,
 
 	o.telemetry = 1;
 	o.default_queue_size = 4096;
+	o.cuda_module = getenv("RK_CUDA_MODULE");
 	snprintf(path, sizeof(path), "%s/doubler.so", dir);
 	lo.kernel = "doubler";
 	lo.backend = backend;

@@ -155,3 +155,18 @@ vectors() {
 	assert_output --partial '"link_from":null,"link_to":"b",'
 	ringctl terminate a b c
 }
+
+@test "a tuning variable that is not one stops the command, naming it" {
+	for v in RK_DEVICE_TIMEOUT=soon RK_DEVICE_TIMEOUT=0 RK_SPIN_NS=-1 \
+		 RK_CUDA_POOL_MB=0 RK_CUDA_DEVICE=x RK_DEVICE_LINKS=no; do
+		run --separate-stderr env "$v" "$RINGCTL" run doubler < <(values 1)
+		[ "$status" -eq 78 ] || { echo "$v: $status $stderr"; false; }
+		[[ "$stderr" == *"${v%%=*}=${v#*=}"* ]]
+	done
+	# Read by the library no more, set through ringctl as options:
+	# this module exists nowhere.
+	export RK_CUDA_MODULE=/nonexistent/other.so
+	run --separate-stderr ringctl run "$TOPO" < <(values 1)
+	assert_failure 1
+	[[ "$stderr" == *"/nonexistent/other.so"* ]]
+}

@@ -140,6 +140,9 @@ int main(void)
 	rk_telemetry t0, t1;
 
 	ro.telemetry = 1;
+	/* The build's backend (make check sets it): the library takes
+	 * options, not the environment. */
+	ro.cuda_module = getenv("RK_CUDA_MODULE");
 	snprintf(path, sizeof(path), "%s/doubler.so", dir ? dir : ".");
 	if (rk_runtime_new(&ro, &rt) != RK_OK
 	    || rk_load_plugin(rt, path, NULL) != RK_OK) {

@@ -167,10 +167,21 @@ static const rk_kernel_desc step_kernel = {
 /* The same kernel without a device form. */
 static rk_kernel_desc cpu_only;
 
+/* The device's options for the next runtime() (the library takes
+ * options; ringctl reads RK_CUDA_MODULE, RK_DEVICE_TIMEOUT and
+ * RK_DEVICE_LINKS). */
+static const char *cuda_module;
+static double device_timeout_s;
+static int no_device_links;
+
 static rk_runtime *runtime(const char *emulate)
 {
 	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
 	rk_runtime *rt;
+
+	o.cuda_module = cuda_module;
+	o.device_timeout_s = device_timeout_s;
+	o.no_device_links = no_device_links;
 
 	if (emulate)
 		setenv("RK_CUDA_EMULATE", emulate, 1);
@@ -386,7 +397,7 @@ static void test_backend_choice(void **state)
 static void test_no_device_falls_back(void **state)
 {
 	(void)state;
-	setenv("RK_CUDA_MODULE", "/nonexistent/rk-cuda.so", 1);
+	cuda_module = "/nonexistent/rk-cuda.so";
 	rk_runtime *rt = runtime(NULL);
 	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
 
@@ -405,8 +416,9 @@ static void test_no_device_falls_back(void **state)
 	/* A runtime asked for cuda says so at once. */
 	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
 	ro.backend = RK_BACKEND_CUDA;
+	ro.cuda_module = cuda_module;
 	assert_int_equal(rk_runtime_new(&ro, &rt), RK_EBACKEND);
-	unsetenv("RK_CUDA_MODULE");
+	cuda_module = NULL;
 }
 
 static void test_room_on_the_device(void **state)
@@ -430,7 +442,7 @@ static void test_room_on_the_device(void **state)
 static void test_device_that_stops_answering(void **state)
 {
 	(void)state;
-	setenv("RK_DEVICE_TIMEOUT", "0.2", 1);
+	device_timeout_s = 0.2;
 	rk_runtime *rt = active_add("4", 0);
 	rk_telemetry t;
 	rk_state s;
@@ -450,7 +462,7 @@ static void test_device_that_stops_answering(void **state)
 		assert_int_equal(rk_get_state(rt, "add", &s), RK_OK);
 	} while (s != RK_STATE_FAILED);
 	rk_runtime_free(rt);
-	unsetenv("RK_DEVICE_TIMEOUT");
+	device_timeout_s = 0;
 }
 
 /* ---- device links -------------------------------------------------- */
@@ -505,6 +517,9 @@ static rk_runtime *step_chain(const char *pa, const char *pb, const char *pc)
 	setenv("RK_CUDA_EMULATE", "8", 1);
 	o.telemetry = 1;
 	o.on_kernel_error = hear;
+	o.cuda_module = cuda_module;
+	o.device_timeout_s = device_timeout_s;
+	o.no_device_links = no_device_links;
 	n_heard = 0;
 	assert_int_equal(rk_runtime_new(&o, &rt), RK_OK);
 	assert_int_equal(rk_register_kernel(rt, &step_kernel), RK_OK);
@@ -680,7 +695,7 @@ static void test_link_end_of_input(void **state)
 static void test_link_held_by_deactivated_consumer(void **state)
 {
 	(void)state;
-	setenv("RK_DEVICE_TIMEOUT", "0.5", 1);
+	device_timeout_s = 0.5;
 	rk_runtime *rt = step_chain("-1", "-1", "-1");
 
 	assert_int_equal(rk_deactivate(rt, "b"), RK_OK);
@@ -693,7 +708,7 @@ static void test_link_held_by_deactivated_consumer(void **state)
 		assert_int_equal(get_value(rt, "c", 10.0), v + 3);
 	assert_int_equal(telemetry(rt, "a").errors, 0);
 	rk_runtime_free(rt);
-	unsetenv("RK_DEVICE_TIMEOUT");
+	device_timeout_s = 0;
 }
 
 /* The last kernel of the chain deactivated holds back all before it,
@@ -701,7 +716,7 @@ static void test_link_held_by_deactivated_consumer(void **state)
 static void test_link_held_further_down(void **state)
 {
 	(void)state;
-	setenv("RK_DEVICE_TIMEOUT", "0.5", 1);
+	device_timeout_s = 0.5;
 	for (int with_end = 0; with_end < 2; with_end++) {
 		rk_runtime *rt = step_chain("-1", "-1", "-1");
 		int64_t count = with_end ? 200 : 600;
@@ -732,7 +747,7 @@ static void test_link_held_further_down(void **state)
 						    &len, 10.0), RK_EEND);
 		rk_runtime_free(rt);
 	}
-	unsetenv("RK_DEVICE_TIMEOUT");
+	device_timeout_s = 0;
 }
 
 /* What a kernel on a link is sent by clients goes through beside. */
@@ -805,13 +820,13 @@ static void test_link_only_for_a_private_edge(void **state)
 	assert_int_equal(get_value(rt, "c", 10.0), 3);
 	rk_runtime_free(rt);
 
-	setenv("RK_DEVICE_LINKS", "0", 1);
+	no_device_links = 1;
 	rt = step_chain("-1", "-1", "-1");
 	assert_string_equal(telemetry(rt, "a").device_link_to, "");
 	put(rt, "a", 1);
 	assert_int_equal(get_value(rt, "c", 10.0), 4);
 	rk_runtime_free(rt);
-	unsetenv("RK_DEVICE_LINKS");
+	no_device_links = 0;
 }
 
 int main(void)

@@ -353,6 +353,50 @@ static void test_ids_and_active(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* Options structs grow at their end: struct_size says how much of the
+ * caller's there is.  Too small (not from the _INIT macros) is refused;
+ * larger is taken where what this library does not know is unset. */
+static void test_options_of_other_sizes(void **unused)
+{
+	struct {
+		rk_runtime_options o;
+		unsigned char more[8];
+	} newer;
+	struct {
+		rk_launch_options o;
+		unsigned char more[8];
+	} lnewer;
+	rk_runtime *rt;
+
+	(void)unused;
+	memset(&newer, 0, sizeof(newer));
+	newer.o = (rk_runtime_options)RK_RUNTIME_OPTIONS_INIT;
+	newer.o.struct_size = 0;
+	assert_int_equal(rk_runtime_new(&newer.o, &rt), RK_EINVAL);
+	assert_non_null(strstr(rk_errmsg(), "rk_runtime_options is 0 bytes"));
+	newer.o.struct_size = sizeof(newer);
+	assert_int_equal(rk_runtime_new(&newer.o, &rt), RK_OK);
+	rk_runtime_free(rt);
+	newer.more[7] = 1;
+	assert_int_equal(rk_runtime_new(&newer.o, &rt), RK_EINVAL);
+	assert_non_null(strstr(rk_errmsg(), "needs a newer one"));
+
+	assert_int_equal(rk_runtime_new(NULL, &rt), RK_OK);
+	assert_int_equal(rk_register_kernel(rt, &test_doubler), RK_OK);
+	memset(&lnewer, 0, sizeof(lnewer));
+	lnewer.o = (rk_launch_options)RK_LAUNCH_OPTIONS_INIT;
+	lnewer.o.struct_size = sizeof(lnewer);
+	lnewer.o.kernel = "doubler";
+	assert_int_equal(rk_launch(rt, "a", NULL, &lnewer.o), RK_OK);
+	lnewer.more[0] = 1;
+	assert_int_equal(rk_launch(rt, "b", NULL, &lnewer.o), RK_EINVAL);
+	lnewer.o.struct_size = 8;
+	lnewer.more[0] = 0;
+	assert_int_equal(rk_launch(rt, "b", NULL, &lnewer.o), RK_EINVAL);
+	assert_non_null(strstr(rk_errmsg(), "smaller than any release's"));
+	rk_runtime_free(rt);
+}
+
 static void test_runtime_options(void **unused)
 {
 	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
@@ -429,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_main_returning_early_is_failed),
 		cmocka_unit_test(test_ids_and_active),
 		cmocka_unit_test(test_runtime_options),
+		cmocka_unit_test(test_options_of_other_sizes),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_free_leaves_a_stuck_kernel_its_runtime),
 	};
