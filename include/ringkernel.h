@@ -360,6 +360,23 @@ RK_API rk_error rk_module_open(const char *path, int flags, void **handle);
 /* dlclose for rk_module_open's handles. */
 RK_API void rk_module_close(void *handle);
 
+/* Every module's table (a plugin's, the CUDA backend's, a GPU form's,
+ * the MPI transport's) starts with these two fields: the version of the
+ * interface it was built for, and its own size. */
+typedef struct rk_module_header {
+	uint32_t abi_version;
+	uint32_t struct_size;
+} rk_module_header;
+
+/* *table: the table `symbol` of a module rk_module_open gave, once its
+ * header says version `abi` and at least `min_size` bytes.  Else
+ * RK_EPLUGIN, naming path and what the module should be ("a CUDA
+ * backend"). */
+RK_API rk_error rk_module_table(void *handle, const char *path,
+				const char *what, const char *symbol,
+				uint32_t abi, size_t min_size,
+				const void **table);
+
 /* Topologies: a graph of kernels with stdin and stdout at its ends,
  * from a YAML file (ringctl-topology(5)) or an inline pipeline
  * 'a | b | c'.  Every problem found is passed to the diagnostic

@@ -560,3 +560,24 @@ void rk_module_close(void *handle)
 {
 	rk_dlclose_trusted(handle);
 }
+
+rk_error rk_module_table(void *handle, const char *path, const char *what,
+			 const char *symbol, uint32_t abi, size_t min_size,
+			 const void **table)
+{
+	const rk_module_header *h = handle ? dlsym(handle, symbol) : NULL;
+
+	*table = NULL;
+	if (!h)
+		return rk_fail(RK_EPLUGIN, "%s: not %s (no %s symbol)", path,
+			       what, symbol);
+	if (h->abi_version != abi)
+		return rk_fail(RK_EPLUGIN, "%s: %s of ABI version %u, expected "
+			       "%u", path, what, h->abi_version, abi);
+	if (h->struct_size < min_size)
+		return rk_fail(RK_EPLUGIN, "%s: %s whose table is %u bytes, "
+			       "smaller than any release's (%zu)", path, what,
+			       h->struct_size, min_size);
+	*table = h;
+	return RK_OK;
+}

@@ -7,6 +7,13 @@
 #include "descriptor.h"
 #include "rk-error.h"
 
+/* A plugin's table is a module's table (rk_module_table reads it). */
+_Static_assert(offsetof(rk_plugin, abi_version)
+	       == offsetof(rk_module_header, abi_version)
+	       && offsetof(rk_plugin, struct_size)
+	       == offsetof(rk_module_header, struct_size),
+	       "rk_plugin starts as rk_module_header");
+
 rk_error rk_struct_adopt(const char *what, rk_error err, uint32_t size,
 			 size_t v1, const void *src, void *ours, size_t cap)
 {

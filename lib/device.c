@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,14 @@ static bool probe_emulated(struct rk_devices *d)
 	return true;
 }
 
+/* The backend's and a GPU form's tables are modules' tables. */
+_Static_assert(offsetof(rk_backend_ops, struct_size)
+	       == offsetof(rk_module_header, struct_size),
+	       "rk_backend_ops starts as rk_module_header");
+_Static_assert(offsetof(rk_cuda_kernel, struct_size)
+	       == offsetof(rk_module_header, struct_size),
+	       "rk_cuda_kernel starts as rk_module_header");
+
 static void probe_module(rk_runtime *rt, struct rk_devices *d)
 {
 	const char *path = rt->opts.cuda_module;
@@ -85,13 +94,14 @@ static void probe_module(rk_runtime *rt, struct rk_devices *d)
 		set_why(d, "%s", rk_errmsg());
 		return;
 	}
-	d->ops = dlsym(d->module, RK_BACKEND_SYMBOL);
-	if (!d->ops || d->ops->abi != RK_BACKEND_ABI
-	    || d->ops->struct_size < sizeof(rk_backend_ops)) {
-		set_why(d, "%s: not a CUDA backend of this version", path);
-		d->ops = NULL;
+	const void *ops;
+	if (rk_module_table(d->module, path, "a CUDA backend of this "
+			    "version", RK_BACKEND_SYMBOL, RK_BACKEND_ABI,
+			    sizeof(rk_backend_ops), &ops) != RK_OK) {
+		set_why(d, "%s", rk_errmsg());
 		return;
 	}
+	d->ops = ops;
 	if (d->ops->probe(rt->opts.cuda_device, &d->info, why,
 			  sizeof(why)) != 0) {
 		set_why(d, "%s", why);
@@ -224,17 +234,18 @@ static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
 		snprintf(why, sizeof(why), "%s", rk_errmsg());
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id, why);
 	}
-	*ck = dlsym(da->companion, dk->cuda_symbol);
-	if (!*ck)
-		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no %s", k->id,
-			       path, dk->cuda_symbol);
-	if ((*ck)->abi != RK_DEVICE_ABI
-	    || (*ck)->struct_size < sizeof(rk_cuda_kernel)
-	    || (*ck)->in_size != dk->in_size
-	    || (*ck)->out_size != dk->out_size)
+	const void *table;
+	if (rk_module_table(da->companion, path, "the kernel's GPU form",
+			    dk->cuda_symbol, RK_DEVICE_ABI,
+			    sizeof(rk_cuda_kernel), &table) != RK_OK) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", rk_errmsg());
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id, why);
+	}
+	*ck = table;
+	if ((*ck)->in_size != dk->in_size || (*ck)->out_size != dk->out_size)
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s does not match "
-			       "its plugin (ABI or message sizes)", k->id,
-			       path);
+			       "its plugin (message sizes)", k->id, path);
 	return RK_OK;
 }
 
@@ -257,9 +268,12 @@ static void preload_gpu_forms(rk_runtime *rt, struct rk_devices *d)
 			continue;
 		void *module = open_gpu_module(dk, rt->registry[i].plugin,
 					       path, sizeof(path));
-		const rk_cuda_kernel *ck = module ? dlsym(module,
-							  dk->cuda_symbol)
-						  : NULL;
+		const void *table = NULL;
+		if (module)
+			rk_module_table(module, path, "the kernel's GPU form",
+					dk->cuda_symbol, RK_DEVICE_ABI,
+					sizeof(rk_cuda_kernel), &table);
+		const rk_cuda_kernel *ck = table;
 		void **kept = ck ? realloc(d->modules, (d->n_modules + 1)
 					   * sizeof(*kept)) : NULL;
 		if (!kept) {
@@ -268,9 +282,8 @@ static void preload_gpu_forms(rk_runtime *rt, struct rk_devices *d)
 			continue;       /* its launch will say why */
 		}
 		int blocks;
-		if (ck->abi == RK_DEVICE_ABI)
-			ck->blocks_per_sm(dk->threads ? dk->threads
-						      : DEFAULT_THREADS, &blocks);
+		ck->blocks_per_sm(dk->threads ? dk->threads : DEFAULT_THREADS,
+				  &blocks);
 		d->modules = kept;
 		d->modules[d->n_modules++] = module;
 	}

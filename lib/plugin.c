@@ -103,12 +103,12 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 			*out = p;
 		return RK_OK;
 	}
-	p = dlsym(handle, RK_PLUGIN_SYMBOL);
-	if (!p)
-		rc = rk_fail(RK_EPLUGIN, "%s: not a ringctl plugin (no %s symbol)",
-			     path, RK_PLUGIN_SYMBOL);
-	else if ((rc = check_plugin(path, p, &table)) == RK_OK
-		 && (rc = remember_locked(rt, real, handle, table)) != RK_OK)
+	const void *raw;
+	rc = rk_module_table(handle, path, "a ringctl plugin",
+			     RK_PLUGIN_SYMBOL, RK_PLUGIN_ABI_VERSION,
+			     RK_PLUGIN_SIZE_V1, &raw);
+	if (rc == RK_OK && (rc = check_plugin(path, raw, &table)) == RK_OK
+	    && (rc = remember_locked(rt, real, handle, table)) != RK_OK)
 		free(table);
 	pthread_rwlock_unlock(&rt->lock);
 	if (rc != RK_OK) {

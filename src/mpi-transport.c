@@ -527,7 +527,8 @@ static void transport_abort(int status, const char *why)
 
 __attribute__((visibility("default")))
 const struct mpi_transport ringctl_mpi_transport = {
-	.abi = MPI_TRANSPORT_ABI,
+	.abi_version = MPI_TRANSPORT_ABI,
+	.struct_size = sizeof(struct mpi_transport),
 	.init = transport_init,
 	.wire = transport_wire,
 	.input_id = transport_input_id,

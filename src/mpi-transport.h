@@ -20,11 +20,13 @@
 
 #include <ringkernel.h>
 
-#define MPI_TRANSPORT_ABI 1
+#define MPI_TRANSPORT_ABI 2
 #define MPI_TRANSPORT_SYMBOL "ringctl_mpi_transport"
 
+/* A module's table, as every module's (rk_module_header). */
 struct mpi_transport {
-	int abi;                        /* MPI_TRANSPORT_ABI */
+	uint32_t abi_version;           /* MPI_TRANSPORT_ABI */
+	uint32_t struct_size;           /* sizeof(struct mpi_transport) */
 	/* MPI_Init_thread: this rank and the world's size; 0, or -1 with
 	 * why. */
 	int (*init)(int *rank, int *size, char *why, size_t cap);

@@ -69,9 +69,11 @@ const struct mpi_transport *mpi_transport_load(void)
 		log_error("%s", rk_errmsg());
 		return NULL;
 	}
-	const struct mpi_transport *t = dlsym(module, MPI_TRANSPORT_SYMBOL);
-	if (!t || t->abi != MPI_TRANSPORT_ABI) {
-		log_error("%s: not the MPI transport of this ringctl", path);
+	const void *t;
+	if (rk_module_table(module, path, "the MPI transport of this "
+			    "ringctl", MPI_TRANSPORT_SYMBOL, MPI_TRANSPORT_ABI,
+			    sizeof(struct mpi_transport), &t) != RK_OK) {
+		log_error("%s", rk_errmsg());
 		return NULL;
 	}
 	return t;

@@ -147,7 +147,7 @@ load common
 @test "a plugin of another ABI version: exit 1" {
 	run --separate-stderr bash -c "echo 1 | '$RINGCTL' run '$TEST_PLUGINS/bad-abi.so'"
 	assert_failure 1
-	[[ "$stderr" == *"bad-abi.so: plugin ABI version 99, expected 1" ]]
+	[[ "$stderr" == *"bad-abi.so: a ringctl plugin of ABI version 99, expected 1" ]]
 }
 
 @test "a kernel whose init fails: exit 1, naming it and why" {

@@ -345,6 +345,40 @@ static void test_a_kept_descriptor_closed_by_others(void **unused)
 	assert_ptr_equal(c, c_again);
 }
 
+/* Every module's table starts with its version and size: one check. */
+static void test_module_tables(void **unused)
+{
+	const void *table;
+	void *h;
+
+	(void)unused;
+	make("tables", 0755, true);
+	copy_file(test_plugin("two-kernels.so"), at("tables/p.so"));
+	assert_int_equal(rk_module_open(at("tables/p.so"), RTLD_NOW, &h),
+			 RK_OK);
+	assert_int_equal(rk_module_table(h, "p.so", "a ringctl plugin",
+					 RK_PLUGIN_SYMBOL, RK_PLUGIN_ABI_VERSION,
+					 16, &table), RK_OK);
+	assert_non_null(table);
+	assert_int_equal(rk_module_table(h, "p.so", "a ringctl plugin",
+					 RK_PLUGIN_SYMBOL, 7, 16, &table),
+			 RK_EPLUGIN);
+	assert_null(table);
+	assert_string_equal(rk_errmsg(), "p.so: a ringctl plugin of ABI "
+			    "version 1, expected 7");
+	assert_int_equal(rk_module_table(h, "p.so", "a ringctl plugin",
+					 RK_PLUGIN_SYMBOL,
+					 RK_PLUGIN_ABI_VERSION, 4096, &table),
+			 RK_EPLUGIN);
+	assert_non_null(strstr(rk_errmsg(), "smaller than any release's"));
+	assert_int_equal(rk_module_table(h, "p.so", "a CUDA backend",
+					 "rk_cuda_backend", 3, 16, &table),
+			 RK_EPLUGIN);
+	assert_string_equal(rk_errmsg(), "p.so: not a CUDA backend (no "
+			    "rk_cuda_backend symbol)");
+	rk_module_close(h);
+}
+
 /* Random trees of directories, files and links (relative, absolute,
  * dangling, looping), random paths through them: the walk accepts
  * exactly the paths realpath() resolves to a regular file, and ends
@@ -431,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_load_through_the_checked_descriptor),
 		cmocka_unit_test(test_a_kept_descriptor_closed_by_others),
 		cmocka_unit_test(test_descriptors_do_not_pile_up),
+		cmocka_unit_test(test_module_tables),
 		cmocka_unit_test(test_random_trees_agree_with_realpath),
 	};
 	return cmocka_run_group_tests(tests, make_top, remove_top);

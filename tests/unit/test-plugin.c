@@ -94,7 +94,7 @@ static void test_bad_plugins_are_refused(void **unused)
 	assert_non_null(strstr(rk_errmsg(), "not a ringctl plugin"));
 	assert_int_equal(rk_load_plugin(rt, test_plugin("bad-abi.so"), &p),
 			 RK_EPLUGIN);
-	assert_non_null(strstr(rk_errmsg(), "plugin ABI version 99, expected 1"));
+	assert_non_null(strstr(rk_errmsg(), "a ringctl plugin of ABI version 99, expected 1"));
 	assert_null(rk_find_kernel(rt, "future"));
 	/* The runtime is unharmed. */
 	assert_int_equal(rk_load_plugin(rt, test_plugin("failing-init.so"), &p),
