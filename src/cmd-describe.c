@@ -2,7 +2,6 @@
  * message types and parameters. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,27 +14,18 @@
 
 static int cmd_describe_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
+	int status, first = cmd_parse_options(&cmd_describe_entry, argc, argv,
+					      NULL, &status);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_print_command_help(&cmd_describe_entry);
-			return EXIT_OK;
-		}
-		return usage_error("describe: unknown option '%s'",
-				   argv[optind - 1]);
-	}
-	if (argc - optind != 1)
+	if (first < 0)
+		return status;
+	if (argc - first != 1)
 		return usage_error("describe takes one kernel name");
 
 	char *path = plugin_search_path(g);
 	rk_runtime *rt = local_runtime(NULL);
 	const rk_kernel_desc *d;
-	rk_error rc = rk_resolve_kernel(rt, argv[optind], path, &d);
+	rk_error rc = rk_resolve_kernel(rt, argv[first], path, &d);
 	free(path);
 	if (rc != RK_OK) {
 		log_error("%s", rk_errmsg());

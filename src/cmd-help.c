@@ -2,7 +2,6 @@
  * command's. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -11,13 +10,18 @@
 
 static int cmd_help_exec(const struct global_opts *g, int argc, char **argv)
 {
-	if (argc > 2)
+	int status, first = cmd_parse_options(&cmd_help_entry, argc, argv,
+					      NULL, &status);
+
+	if (first < 0)
+		return status;
+	if (argc - first > 1)
 		return usage_error("help takes at most one command name");
-	if (argc < 2) {
+	if (argc == first) {
 		cmd_print_usage();
 		return EXIT_OK;
 	}
-	const struct cmd_entry *e = cmd_find(argv[1]);
+	const struct cmd_entry *e = cmd_find(argv[first]);
 	if (!e)
 		return EXIT_USAGE;
 	cmd_print_command_help(e);

@@ -2,8 +2,6 @@
  * gracefully (drain, then stop), then the server. */
 #include "config.h"
 
-#include <getopt.h>
-
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
@@ -15,13 +13,12 @@
 static int cmd_kill_server_exec(const struct global_opts *g, int argc,
 				char **argv)
 {
-	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
-	int c, status = EXIT_OK;
+	int status, first = cmd_parse_options(&cmd_kill_server_entry, argc,
+					      argv, NULL, &status);
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-		return usage_error("kill-server: unknown option '%s'",
-				   argv[optind - 1]);
-	if (optind < argc)
+	if (first < 0)
+		return status;
+	if (first < argc)
 		return usage_error("kill-server takes no operands");
 	/* A kernel that already missed a terminate deadline never returns
 	 * from its code: it is not waited for again, and the server stops

@@ -1,8 +1,6 @@
 /* cmd-shell.c - `ringctl shell`: a REPL for every command. */
 #include "config.h"
 
-#include <getopt.h>
-
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
@@ -10,21 +8,12 @@
 
 static int cmd_shell_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
+	int status, first = cmd_parse_options(&cmd_shell_entry, argc, argv,
+					      NULL, &status);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_print_command_help(&cmd_shell_entry);
-			return EXIT_OK;
-		}
-		return usage_error("shell: unknown option '%s'",
-				   argv[optind - 1]);
-	}
-	if (optind < argc)
+	if (first < 0)
+		return status;
+	if (first < argc)
 		return usage_error("shell takes no operands");
 	return shell_main(g);
 }

@@ -1,8 +1,6 @@
 /* cmd-state.c - `ringctl state ID`: the state's name. */
 #include "config.h"
 
-#include <getopt.h>
-
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
@@ -11,16 +9,15 @@
 
 static int cmd_state_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
 	rk_state s;
-	int c;
+	int status, first = cmd_parse_options(&cmd_state_entry, argc, argv,
+					      NULL, &status);
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-		return usage_error("state: unknown option '%s'",
-				   argv[optind - 1]);
-	if (argc - optind != 1)
+	if (first < 0)
+		return status;
+	if (argc - first != 1)
 		return usage_error("state takes one kernel id");
-	rk_error rc = rk_get_state(serve_runtime(), argv[optind], &s);
+	rk_error rc = rk_get_state(serve_runtime(), argv[first], &s);
 	if (rc != RK_OK)
 		return serve_failure(rc);
 	out_printf("%s\n", rk_state_name(s));

@@ -2,7 +2,6 @@
  * topology, with where it is, without running anything. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,25 +19,16 @@ static void say_problem(void *arg, const char *where, const char *what)
 
 static int cmd_validate_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c, status = EXIT_OK;
+	int status, first = cmd_parse_options(&cmd_validate_entry, argc, argv,
+					      NULL, &status);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_print_command_help(&cmd_validate_entry);
-			return EXIT_OK;
-		}
-		return usage_error("validate: unknown option '%s'",
-				   argv[optind - 1]);
-	}
-	if (optind >= argc)
+	if (first < 0)
+		return status;
+	if (first >= argc)
 		return usage_error("validate takes one or more topology files");
 
 	char *path = plugin_search_path(g);
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		rk_topology *t;
 		rk_runtime *rt = local_runtime(NULL);
 		rk_error rc = rk_topology_load(argv[i], say_problem, NULL, &t);

@@ -92,6 +92,9 @@ void cmd_print_command_help(const struct cmd_entry *e)
 {
 	printf("Usage: %s %s %s\n%s\n", PACKAGE_NAME, e->name, e->usage,
 	       e->summary);
-	if (e->help && *e->help)
-		printf("\n%s", e->help);
+	if (e->options || (e->help && *e->help))
+		putchar('\n');
+	cmd_print_options(e);
+	if (e->help)
+		fputs(e->help, stdout);
 }

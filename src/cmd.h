@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "getopt-safe.h"
+#include "options.h"
 
 /* Global options, given before COMMAND. */
 struct global_opts {
@@ -28,7 +29,16 @@ struct cmd_entry {
 	int flags;
 	const char *usage;              /* operands and options after name */
 	const char *summary;            /* one line for --help */
-	const char *help;               /* the options, for `help NAME` */
+	/* The option template: what the parser takes, what --help lists,
+	 * and what ringctl(1) and the completions must name
+	 * (tests/cli/options.bats).  NULL: none. */
+	const struct cmd_option *options;
+	/* Each option as given, in order, with the command's own `opts`;
+	 * returns EXIT_OK to go on, or the status to end with (after
+	 * saying why). */
+	int (*take_option)(void *opts, int id, const struct option_value *v);
+	int help_column;                /* of the option texts; 0: fitted */
+	const char *help;               /* after the options, for `help NAME` */
 	/* Runs with argv[0] the command name; returns the exit status.
 	 * A CMD_SERVER command runs in the server: the client forwards
 	 * its argv (after printing --help itself). */
