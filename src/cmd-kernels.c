@@ -2,7 +2,6 @@
  * with its plugin and what it does. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,30 +79,29 @@ static void print_fitted(const char *text, int room)
 	fputs(text, stdout);
 }
 
+static const struct cmd_option kernels_options[] = {
+	{ .id = 'j', .name = "json", .help = "one JSON object per kernel: "
+	  "name, plugin, description, input, output" },
+	{ 0 }
+};
+
+/* --json, the only option. */
+static int take_kernels_option(void *json, int id,
+			       const struct option_value *v)
+{
+	*(bool *)json = true;
+	return EXIT_OK;
+}
+
 static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	bool json = false;
-	int c;
+	int status, first = cmd_parse_options(&cmd_kernels_entry, argc, argv,
+					      &json, &status);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			cmd_print_command_help(&cmd_kernels_entry);
-			return EXIT_OK;
-		default:
-			return usage_error("kernels: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
+	if (first < 0)
+		return status;
+	if (first < argc)
 		return usage_error("kernels takes no operands");
 
 	char *path = plugin_search_path(g);
@@ -165,7 +163,7 @@ const struct cmd_entry cmd_kernels_entry = {
 	.name = "kernels",
 	.usage = "[--json]",
 	.summary = "list the kernels on the plugin path, with their plugin",
-	.help = "  --json   one JSON object per kernel: name, plugin, "
-		"description, input, output\n",
+	.options = kernels_options,
+	.take_option = take_kernels_option,
 	.exec = cmd_kernels_exec,
 };

@@ -2,7 +2,6 @@
  * TOPOLOGY.yaml`: phase 1, in the server (started if none runs). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
-#include "parse-args.h"
 #include "plugin-path.h"
 #include "serve.h"
 #include "xmalloc.h"
@@ -73,113 +71,132 @@ static char *kernel_spec(const char *spec)
 	return xstrdup(spec);
 }
 
+static const struct cmd_option launch_options[] = {
+	{ .id = 'k', .name = "kernel", .letter = 'k', .arg = OPTION_ARG,
+	  .metavar = "PLUGIN", .help = "the kernel to run (default: the id)" },
+	{ .id = 'p', .name = "param", .letter = 'p', .arg = OPTION_ARG,
+	  .metavar = "KEY=VALUE", .help = "a kernel parameter (repeatable)" },
+	{ .id = 'Q', .name = "queue-size", .arg = OPTION_ARG, .metavar = "N",
+	  .help = "messages per queue (default 1000)",
+	  .type = OPTION_COUNT, .wants = "a number", .max = 1u << 24 },
+	{ .id = 'M', .name = "max-message", .arg = OPTION_ARG,
+	  .metavar = "BYTES", .help = "largest json message (default 65536)",
+	  .type = OPTION_COUNT, .wants = "a number", .max = 1u << 24 },
+	{ .id = 'B', .name = "backpressure", .arg = OPTION_ARG, .metavar = "P",
+	  .help = "block, reject, drop_oldest, drop_newest" },
+	{ .id = 'r', .name = "replicas", .arg = OPTION_ARG, .metavar = "N",
+	  .help = "copies of a stateless kernel",
+	  .type = OPTION_COUNT, .wants = "a number", .max = 1024 },
+	{ .id = 'b', .name = "backend", .arg = OPTION_ARG, .metavar = "B",
+	  .help = "auto, cpu or cuda" },
+	{ .id = 'f', .name = "file", .letter = 'f', .arg = OPTION_ARG,
+	  .metavar = "TOPOLOGY", .help = "launch and wire a whole topology" },
+	{ 0 }
+};
+
+#define MAX_PARAMS 64
+
+struct launch_opts {
+	rk_launch_options launch;
+	const char *file, *kernel;
+	rk_param params[MAX_PARAMS + 1];        /* NULL-terminated */
+	char *owned[MAX_PARAMS];
+	size_t n_params;
+};
+
+/* KEY=VALUE, kept until the launch. */
+static int add_param(struct launch_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || o->n_params == MAX_PARAMS)
+		return usage_error("--param wants KEY=VALUE, not '%s'", arg);
+	char *p = o->owned[o->n_params] = xstrdup(arg);
+	p[eq - arg] = '\0';
+	o->params[o->n_params].name = p;
+	o->params[o->n_params].value = p + (eq - arg) + 1;
+	o->n_params++;
+	return EXIT_OK;
+}
+
+static int take_launch_option(void *opts, int id,
+			      const struct option_value *v)
+{
+	struct launch_opts *o = opts;
+	int i;
+
+	switch (id) {
+	case 'f':
+		o->file = v->arg;
+		break;
+	case 'k':
+		o->kernel = v->arg;
+		break;
+	case 'p':
+		return add_param(o, v->arg);
+	case 'Q':
+		o->launch.queue_size = (uint32_t)v->count;
+		break;
+	case 'M':
+		o->launch.max_message = (uint32_t)v->count;
+		break;
+	case 'r':
+		o->launch.replicas = (uint32_t)v->count;
+		break;
+	case 'b':
+		if ((i = pick("--backend", v->arg, backends, 3)) < 0)
+			return EXIT_USAGE;
+		o->launch.backend = (rk_backend)i;
+		break;
+	case 'B':
+		if ((i = pick("--backpressure", v->arg, policies, 4)) < 0)
+			return EXIT_USAGE;
+		o->launch.input_policy = (rk_backpressure)i;
+		break;
+	}
+	return EXIT_OK;
+}
+
+static int launch_kernel(const char *id, struct launch_opts *o,
+			 const char *path)
+{
+	char *spec = kernel_spec(o->kernel ? o->kernel : id);
+	const rk_kernel_desc *d;
+	rk_error rc = rk_resolve_kernel(serve_runtime(), spec, path, &d);
+
+	o->launch.params = o->params;
+	if (rc == RK_OK)
+		rc = rk_launch(serve_runtime(), id, d, &o->launch);
+	free(spec);
+	return rc == RK_OK ? EXIT_OK : serve_failure(rc);
+}
+
 static int cmd_launch_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "queue-size", required_argument, NULL, 'Q' },
-		{ "max-message", required_argument, NULL, 'M' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "backpressure", required_argument, NULL, 'B' },
-		{ "replicas", required_argument, NULL, 'r' },
-		{ "param", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 }
-	};
-	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
-	const char *file = NULL, *kernel = NULL;
+	struct launch_opts o = { .launch = RK_LAUNCH_OPTIONS_INIT };
 	/* JSON messages of clients are lines: room for them by default
 	 * (typed kernels size their queues by their types anyway). */
-	o.max_message = 64u << 10;
-	rk_param params[65] = { { NULL, NULL } };
-	char *owned[64];
-	size_t n_params = 0;
-	unsigned long long n;
-	int c, status = EXIT_OK;
-
-	while (status == EXIT_OK
-	       && (c = getopt_long(argc, argv, "f:k:p:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'k':
-			kernel = optarg;
-			break;
-		case 'Q':
-		case 'M':
-		case 'r':
-			if (!parse_count(optarg, c == 'r' ? 1024 : 1u << 24,
-					 false, &n))
-				status = usage_error("--%s wants a number, not "
-						     "'%s'", c == 'Q' ? "queue-size"
-						     : c == 'M' ? "max-message"
-						     : "replicas", optarg);
-			else if (c == 'Q')
-				o.queue_size = (uint32_t)n;
-			else if (c == 'M')
-				o.max_message = (uint32_t)n;
-			else
-				o.replicas = (uint32_t)n;
-			break;
-		case 'b':
-		case 'B': {
-			int v = c == 'b' ? pick("--backend", optarg, backends, 3)
-					 : pick("--backpressure", optarg, policies, 4);
-			if (v < 0)
-				status = EXIT_USAGE;
-			else if (c == 'b')
-				o.backend = (rk_backend)v;
-			else
-				o.input_policy = (rk_backpressure)v;
-			break;
-		}
-		case 'p': {
-			char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || n_params == 64) {
-				status = usage_error("--param wants KEY=VALUE, not "
-						     "'%s'", optarg);
-				break;
-			}
-			owned[n_params] = xstrdup(optarg);
-			owned[n_params][eq - optarg] = '\0';
-			params[n_params].name = owned[n_params];
-			params[n_params].value = owned[n_params] + (eq - optarg) + 1;
-			n_params++;
-			break;
-		}
-		default:
-			status = usage_error("launch: unknown option '%s'",
-					     argv[optind - 1]);
-		}
-	}
+	o.launch.max_message = 64u << 10;
+	int status, first = cmd_parse_options(&cmd_launch_entry, argc, argv, &o,
+					      &status);
 	char *path = plugin_search_path(g);
-	if (status != EXIT_OK) {
+
+	if (first < 0) {
 		/* said already */
-	} else if (file && optind < argc) {
+	} else if (o.file && first < argc) {
 		status = usage_error("launch -f takes no kernel id");
-	} else if (file) {
-		status = launch_topology(file, path);
-	} else if (argc - optind != 1) {
+	} else if (o.file) {
+		status = launch_topology(o.file, path);
+	} else if (argc - first != 1) {
 		status = usage_error("launch takes one kernel id, or -f FILE");
-	} else if (!kernel && looks_like_topology(argv[optind])) {
+	} else if (!o.kernel && looks_like_topology(argv[first])) {
 		status = usage_error("launch: '%s' looks like a topology file: "
-				     "launch -f %s", argv[optind],
-				     argv[optind]);
+				     "launch -f %s", argv[first], argv[first]);
 	} else {
-		const char *id = argv[optind];
-		char *spec = kernel_spec(kernel ? kernel : id);
-		const rk_kernel_desc *d;
-		rk_error rc = rk_resolve_kernel(serve_runtime(), spec, path, &d);
-		o.params = params;
-		if (rc == RK_OK)
-			rc = rk_launch(serve_runtime(), id, d, &o);
-		if (rc != RK_OK)
-			status = serve_failure(rc);
-		free(spec);
+		status = launch_kernel(argv[first], &o, path);
 	}
-	for (size_t i = 0; i < n_params; i++)
-		free(owned[i]);
+	for (size_t i = 0; i < o.n_params; i++)
+		free(o.owned[i]);
 	free(path);
 	return status;
 }
@@ -189,15 +206,9 @@ const struct cmd_entry cmd_launch_entry = {
 	.flags = CMD_SERVER | CMD_STARTS_SERVER,
 	.usage = "ID [OPTIONS] | -f TOPOLOGY.yaml",
 	.summary = "launch a kernel, or a topology, in the server",
+	.options = launch_options,
+	.take_option = take_launch_option,
 	.help =
-	"  -k, --kernel PLUGIN      the kernel to run (default: the id)\n"
-	"  -p, --param KEY=VALUE    a kernel parameter (repeatable)\n"
-	"      --queue-size N       messages per queue (default 1000)\n"
-	"      --max-message BYTES  largest json message (default 65536)\n"
-	"      --backpressure P     block, reject, drop_oldest, drop_newest\n"
-	"      --replicas N         copies of a stateless kernel\n"
-	"      --backend B          auto, cpu or cuda\n"
-	"  -f, --file TOPOLOGY      launch and wire a whole topology\n"
 	"The server starts if none runs.\n",
 	.exec = cmd_launch_exec,
 };

@@ -2,7 +2,6 @@
  * plugin kernel, state, backend and queue depths. */
 #include "config.h"
 
-#include <getopt.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -32,34 +31,34 @@ static void json_string(char *out, size_t cap, const char *s)
 	out[n] = '\0';
 }
 
+static const char *const formats[] = { "table", "json", NULL };
+
+static const struct cmd_option list_options[] = {
+	{ .id = 'j', .name = "json", .help = "one JSON object per kernel" },
+	{ .id = 'f', .name = "format", .arg = OPTION_ARG, .metavar = "F",
+	  .help = "table (default) or json, as for stats",
+	  .type = OPTION_CHOICE, .choices = formats },
+	{ 0 }
+};
+
+/* --json, or --format as stats says it: the last one given counts. */
+static int take_list_option(void *json, int id, const struct option_value *v)
+{
+	*(bool *)json = id == 'j' || v->choice == 1;
+	return EXIT_OK;
+}
+
 static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
 	bool json = false;
 	char **ids;
 	size_t n;
-	int c;
+	int status, first = cmd_parse_options(&cmd_list_entry, argc, argv,
+					      &json, &status);
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'f' && (strcmp(optarg, "json") == 0
-					|| strcmp(optarg, "table") == 0)) {
-			/* As stats says it. */
-			json = strcmp(optarg, "json") == 0;
-		} else if (c == 'f') {
-			return usage_error("--format is table or json, not '%s'",
-					   optarg);
-		} else {
-			return usage_error("list: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
+	if (first < 0)
+		return status;
+	if (first < argc)
 		return usage_error("list takes no operands");
 	rk_error rc = rk_kernel_ids(serve_runtime(), &ids, &n);
 	if (rc != RK_OK)
@@ -117,7 +116,7 @@ const struct cmd_entry cmd_list_entry = {
 	.flags = CMD_SERVER,
 	.usage = "[--json | --format table|json]",
 	.summary = "list the server's kernels: state, backend, queues",
-	.help = "      --json    one JSON object per kernel\n"
-		"      --format F  table (default) or json, as for stats\n",
+	.options = list_options,
+	.take_option = take_list_option,
 	.exec = cmd_list_exec,
 };

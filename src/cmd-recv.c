@@ -2,7 +2,6 @@
  * a kernel's replies as JSON lines, in order; in the server. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
-#include "parse-args.h"
 #include "serve.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -145,60 +143,73 @@ static void deliver_round(struct receiver *r, const char *id)
 	settle(r, id, READER_AHEAD, UINT32_MAX);
 }
 
+static const struct cmd_option recv_options[] = {
+	{ .id = 'n', .name = "count", .letter = 'n', .arg = OPTION_ARG,
+	  .metavar = "N", .help = "this many replies (default 1)",
+	  .type = OPTION_COUNT, .wants = "a count", .max = UINT64_MAX },
+	{ .id = 't', .name = "timeout", .letter = 't', .arg = OPTION_ARG,
+	  .metavar = "S", .help = "wait at most S seconds for each (exit 6)",
+	  .type = OPTION_SECONDS, .wants = "seconds", .zero_ok = true },
+	{ .id = 'f', .name = "follow", .letter = 'f',
+	  .help = "keep printing until the output ends" },
+	{ .id = 'E', .name = "envelope", .help = "each reply inside its envelope" },
+	{ 0 }
+};
+
+struct recv_opts {
+	unsigned long long count;
+	double timeout;
+	bool follow, counted, envelope;
+};
+
+static int take_recv_option(void *opts, int id, const struct option_value *v)
+{
+	struct recv_opts *o = opts;
+
+	switch (id) {
+	case 'n':
+		o->count = v->count;
+		o->counted = true;
+		break;
+	case 't':
+		o->timeout = v->seconds;
+		break;
+	case 'f':
+		o->follow = true;
+		break;
+	case 'E':
+		o->envelope = true;
+		break;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "envelope", no_argument, NULL, 'E' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct recv_opts o = { .count = 1, .timeout = RK_FOREVER };
 	struct receiver r = { 0 };
-	unsigned long long count = 1;
-	double timeout = RK_FOREVER;
-	bool follow = false, counted = false;
-	int c;
+	int status, first = cmd_parse_options(&cmd_recv_entry, argc, argv, &o,
+					      &status);
 
-	while ((c = getopt_long(argc, argv, "n:t:f", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (!parse_count(optarg, UINT64_MAX, false, &count))
-				return usage_error("-n wants a count, not '%s'",
-						   optarg);
-			counted = true;
-			break;
-		case 't':
-			if (!parse_seconds(optarg, &timeout))
-				return usage_error("--timeout wants seconds, not "
-						   "'%s'", optarg);
-			break;
-		case 'f':
-			follow = true;
-			break;
-		case 'E':
-			r.envelope = true;
-			break;
-		default:
-			return usage_error("recv: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if (first < 0)
+		return status;
+	if (argc - first != 1)
 		return usage_error("recv takes one kernel id");
-	const char *id = argv[optind];
+	unsigned long long count = o.count;
+	double timeout = o.timeout;
+	const char *id = argv[first];
+	r.envelope = o.envelope;
 	rk_kernel_info info;
 	rk_error rc = rk_get_kernel_info(serve_runtime(), id, &info);
 	if (rc != RK_OK)
 		return serve_failure(rc);
 	r.type = info.desc->output_type;
 	r.at = out_sent();
-	if (follow && !counted)
+	if (o.follow && !o.counted)
 		count = UINT64_MAX;
 
 	/* Each message waits at most `timeout`, in slices that notice a
 	 * client that went away. */
-	int status = EXIT_OK;
 	double waited = 0;
 	while (r.taken < count && !r.broken) {
 		size_t got;
@@ -249,10 +260,8 @@ const struct cmd_entry cmd_recv_entry = {
 	.flags = CMD_SERVER,
 	.usage = "ID [-n COUNT] [--timeout S] [--follow]",
 	.summary = "print a kernel's replies as JSON lines, in order",
-	.help =
-	"  -n, --count N      this many replies (default 1)\n"
-	"  -t, --timeout S    wait at most S seconds for each (exit 6)\n"
-	"  -f, --follow       keep printing until the output ends\n"
-	"      --envelope     each reply inside its envelope\n",
+	.options = recv_options,
+	.take_option = take_recv_option,
+	.help_column = 21,
 	.exec = cmd_recv_exec,
 };

@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -577,17 +576,6 @@ static int verdict(struct run *r, int status)
 	return status;
 }
 
-static int parse_size(const char *arg, size_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(arg, &end, 10);
-
-	if (!*arg || *end || v == 0 || v > RK_MAX_MESSAGE)
-		return -1;
-	*out = (size_t)v;
-	return 0;
-}
-
 static bool is_topology(const char *arg)
 {
 	size_t n = strlen(arg);
@@ -722,70 +710,91 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	return status;
 }
 
+/* The message of --max-line names the limit. */
+_Static_assert(RK_MAX_MESSAGE == 67108864, "--max-line's limit changed");
+
+static const char *const on_error_choices[] = { "fail", "skip", NULL };
+
+static const struct cmd_option run_options[] = {
+	{ .id = 'p', .name = "param", .letter = 'p', .arg = OPTION_ARG,
+	  .metavar = "[KERNEL.]KEY=VALUE",
+	  .help = "a kernel parameter (repeatable)" },
+	{ .id = 'm', .name = "max-line", .arg = OPTION_ARG, .metavar = "BYTES",
+	  .help = "longest input line (default 1048576,\nat most 67108864)",
+	  .type = OPTION_COUNT, .max = RK_MAX_MESSAGE,
+	  .wants = "a size in bytes from 1 to 67108864" },
+	{ .id = 'e', .name = "on-error", .arg = OPTION_ARG,
+	  .metavar = "fail|skip", .help = "stop at a bad line or failing "
+	  "message\n(default), or count it and go on",
+	  .type = OPTION_CHOICE, .choices = on_error_choices },
+	{ .id = 'Q', .name = "queue-size", .arg = OPTION_ARG, .metavar = "N",
+	  .help = "messages per queue (default 1000)",
+	  .type = OPTION_COUNT, .max = 1u << 24,
+	  .wants = "a number of messages" },
+	{ .id = 'E', .name = "envelope",
+	  .help = "print each message in its envelope" },
+	{ .id = 's', .name = "stats",
+	  .help = "print telemetry to stderr at the end" },
+	{ .id = 'P', .name = "progress",
+	  .help = "show a progress line on a terminal" },
+	{ 0 }
+};
+
+struct run_opts {
+	struct run *r;
+	char **params;
+	size_t n_params, queue_size;
+	bool stats;
+};
+
+static int take_run_option(void *opts, int id, const struct option_value *v)
+{
+	struct run_opts *o = opts;
+
+	switch (id) {
+	case 'p':
+		o->params = xrealloc(o->params,
+				     (o->n_params + 1) * sizeof(*o->params));
+		o->params[o->n_params++] = (char *)v->arg;
+		break;
+	case 'm':
+		o->r->max_line = (size_t)v->count;
+		break;
+	case 'e':
+		o->r->skip = v->choice == 1;
+		break;
+	case 'Q':
+		o->queue_size = (size_t)v->count;
+		break;
+	case 's':
+		o->stats = true;
+		break;
+	case 'P':
+		o->r->progress = isatty(STDERR_FILENO);
+		break;
+	case 'E':
+		o->r->envelope = true;
+		break;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "param", required_argument, NULL, 'p' },
-		{ "max-line", required_argument, NULL, 'm' },
-		{ "on-error", required_argument, NULL, 'e' },
-		{ "queue-size", required_argument, NULL, 'Q' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "envelope", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct run r = { .max_line = 1u << 20, .verbose = log_verbose };
-	char **params = NULL;
-	size_t n_params = 0, queue_size = 0;
-	bool stats = false;
-	int c;
+	struct run_opts o = { .r = &r };
+	int status, first = cmd_parse_options(&cmd_run_entry, argc, argv, &o,
+					      &status);
 
-	while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			params = xrealloc(params, (n_params + 1) * sizeof(*params));
-			params[n_params++] = optarg;
-			break;
-		case 'm':
-			if (parse_size(optarg, &r.max_line) != 0)
-				return usage_error("--max-line wants a size in "
-						   "bytes from 1 to %u, not '%s'",
-						   RK_MAX_MESSAGE, optarg);
-			break;
-		case 'e':
-			if (strcmp(optarg, "skip") == 0)
-				r.skip = true;
-			else if (strcmp(optarg, "fail") != 0)
-				return usage_error("--on-error is fail or skip, "
-						   "not '%s'", optarg);
-			break;
-		case 'Q':
-			if (parse_size(optarg, &queue_size) != 0
-			    || queue_size > (1u << 24))
-				return usage_error("--queue-size wants a number of "
-						   "messages, not '%s'", optarg);
-			break;
-		case 's':
-			stats = true;
-			break;
-		case 'P':
-			r.progress = isatty(STDERR_FILENO);
-			break;
-		case 'E':
-			r.envelope = true;
-			break;
-		case 'h':
-			cmd_print_command_help(&cmd_run_entry);
-			return EXIT_OK;
-		default:
-			return usage_error("run: unknown option '%s'",
-					   argv[optind - 1]);
-		}
+	if (first < 0) {
+		free(o.params);
+		return status;
 	}
-	if (argc - optind != 1)
+	if (argc - first != 1) {
+		free(o.params);
 		return usage_error("run takes one pipeline: 'a | b | c' or a "
 				   "topology file");
+	}
 
 	/* Signals go to the signal thread only, which every other thread
 	 * inherits by having them blocked. */
@@ -800,8 +809,8 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 	pthread_t sig;
 	pthread_create(&sig, NULL, signal_main, &r);
 
-	int status = run_topology(&r, g, argv[optind], params, n_params,
-				  (uint32_t)queue_size, stats);
+	status = run_topology(&r, g, argv[first], o.params, o.n_params,
+			      (uint32_t)o.queue_size, o.stats);
 
 	pthread_cancel(sig);
 	pthread_join(sig, NULL);
@@ -812,7 +821,7 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 		free(r.targets[i].arena);
 	free(r.targets);
 	free(r.out);
-	free(params);
+	free(o.params);
 	close(r.stop_pipe[0]);
 	close(r.stop_pipe[1]);
 	return status;
@@ -822,15 +831,8 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "TOPOLOGY.yaml | 'KERNEL | ...' [OPTIONS]",
 	.summary = "run a topology on JSON lines from stdin to stdout",
-	.help =
-	"  -p, --param [KERNEL.]KEY=VALUE  a kernel parameter (repeatable)\n"
-	"      --max-line BYTES    longest input line (default 1048576,\n"
-	"                          at most 67108864)\n"
-	"      --on-error fail|skip  stop at a bad line or failing message\n"
-	"                          (default), or count it and go on\n"
-	"      --queue-size N      messages per queue (default 1000)\n"
-	"      --envelope          print each message in its envelope\n"
-	"      --stats             print telemetry to stderr at the end\n"
-	"      --progress          show a progress line on a terminal\n",
+	.options = run_options,
+	.take_option = take_run_option,
+	.help_column = 26,
 	.exec = cmd_run_exec,
 };

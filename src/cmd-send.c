@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
-#include "parse-args.h"
 #include "protocol.h"
 #include "serve.h"
 #include "xmalloc.h"
@@ -280,51 +278,63 @@ static bool send_stdin(struct sender *s)
 	return end_source(s);
 }
 
+static const char *const on_error_choices[] = { "fail", "skip", NULL };
+
+static const struct cmd_option send_options[] = {
+	{ .id = 't', .name = "timeout", .letter = 't', .arg = OPTION_ARG,
+	  .metavar = "S", .help = "wait at most S seconds for room in a full\n"
+	  "queue (default: as long as it takes)",
+	  .type = OPTION_SECONDS, .wants = "seconds", .zero_ok = true },
+	{ .id = 'e', .name = "on-error", .arg = OPTION_ARG,
+	  .metavar = "fail|skip", .help = "stop at a bad line (exit 65), or "
+	  "count\nit and go on", .type = OPTION_CHOICE,
+	  .choices = on_error_choices },
+	{ .id = 'm', .name = "max-line", .arg = OPTION_ARG, .metavar = "BYTES",
+	  .help = "longest line (default 1048576)",
+	  .type = OPTION_COUNT, .wants = "bytes", .max = 1u << 30 },
+	{ .id = 'E', .name = "end",
+	  .help = "then end the kernel's input: it flushes" },
+	{ 0 }
+};
+
+struct send_opts {
+	struct sender *s;
+	bool end;
+};
+
+static int take_send_option(void *opts, int id, const struct option_value *v)
+{
+	struct send_opts *o = opts;
+
+	switch (id) {
+	case 't':
+		o->s->timeout = v->seconds;
+		break;
+	case 'e':
+		o->s->skip = v->choice == 1;
+		break;
+	case 'm':
+		o->s->max_line = v->count;
+		break;
+	case 'E':
+		o->end = true;
+		break;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "on-error", required_argument, NULL, 'e' },
-		{ "max-line", required_argument, NULL, 'm' },
-		{ "end", no_argument, NULL, 'E' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct sender s = { .timeout = RK_FOREVER, .max_line = 1u << 20 };
-	unsigned long long n;
-	bool end = false;
-	int c;
+	struct send_opts o = { .s = &s };
+	int status, first = cmd_parse_options(&cmd_send_entry, argc, argv, &o,
+					      &status);
 
-	while ((c = getopt_long(argc, argv, "t:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (!parse_seconds(optarg, &s.timeout))
-				return usage_error("--timeout wants seconds, not "
-						   "'%s'", optarg);
-			break;
-		case 'e':
-			if (strcmp(optarg, "skip") == 0)
-				s.skip = true;
-			else if (strcmp(optarg, "fail") != 0)
-				return usage_error("--on-error is fail or skip, "
-						   "not '%s'", optarg);
-			break;
-		case 'm':
-			if (!parse_count(optarg, 1u << 30, false, &n))
-				return usage_error("--max-line wants bytes, not "
-						   "'%s'", optarg);
-			s.max_line = n;
-			break;
-		case 'E':
-			end = true;
-			break;
-		default:
-			return usage_error("send: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
+	if (first < 0)
+		return status;
+	if (first >= argc)
 		return usage_error("send takes a kernel id, then files");
-	s.id = argv[optind++];
+	s.id = argv[first++];
 	rk_kernel_info info;
 	rk_error rc = rk_get_kernel_info(serve_runtime(), s.id, &info);
 	if (rc != RK_OK)
@@ -334,12 +344,12 @@ static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 	report_progress(&s);
 
 	bool ok = true;
-	if (optind == argc)
+	if (first == argc)
 		ok = send_stdin(&s);
-	for (int i = optind; ok && i < argc; i++)
+	for (int i = first; ok && i < argc; i++)
 		ok = strcmp(argv[i], "-") == 0 ? send_stdin(&s)
 					       : send_file(&s, argv[i]);
-	if (ok && end && (rc = rk_send_end(serve_runtime(), s.id,
+	if (ok && o.end && (rc = rk_send_end(serve_runtime(), s.id,
 					   s.timeout)) != RK_OK) {
 		snprintf(s.why, sizeof(s.why), "%s", rk_errmsg());
 		s.status = exit_status_for(rc);
@@ -362,13 +372,10 @@ const struct cmd_entry cmd_send_entry = {
 	.flags = CMD_SERVER,
 	.usage = "ID [FILE...] [OPTIONS]",
 	.summary = "send JSON lines (files, or standard input) to a kernel",
+	.options = send_options,
+	.take_option = take_send_option,
+	.help_column = 24,
 	.help =
-	"  -t, --timeout S       wait at most S seconds for room in a full\n"
-	"                        queue (default: as long as it takes)\n"
-	"      --on-error fail|skip  stop at a bad line (exit 65), or count\n"
-	"                        it and go on\n"
-	"      --max-line BYTES  longest line (default 1048576)\n"
-	"      --end             then end the kernel's input: it flushes\n"
 	"A full queue past the timeout exits 5; the messages sent before it\n"
 	"stay sent.\n",
 	.exec = cmd_send_exec,

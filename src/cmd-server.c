@@ -2,57 +2,60 @@
  * start the runtime server (launch starts one when needed). */
 #include "config.h"
 
-#include <getopt.h>
-
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
 #include "server.h"
 
+static const struct cmd_option server_options[] = {
+	{ .id = 'F', .name = "foreground", .letter = 'F',
+	  .help = "stay in the foreground, log to stderr" },
+	{ .id = 'l', .name = "log-level", .arg = OPTION_ARG, .metavar = "L",
+	  .help = "error, warn, info (default) or debug" },
+	{ 0 }
+};
+
+struct server_opts {
+	bool foreground;
+	int level;
+};
+
+static int take_server_option(void *opts, int id,
+			      const struct option_value *v)
+{
+	struct server_opts *o = opts;
+
+	if (id == 'F')
+		o->foreground = true;
+	else if ((o->level = log_level_parse(v->arg)) < 0)
+		return usage_error("--log-level is error, warn, info or debug, "
+				   "not '%s'", v->arg);
+	return EXIT_OK;
+}
+
 static int cmd_server_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "foreground", no_argument, NULL, 'F' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	bool foreground = false;
-	int level = LOG_INFO, c;
+	struct server_opts o = { .level = LOG_INFO };
+	int status, first = cmd_parse_options(&cmd_server_entry, argc, argv,
+					      &o, &status);
 
-	while ((c = getopt_long(argc, argv, "Fh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			foreground = true;
-			break;
-		case 'l':
-			if ((level = log_level_parse(optarg)) < 0)
-				return usage_error("--log-level is error, warn, "
-						   "info or debug, not '%s'",
-						   optarg);
-			break;
-		case 'h':
-			cmd_print_command_help(&cmd_server_entry);
-			return EXIT_OK;
-		default:
-			return usage_error("server: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
+	if (first < 0)
+		return status;
+	if (first < argc)
 		return usage_error("server takes no operands");
-	if (foreground)
-		return server_run(g, level, -1, true);
-	return server_start(g, level);
+	if (o.foreground)
+		return server_run(g, o.level, -1, true);
+	return server_start(g, o.level);
 }
 
 const struct cmd_entry cmd_server_entry = {
 	.name = "server",
 	.usage = "[--foreground] [--log-level LEVEL]",
 	.summary = "start the runtime server (launch starts one if needed)",
+	.options = server_options,
+	.take_option = take_server_option,
+	.help_column = 24,
 	.help =
-	"  -F, --foreground      stay in the foreground, log to stderr\n"
-	"      --log-level L     error, warn, info (default) or debug\n"
 	"A detached server logs to NAME.log beside its socket and writes\n"
 	"its pid to NAME.pid.\n",
 	.exec = cmd_server_exec,

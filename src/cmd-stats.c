@@ -2,7 +2,6 @@
  * [--watch[=S]]`: telemetry, counted by the kernels themselves. */
 #include "config.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,7 +13,6 @@
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
-#include "parse-args.h"
 #include "serve.h"
 
 enum format { TABLE, JSON, PROMETHEUS };
@@ -280,49 +278,53 @@ static int report(char **ids, size_t n, enum format f, bool all)
 	return status;
 }
 
+/* In the order of enum format. */
+static const char *const formats[] = { "table", "json", "prometheus", NULL };
+
+static const struct cmd_option stats_options[] = {
+	{ .id = 'F', .name = "format", .arg = OPTION_ARG, .metavar = "F",
+	  .help = "table (default), json (one object per line, with\n"
+	  "the design's names) or prometheus",
+	  .type = OPTION_CHOICE, .choices = formats },
+	{ .id = 'w', .name = "watch", .arg = OPTION_OPTIONAL_ARG, .metavar = "S",
+	  .help = "again every S seconds (default 1)",
+	  .type = OPTION_SECONDS, .wants = "seconds" },
+	{ 0 }
+};
+
+struct stats_opts {
+	enum format format;
+	double every;           /* 0: once */
+};
+
+static int take_stats_option(void *opts, int id, const struct option_value *v)
+{
+	struct stats_opts *o = opts;
+
+	if (id == 'w')
+		o->every = v->arg ? v->seconds : 1;
+	else
+		o->format = (enum format)v->choice;
+	return EXIT_OK;
+}
+
 static int cmd_stats_exec(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'F' },
-		{ "watch", optional_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 }
-	};
-	enum format f = TABLE;
-	double every = 0;
-	int c;
+	struct stats_opts o = { .format = TABLE };
+	int status, first = cmd_parse_options(&cmd_stats_entry, argc, argv, &o,
+					      &status);
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			if (strcmp(optarg, "table") == 0)
-				f = TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				f = JSON;
-			else if (strcmp(optarg, "prometheus") == 0)
-				f = PROMETHEUS;
-			else
-				return usage_error("--format is table, json or "
-						   "prometheus, not '%s'", optarg);
-			break;
-		case 'w':
-			every = 1;
-			if (optarg && (!parse_seconds(optarg, &every)
-				       || every <= 0))
-				return usage_error("--watch wants seconds, not "
-						   "'%s'", optarg);
-			break;
-		default:
-			return usage_error("stats: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
+	if (first < 0)
+		return status;
+	enum format f = o.format;
+	double every = o.every;
 	for (;;) {
-		char **ids = argv + optind;
-		size_t n = (size_t)(argc - optind);
+		char **ids = argv + first;
+		size_t n = (size_t)(argc - first);
 		bool all = n == 0;
 		if (all && rk_kernel_ids(serve_runtime(), &ids, &n) != RK_OK)
 			return serve_failure(RK_ENOMEM);
-		int status = report(ids, n, f, all);
+		status = report(ids, n, f, all);
 		if (all)
 			rk_free_ids(ids, n);
 		if (!out_flush() || status != EXIT_OK || every <= 0)
@@ -340,9 +342,8 @@ const struct cmd_entry cmd_stats_entry = {
 	.flags = CMD_SERVER,
 	.usage = "[ID...] [--format table|json|prometheus] [--watch[=S]]",
 	.summary = "telemetry of kernels, and a summary",
-	.help =
-	"      --format F    table (default), json (one object per line, with\n"
-	"                    the design's names) or prometheus\n"
-	"      --watch[=S]   again every S seconds (default 1)\n",
+	.options = stats_options,
+	.take_option = take_stats_option,
+	.help_column = 20,
 	.exec = cmd_stats_exec,
 };

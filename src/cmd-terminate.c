@@ -2,13 +2,11 @@
  * `ringctl terminate --all`: drain, stop, and say what was left. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
-#include "parse-args.h"
 #include "serve.h"
 
 #define DEFAULT_TIMEOUT_S 5.0
@@ -34,45 +32,53 @@ static int terminate_one(const char *id, double timeout)
 	return EXIT_OK;
 }
 
+static const struct cmd_option terminate_options[] = {
+	{ .id = 'a', .name = "all", .letter = 'a',
+	  .help = "every kernel of the server" },
+	{ .id = 't', .name = "timeout", .letter = 't', .arg = OPTION_ARG,
+	  .metavar = "S", .help = "drain for at most S seconds (default 5)",
+	  .type = OPTION_SECONDS, .wants = "seconds", .zero_ok = true },
+	{ 0 }
+};
+
+struct terminate_opts {
+	bool all;
+	double timeout;
+};
+
+static int take_terminate_option(void *opts, int id,
+				 const struct option_value *v)
+{
+	struct terminate_opts *o = opts;
+
+	if (id == 'a')
+		o->all = true;
+	else
+		o->timeout = v->seconds;
+	return EXIT_OK;
+}
+
 static int cmd_terminate_exec(const struct global_opts *g, int argc,
 			      char **argv)
 {
-	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
-	double timeout = DEFAULT_TIMEOUT_S;
-	bool all = false;
-	int c, status = EXIT_OK;
+	struct terminate_opts o = { .timeout = DEFAULT_TIMEOUT_S };
+	int status, first = cmd_parse_options(&cmd_terminate_entry, argc, argv,
+					      &o, &status);
 
-	while ((c = getopt_long(argc, argv, "at:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			all = true;
-			break;
-		case 't':
-			if (!parse_seconds(optarg, &timeout))
-				return usage_error("--timeout wants seconds, not "
-						   "'%s'", optarg);
-			break;
-		default:
-			return usage_error("terminate: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (all == (optind < argc))
+	if (first < 0)
+		return status;
+	if (o.all == (first < argc))
 		return usage_error("terminate takes kernel ids, or --all");
-	char **ids = argv + optind;
-	size_t n = (size_t)(argc - optind);
-	if (all && rk_kernel_ids(serve_runtime(), &ids, &n) != RK_OK)
+	char **ids = argv + first;
+	size_t n = (size_t)(argc - first);
+	if (o.all && rk_kernel_ids(serve_runtime(), &ids, &n) != RK_OK)
 		return serve_failure(RK_ENOMEM);
 	for (size_t i = 0; i < n; i++) {
-		int s = terminate_one(ids[i], timeout);
+		int s = terminate_one(ids[i], o.timeout);
 		if (s != EXIT_OK && status == EXIT_OK)
 			status = s;
 	}
-	if (all)
+	if (o.all)
 		rk_free_ids(ids, n);
 	return status;
 }
@@ -82,9 +88,10 @@ const struct cmd_entry cmd_terminate_entry = {
 	.flags = CMD_SERVER,
 	.usage = "ID... | --all [--timeout S]",
 	.summary = "drain and stop kernels; their ids are free again",
+	.options = terminate_options,
+	.take_option = take_terminate_option,
+	.help_column = 21,
 	.help =
-	"  -a, --all          every kernel of the server\n"
-	"  -t, --timeout S    drain for at most S seconds (default 5)\n"
 	"Messages still queued after the drain, and replies nobody received,\n"
 	"are counted and reported.\n",
 	.exec = cmd_terminate_exec,

@@ -98,18 +98,16 @@ static void clear_words(void)
 	n_words = 0;
 }
 
-/* The long options a command's help names. */
+/* The long options of a command's template. */
 static void add_options(const struct cmd_entry *e)
 {
-	for (const char *p = e->help; p && (p = strstr(p, "--")); p += 2) {
-		char opt[40];
-		size_t n = 0;
-		while (n + 1 < sizeof(opt)
-		       && ((p[n] >= 'a' && p[n] <= 'z') || p[n] == '-'))
-			opt[n] = p[n], n++;
-		opt[n] = '\0';
-		if (n > 2)
+	for (const struct cmd_option *o = e->options; o && !option_is_end(o);
+	     o++) {
+		if (o->name) {
+			char *opt = xasprintf("--%s", o->name);
 			add_word(opt);
+			free(opt);
+		}
 	}
 }
 
