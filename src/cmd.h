@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "getopt-safe.h"
 #include "options.h"
 
 /* Global options, given before COMMAND. */

@@ -140,8 +140,5 @@ int main(int argc, char **argv)
 		argv[first] = (char *)e->name;  /* a prefix, resolved */
 		return client_run(&g, e, argc - first, argv + first);
 	}
-	optind = 0;     /* glibc: start the command's getopt afresh */
-	int status = e->exec(&g, argc - first, argv + first);
-	cmd_getopt_release();
-	return status;
+	return e->exec(&g, argc - first, argv + first);
 }

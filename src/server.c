@@ -189,9 +189,7 @@ static void serve(struct session *s)
 	} else if (e) {
 		struct global_opts g = { .plugin_path = path };
 		server_log(LOG_INFO, "%s", argv[0]);
-		optind = 0;
 		status = e->exec(&g, argc, argv);
-		cmd_getopt_release();
 		tell_log_lost();
 	}
 	out_flush();

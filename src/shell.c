@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,9 +232,7 @@ static int run_line(const char *line, bool *quit)
 		} else if (e->flags & CMD_SERVER) {
 			status = client_run(shell_opts, e, argc, argv);
 		} else {
-			optind = 0;
 			status = e->exec(shell_opts, argc, argv);
-			cmd_getopt_release();
 		}
 		fflush(stdout);
 	}
