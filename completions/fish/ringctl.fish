@@ -1,5 +1,6 @@
 # ringctl.fish - fish completion for ringctl.
-# tests/cli/completions.bats checks it against `ringctl help COMMAND`.
+# tests/cli/completions.bats and options.bats check it against the
+# commands' option templates (`ringctl help COMMAND`).
 
 set -l commands run validate launch activate deactivate reactivate terminate send recv state list stats kernels describe shell server kill-server help
 
