@@ -24,6 +24,7 @@
 #include "port.h"
 #include "rk-error.h"
 #include "runtime.h"
+#include "kernel-table.h"
 
 /* The runtime may keep every edge on the host (to compare). */
 static bool links_wanted(const rk_runtime *rt)

@@ -13,6 +13,7 @@
 #include "rk-error.h"
 #include "runtime.h"
 #include "types.h"
+#include "kernel-table.h"
 
 /* Clients of one kernel take its send lock (replicas) or its output's
  * consumer lock among themselves, also across a wait for room or a

@@ -16,6 +16,8 @@
 #include "descriptor.h"
 #include "rk-error.h"
 #include "runtime.h"
+#include "names.h"
+#include "registry.h"
 
 struct rk_loaded_plugin {
 	char *path;                     /* canonical, as walked */

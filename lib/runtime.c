@@ -1,5 +1,6 @@
-/* runtime.c - the runtime, its registry of kernel descriptors, and the
- * lifecycle: launch, activate, deactivate, reactivate, terminate. */
+/* runtime.c - the runtime and the lifecycle of its kernels: launch,
+ * activate, deactivate, reactivate, terminate. */
+
 #include "config.h"
 
 #include <stdio.h>
@@ -9,12 +10,14 @@
 #include "clock.h"
 #include "rk-error.h"
 #include "params.h"
-#include "types.h"
 #include "descriptor.h"
 #include "device.h"
 #include "fault.h"
 #include "replicas.h"
 #include "runtime.h"
+#include "kernel-table.h"
+#include "names.h"
+#include "registry.h"
 
 #define DEFAULT_SPIN_NS 20000u
 #define MAX_QUEUE_SIZE (1u << 24)
@@ -134,293 +137,12 @@ rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 	return rk_port_new(capacity, max_payload, policy, bell, rt->telemetry);
 }
 
-/* The checks of a descriptor adopted (descriptor.h). */
-static rk_error check_adopted(const rk_kernel_desc *d)
-{
-	char shown[80];
-	rk_error rc;
-
-	if (!d->name || !*d->name)
-		return rk_fail(RK_EPLUGIN, "kernel descriptor has no name");
-	if (!rk_plain_name(d->name, ""))
-		return rk_fail(RK_EPLUGIN, "kernel name '%s' has characters "
-			       "other than letters, digits, '_', '.' and '-'",
-			       rk_escape(shown, sizeof(shown), d->name,
-					 strlen(d->name)));
-	if (!d->process && !d->process_batch && !d->main)
-		return rk_fail(RK_EPLUGIN,
-			       "kernel '%s' has no process, process_batch or main",
-			       d->name);
-	if ((rc = rk_type_check(d->name, "input", d->input_type)) != RK_OK
-	    || (rc = rk_type_check(d->name, "output", d->output_type)) != RK_OK)
-		return rc;
-	return rk_params_check_declared(d);
-}
-
-rk_error rk_kernel_desc_check(const rk_kernel_desc *d)
-{
-	struct rk_adopted_desc a;
-	rk_error rc = rk_desc_adopt(d, &a);
-
-	return rc != RK_OK ? rc : check_adopted(&a.desc);
-}
-
-/* The registry's copy of d (d itself, or the plugin's table it was
- * adopted from), or NULL where d is not registered. */
-static const rk_kernel_desc *registered_locked(rk_runtime *rt,
-					       const rk_kernel_desc *d)
-{
-	for (size_t i = 0; i < rt->n_registry; i++)
-		if (rt->registry[i].desc == d || rt->registry[i].orig == d)
-			return rt->registry[i].desc;
-	return NULL;
-}
-
-void rk_registry_clear_locked(rk_runtime *rt)
-{
-	for (size_t i = 0; i < rt->n_registry; i++)
-		free(rt->registry[i].adopted);
-	rt->n_registry = 0;
-}
-
-rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *desc,
-				const char *plugin, bool keep_first)
-{
-	struct rk_adopted_desc *a = malloc(sizeof(*a));
-	rk_error rc;
-
-	if (!a)
-		return rk_fail(RK_ENOMEM, "out of memory");
-	if ((rc = rk_desc_adopt(desc, a)) != RK_OK) {
-		free(a);
-		return rc;
-	}
-	for (size_t i = 0; i < rt->n_registry; i++) {
-		if (strcmp(rt->registry[i].desc->name, a->desc.name) == 0) {
-			free(a);
-			if (keep_first)
-				return RK_OK;
-			return rk_fail(RK_EINVAL,
-				       "kernel '%s' is already registered",
-				       desc->name);
-		}
-	}
-	if (rt->n_registry == rt->cap_registry) {
-		size_t cap = rt->cap_registry ? 2 * rt->cap_registry : 16;
-		struct rk_registered *r = realloc(rt->registry,
-						  cap * sizeof(*r));
-		if (!r) {
-			free(a);
-			return rk_fail(RK_ENOMEM, "out of memory");
-		}
-		rt->registry = r;
-		rt->cap_registry = cap;
-	}
-	rt->registry[rt->n_registry++] = (struct rk_registered){
-		.desc = &a->desc, .orig = desc, .adopted = a, .plugin = plugin,
-	};
-	return RK_OK;
-}
-
-rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
-{
-	rk_error rc = rk_kernel_desc_check(desc);
-
-	if (rc != RK_OK)
-		return rc;
-	pthread_rwlock_wrlock(&rt->lock);
-	rc = rk_registry_add_locked(rt, desc, NULL, false);
-	pthread_rwlock_unlock(&rt->lock);
-	return rc;
-}
-
-const rk_kernel_desc *rk_find_kernel(rk_runtime *rt, const char *name)
-{
-	const rk_kernel_desc *found = NULL;
-
-	pthread_rwlock_rdlock(&rt->lock);
-	for (size_t i = 0; i < rt->n_registry && !found; i++)
-		if (strcmp(rt->registry[i].desc->name, name) == 0)
-			found = rt->registry[i].desc;
-	pthread_rwlock_unlock(&rt->lock);
-	return found;
-}
-
-const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
-					   const char **plugin)
-{
-	const rk_kernel_desc *d = NULL;
-
-	pthread_rwlock_rdlock(&rt->lock);
-	if (i < rt->n_registry) {
-		d = rt->registry[i].desc;
-		if (plugin)
-			*plugin = rt->registry[i].plugin;
-	}
-	pthread_rwlock_unlock(&rt->lock);
-	return d;
-}
-
-bool rk_plain_name(const char *name, const char *extra)
-{
-	static const char plain[] = "abcdefghijklmnopqrstuvwxyz"
-				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
-	size_t n = strlen(name), i = 0;
-
-	while (i < n && (strchr(plain, name[i]) || strchr(extra, name[i])))
-		i++;
-	return n > 0 && i == n;
-}
-
-bool rk_has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/* The letter of c's C escape (\t for a tab), or 0 where it has none. */
-static char escape_letter(unsigned char c)
-{
-	switch (c) {
-	case '\0': return '0';
-	case '\t': return 't';
-	case '\n': return 'n';
-	case '\r': return 'r';
-	case '\\': return '\\';
-	default: return 0;
-	}
-}
-
-const char *rk_escape(char *out, size_t cap, const char *s, size_t len)
-{
-	size_t n = 0;
-
-	if (!cap)
-		return out;
-	out[0] = '\0';
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char one[5], letter = escape_letter(c);
-		if (letter)
-			snprintf(one, sizeof(one), "\\%c", letter);
-		else if (c < 0x20 || c >= 0x7f)
-			snprintf(one, sizeof(one), "\\x%02x", c);
-		else
-			snprintf(one, sizeof(one), "%c", c);
-		size_t w = strlen(one);
-		/* Room for this and the NUL, and for "..." if more follows. */
-		if (n + w + (i + 1 < len ? 3 : 0) >= cap) {
-			snprintf(out + n, cap - n, "...");
-			break;
-		}
-		memcpy(out + n, one, w + 1);
-		n += w;
-	}
-	return out;
-}
-
-rk_error rk_check_control(const char *what, const char *s)
-{
-	char shown[80];
-
-	if (!rk_has_control(s))
-		return RK_OK;
-	return rk_fail(RK_EINVAL, "%s '%s' holds a control character", what,
-		       rk_escape(shown, sizeof(shown), s, strlen(s)));
-}
-
 /* Ids are names on a command line and in a socket protocol: keep them
  * short and plain. */
 static bool valid_id(const char *id)
 {
 	return id && strlen(id) <= MAX_ID && id[0] != '-'
 	       && rk_plain_name(id, ":");
-}
-
-static rk_kernel *find_locked(rk_runtime *rt, const char *id, size_t *index)
-{
-	for (size_t i = 0; i < rt->n_kernels; i++) {
-		if (strcmp(rt->kernels[i]->id, id) == 0) {
-			if (index)
-				*index = i;
-			return rt->kernels[i];
-		}
-	}
-	return NULL;
-}
-
-rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **out)
-{
-	char shown[80];
-	rk_error rc;
-
-	*out = NULL;
-	if (!rt || !id)
-		return rk_fail(RK_EINVAL, "no runtime or no kernel id");
-	if ((rc = rk_check_control("kernel id", id)) != RK_OK)
-		return rc;
-	pthread_rwlock_rdlock(&rt->lock);
-	rk_kernel *k = find_locked(rt, id, NULL);
-	if (k)
-		__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
-	pthread_rwlock_unlock(&rt->lock);
-	*out = k;
-	if (!k)
-		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found",
-			       rk_escape(shown, sizeof(shown), id, strlen(id)));
-	return RK_OK;
-}
-
-static void kernel_destroy(rk_kernel *k)
-{
-	for (size_t i = 0; i < k->n_replicas; i++)
-		rk_kernel_put(k->replicas[i]);
-	free(k->replicas);
-	free(k->out_groups);
-	free(k->in_groups);
-	free(k->in_group_of);
-	if (k->thread_started)
-		pthread_join(k->thread, NULL);
-	rk_device_free(k);
-	if (k->initialized && k->desc->fini)
-		k->desc->fini(k->state);
-	free(k->own_desc);
-	rk_params_free(k->params);
-	for (size_t i = 0; i < k->n_inputs; i++)
-		rk_port_unref(k->inputs[i]);
-	for (size_t i = 0; i < k->n_outputs; i++)
-		rk_port_unref(k->outputs[i]);
-	rk_port_unref(k->output);
-	free(k->inputs);
-	free(k->outputs);
-	free(k->convert_buf);
-	rk_bell_unref(k->bell);
-	pthread_mutex_destroy(&k->lock);
-	pthread_mutex_destroy(&k->error_lock);
-	pthread_mutex_destroy(&k->send_lock);
-	pthread_mutex_destroy(&k->recv_lock);
-	free(k->id);
-	free(k);
-}
-
-void rk_kernel_put(rk_kernel *k)
-{
-	if (k && __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		kernel_destroy(k);
-}
-
-rk_state rk_kernel_state(rk_kernel *k)
-{
-	for (size_t i = 0; i < k->n_replicas; i++)
-		if (rk_kernel_state(k->replicas[i]) == RK_STATE_FAILED)
-			return RK_STATE_FAILED;
-	if (__atomic_load_n(&k->cb.finished, __ATOMIC_ACQUIRE)
-	    && __atomic_load_n(&k->cb.run_state, __ATOMIC_RELAXED)
-	       == RK_STATE_FAILED)
-		return RK_STATE_FAILED;
-	return __atomic_load_n(&k->host_state, __ATOMIC_RELAXED);
 }
 
 static bool executor_finished(rk_kernel *k)
@@ -487,7 +209,7 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 	k->inputs = calloc(1, sizeof(*k->inputs));
 	/* Ours to keep while the kernel lives: the registry's copy, or
 	 * one of its own (the caller's view may be gone). */
-	if (!(k->desc = registered_locked(rt, desc))) {
+	if (!(k->desc = rk_registered_locked(rt, desc))) {
 		k->own_desc = malloc(sizeof(*k->own_desc));
 		if (k->own_desc && rk_desc_adopt(desc, k->own_desc) == RK_OK)
 			k->desc = &k->own_desc->desc;
@@ -516,7 +238,7 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 					NULL);
 	if (!k->desc || !k->id || !k->params || !k->inputs || !k->input
 	    || !k->output) {
-		kernel_destroy(k);
+		rk_kernel_destroy(k);
 		return rk_fail(RK_ENOMEM, "out of memory for kernel '%s'", id);
 	}
 	k->inputs[0] = k->input;
@@ -555,20 +277,6 @@ static rk_error start_kernel(rk_kernel *k)
 	if (rc == RK_OK)
 		rc = rk_cpu_executor_start(k);
 	return rc;
-}
-
-static rk_error table_add_locked(rk_runtime *rt, rk_kernel *k)
-{
-	if (rt->n_kernels == rt->cap_kernels) {
-		size_t cap = rt->cap_kernels ? 2 * rt->cap_kernels : 16;
-		rk_kernel **t = realloc(rt->kernels, cap * sizeof(*t));
-		if (!t)
-			return rk_fail(RK_ENOMEM, "out of memory");
-		rt->kernels = t;
-		rt->cap_kernels = cap;
-	}
-	rt->kernels[rt->n_kernels++] = k;
-	return RK_OK;
 }
 
 static rk_error stop_kernel(rk_kernel *k, double timeout,
@@ -629,7 +337,7 @@ static rk_error launch_replicas(rk_kernel *group, const rk_launch_options *o)
 		r->emits_markers = true;
 		r->backend = group->backend;
 		if ((rc = start_kernel(r)) != RK_OK) {
-			kernel_destroy(r);
+			rk_kernel_destroy(r);
 			break;
 		}
 		group->replicas[group->n_replicas++] = r;
@@ -662,7 +370,7 @@ rk_error rk_launch(rk_runtime *rt, const char *id, const rk_kernel_desc *desc,
 
 	if (rt && desc) {
 		pthread_rwlock_rdlock(&rt->lock);
-		known = registered_locked(rt, desc);
+		known = rk_registered_locked(rt, desc);
 		pthread_rwlock_unlock(&rt->lock);
 		if (!known && (rc = rk_desc_adopt(desc, &view)) != RK_OK)
 			return rc;
@@ -698,7 +406,7 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 			return rk_fail(RK_ENOTFOUND,
 				       "kernel '%s' is not registered", name);
 	}
-	if ((rc = check_adopted(desc)) != RK_OK)
+	if ((rc = rk_kernel_desc_check_adopted(desc)) != RK_OK)
 		return rc;
 	rk_backend backend;
 	rc = rk_device_pick(rt, id, desc, o->backend != RK_BACKEND_AUTO
@@ -721,7 +429,7 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 			       : "only kernels with process can");
 
 	pthread_rwlock_wrlock(&rt->lock);
-	rk_kernel *existing = find_locked(rt, id, NULL);
+	rk_kernel *existing = rk_kernel_find_locked(rt, id, NULL);
 	if (existing) {
 		rc = rk_fail_state("launch", id, rk_kernel_state(existing));
 		pthread_rwlock_unlock(&rt->lock);
@@ -732,15 +440,15 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 		k->backend = backend;
 	if (rc == RK_OK && o->replicas > 1) {
 		if ((rc = launch_replicas(k, o)) == RK_OK
-		    && (rc = table_add_locked(rt, k)) != RK_OK)
+		    && (rc = rk_kernel_table_add_locked(rt, k)) != RK_OK)
 			stop_replicas(k);
 	} else if (rc == RK_OK) {
-		rc = table_add_locked(rt, k);
+		rc = rk_kernel_table_add_locked(rt, k);
 		if (rc == RK_OK && (rc = start_kernel(k)) != RK_OK)
 			rt->n_kernels--;
 	}
 	if (rc != RK_OK && k)
-		kernel_destroy(k);
+		rk_kernel_destroy(k);
 	pthread_rwlock_unlock(&rt->lock);
 	return rc;
 }
@@ -933,7 +641,7 @@ static rk_error terminate_one(rk_runtime *rt, const char *id, double timeout,
 	if (rc == RK_OK) {
 		size_t index = 0;
 		pthread_rwlock_wrlock(&rt->lock);
-		if (find_locked(rt, id, &index) == k) {
+		if (rk_kernel_find_locked(rt, id, &index) == k) {
 			rt->kernels[index] = rt->kernels[--rt->n_kernels];
 			rk_kernel_put(k);       /* the table's reference */
 		}

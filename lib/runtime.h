@@ -1,4 +1,5 @@
-/* runtime.h - the runtime's kernel table, shared by the API files. */
+/* runtime.h - the runtime: its tables (kernel-table.h, registry.h),
+ * options and devices, shared by the API files. */
 #ifndef RK_RUNTIME_H
 #define RK_RUNTIME_H
 
@@ -42,26 +43,6 @@ struct rk_runtime {
 	uint64_t start_ns;
 };
 
-/* Find a launched kernel and hold a reference, or fail with
- * RK_ENOTFOUND naming it. */
-rk_error rk_kernel_get(rk_runtime *rt, const char *id, rk_kernel **k);
-void rk_kernel_put(rk_kernel *k);
-
-/* The state as callers see it: FAILED once the executor says so. */
-rk_state rk_kernel_state(rk_kernel *k);
-
-/* A descriptor a runtime accepts: ABI, name, an entry point, types. */
-rk_error rk_kernel_desc_check(const rk_kernel_desc *d);
-
-/* Register a copy of d (descriptor.h) under rt->lock (write); a name
- * taken is an error, or with keep_first silently left to its first
- * kernel. */
-rk_error rk_registry_add_locked(rk_runtime *rt, const rk_kernel_desc *d,
-				const char *plugin, bool keep_first);
-
-/* Forget every registered kernel (rt->lock held, or no other thread). */
-void rk_registry_clear_locked(rk_runtime *rt);
-
 /* Unload the plugins (once no kernel can run their code). */
 void rk_plugins_unload(rk_runtime *rt);
 
@@ -69,22 +50,5 @@ void rk_plugins_unload(rk_runtime *rt);
 rk_port *rk_runtime_new_port(rk_runtime *rt, uint64_t capacity,
 			     uint32_t max_payload, rk_backpressure policy,
 			     rk_bell *bell);
-
-/* Names typed in shells, pipelines ('a | b') and YAML: non-empty, of
- * letters, digits, '_', '.', '-' and the characters of `extra`. */
-bool rk_plain_name(const char *name, const char *extra);
-
-/* Whether s holds a control character (below 0x20, or 0x7f): in no
- * name, and a terminal would act on it when a message echoes it. */
-bool rk_has_control(const char *s);
-
-/* The len bytes at s for a message, in out: control characters and
- * bytes past ASCII as \t, \n, \0 or \xHH, cut short with "..." to fit
- * cap.  Returns out. */
-const char *rk_escape(char *out, size_t cap, const char *s, size_t len);
-
-/* RK_OK, or RK_EINVAL with "WHAT 'S' holds a control character", S
- * escaped. */
-rk_error rk_check_control(const char *what, const char *s);
 
 #endif /* RK_RUNTIME_H */

@@ -9,64 +9,11 @@
 #include "rk-error.h"
 #include "device.h"
 #include "runtime.h"
+#include "kernel-table.h"
 
 static uint64_t load(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static int compare_ids(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static rk_error collect_ids(rk_runtime *rt, bool active_only, char ***out,
-			    size_t *count)
-{
-	if (!rt || !out || !count)
-		return rk_fail(RK_EINVAL, "no runtime or no place for the ids");
-	*out = NULL;
-	*count = 0;
-	pthread_rwlock_rdlock(&rt->lock);
-	char **ids = calloc(rt->n_kernels + 1, sizeof(*ids));
-	size_t n = 0;
-	for (size_t i = 0; ids && i < rt->n_kernels; i++) {
-		rk_kernel *k = rt->kernels[i];
-		rk_state s = rk_kernel_state(k);
-		if (s == RK_STATE_TERMINATED
-		    || (active_only && s != RK_STATE_ACTIVE))
-			continue;
-		if (!(ids[n] = strdup(k->id))) {
-			rk_free_ids(ids, n);
-			ids = NULL;
-			break;
-		}
-		n++;
-	}
-	pthread_rwlock_unlock(&rt->lock);
-	if (!ids)
-		return rk_fail(RK_ENOMEM, "out of memory");
-	qsort(ids, n, sizeof(*ids), compare_ids);
-	*out = ids;
-	*count = n;
-	return RK_OK;
-}
-
-rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count)
-{
-	return collect_ids(rt, false, ids, count);
-}
-
-rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count)
-{
-	return collect_ids(rt, true, ids, count);
-}
-
-void rk_free_ids(char **ids, size_t count)
-{
-	for (size_t i = 0; ids && i < count; i++)
-		free(ids[i]);
-	free(ids);
 }
 
 /* The one size of a last error, in the kernel and where it is told. */

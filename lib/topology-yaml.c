@@ -14,6 +14,7 @@
 #include "rk-error.h"
 #include "runtime.h"
 #include "topology.h"
+#include "names.h"
 
 #define MAX_FILE (1u << 20)            /* a topology is a small file */
 #define MAX_DEPTH 32                   /* ours is 4 deep */
