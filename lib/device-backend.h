@@ -43,7 +43,7 @@ typedef struct rk_backend_ops {
 		     size_t len);
 	/* Pinned host memory mapped into the device: the host's address
 	 * and the device's.  Taken once, before the first kernel starts
-	 * (device.c carves it for the actors), since allocating or
+	 * (device-actor.c carves it for the actors), since allocating or
 	 * freeing it may wait for the work on the device, and persistent
 	 * kernels never end. */
 	int (*alloc)(size_t bytes, void **host, void **device, char *why,
@@ -58,7 +58,7 @@ typedef struct rk_backend_ops {
 	void (*stream_free)(void *stream);
 	/* Device memory free now, or 0 where unknown. */
 	uint64_t (*memory_free)(void);
-	/* Device memory, taken once for all device links (device.c
+	/* Device memory, taken once for all device links (device-link.c
 	 * carves it), and given back when no kernel runs. */
 	int (*device_alloc)(size_t bytes, void **device, char *why,
 			    size_t len);

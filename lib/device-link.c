@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "device-actor.h"
 #include "device-host.h"
 #include "device.h"
 #include "event.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device-pool.h"
+#include "device-host.h"
 
 struct range {
 	size_t offset, length;

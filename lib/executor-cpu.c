@@ -9,7 +9,7 @@
 
 #include "clock.h"
 #include "rk-error.h"
-#include "device-actor.h"
+#include "device-host.h"
 #include "device.h"
 #include "executor.h"
 #include "fault.h"

@@ -105,7 +105,7 @@ typedef struct rk_kernel {
 	bool emits_markers;             /* a replica: marks each message */
 	bool keeps_output;              /* output is also among outputs */
 	rk_param *params;               /* as given at launch, NULL-ended */
-	struct rk_device_actor *device; /* cuda backend: device.c */
+	struct rk_device_actor *device; /* cuda backend: device-actor.c */
 	void *state;
 	pthread_t thread;
 

@@ -138,3 +138,12 @@ const rk_kernel_desc *rk_registered_kernel(rk_runtime *rt, size_t i,
 	pthread_rwlock_unlock(&rt->lock);
 	return d;
 }
+
+const char *rk_registry_plugin_locked(rk_runtime *rt,
+				      const rk_kernel_desc *desc)
+{
+	for (size_t i = 0; i < rt->n_registry; i++)
+		if (rt->registry[i].desc == desc)
+			return rt->registry[i].plugin;
+	return NULL;
+}

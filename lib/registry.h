@@ -27,4 +27,9 @@ rk_error rk_kernel_desc_check_adopted(const rk_kernel_desc *d);
 const rk_kernel_desc *rk_registered_locked(rk_runtime *rt,
 					  const rk_kernel_desc *d);
 
+/* The plugin file a registered descriptor came from; NULL for an
+ * in-process kernel.  Under rt->lock. */
+const char *rk_registry_plugin_locked(rk_runtime *rt,
+				      const rk_kernel_desc *desc);
+
 #endif /* RK_REGISTRY_H */

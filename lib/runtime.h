@@ -39,7 +39,7 @@ struct rk_runtime {
 	void *on_kernel_error_arg;
 	rk_fault_hook on_kernel_fault;
 	void *on_kernel_fault_arg;
-	struct rk_devices *devices;     /* device.c, probed on first need */
+	struct rk_devices *devices;     /* device-backend.c, probed on need */
 	uint64_t start_ns;
 };
 

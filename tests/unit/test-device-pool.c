@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "device-pool.h"
+#include "device-host.h"
 
 static void test_pieces_aligned_then_full(void **state)
 {

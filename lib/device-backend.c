@@ -1,0 +1,387 @@
+/* device-backend.c - the device as the runtime knows it: the backend
+ * probed and chosen, the kernels' GPU modules, the memory pools carved
+ * for actors and links, and the device's part of the telemetry. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "code-trust.h"
+#include "device-host.h"
+#include "device.h"
+#include "rk-error.h"
+#include "runtime.h"
+
+static struct rk_devices *devices_of(rk_runtime *rt)
+{
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&once);
+	if (!rt->devices) {
+		struct rk_devices *d = calloc(1, sizeof(*d));
+		if (d) {
+			pthread_mutex_init(&d->lock, NULL);
+			rt->devices = d;
+		}
+	}
+	pthread_mutex_unlock(&once);
+	return rt->devices;
+}
+
+static void set_why(struct rk_devices *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_why(struct rk_devices *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+	d->status = RK_EBACKEND;
+}
+
+/* RK_CUDA_EMULATE=N: a pretend device with room for N persistent
+ * kernels, run by host threads. */
+static bool probe_emulated(struct rk_devices *d)
+{
+	const char *e = getenv("RK_CUDA_EMULATE");
+	if (!e || !*e)
+		return false;
+	long n = strtol(e, NULL, 10);
+	d->emulated = true;
+	snprintf(d->info.name, sizeof(d->info.name),
+		 "emulated device (host threads)");
+	d->info.multiprocessors = n > 0 ? (int)n : 64;
+	d->status = RK_OK;
+	return true;
+}
+
+/* The backend's and a GPU form's tables are modules' tables. */
+_Static_assert(offsetof(rk_backend_ops, struct_size)
+	       == offsetof(rk_module_header, struct_size),
+	       "rk_backend_ops starts as rk_module_header");
+_Static_assert(offsetof(rk_cuda_kernel, struct_size)
+	       == offsetof(rk_module_header, struct_size),
+	       "rk_cuda_kernel starts as rk_module_header");
+
+static void probe_module(rk_runtime *rt, struct rk_devices *d)
+{
+	const char *path = rt->opts.cuda_module;
+	char why[200];
+
+	if (!path || !*path)
+		path = RK_PKGLIBDIR "/" RK_BACKEND_MODULE;
+	/* Trusted as a plugin is: it runs with our rights. */
+	rk_error rc = rk_dlopen_trusted(path, RTLD_NOW | RTLD_LOCAL,
+					RK_EBACKEND, &d->module, NULL);
+	if (rc == RK_ENOTFOUND) {
+		set_why(d, "the CUDA backend is not installed (%s)",
+			rk_errmsg());
+		return;
+	}
+	if (rc != RK_OK) {
+		set_why(d, "%s", rk_errmsg());
+		return;
+	}
+	const void *ops;
+	if (rk_module_table(d->module, path, "a CUDA backend of this "
+			    "version", RK_BACKEND_SYMBOL, RK_BACKEND_ABI,
+			    sizeof(rk_backend_ops), &ops) != RK_OK) {
+		set_why(d, "%s", rk_errmsg());
+		return;
+	}
+	d->ops = ops;
+	if (d->ops->probe(rt->opts.cuda_device, &d->info, why,
+			  sizeof(why)) != 0) {
+		set_why(d, "%s", why);
+		return;
+	}
+	d->status = RK_OK;
+}
+
+struct rk_devices *rk_devices_probe(rk_runtime *rt)
+{
+	struct rk_devices *d = devices_of(rt);
+
+	if (!d)
+		return NULL;
+	pthread_mutex_lock(&d->lock);
+	if (!d->probed) {
+		d->timeout_s = rt->opts.device_timeout_s > 0
+			       ? rt->opts.device_timeout_s : DEVICE_TIMEOUT_S;
+		d->pool_mb = rt->opts.device_pool_mb ? rt->opts.device_pool_mb
+						     : POOL_MB;
+		d->probed = true;
+		if (!probe_emulated(d))
+			probe_module(rt, d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return d;
+}
+
+rk_error rk_device_available(rk_runtime *rt)
+{
+	struct rk_devices *d = rk_devices_probe(rt);
+
+	if (!d)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	if (d->status != RK_OK)
+		return rk_fail(RK_EBACKEND, "%s", d->why);
+	return RK_OK;
+}
+
+rk_error rk_device_pick(rk_runtime *rt, const char *id,
+			const rk_kernel_desc *desc, rk_backend asked,
+			rk_backend *use)
+{
+	*use = RK_BACKEND_CPU;
+	if (asked == RK_BACKEND_CPU)
+		return RK_OK;
+	if (!desc->device || !desc->device->host_loop) {
+		if (asked == RK_BACKEND_AUTO)
+			return RK_OK;
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no device "
+			       "form, so it cannot run on the cuda backend",
+			       id, desc->name);
+	}
+	struct rk_devices *d = rk_devices_probe(rt);
+	if (!d)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	if (d->status != RK_OK) {
+		if (asked == RK_BACKEND_AUTO)
+			return RK_OK;
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s", id, d->why);
+	}
+	if (!d->emulated && !desc->device->cuda_module) {
+		if (asked == RK_BACKEND_AUTO)
+			return RK_OK;
+		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no GPU module",
+			       id, desc->name);
+	}
+	*use = RK_BACKEND_CUDA;
+	return RK_OK;
+}
+
+/* ---- the kernels' GPU modules ----------------------------------- */
+
+/* Open a kernel's GPU module: in the directory cuda/ beside its plugin
+ * (`plugin`, or NULL for an in-process kernel), where the plugin search
+ * does not look, so `ringctl kernels` never takes it for a broken
+ * plugin; where there is none there, beside the plugin.  A module is
+ * trusted as a plugin is, or refused.  NULL, with the reason in
+ * rk_errmsg(), if it cannot be opened. */
+void *rk_device_open_module(const rk_device_kernel *dk, const char *plugin,
+			    char *path, size_t len)
+{
+	void *module;
+
+	if (strchr(dk->cuda_module, '/') || !plugin) {
+		snprintf(path, len, "%s%s", dk->cuda_module,
+			 strchr(dk->cuda_module, '.') ? "" : ".so");
+	} else {
+		const char *slash = strrchr(plugin, '/');
+		int dir = slash ? (int)(slash - plugin) : 1;
+		const char *base = slash ? plugin : ".";
+
+		snprintf(path, len, "%.*s/cuda/%s.so", dir, base,
+			 dk->cuda_module);
+		if (access(path, F_OK) != 0)
+			snprintf(path, len, "%.*s/%s.so", dir, base,
+				 dk->cuda_module);
+		/* In a build tree libtool keeps the plugin in .libs, the
+		 * GPU module beside .libs. */
+		char *libs = strstr(path, "/.libs/");
+		if (libs && access(path, F_OK) != 0)
+			memmove(libs, libs + 6, strlen(libs + 6) + 1);
+	}
+	if (rk_dlopen_trusted(path, RTLD_NOW | RTLD_LOCAL, RK_EBACKEND,
+			      &module, NULL) != RK_OK)
+		return NULL;
+	return module;
+}
+
+/* Loading a kernel while another runs may wait for the work on the
+ * device (CUDA's lazy loading guide, "concurrent execution"), and a
+ * persistent kernel never finishes.  So before the first one starts,
+ * every registered kernel's GPU form is opened and its function loaded
+ * (asking its occupancy loads it), and kept open (rt->lock held).  A
+ * plugin registered later is loaded when it starts. */
+void rk_devices_preload(rk_runtime *rt, struct rk_devices *d)
+{
+	char path[4096];
+
+	if (d->preloaded)
+		return;
+	d->preloaded = true;
+	for (size_t i = 0; i < rt->n_registry; i++) {
+		const rk_device_kernel *dk = rt->registry[i].desc->device;
+		if (!dk || !dk->cuda_module || !dk->cuda_symbol)
+			continue;
+		void *module = rk_device_open_module(dk, rt->registry[i].plugin,
+						     path, sizeof(path));
+		const void *table = NULL;
+		if (module)
+			rk_module_table(module, path, "the kernel's GPU form",
+					dk->cuda_symbol, RK_DEVICE_ABI,
+					sizeof(rk_cuda_kernel), &table);
+		const rk_cuda_kernel *ck = table;
+		void **kept = ck ? realloc(d->modules, (d->n_modules + 1)
+					   * sizeof(*kept)) : NULL;
+		if (!kept) {
+			if (module)
+				rk_dlclose_trusted(module);
+			continue;       /* its launch will say why */
+		}
+		int blocks;
+		ck->blocks_per_sm(dk->threads ? dk->threads : DEFAULT_THREADS,
+				  &blocks);
+		d->modules = kept;
+		d->modules[d->n_modules++] = module;
+	}
+}
+
+bool rk_devices_pools_ready(struct rk_devices *d, char *why, size_t len)
+{
+	size_t bytes = (size_t)d->pool_mb << 20;
+
+	if (d->actor_pool)
+		return true;
+	if (d->ops->alloc(bytes, (void **)&d->actor_host,
+			  (void **)&d->actor_device, why, len) != 0)
+		return false;
+	if (d->ops->device_alloc(bytes, (void **)&d->link_device, why,
+				 len) != 0) {
+		d->ops->release(d->actor_host);
+		return false;
+	}
+	d->actor_pool = rk_pool_new(bytes, RK_CACHE_LINE);
+	d->link_pool = rk_pool_new(bytes, RK_CACHE_LINE);
+	if (!d->actor_pool || !d->link_pool) {
+		rk_pool_free(d->actor_pool);
+		rk_pool_free(d->link_pool);
+		d->actor_pool = d->link_pool = NULL;
+		d->ops->release(d->actor_host);
+		d->ops->device_release(d->link_device);
+		snprintf(why, len, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+rk_error rk_devices_take_link(struct rk_devices *d, size_t bytes, void **ring)
+{
+	size_t offset;
+	rk_error rc = RK_OK;
+
+	if (d->emulated) {
+		*ring = aligned_alloc(RK_CACHE_LINE, rk_whole_lines(bytes));
+		return *ring ? RK_OK : rk_fail(RK_ENOMEM, "out of memory");
+	}
+	char why[200];
+	pthread_mutex_lock(&d->lock);
+	if (!rk_devices_pools_ready(d, why, sizeof(why)))
+		rc = rk_fail(RK_ENOMEM, "%s", why);
+	else if (!rk_pool_get(d->link_pool, bytes, &offset))
+		rc = rk_fail(RK_ENOMEM, "the device memory for device links "
+			     "is taken");
+	pthread_mutex_unlock(&d->lock);
+	if (rc == RK_OK)
+		*ring = d->link_device + offset;
+	return rc;
+}
+
+void rk_devices_give_link(struct rk_devices *d, void *ring, size_t bytes)
+{
+	if (d->emulated) {
+		free(ring);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	rk_pool_put(d->link_pool, (size_t)((uint8_t *)ring - d->link_device),
+		    bytes);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void rk_device_error_text(const rk_device_kernel *dk, unsigned code,
+			  char *buf, size_t len)
+{
+	for (unsigned i = 1; dk->errors && dk->errors[i - 1]; i++)
+		if (i == code) {
+			snprintf(buf, len, "%s", dk->errors[i - 1]);
+			return;
+		}
+	snprintf(buf, len, "the device function failed with code %u", code);
+}
+
+void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)
+{
+	struct rk_devices *d = k->rt->devices;
+	struct rk_device_actor *da = k->device;
+
+	if (!d || k->backend != RK_BACKEND_CUDA)
+		return;
+	snprintf(t->device, sizeof(t->device), "%s", d->info.name);
+	t->device_memory_total = d->info.memory_total;
+	if (d->ops && d->ops->memory_free)
+		t->device_memory_free = d->ops->memory_free();
+	rk_device_health h = { -1, -1, -1 };
+	if (d->ops && d->ops->health)
+		d->ops->health(&h);
+	t->device_utilization = h.utilization;
+	t->device_temperature = h.temperature;
+	t->device_power_mw = h.power_mw;
+	if (!da)
+		return;
+	pthread_mutex_lock(&da->lock);
+	if (da->a) {
+		const rk_dev_control *cb = &da->a->cb;
+		/* Messages that came over a device link: no proxy saw them. */
+		t->messages_received += rk_dev_counter(&cb->link_received);
+		t->messages_processed += rk_dev_counter(&cb->link_processed);
+		t->errors += rk_dev_counter(&cb->link_errors);
+		t->messages_sent += rk_dev_counter(&cb->link_sent);
+		if (da->link_in)
+			snprintf(t->device_link_from,
+				 sizeof(t->device_link_from), "%s",
+				 da->link_in->from);
+		if (da->link_out)
+			snprintf(t->device_link_to, sizeof(t->device_link_to),
+				 "%s", da->link_out->to);
+		t->device_heartbeat = rk_dev_counter(&da->a->cb.heartbeat);
+		t->device_batches = rk_dev_counter(&da->a->cb.batches);
+		t->device_threads = __atomic_load_n(&da->a->cb.threads,
+						    __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&da->lock);
+}
+
+void rk_devices_free(rk_runtime *rt)
+{
+	struct rk_devices *d = rt->devices;
+
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_modules; i++)
+		rk_dlclose_trusted(d->modules[i]);
+	free(d->modules);
+	/* Every kernel has stopped: freeing waits for nothing now. */
+	if (d->actor_pool) {
+		d->ops->release(d->actor_host);
+		d->ops->device_release(d->link_device);
+		rk_pool_free(d->actor_pool);
+		rk_pool_free(d->link_pool);
+	}
+	if (d->module)
+		rk_dlclose_trusted(d->module);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	rt->devices = NULL;
+}
