@@ -1,5 +1,8 @@
-/* executor.h - the pieces of the CPU executor shared with the rk_ctx
- * functions that persistent main loops call. */
+/* executor.h - the pieces of a kernel's executor, shared among its
+ * files (executor-control.c: the control block and parking;
+ * executor-inputs.c: reading the inputs; executor-emit.c: the outputs;
+ * executor-loop.c: the thread and its batch loop) and with the rk_ctx
+ * functions that persistent main loops call (ctx.c). */
 #ifndef RK_EXECUTOR_H
 #define RK_EXECUTOR_H
 
@@ -9,12 +12,47 @@
 
 #include "kernel.h"
 
-/* Spin, then park until there is work or the deadline passes. */
+/* Add to one of the executor's counters: it is their only writer,
+ * readers load them relaxed. */
+static inline void rk_count(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+/* Spin for spin_ns, then park until there is work or the deadline
+ * passes; rk_executor_idle spins for the kernel's spin_ns. */
+void rk_executor_idle_spinning(rk_kernel *k, bool active,
+			       uint64_t deadline_ns, uint32_t spin_ns);
 void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns);
 
 /* The input to take from next, trimmed first (drop_oldest); nothing
  * may be held in place from any input when this is called. */
 rk_port *rk_executor_pick_input(rk_kernel *k, int *band);
+
+/* Whether input idx may be read now: an input from a replica only in
+ * its turn, until the end. */
+bool rk_executor_input_turn(rk_kernel *k, size_t idx);
+
+/* Whether the kernel may drop the oldest of its drop_oldest inputs
+ * now, and doing so. */
+bool rk_executor_may_trim(rk_kernel *k);
+void rk_executor_trim_inputs(rk_kernel *k);
+
+/* Give a batch's `taken` slots back and count its first `messages`, ok
+ * of them processed. */
+void rk_executor_end_batch(rk_kernel *k, rk_port *p, int band,
+			   uint64_t taken, uint64_t messages, uint64_t ok);
+
+/* Before blocking mid-batch: give back the slots of the messages
+ * already processed. */
+void rk_executor_release_processed(rk_kernel *k);
+
+/* Deliver one message (or, with flags, an end or a marker) to output
+ * i, port p, under its policy; what is not delivered is counted
+ * dropped and explained. */
+int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
+			rk_envelope env, const void *data, size_t len,
+			uint8_t flags);
 
 /* Process a batch of ready input; 0 when there is none. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop);

@@ -1,0 +1,415 @@
+/* executor-loop.c - a kernel's thread: its batch loop (messages taken
+ * by priority, processed, the host's commands applied between batches,
+ * parked when idle), the end of its input, draining when terminating,
+ * and how the thread ends (finished, failed, crashed). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rk-error.h"
+#include "device-host.h"
+#include "device.h"
+#include "executor.h"
+#include "fault.h"
+#include "kernel.h"
+#include "runtime.h"
+#include "spin.h"
+
+#define BATCH_MAX 64
+
+static void msg_from_slot(rk_msg *m, rk_slot_header *h)
+{
+	m->data = h + 1;
+	m->len = h->length;
+	m->message_id = h->message_id;
+	m->correlation_id = h->correlation_id;
+	m->enqueue_ns = h->enqueue_ns;
+	m->type_tag = h->type_tag;
+	m->priority = h->priority;
+}
+
+/* A failed message: count it, keep why, tell the hook, and say whether
+ * to stop.  `position` is the message's place in the input, from 1. */
+static bool failure_noted(rk_kernel *k, int rc, uint64_t position)
+{
+	char why[128];
+	struct rk_runtime *rt = k->rt;
+
+	if (k->ctx.error[0] == '\0')
+		snprintf(why, sizeof(why), "process failed with status %d", rc);
+	else
+		snprintf(why, sizeof(why), "%s", k->ctx.error);
+	k->ctx.error[0] = '\0';
+	rk_kernel_set_error(k, RK_EKERNEL, why);
+	if (rt->on_kernel_error)
+		rt->on_kernel_error(rt->on_kernel_error_arg, k->id, position, why);
+	return k->on_error == RK_ON_ERROR_STOP;
+}
+
+static bool message_failed(rk_kernel *k, int rc, uint64_t failures,
+			   uint64_t position)
+{
+	rk_count(&k->cb.errors, failures);
+	return failure_noted(k, rc, position);
+}
+
+/* A command waits, or a drain ran out of time: end the batch early so
+ * that slow kernels still answer promptly. */
+static bool batch_interrupted(rk_kernel *k)
+{
+	if (__atomic_load_n(&k->cb.epoch, __ATOMIC_ACQUIRE) != k->cb.acked_epoch)
+		return true;
+	return k->cb.run_state == RK_STATE_TERMINATING
+	       && rk_now_ns() >= k->cb.drain_deadline_ns;
+}
+
+/* The inputs whose end counts: every upstream kernel, and the
+ * clients' input when it is the only one or was ever used.  (A client
+ * feeding a kernel that also has upstreams sends its data before any
+ * end it causes upstream, so `used` is visible here by then.) */
+static bool all_inputs_ended(rk_kernel *k)
+{
+	for (size_t i = 0; i < k->n_inputs; i++) {
+		if (i == 0 && k->n_inputs > 1
+		    && !__atomic_load_n(&k->inputs[0]->used, __ATOMIC_RELAXED))
+			continue;
+		if (!k->inputs[i]->end_seen)
+			return false;
+	}
+	return true;
+}
+
+/* Input p has ended.  Once every input has, the kernel flushes what it
+ * holds and passes the end on. */
+bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
+{
+	p->end_seen = true;
+	if (k->end_done || !all_inputs_ended(k))
+		return false;
+	k->end_done = true;
+	k->ctx.current = NULL;
+	if (k->device)
+		rk_device_link_end(k);
+	if (k->desc->flush) {
+		rk_kernel_function = "flush";
+		rk_in_kernel_code = true;
+		int failed = k->desc->flush(&k->ctx);
+		rk_in_kernel_code = false;
+		if (failed)
+			message_failed(k, -1, 1, k->cb.received + 1);
+	}
+	size_t n;
+	rk_port *const *outs = rk_kernel_outputs(k, &n);
+	rk_envelope env = { .priority = 0 };
+	if (!k->batch_now_ns)
+		k->batch_now_ns = rk_now_ns();
+	for (size_t i = 0; i < n; i++)
+		rk_executor_emit_to(k, i, outs[i], env, NULL, 0, RK_SLOT_END_OF_STREAM);
+	k->batch_now_ns = 0;
+	return true;
+}
+
+/* Process up to BATCH_MAX ready messages of one band of one input, up
+ * to an end-of-input slot.  Returns how many slots were taken; *stop is
+ * set when the policy says the kernel must stop after a failure. */
+static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
+{
+	rk_msg msgs[BATCH_MAX];
+	int band;
+	rk_port *p = rk_executor_pick_input(k, &band);
+
+	*marker = false;
+	if (!p)
+		return 0;
+	rk_ring *r = p->band[band];
+	uint64_t n = rk_ring_ready(r);
+	if (n > BATCH_MAX)
+		n = BATCH_MAX;
+
+	/* Slots are addressed from the batch's first index: the tail moves
+	 * if processed slots are given back early (release_processed). */
+	uint64_t first = r->tail, ok = 0;
+	uint8_t stop_flags = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t f = rk_ring_slot(r, first + i)->flags;
+		if (f & (RK_SLOT_END_OF_STREAM | RK_SLOT_MARKER)) {
+			n = i;
+			stop_flags = f;
+			break;
+		}
+	}
+	/* The end rides band 0: it must not overtake messages published
+	 * with it in higher bands (visible now: published first). */
+	if ((stop_flags & RK_SLOT_END_OF_STREAM)
+	    && rk_port_higher_ready(p, band))
+		stop_flags = 0;
+	bool end = stop_flags != 0;
+	if (n == 0 && !end)
+		return 0;
+	uint64_t taken = n, position = k->cb.received;
+	uint64_t t0 = rk_now_ns();
+	if (!k->batch_now_ns)
+		k->batch_now_ns = t0;
+	k->batch_port = p;
+	k->batch_band = band;
+	k->batch_index = 0;
+	k->batch_ok = k->batch_ok_counted = 0;
+	k->batch_failed = k->batch_failed_counted = 0;
+	if (n && (k->device || k->desc->process_batch)) {
+		for (uint64_t i = 0; i < n; i++)
+			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
+		k->batch_index = n - 1;
+		k->ctx.error[0] = '\0';
+		rk_kernel_function = "process_batch";
+		rk_in_kernel_code = !k->device;
+		int failed = k->device
+			? rk_device_process_batch(k, msgs, n)
+			: k->desc->process_batch(&k->ctx, msgs, n);
+		rk_in_kernel_code = false;
+		k->ctx.current = NULL;
+		if (failed < 0 || (uint64_t)failed > n)
+			failed = (int)n;
+		ok = n - (uint64_t)failed;
+		/* batch_index: the failure a device located, else the end. */
+		if (failed)
+			*stop = message_failed(k, failed, (uint64_t)failed,
+					       position + k->batch_index + 1);
+		if (k->telemetry)
+			rk_hist_add(&k->latency, (rk_now_ns() - t0) / n);
+	} else {
+		for (uint64_t i = 0; i < n; i++) {
+			k->batch_index = i;
+			msg_from_slot(&msgs[0], rk_ring_slot(r, first + i));
+			k->ctx.current = &msgs[0];
+			k->ctx.error[0] = '\0';
+			rk_kernel_function = "process";
+			rk_in_kernel_code = true;
+			int rc = k->desc->process(&k->ctx, &msgs[0]);
+			rk_in_kernel_code = false;
+			k->ctx.current = NULL;
+			if (k->telemetry) {
+				uint64_t t1 = rk_now_ns();
+				rk_hist_add(&k->latency, t1 - t0);
+				t0 = t1;
+			}
+			/* Said at once; counted, as received, when its slot
+			 * goes back (release_processed, end_batch): after
+			 * the marker, which may wait for room. */
+			bool stop_now = rc != 0
+				&& failure_noted(k, rc, position + i + 1);
+			if (k->emits_markers)
+				rk_executor_mark_done(k, msgs[0].priority);
+			if (rc == 0)
+				k->batch_ok = ++ok;
+			else
+				k->batch_failed++;
+			if (stop_now) {
+				*stop = true;
+				taken = i + 1;
+				end = false;
+				break;
+			}
+			if (i + 1 < n && batch_interrupted(k)) {
+				taken = i + 1;
+				end = false;
+				break;
+			}
+		}
+	}
+	k->batch_port = NULL;
+	rk_executor_end_batch(k, p, band, taken + end, taken, ok);
+	if (end)
+		rk_executor_input_mark(k, p, stop_flags);
+	*marker = end && (stop_flags & RK_SLOT_MARKER);
+	if (end && (stop_flags & RK_SLOT_END_OF_STREAM))
+		rk_executor_input_ended(k, p);
+	return (size_t)(taken + end);
+}
+
+/* A batch: one run of ready messages of one input; from the replicas of
+ * a replicated kernel upstream, turn after turn, up to BATCH_MAX.  Its
+ * messages share one clock reading; their outputs go out as emitted. */
+size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
+{
+	size_t total = 0, n;
+	bool marker = true;
+
+	while (marker && !*stop && total < BATCH_MAX
+	       && (n = process_segment(k, stop, &marker)) > 0)
+		total += n;
+	k->batch_now_ns = 0;
+	return total;
+}
+
+/* Terminating: process what is queued until the deadline (zero when
+ * the kernel was not active), then count the rest as dropped.  A main
+ * loop has drained through rk_ctx_receive already. */
+void rk_executor_drain(rk_kernel *k)
+{
+	uint64_t drained = 0;
+	bool stop = k->desc->main != NULL;
+
+	while (!stop && rk_now_ns() < k->cb.drain_deadline_ns) {
+		size_t n = rk_executor_process_ready(k, &stop);
+		if (k->device)
+			n += rk_device_drain_linked(k);
+		if (n == 0)
+			break;
+		drained += n;
+	}
+	/* Until the deadline, what a device link brought goes on too. */
+	if (k->device && !stop)
+		rk_device_link_end(k);
+	uint64_t left = 0;
+	for (size_t i = 0; i < k->n_inputs; i++)
+		left += rk_port_discard(k->inputs[i]);
+	rk_count(&k->cb.dropped, left);
+	k->report.drained = drained;
+	k->report.dropped_input = left;
+}
+
+/* A device cannot ring the doorbell: a kernel fed over a device link
+ * looks at its device's output ring again after a nap that grows while
+ * nothing comes (10 us to 2 ms; past 80 us without spinning first, so
+ * that an idle one costs next to nothing).  Others sleep until woken. */
+#define LINK_POLL_MIN_NS 10000u
+#define LINK_POLL_SPIN_NS 80000u
+#define LINK_POLL_MAX_NS 2000000u
+
+static uint64_t link_poll_deadline(rk_kernel *k)
+{
+	k->link_polled = k->device && __atomic_load_n(&k->device->link_in,
+						      __ATOMIC_ACQUIRE);
+	if (!k->link_polled)
+		return UINT64_MAX;
+	k->link_poll_ns = k->link_poll_ns ? k->link_poll_ns * 2
+					  : LINK_POLL_MIN_NS;
+	if (k->link_poll_ns > LINK_POLL_MAX_NS)
+		k->link_poll_ns = LINK_POLL_MAX_NS;
+	return rk_now_ns() + k->link_poll_ns;
+}
+
+/* The persistent loop for kernels with process or process_batch. */
+static int process_loop(rk_kernel *k)
+{
+	for (;;) {
+		rk_state s = rk_kernel_poll_control(k);
+		if (rk_device_lost(k))
+			return -1;
+		if (s == RK_STATE_TERMINATING) {
+			rk_executor_drain(k);
+			return 0;
+		}
+		if (s == RK_STATE_ACTIVE) {
+			bool stop = false;
+			size_t n = rk_executor_process_ready(k, &stop);
+			if (stop)
+				return -1;
+			if (k->device)
+				n += rk_device_drain_linked(k);
+			if (n) {
+				k->link_poll_ns = 0;
+				continue;
+			}
+		}
+		uint64_t deadline = link_poll_deadline(k);
+		rk_executor_idle_spinning(k, s == RK_STATE_ACTIVE, deadline,
+					  k->link_poll_ns > LINK_POLL_SPIN_NS
+					  ? 0 : k->spin_ns);
+	}
+}
+
+/* Set the final state, refuse new input and tell the host. */
+static void executor_finish(rk_kernel *k, rk_state final)
+{
+	if (final == RK_STATE_FAILED)
+		for (size_t i = 0; i < k->n_inputs; i++)
+			rk_port_close(k->inputs[i]);
+	__atomic_store_n(&k->cb.run_state, final, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->cb.finished, 1, __ATOMIC_RELEASE);
+	rk_event_wake_all(&k->ack);
+}
+
+/* A kernel that died on a message: what it processed is done, the
+ * message it died on counts as an error, not as input left behind. */
+static void executor_lost(rk_kernel *k, const char *why)
+{
+	rk_kernel_set_error(k, RK_EKERNEL, why);
+	if (k->batch_port) {
+		rk_executor_end_batch(k, k->batch_port, k->batch_band,
+			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);
+		rk_count(&k->cb.errors, 1);
+	}
+	if (k->ctx.holding) {
+		rk_ctx_drop_held(&k->ctx);
+		rk_count(&k->cb.errors, 1);
+	}
+	executor_finish(k, RK_STATE_FAILED);
+}
+
+/* A kernel that leaves its thread (pthread_exit) has died. */
+static void executor_died(void *arg)
+{
+	rk_fault_disarm_thread();
+	executor_lost(arg, "kernel thread exited");
+}
+
+/* A kernel whose code faulted: its state cannot be trusted, so its
+ * fini is not called either.  The host hears of it first, so that
+ * whoever sees FAILED finds it told (the server's log). */
+static void executor_crashed(rk_kernel *k, const rk_fault_guard *guard)
+{
+	char why[128];
+	struct rk_runtime *rt = k->rt;
+
+	if (rt->on_kernel_fault)
+		rt->on_kernel_fault(rt->on_kernel_fault_arg, k->id,
+				    guard->signal, guard->function);
+
+	snprintf(why, sizeof(why), "kernel crashed: %s (signal %d) at %p",
+		 strsignal(guard->signal), guard->signal, guard->address);
+	k->initialized = false;
+	executor_lost(k, why);
+}
+
+static void *executor_main(void *arg)
+{
+	rk_kernel *k = arg;
+	rk_fault_guard guard;
+	volatile int rc = -1;
+
+	rk_kernel_thread_id = k->id;
+	pthread_cleanup_push(executor_died, k);
+	if (sigsetjmp(guard.jump, 1) == 0) {
+		rk_fault_arm(&guard);
+		if (k->desc->main)
+			rc = rk_executor_run_main(k);
+		else
+			rc = process_loop(k);
+	}
+	rk_fault_disarm(&guard);
+	pthread_cleanup_pop(0);
+	if (guard.signal) {
+		executor_crashed(k, &guard);
+		return NULL;
+	}
+	rk_device_detach(k);
+	executor_finish(k, rc == 0 ? RK_STATE_TERMINATED : RK_STATE_FAILED);
+	return NULL;
+}
+
+rk_error rk_cpu_executor_start(rk_kernel *k)
+{
+	char name[16];
+
+	if (pthread_create(&k->thread, NULL, executor_main, k) != 0)
+		return rk_fail(RK_ENOMEM, "cannot start a thread for kernel '%s'",
+			       k->id);
+	snprintf(name, sizeof(name), "rk:%s", k->id);
+	pthread_setname_np(k->thread, name);
+	k->thread_started = true;
+	return RK_OK;
+}
