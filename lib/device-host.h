@@ -226,6 +226,34 @@ void rk_link_follow(struct rk_device_actor *da, uint32_t followed);
  * still held as dropped if it is the last to let go. */
 void rk_link_detach(rk_kernel *k, struct rk_device_actor *da);
 
+/* ---- a device kernel's operations (rk_device_ops) ------------------ */
+
+/* The actor (device-actor.c). */
+/* Stop it and free its memory (the executor, as it ends); what it left
+ * unprocessed is counted dropped. */
+void rk_device_detach(rk_kernel *k);
+
+/* Detach if need be, and free what is left (kernel destroyed). */
+void rk_device_free(rk_kernel *k);
+
+/* The executor applies `state`: pass it on and wait for the device to
+ * confirm.  False when the device did not (the kernel has failed). */
+bool rk_device_follow(rk_kernel *k, rk_state state);
+
+/* The device stopped answering: the executor must stop. */
+bool rk_device_lost(const rk_kernel *k);
+
+/* Process a batch on the device; returns how many messages failed. */
+int rk_device_process_batch(rk_kernel *k, const rk_msg *msgs, size_t n);
+
+/* Device links (device-link.c). */
+/* A kernel fed over a device link: results wait in its device's output
+ * ring; emit them (the number handled); at the end of its input, wait
+ * for all that the kernel before put on the link. */
+bool rk_device_linked_pending(rk_kernel *k);
+size_t rk_device_drain_linked(rk_kernel *k);
+void rk_device_link_end(rk_kernel *k);
+
 /* ---- the backend (device-backend.c) -------------------------------- */
 
 struct rk_runtime;

@@ -1,6 +1,9 @@
-/* device-proxy.c - the executor's side of a device kernel: each batch
- * pushed into the device actor's input ring and the results it puts in
- * its output ring emitted, in order (or over a device link). */
+/* device-proxy.c - a device kernel's operations (kernel.h): its
+ * executor is a proxy that pushes each batch into the device actor's
+ * input ring and emits the results it puts in its output ring, in order
+ * (or over a device link); the actor follows the kernel's states and is
+ * detached as it ends (device-actor.c), and what comes over a device
+ * link is emitted between batches (device-link.c). */
 #include "config.h"
 
 #include <stdio.h>
@@ -101,3 +104,51 @@ int rk_device_process_batch(rk_kernel *k, const rk_msg *msgs, size_t n)
 	}
 	return failed;
 }
+
+/* Results that came over a device link wait in the device's output
+ * ring. */
+static bool proxy_pending(rk_kernel *k)
+{
+	if (k->device && rk_device_linked_pending(k))
+		return true;
+	/* A link came while it decided how long to sleep. */
+	return k->device && !k->link_polled
+	       && __atomic_load_n(&k->device->link_in, __ATOMIC_ACQUIRE);
+}
+
+/* A device cannot ring the doorbell: a kernel fed over a device link
+ * looks at its device's output ring again after a nap that grows while
+ * nothing comes (10 us to 2 ms; past 80 us without spinning first, so
+ * that an idle one costs next to nothing).  Others sleep until woken. */
+#define LINK_POLL_MIN_NS 10000u
+#define LINK_POLL_SPIN_NS 80000u
+#define LINK_POLL_MAX_NS 2000000u
+
+static uint64_t proxy_idle_deadline(rk_kernel *k, uint32_t *spin_ns)
+{
+	uint64_t deadline = UINT64_MAX;
+
+	k->link_polled = k->device && __atomic_load_n(&k->device->link_in,
+						      __ATOMIC_ACQUIRE);
+	if (k->link_polled) {
+		k->link_poll_ns = k->link_poll_ns ? k->link_poll_ns * 2
+						  : LINK_POLL_MIN_NS;
+		if (k->link_poll_ns > LINK_POLL_MAX_NS)
+			k->link_poll_ns = LINK_POLL_MAX_NS;
+		deadline = rk_now_ns() + k->link_poll_ns;
+	}
+	*spin_ns = k->link_poll_ns > LINK_POLL_SPIN_NS ? 0 : k->spin_ns;
+	return deadline;
+}
+
+const rk_kernel_ops rk_device_ops = {
+	.process_batch = rk_device_process_batch,
+	.pending = proxy_pending,
+	.idle_deadline = proxy_idle_deadline,
+	.follow = rk_device_follow,
+	.end_of_input = rk_device_link_end,
+	.drain = rk_device_drain_linked,
+	.detach = rk_device_detach,
+	.lost = rk_device_lost,
+	.release = rk_device_free,
+};

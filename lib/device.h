@@ -39,34 +39,14 @@ rk_error rk_device_available(struct rk_runtime *rt);
 /* Start the kernel's device actor (after init, before its executor). */
 rk_error rk_device_attach(rk_kernel *k);
 
-/* Stop it and free its memory (the executor, as it ends); what it left
- * unprocessed is counted dropped. */
-void rk_device_detach(rk_kernel *k);
-
-/* Detach if need be, and free what is left (kernel destroyed). */
-void rk_device_free(rk_kernel *k);
-
-/* The executor applies `state`: pass it on and wait for the device to
- * confirm.  False when the device did not (the kernel has failed). */
-bool rk_device_follow(rk_kernel *k, rk_state state);
-
-/* The device stopped answering: the executor must stop. */
-bool rk_device_lost(const rk_kernel *k);
-
-/* Process a batch on the device; returns how many messages failed. */
-int rk_device_process_batch(rk_kernel *k, const rk_msg *msgs, size_t n);
+/* Its operations once attached: the executor becomes the proxy of the
+ * device actor (device-proxy.c). */
+extern const rk_kernel_ops rk_device_ops;
 
 /* Before k's first activation: give the edge to the kernel it feeds a
  * ring in device memory, when both run on the device and the edge is
  * theirs alone (device-link.c).  k's lock is held. */
 void rk_device_link_plan(rk_kernel *k);
-
-/* A kernel fed over a device link: results wait in its device's output
- * ring; emit them (the number handled); at the end of its input, wait
- * for all that the kernel before put on the link. */
-bool rk_device_linked_pending(rk_kernel *k);
-size_t rk_device_drain_linked(rk_kernel *k);
-void rk_device_link_end(rk_kernel *k);
 
 /* The device's part of a kernel's telemetry. */
 void rk_device_telemetry(rk_kernel *k, rk_telemetry *t);

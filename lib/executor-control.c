@@ -7,8 +7,6 @@
 #include <stdio.h>
 
 #include "clock.h"
-#include "device-host.h"
-#include "device.h"
 #include "executor.h"
 #include "kernel.h"
 #include "spin.h"
@@ -21,8 +19,7 @@ rk_state rk_kernel_poll_control(rk_kernel *k)
 		uint32_t want = __atomic_load_n(&k->cb.requested,
 						__ATOMIC_RELAXED);
 		/* A device confirms first: acknowledged means applied. */
-		if (k->device)
-			rk_device_follow(k, (rk_state)want);
+		k->ops->follow(k, (rk_state)want);
 		__atomic_store_n(&k->cb.run_state, want, __ATOMIC_RELAXED);
 		__atomic_store_n(&k->cb.acked_epoch, epoch, __ATOMIC_RELEASE);
 		rk_event_notify(&k->ack);
@@ -53,11 +50,7 @@ static bool work_pending(rk_kernel *k, bool active, bool trims)
 		for (size_t i = 0; i < k->n_inputs; i++)
 			if (rk_executor_input_turn(k, i) && rk_port_depth(k->inputs[i]))
 				return true;
-		if (k->device && rk_device_linked_pending(k))
-			return true;
-		/* A link came while it decided how long to sleep. */
-		if (k->device && !k->link_polled
-		    && __atomic_load_n(&k->device->link_in, __ATOMIC_ACQUIRE))
+		if (k->ops->pending(k))
 			return true;
 	}
 	return false;

@@ -10,8 +10,6 @@
 
 #include "clock.h"
 #include "rk-error.h"
-#include "device-host.h"
-#include "device.h"
 #include "executor.h"
 #include "fault.h"
 #include "kernel.h"
@@ -91,8 +89,7 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 		return false;
 	k->end_done = true;
 	k->ctx.current = NULL;
-	if (k->device)
-		rk_device_link_end(k);
+	k->ops->end_of_input(k);
 	if (k->desc->flush) {
 		rk_kernel_function = "flush";
 		rk_in_kernel_code = true;
@@ -158,16 +155,13 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 	k->batch_index = 0;
 	k->batch_ok = k->batch_ok_counted = 0;
 	k->batch_failed = k->batch_failed_counted = 0;
-	if (n && (k->device || k->desc->process_batch)) {
+	if (n && k->ops->process_batch) {
 		for (uint64_t i = 0; i < n; i++)
 			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
 		k->batch_index = n - 1;
 		k->ctx.error[0] = '\0';
 		rk_kernel_function = "process_batch";
-		rk_in_kernel_code = !k->device;
-		int failed = k->device
-			? rk_device_process_batch(k, msgs, n)
-			: k->desc->process_batch(&k->ctx, msgs, n);
+		int failed = k->ops->process_batch(k, msgs, n);
 		rk_in_kernel_code = false;
 		k->ctx.current = NULL;
 		if (failed < 0 || (uint64_t)failed > n)
@@ -254,15 +248,14 @@ void rk_executor_drain(rk_kernel *k)
 
 	while (!stop && rk_now_ns() < k->cb.drain_deadline_ns) {
 		size_t n = rk_executor_process_ready(k, &stop);
-		if (k->device)
-			n += rk_device_drain_linked(k);
+		n += k->ops->drain(k);
 		if (n == 0)
 			break;
 		drained += n;
 	}
-	/* Until the deadline, what a device link brought goes on too. */
-	if (k->device && !stop)
-		rk_device_link_end(k);
+	/* Until the deadline, what came besides the inputs goes on too. */
+	if (!stop)
+		k->ops->end_of_input(k);
 	uint64_t left = 0;
 	for (size_t i = 0; i < k->n_inputs; i++)
 		left += rk_port_discard(k->inputs[i]);
@@ -271,33 +264,12 @@ void rk_executor_drain(rk_kernel *k)
 	k->report.dropped_input = left;
 }
 
-/* A device cannot ring the doorbell: a kernel fed over a device link
- * looks at its device's output ring again after a nap that grows while
- * nothing comes (10 us to 2 ms; past 80 us without spinning first, so
- * that an idle one costs next to nothing).  Others sleep until woken. */
-#define LINK_POLL_MIN_NS 10000u
-#define LINK_POLL_SPIN_NS 80000u
-#define LINK_POLL_MAX_NS 2000000u
-
-static uint64_t link_poll_deadline(rk_kernel *k)
-{
-	k->link_polled = k->device && __atomic_load_n(&k->device->link_in,
-						      __ATOMIC_ACQUIRE);
-	if (!k->link_polled)
-		return UINT64_MAX;
-	k->link_poll_ns = k->link_poll_ns ? k->link_poll_ns * 2
-					  : LINK_POLL_MIN_NS;
-	if (k->link_poll_ns > LINK_POLL_MAX_NS)
-		k->link_poll_ns = LINK_POLL_MAX_NS;
-	return rk_now_ns() + k->link_poll_ns;
-}
-
 /* The persistent loop for kernels with process or process_batch. */
 static int process_loop(rk_kernel *k)
 {
 	for (;;) {
 		rk_state s = rk_kernel_poll_control(k);
-		if (rk_device_lost(k))
+		if (k->ops->lost(k))
 			return -1;
 		if (s == RK_STATE_TERMINATING) {
 			rk_executor_drain(k);
@@ -308,17 +280,17 @@ static int process_loop(rk_kernel *k)
 			size_t n = rk_executor_process_ready(k, &stop);
 			if (stop)
 				return -1;
-			if (k->device)
-				n += rk_device_drain_linked(k);
+			n += k->ops->drain(k);
 			if (n) {
+				/* Work came: the next nap starts short. */
 				k->link_poll_ns = 0;
 				continue;
 			}
 		}
-		uint64_t deadline = link_poll_deadline(k);
+		uint32_t spin_ns;
+		uint64_t deadline = k->ops->idle_deadline(k, &spin_ns);
 		rk_executor_idle_spinning(k, s == RK_STATE_ACTIVE, deadline,
-					  k->link_poll_ns > LINK_POLL_SPIN_NS
-					  ? 0 : k->spin_ns);
+					  spin_ns);
 	}
 }
 
@@ -396,7 +368,7 @@ static void *executor_main(void *arg)
 		executor_crashed(k, &guard);
 		return NULL;
 	}
-	rk_device_detach(k);
+	k->ops->detach(k);
 	executor_finish(k, rc == 0 ? RK_STATE_TERMINATED : RK_STATE_FAILED);
 	return NULL;
 }

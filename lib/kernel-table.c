@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
 #include "kernel-table.h"
 #include "names.h"
 #include "params.h"
@@ -57,7 +56,7 @@ void rk_kernel_destroy(rk_kernel *k)
 	free(k->in_group_of);
 	if (k->thread_started)
 		pthread_join(k->thread, NULL);
-	rk_device_free(k);
+	k->ops->release(k);
 	if (k->initialized && k->desc->fini)
 		k->desc->fini(k->state);
 	free(k->own_desc);

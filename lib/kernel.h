@@ -66,6 +66,38 @@ typedef struct rk_in_group {
 	bool done;                      /* the end came: read freely */
 } rk_in_group;
 
+/* What a kernel's executor asks of what processes its messages: the
+ * CPU runs the kernel's own functions (executor-cpu.c); a device
+ * kernel's executor is the proxy of its device actor (device-proxy.c).
+ * Every entry is called on the kernel's thread but release (whoever
+ * drops the last reference). */
+typedef struct rk_kernel_ops {
+	/* Process n messages at once (the executor has set their batch);
+	 * returns how many failed.  NULL: the kernel takes its messages
+	 * one at a time (process), the executor calling it per message. */
+	int (*process_batch)(struct rk_kernel *k, const rk_msg *msgs,
+			     size_t n);
+	/* Work waiting besides the inputs: parking looks here too. */
+	bool (*pending)(struct rk_kernel *k);
+	/* Going idle: until when to sleep (UINT64_MAX: until woken), and
+	 * how long to spin first. */
+	uint64_t (*idle_deadline)(struct rk_kernel *k, uint32_t *spin_ns);
+	/* The executor applies `state`: follow it before it is
+	 * acknowledged; false where that failed (the kernel is lost). */
+	bool (*follow)(struct rk_kernel *k, rk_state state);
+	/* Every input has ended (or a drain stops early): take in all
+	 * that came besides them. */
+	void (*end_of_input)(struct rk_kernel *k);
+	/* Handle the work that came besides the inputs; how much. */
+	size_t (*drain)(struct rk_kernel *k);
+	/* The executor ends: stop processing, count what is left. */
+	void (*detach)(struct rk_kernel *k);
+	/* Whether processing is lost: the executor must stop. */
+	bool (*lost)(const struct rk_kernel *k);
+	/* The kernel is destroyed: free what detach left. */
+	void (*release)(struct rk_kernel *k);
+} rk_kernel_ops;
+
 /* Fields are grouped by who writes them, a cache line apart: clients
  * calling rk_send and rk_receive read the first group on every call,
  * the executor writes its own group per batch. */
@@ -105,6 +137,7 @@ typedef struct rk_kernel {
 	bool emits_markers;             /* a replica: marks each message */
 	bool keeps_output;              /* output is also among outputs */
 	rk_param *params;               /* as given at launch, NULL-ended */
+	const rk_kernel_ops *ops;       /* set before its thread starts */
 	struct rk_device_actor *device; /* cuda backend: device-actor.c */
 	void *state;
 	pthread_t thread;
@@ -157,8 +190,11 @@ rk_state rk_kernel_poll_control(rk_kernel *k);
 /* Executor side: record a failure message as last_error. */
 void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg);
 
-/* Start the CPU executor thread. */
+/* Start the kernel's executor thread. */
 rk_error rk_cpu_executor_start(rk_kernel *k);
+
+/* A CPU kernel's operations, for its descriptor (executor-cpu.c). */
+const rk_kernel_ops *rk_cpu_ops(const rk_kernel_desc *desc);
 
 /* The executor's ports, for the CPU executor and the telemetry. */
 static inline rk_port *const *rk_kernel_outputs(rk_kernel *k, size_t *n)

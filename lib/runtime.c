@@ -203,6 +203,7 @@ static rk_error new_kernel(rk_runtime *rt, const char *id,
 		return rk_fail(RK_ENOMEM, "out of memory");
 	static uint64_t kernels_launched;
 	memset(k, 0, sizeof(*k));
+	k->ops = rk_cpu_ops(desc);
 	k->serial = __atomic_add_fetch(&kernels_launched, 1, __ATOMIC_RELAXED);
 	k->id = strdup(id);
 	k->params = rk_params_copy(o->params);
@@ -272,8 +273,9 @@ static rk_error start_kernel(rk_kernel *k)
 {
 	rk_error rc = init_kernel(k);
 
-	if (rc == RK_OK && k->backend == RK_BACKEND_CUDA)
-		rc = rk_device_attach(k);
+	if (rc == RK_OK && k->backend == RK_BACKEND_CUDA
+	    && (rc = rk_device_attach(k)) == RK_OK)
+		k->ops = &rk_device_ops;
 	if (rc == RK_OK)
 		rc = rk_cpu_executor_start(k);
 	return rc;
