@@ -104,123 +104,184 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 	if (!k->batch_now_ns)
 		k->batch_now_ns = rk_now_ns();
 	for (size_t i = 0; i < n; i++)
-		rk_executor_emit_to(k, i, outs[i], env, NULL, 0, RK_SLOT_END_OF_STREAM);
+		rk_executor_emit_to(k, i, outs[i], env, NULL, 0,
+				    RK_SLOT_END_OF_STREAM);
 	k->batch_now_ns = 0;
 	return true;
 }
 
-/* Process up to BATCH_MAX ready messages of one band of one input, up
- * to an end-of-input slot.  Returns how many slots were taken; *stop is
- * set when the policy says the kernel must stop after a failure. */
-static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
-{
-	rk_msg msgs[BATCH_MAX];
+/* A segment: up to BATCH_MAX ready messages of one band of one input,
+ * up to the end of that input or a replica's marker. */
+typedef struct segment {
+	rk_port *p;
 	int band;
-	rk_port *p = rk_executor_pick_input(k, &band);
+	rk_ring *r;
+	/* Slots are addressed from the segment's first index: the tail
+	 * moves if processed slots are given back early
+	 * (rk_executor_release_processed). */
+	uint64_t first;
+	uint64_t n;                     /* its messages */
+	uint8_t stop_flags;             /* the end or marker after them */
+	bool end;                       /* that slot is taken with them */
+	uint64_t position;              /* messages received before it */
+	uint64_t t0;                    /* for the latency histogram */
+	uint64_t taken;                 /* messages processed or failed */
+	uint64_t ok;                    /* of those, processed */
+} segment;
 
-	*marker = false;
-	if (!p)
-		return 0;
-	rk_ring *r = p->band[band];
-	uint64_t n = rk_ring_ready(r);
-	if (n > BATCH_MAX)
-		n = BATCH_MAX;
-
-	/* Slots are addressed from the batch's first index: the tail moves
-	 * if processed slots are given back early (release_processed). */
-	uint64_t first = r->tail, ok = 0;
-	uint8_t stop_flags = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		uint8_t f = rk_ring_slot(r, first + i)->flags;
+/* The next segment of ready input; false when there is none. */
+static bool segment_find(rk_kernel *k, segment *s)
+{
+	s->p = rk_executor_pick_input(k, &s->band);
+	if (!s->p)
+		return false;
+	s->r = s->p->band[s->band];
+	s->n = rk_ring_ready(s->r);
+	if (s->n > BATCH_MAX)
+		s->n = BATCH_MAX;
+	s->first = s->r->tail;
+	s->stop_flags = 0;
+	for (uint64_t i = 0; i < s->n; i++) {
+		uint8_t f = rk_ring_slot(s->r, s->first + i)->flags;
 		if (f & (RK_SLOT_END_OF_STREAM | RK_SLOT_MARKER)) {
-			n = i;
-			stop_flags = f;
+			s->n = i;
+			s->stop_flags = f;
 			break;
 		}
 	}
 	/* The end rides band 0: it must not overtake messages published
 	 * with it in higher bands (visible now: published first). */
-	if ((stop_flags & RK_SLOT_END_OF_STREAM)
-	    && rk_port_higher_ready(p, band))
-		stop_flags = 0;
-	bool end = stop_flags != 0;
-	if (n == 0 && !end)
-		return 0;
-	uint64_t taken = n, position = k->cb.received;
-	uint64_t t0 = rk_now_ns();
+	if ((s->stop_flags & RK_SLOT_END_OF_STREAM)
+	    && rk_port_higher_ready(s->p, s->band))
+		s->stop_flags = 0;
+	s->end = s->stop_flags != 0;
+	return s->n > 0 || s->end;
+}
+
+/* The segment becomes the kernel's batch (for a thread that dies
+ * within it, and for slots given back early). */
+static void segment_begin(rk_kernel *k, segment *s)
+{
+	s->taken = s->n;
+	s->ok = 0;
+	s->position = k->cb.received;
+	s->t0 = rk_now_ns();
 	if (!k->batch_now_ns)
-		k->batch_now_ns = t0;
-	k->batch_port = p;
-	k->batch_band = band;
+		k->batch_now_ns = s->t0;
+	k->batch_port = s->p;
+	k->batch_band = s->band;
 	k->batch_index = 0;
 	k->batch_ok = k->batch_ok_counted = 0;
 	k->batch_failed = k->batch_failed_counted = 0;
-	if (n && k->ops->process_batch) {
-		for (uint64_t i = 0; i < n; i++)
-			msg_from_slot(&msgs[i], rk_ring_slot(r, first + i));
-		k->batch_index = n - 1;
-		k->ctx.error[0] = '\0';
-		rk_kernel_function = "process_batch";
-		int failed = k->ops->process_batch(k, msgs, n);
-		rk_in_kernel_code = false;
-		k->ctx.current = NULL;
-		if (failed < 0 || (uint64_t)failed > n)
-			failed = (int)n;
-		ok = n - (uint64_t)failed;
-		/* batch_index: the failure a device located, else the end. */
-		if (failed)
-			*stop = message_failed(k, failed, (uint64_t)failed,
-					       position + k->batch_index + 1);
-		if (k->telemetry)
-			rk_hist_add(&k->latency, (rk_now_ns() - t0) / n);
-	} else {
-		for (uint64_t i = 0; i < n; i++) {
-			k->batch_index = i;
-			msg_from_slot(&msgs[0], rk_ring_slot(r, first + i));
-			k->ctx.current = &msgs[0];
-			k->ctx.error[0] = '\0';
-			rk_kernel_function = "process";
-			rk_in_kernel_code = true;
-			int rc = k->desc->process(&k->ctx, &msgs[0]);
-			rk_in_kernel_code = false;
-			k->ctx.current = NULL;
-			if (k->telemetry) {
-				uint64_t t1 = rk_now_ns();
-				rk_hist_add(&k->latency, t1 - t0);
-				t0 = t1;
-			}
-			/* Said at once; counted, as received, when its slot
-			 * goes back (release_processed, end_batch): after
-			 * the marker, which may wait for room. */
-			bool stop_now = rc != 0
-				&& failure_noted(k, rc, position + i + 1);
-			if (k->emits_markers)
-				rk_executor_mark_done(k, msgs[0].priority);
-			if (rc == 0)
-				k->batch_ok = ++ok;
-			else
-				k->batch_failed++;
-			if (stop_now) {
-				*stop = true;
-				taken = i + 1;
-				end = false;
-				break;
-			}
-			if (i + 1 < n && batch_interrupted(k)) {
-				taken = i + 1;
-				end = false;
-				break;
-			}
+}
+
+/* The whole segment at once, through the kernel's operations (its
+ * process_batch, or its device).  Returns whether to stop. */
+static bool run_batch(rk_kernel *k, segment *s)
+{
+	rk_msg msgs[BATCH_MAX];
+	uint64_t n = s->n;
+	bool stop = false;
+
+	for (uint64_t i = 0; i < n; i++)
+		msg_from_slot(&msgs[i], rk_ring_slot(s->r, s->first + i));
+	k->batch_index = n - 1;
+	k->ctx.error[0] = '\0';
+	rk_kernel_function = "process_batch";
+	int failed = k->ops->process_batch(k, msgs, n);
+	rk_in_kernel_code = false;
+	k->ctx.current = NULL;
+	if (failed < 0 || (uint64_t)failed > n)
+		failed = (int)n;
+	s->ok = n - (uint64_t)failed;
+	/* batch_index: the failure a device located, else the end. */
+	if (failed)
+		stop = message_failed(k, failed, (uint64_t)failed,
+				      s->position + k->batch_index + 1);
+	if (k->telemetry)
+		rk_hist_add(&k->latency, (rk_now_ns() - s->t0) / n);
+	return stop;
+}
+
+/* The segment's message i through the kernel's process.  Returns
+ * whether to stop. */
+static bool run_message(rk_kernel *k, segment *s, uint64_t i)
+{
+	rk_msg m;
+
+	k->batch_index = i;
+	msg_from_slot(&m, rk_ring_slot(s->r, s->first + i));
+	k->ctx.current = &m;
+	k->ctx.error[0] = '\0';
+	rk_kernel_function = "process";
+	rk_in_kernel_code = true;
+	int rc = k->desc->process(&k->ctx, &m);
+	rk_in_kernel_code = false;
+	k->ctx.current = NULL;
+	if (k->telemetry) {
+		uint64_t t1 = rk_now_ns();
+		rk_hist_add(&k->latency, t1 - s->t0);
+		s->t0 = t1;
+	}
+	/* Said at once; counted, as received, when its slot goes back
+	 * (release_processed, end_batch): after the marker, which may
+	 * wait for room. */
+	bool stop = rc != 0 && failure_noted(k, rc, s->position + i + 1);
+	if (k->emits_markers)
+		rk_executor_mark_done(k, m.priority);
+	if (rc == 0)
+		k->batch_ok = ++s->ok;
+	else
+		k->batch_failed++;
+	return stop;
+}
+
+/* The segment message by message, ending early (its end or marker left
+ * for later) to stop or to answer a command.  Returns whether to stop. */
+static bool run_messages(rk_kernel *k, segment *s)
+{
+	for (uint64_t i = 0; i < s->n; i++) {
+		bool stop = run_message(k, s, i);
+		if (stop || (i + 1 < s->n && batch_interrupted(k))) {
+			s->taken = i + 1;
+			s->end = false;
+			return stop;
 		}
 	}
+	return false;
+}
+
+/* Give the segment's slots back, and pass on the end or marker it
+ * took.  Returns how many slots were taken. */
+static size_t segment_end(rk_kernel *k, segment *s, bool *marker)
+{
 	k->batch_port = NULL;
-	rk_executor_end_batch(k, p, band, taken + end, taken, ok);
-	if (end)
-		rk_executor_input_mark(k, p, stop_flags);
-	*marker = end && (stop_flags & RK_SLOT_MARKER);
-	if (end && (stop_flags & RK_SLOT_END_OF_STREAM))
-		rk_executor_input_ended(k, p);
-	return (size_t)(taken + end);
+	rk_executor_end_batch(k, s->p, s->band, s->taken + s->end, s->taken,
+			      s->ok);
+	if (s->end)
+		rk_executor_input_mark(k, s->p, s->stop_flags);
+	*marker = s->end && (s->stop_flags & RK_SLOT_MARKER);
+	if (s->end && (s->stop_flags & RK_SLOT_END_OF_STREAM))
+		rk_executor_input_ended(k, s->p);
+	return (size_t)(s->taken + s->end);
+}
+
+/* Process the next segment.  Returns how many slots were taken; *stop
+ * is set when the policy says the kernel must stop after a failure,
+ * *marker when the segment ended at a replica's marker. */
+static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
+{
+	segment s;
+
+	*marker = false;
+	if (!segment_find(k, &s))
+		return 0;
+	segment_begin(k, &s);
+	bool stop_now = s.n && k->ops->process_batch ? run_batch(k, &s)
+						       : run_messages(k, &s);
+	if (stop_now)
+		*stop = true;
+	return segment_end(k, &s, marker);
 }
 
 /* A batch: one run of ready messages of one input; from the replicas of
