@@ -10,7 +10,7 @@
  * gcc compiles the very same loop for a host thread that stands in for
  * the device in the tests and in emulation.
  *
- * The host's side is a proxy (lib/device.c): it pushes a batch of input
+ * The host's side is a proxy (lib/device-proxy.c): it pushes a batch of input
  * messages into the input ring, and takes the batch's results from the
  * output ring, one output slot per input slot and in the same order.
  * A slot whose message failed carries RK_SLOT_FAILED and the kernel's
