@@ -222,7 +222,11 @@ YAML
 		for i in $(seq 3000); do printf '  k%d: {kernel: identity, params: *p}\n' "$i"; done
 		printf 'pipeline: [k1]\n'
 	} >"$f"
-	run --separate-stderr bash -c "ulimit -v 300000; '$RINGCTL' validate '$f'"
+	# Under a 300 MB address space where the build allows one (not
+	# AddressSanitizer's, which maps terabytes of shadow).
+	limit="ulimit -v 300000;"
+	bash -c "$limit '$RINGCTL' --version" >/dev/null 2>&1 || limit=
+	run --separate-stderr bash -c "$limit '$RINGCTL' validate '$f'"
 	assert_failure 78
 	[[ "$stderr" == *"the file expands past 16 MiB through its aliases"* ]]
 }
