@@ -795,9 +795,16 @@ static void test_link_consumer_ends_first(void **state)
 		t = telemetry(rt, "a");
 	} while (t.messages_dropped == 0 && rk_now_ns() < until);
 	/* Dropped, as by a CPU kernel whose consumer has gone: not its
-	 * own failures. */
-	assert_non_null(strstr(t.last_error, "output message dropped: kernel "
-			       "'b' after it on the device has ended"));
+	 * own failures.  Told as the link's drop, naming b, or (where the
+	 * link was already let go) as the host edge's drop; twice in CI
+	 * runs it was neither, so the message is printed when so. */
+	if (!strstr(t.last_error, "output message dropped: "))
+		fail_msg("a: received %llu, depth %llu, dropped %llu, errors "
+			 "%llu, last error '%s'",
+			 (unsigned long long)t.messages_received,
+			 (unsigned long long)t.input.depth,
+			 (unsigned long long)t.messages_dropped,
+			 (unsigned long long)t.errors, t.last_error);
 	assert_int_equal(t.errors, 0);
 	assert_true(t.messages_dropped <= 600);
 	rk_runtime_free(rt);
