@@ -21,11 +21,6 @@
 extern "C" {
 #endif
 
-/* What the codec's files share stays out of the library's exports: the
- * export list is the rk_ names, and with C++ in the link libtool's
- * -export-symbols-regex does not reach the dynamic symbol table. */
-#define CODEC_PRIVATE __attribute__((visibility("hidden")))
-
 /* The full decoder without its fast path for flat objects, so that the
  * tests can hold the two to the same results. */
 rk_error rk_json_decode_full(const rk_type *type, const char *json,
@@ -36,14 +31,12 @@ rk_error rk_json_decode_full(const rk_type *type, const char *json,
  * false to leave it to the full decoder, which then decodes it from the
  * start.  It accepts only what the full decoder accepts and stores the
  * same bytes (tests/unit/test-json-decode-flat.c). */
-CODEC_PRIVATE
 bool codec_decode_flat(const rk_type *type, const char *text, size_t len,
 		       char *out);
 
 /* The whole of [p, end) as a float32 or float64 (kind) into dst,
  * rounded once, in its own width; false where from_chars refuses it
  * (not all one number, or out of range). */
-CODEC_PRIVATE
 bool codec_read_float(rk_kind kind, const char *p, const char *end,
 		      char *dst);
 
@@ -54,11 +47,9 @@ bool codec_read_float(rk_kind kind, const char *p, const char *end,
  * CODEC_NUMBER_ROOM bytes of room); its end.  Floats are the shortest
  * text that reads back to the same value; NaN and the infinities have
  * no JSON form and are written as null. */
-CODEC_PRIVATE
 char *codec_write_number(rk_kind kind, const char *src, char *p);
 
 /* Whether the n bytes at s are valid UTF-8 (simdjson's check). */
-CODEC_PRIVATE
 bool codec_valid_utf8(const char *s, size_t n);
 
 static inline bool codec_is_ws(char c)

@@ -174,14 +174,19 @@ static const char *cuda_module;
 static double device_timeout_s;
 static int no_device_links;
 
+static void device_options(rk_runtime_options *o)
+{
+	o->cuda_module = cuda_module;
+	o->device_timeout_s = device_timeout_s;
+	o->no_device_links = no_device_links;
+}
+
 static rk_runtime *runtime(const char *emulate)
 {
 	rk_runtime_options o = RK_RUNTIME_OPTIONS_INIT;
 	rk_runtime *rt;
 
-	o.cuda_module = cuda_module;
-	o.device_timeout_s = device_timeout_s;
-	o.no_device_links = no_device_links;
+	device_options(&o);
 
 	if (emulate)
 		setenv("RK_CUDA_EMULATE", emulate, 1);
@@ -517,9 +522,7 @@ static rk_runtime *step_chain(const char *pa, const char *pb, const char *pc)
 	setenv("RK_CUDA_EMULATE", "8", 1);
 	o.telemetry = 1;
 	o.on_kernel_error = hear;
-	o.cuda_module = cuda_module;
-	o.device_timeout_s = device_timeout_s;
-	o.no_device_links = no_device_links;
+	device_options(&o);
 	n_heard = 0;
 	assert_int_equal(rk_runtime_new(&o, &rt), RK_OK);
 	assert_int_equal(rk_register_kernel(rt, &step_kernel), RK_OK);
