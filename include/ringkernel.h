@@ -349,6 +349,124 @@ RK_API rk_error rk_json_encode(const rk_type *type, const void *msg, size_t len,
 RK_API size_t rk_json_max_encoded(const rk_type *type);
 
 
+/* JSON lines in: text pushed in pieces of any size (a file's blocks, a
+ * client's frames) is cut into lines, each line decoded for every
+ * target's input type (once per distinct type) and gathered into
+ * batches, which `deliver` hands on (to rk_send_batch, typically).
+ * Blank lines are skipped.  A bad line (not its type's JSON, longer
+ * than max_line, or bigger decoded than a target takes) is reported as
+ * "SOURCE:LINE: why": it ends the reading, with what came before it
+ * delivered (RK_ESCHEMA, rk_errmsg() says it), or with `skip` it is
+ * counted and passed over.  Nothing is kept between calls but a line
+ * cut by the end of a piece; nothing is copied from a piece that has
+ * RK_JSON_PADDING readable bytes past its end. */
+typedef struct rk_jsonl_reader rk_jsonl_reader;
+
+/* Hand a batch of target `target` on; *taken says how many went in (on
+ * failure too).  Anything but RK_OK ends the reading with that error. */
+typedef rk_error (*rk_jsonl_deliver_fn)(void *arg, size_t target,
+					const void *const *msgs,
+					const size_t *lens, size_t count,
+					size_t *taken);
+
+typedef struct rk_jsonl_reader_options {
+	uint32_t struct_size;           /* sizeof(rk_jsonl_reader_options) */
+	size_t max_line;                /* bytes; 0: 1 MiB */
+	uint32_t batch;                 /* messages a batch; 0: 256 */
+	int skip;                       /* nonzero: count bad lines, go on */
+	rk_jsonl_deliver_fn deliver;
+	void *deliver_arg;
+	/* Told of each bad line ("SOURCE:LINE: why") as it is found; or
+	 * NULL. */
+	void (*on_bad_line)(void *arg, const char *what);
+	void *on_bad_line_arg;
+} rk_jsonl_reader_options;
+
+#define RK_JSONL_READER_OPTIONS_INIT { \
+	.struct_size = (uint32_t)sizeof(rk_jsonl_reader_options) }
+
+RK_API rk_error rk_jsonl_reader_new(const rk_jsonl_reader_options *o,
+				    rk_jsonl_reader **reader);
+RK_API void rk_jsonl_reader_free(rk_jsonl_reader *r);
+/* Where the lines go, in the order of their target numbers from 0: a
+ * name for messages, the input type (NULL: raw bytes, as they are) and
+ * the largest message it takes (0: any). */
+RK_API rk_error rk_jsonl_reader_target(rk_jsonl_reader *r, const char *name,
+				       const rk_type *type,
+				       size_t max_message);
+/* The lines that follow come from `name` (for "NAME:LINE"), counted
+ * from 1 again. */
+RK_API void rk_jsonl_reader_source(rk_jsonl_reader *r, const char *name);
+/* A piece of text; `readable` bytes at data may be read (at least
+ * len).  Whole lines are decoded, and each full batch delivered. */
+RK_API rk_error rk_jsonl_reader_push(rk_jsonl_reader *r, const char *data,
+				     size_t len, size_t readable);
+/* Deliver the batch gathered so far (input that pauses should not hold
+ * back the lines before it). */
+RK_API rk_error rk_jsonl_reader_flush(rk_jsonl_reader *r);
+/* The end of the source: its last line may lack a newline; then flush. */
+RK_API rk_error rk_jsonl_reader_end(rk_jsonl_reader *r);
+
+typedef struct rk_jsonl_account {
+	uint64_t lines;                 /* read, of every source */
+	uint64_t delivered;             /* messages every target took */
+	uint64_t skipped;               /* bad lines passed over */
+	int partial;                    /* a line was cut and not ended */
+	char bad[512];                  /* the last bad line: SOURCE:LINE:
+					 * why; or "" */
+} rk_jsonl_account;
+
+RK_API void rk_jsonl_reader_account(const rk_jsonl_reader *r,
+				    rk_jsonl_account *account);
+
+/* JSON lines out: messages of a type (an rk_receive_fn, for
+ * rk_receive_batch) encoded as compact JSON lines (inside their
+ * envelope with `envelope`), gathered and handed to `write` when
+ * flushed or once `flush_at` bytes are gathered.  Without `write` the
+ * lines are only gathered (a round to send as one): a message that
+ * would pass flush_at then stays queued. */
+typedef struct rk_jsonl_writer rk_jsonl_writer;
+
+/* Write the text; nonzero stops (the message stays queued). */
+typedef int (*rk_jsonl_write_fn)(void *arg, const char *text, size_t len);
+
+typedef struct rk_jsonl_writer_options {
+	uint32_t struct_size;           /* sizeof(rk_jsonl_writer_options) */
+	int envelope;
+	size_t flush_at;                /* bytes; 0: 1 MiB */
+	rk_jsonl_write_fn write;        /* or NULL */
+	void *write_arg;
+} rk_jsonl_writer_options;
+
+#define RK_JSONL_WRITER_OPTIONS_INIT { \
+	.struct_size = (uint32_t)sizeof(rk_jsonl_writer_options) }
+
+RK_API rk_error rk_jsonl_writer_new(const rk_type *type,
+				    const rk_jsonl_writer_options *o,
+				    rk_jsonl_writer **writer);
+RK_API void rk_jsonl_writer_free(rk_jsonl_writer *w);
+/* One message as a line: an rk_receive_fn (arg is the writer). */
+RK_API int rk_jsonl_writer_take(void *writer, const rk_envelope *env,
+				const void *data, size_t len);
+/* Hand what is gathered to `write`; RK_EINVAL without one. */
+RK_API rk_error rk_jsonl_writer_flush(rk_jsonl_writer *w);
+/* What is gathered and not yet written, and forgetting it. */
+RK_API const char *rk_jsonl_writer_text(const rk_jsonl_writer *w,
+					size_t *len);
+RK_API void rk_jsonl_writer_clear(rk_jsonl_writer *w);
+/* Lines taken so far. */
+RK_API uint64_t rk_jsonl_writer_lines(const rk_jsonl_writer *w);
+
+/* As rk_receive_batch, for the end of a pipeline: once a kernel of the
+ * runtime has failed (its output cannot end then), the call does not
+ * wait but gives RK_EKERNEL, rk_errmsg() naming the first kernel that
+ * failed and why; a wait ends as soon as one fails.  What is ready is
+ * taken first. */
+RK_API rk_error rk_receive_pipeline(rk_runtime *rt, const char *id,
+				    size_t max, double timeout,
+				    rk_receive_fn fn, void *arg,
+				    size_t *count);
+
 /* Code from a file: loaded only where no other user could have written
  * it (every directory and link of its path from / is ours or root's
  * and writable by no one else unless sticky, the file too; see

@@ -355,13 +355,17 @@ static int process_loop(rk_kernel *k)
 	}
 }
 
-/* Set the final state, refuse new input and tell the host. */
+/* Set the final state, refuse new input and tell the host.  Receivers
+ * at a pipeline's end hear of a failure once the state says it, and
+ * before `finished`: after that the host may free the kernel. */
 static void executor_finish(rk_kernel *k, rk_state final)
 {
 	if (final == RK_STATE_FAILED)
 		for (size_t i = 0; i < k->n_inputs; i++)
 			rk_port_close(k->inputs[i]);
 	__atomic_store_n(&k->cb.run_state, final, __ATOMIC_RELAXED);
+	if (final == RK_STATE_FAILED)
+		rk_failures_note(k);
 	__atomic_store_n(&k->cb.finished, 1, __ATOMIC_RELEASE);
 	rk_event_wake_all(&k->ack);
 }

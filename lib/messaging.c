@@ -338,8 +338,12 @@ static bool output_ready(rk_port *p)
 
 /* Spin, then park on the output's doorbell until a message or the
  * deadline. */
-static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline)
+/* Wait for output; with a runtime to watch, also for one of its
+ * kernels to fail (failures.c). */
+static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline,
+			rk_runtime *watch)
 {
+	struct rk_failure_watch w;
 	rk_spin sp;
 
 	rk_spin_init(&sp, spin_ns, deadline);
@@ -347,12 +351,17 @@ static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline)
 		if (output_ready(p))
 			return;
 	} while (rk_spin_again(&sp));
-	uint32_t key = rk_event_prepare(p->data);
-	if (output_ready(p)) {
-		rk_event_cancel(p->data);
+	if (watch && !rk_failures_watch(watch, &w, p->data)) {
+		rk_failures_unwatch(watch, &w);
 		return;
 	}
-	rk_event_wait(p->data, key, deadline);
+	uint32_t key = rk_event_prepare(p->data);
+	if (output_ready(p) || (watch && rk_failures_any(watch)))
+		rk_event_cancel(p->data);
+	else
+		rk_event_wait(p->data, key, deadline);
+	if (watch)
+		rk_failures_unwatch(watch, &w);
 }
 
 static void envelope_of(rk_envelope *env, const rk_slot_header *h)
@@ -471,23 +480,32 @@ static rk_port *output_of(rk_kernel *k)
 
 static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 				  size_t max, double timeout, rk_receive_fn fn,
-				  void *arg, size_t *count);
+				  void *arg, size_t *count, bool watch);
 
 /* As push_many: what a kernel receives is copied under the lock. */
 static rk_error receive(rk_runtime *rt, const char *id, size_t max,
 			double timeout, rk_receive_fn fn, void *arg,
-			size_t *count)
+			size_t *count, bool watch)
 {
 	bool was = rk_fault_runtime_enter();
-	rk_error rc = receive_unguarded(rt, id, max, timeout, fn, arg, count);
+	rk_error rc = receive_unguarded(rt, id, max, timeout, fn, arg, count,
+					watch);
 	rk_fault_runtime_leave(was);
 	return rc;
+}
+
+static rk_error failed_pipeline(rk_runtime *rt)
+{
+	char why[256];
+
+	rk_failures_first(rt, why, sizeof(why));
+	return rk_fail(RK_EKERNEL, "%s", why);
 }
 
 /* The receive loop: wait for output, then take up to max. */
 static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 				  size_t max, double timeout, rk_receive_fn fn,
-				  void *arg, size_t *count)
+				  void *arg, size_t *count, bool watch)
 {
 	rk_kernel *k;
 	rk_error rc;
@@ -516,11 +534,14 @@ static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 		rk_port *out = output_of(k);
 		if (rk_port_is_closed(out))
 			rc = rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+		else if (watch && rk_failures_any(rt))
+			rc = failed_pipeline(rt);
 		else if (rk_now_ns() >= deadline)
 			rc = rk_fail(RK_ETIMEDOUT, "no message from kernel '%s' "
 				     "within %g s", id, timeout);
 		else
-			wait_output(out, k->spin_ns, deadline);
+			wait_output(out, k->spin_ns, deadline,
+				    watch ? rt : NULL);
 	}
 	rk_kernel_put(k);
 	return rc;
@@ -561,7 +582,7 @@ rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 
 	if (!buf && cap)
 		return rk_fail(RK_EINVAL, "no buffer");
-	rk_error rc = receive(rt, id, 1, timeout, copy_one, &c, &count);
+	rk_error rc = receive(rt, id, 1, timeout, copy_one, &c, &count, false);
 	return rc != RK_OK ? rc : c.rc;
 }
 
@@ -639,7 +660,7 @@ rk_error rk_receive_json(rk_runtime *rt, const char *id, char *buf, size_t cap,
 		return rc;
 	e.type = k->desc->output_type;
 	rk_kernel_put(k);
-	rc = receive(rt, id, 1, timeout, encode_one, &e, &count);
+	rc = receive(rt, id, 1, timeout, encode_one, &e, &count, false);
 	return rc != RK_OK ? rc : e.rc;
 }
 
@@ -670,9 +691,10 @@ rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
 	return RK_OK;
 }
 
-rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
-			  double timeout, rk_receive_fn fn, void *arg,
-			  size_t *count)
+/* A batch handed to fn; with `watch`, also ended by a failed kernel. */
+static rk_error receive_batch(rk_runtime *rt, const char *id, size_t max,
+			      double timeout, rk_receive_fn fn, void *arg,
+			      size_t *count, bool watch)
 {
 	size_t dummy;
 
@@ -681,7 +703,21 @@ rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
 	*count = 0;
 	if (!fn || max == 0)
 		return rk_fail(RK_EINVAL, "no callback or no room");
-	return receive(rt, id, max, timeout, fn, arg, count);
+	return receive(rt, id, max, timeout, fn, arg, count, watch);
+}
+
+rk_error rk_receive_batch(rk_runtime *rt, const char *id, size_t max,
+			  double timeout, rk_receive_fn fn, void *arg,
+			  size_t *count)
+{
+	return receive_batch(rt, id, max, timeout, fn, arg, count, false);
+}
+
+rk_error rk_receive_pipeline(rk_runtime *rt, const char *id, size_t max,
+			     double timeout, rk_receive_fn fn, void *arg,
+			     size_t *count)
+{
+	return receive_batch(rt, id, max, timeout, fn, arg, count, true);
 }
 
 static rk_error append_port(rk_port ***array, size_t *n, rk_port *p)

@@ -55,6 +55,7 @@ rk_error rk_runtime_new(const rk_runtime_options *given,
 	if (!rt)
 		return rk_fail(RK_ENOMEM, "out of memory");
 	pthread_rwlock_init(&rt->lock, NULL);
+	rk_failures_init(rt);
 	rt->telemetry = opts->telemetry != 0;
 	rt->default_queue_size = opts->default_queue_size;
 	rt->default_max_message = opts->default_max_message;
@@ -70,6 +71,7 @@ rk_error rk_runtime_new(const rk_runtime_options *given,
 		rc = rk_device_available(rt);
 		if (rc != RK_OK) {
 			rk_devices_free(rt);
+			rk_failures_destroy(rt);
 			pthread_rwlock_destroy(&rt->lock);
 			free(rt);
 			return rc;
@@ -126,6 +128,7 @@ void rk_runtime_free(rk_runtime *rt)
 	free(rt->kernels);
 	free(rt->registry);
 	rk_devices_free(rt);
+	rk_failures_destroy(rt);
 	pthread_rwlock_destroy(&rt->lock);
 	free(rt);
 }

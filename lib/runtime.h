@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "failures.h"
 #include "kernel.h"
 #include "ringkernel.h"
 
@@ -41,6 +42,7 @@ struct rk_runtime {
 	void *on_kernel_fault_arg;
 	struct rk_devices *devices;     /* device-backend.c, probed on need */
 	uint64_t start_ns;
+	struct rk_failures failures;    /* failures.c */
 };
 
 /* Unload the plugins (once no kernel can run their code). */

@@ -32,10 +32,7 @@
 #define READER_LAST_MS 1000u
 
 struct receiver {
-	const rk_type *type;            /* the kernel's output type */
-	bool envelope;
-	char *buf;                      /* this round's lines */
-	size_t len, cap;
+	rk_jsonl_writer *lines;         /* this round's lines */
 	/* Where each reply not yet known to be read ends, in bytes of
 	 * standard output (out_sent), oldest first from `first`. */
 	uint64_t *ends;
@@ -44,14 +41,6 @@ struct receiver {
 	uint64_t taken;                 /* replies taken from the kernel */
 	bool broken;                    /* the client or its reader left */
 };
-
-static void reserve(struct receiver *r, size_t more)
-{
-	if (r->len + more > r->cap) {
-		r->cap = 2 * (r->len + more);
-		r->buf = xrealloc(r->buf, r->cap);
-	}
-}
 
 static void push_end(struct receiver *r, uint64_t end)
 {
@@ -68,41 +57,19 @@ static void push_end(struct receiver *r, uint64_t end)
 	r->ends[r->n_ends++] = end;
 }
 
-/* One reply as a line of this round; only memory, never I/O, since it
- * runs while the kernel's output is held. */
+/* One reply as a line of this round (the writer gathers a round of at
+ * most ROUND_BYTES and never writes: this runs while the kernel's
+ * output is held), and where it ends. */
 static int take_one(void *arg, const rk_envelope *env, const void *data,
 		    size_t len)
 {
 	struct receiver *r = arg;
-	size_t need = (r->type && r->type->fields
-		       ? rk_json_max_encoded(r->type) : len) + 200;
+	size_t round;
 
-	if (r->len && r->len + need > ROUND_BYTES)
+	if (rk_jsonl_writer_take(r->lines, env, data, len) != 0)
 		return 1;               /* the next round takes it */
-	reserve(r, need);
-	char *out = r->buf + r->len;
-	size_t n = 0, room = r->cap - r->len;
-	if (r->envelope)
-		n = (size_t)snprintf(out, room, "{\"message_id\":%llu,"
-				     "\"correlation_id\":%llu,\"priority\":%u,"
-				     "\"enqueue_ns\":%llu,\"message\":",
-				     (unsigned long long)env->message_id,
-				     (unsigned long long)env->correlation_id,
-				     env->priority,
-				     (unsigned long long)env->enqueue_ns);
-	if (r->type && r->type->fields) {
-		size_t m;
-		rk_json_encode(r->type, data, len, out + n, room - n, &m);
-		n += m;
-	} else {
-		memcpy(out + n, data, len);
-		n += len;
-	}
-	if (r->envelope)
-		out[n++] = '}';
-	out[n++] = '\n';
-	r->len += n;
-	push_end(r, r->at + r->len);
+	rk_jsonl_writer_text(r->lines, &round);
+	push_end(r, r->at + round);
 	r->taken++;
 	return 0;
 }
@@ -136,9 +103,12 @@ static void settle(struct receiver *r, const char *id, uint32_t ahead,
 /* Write this round, then settle before the next is taken. */
 static void deliver_round(struct receiver *r, const char *id)
 {
-	if (r->len)
-		out_write(r->buf, r->len);
-	r->len = 0;
+	size_t len;
+	const char *text = rk_jsonl_writer_text(r->lines, &len);
+
+	if (len)
+		out_write(text, len);
+	rk_jsonl_writer_clear(r->lines);
 	r->at = out_sent();
 	settle(r, id, READER_AHEAD, UINT32_MAX);
 }
@@ -198,12 +168,16 @@ static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 	unsigned long long count = o.count;
 	double timeout = o.timeout;
 	const char *id = argv[first];
-	r.envelope = o.envelope;
 	rk_kernel_info info;
 	rk_error rc = rk_get_kernel_info(serve_runtime(), id, &info);
 	if (rc != RK_OK)
 		return serve_failure(rc);
-	r.type = info.desc->output_type;
+	rk_jsonl_writer_options wo = RK_JSONL_WRITER_OPTIONS_INIT;
+	wo.envelope = o.envelope;
+	wo.flush_at = ROUND_BYTES;
+	if ((rc = rk_jsonl_writer_new(info.desc->output_type, &wo, &r.lines))
+	    != RK_OK)
+		return serve_failure(rc);
 	r.at = out_sent();
 	if (o.follow && !o.counted)
 		count = UINT64_MAX;
@@ -250,7 +224,7 @@ static int cmd_recv_exec(const struct global_opts *g, int argc, char **argv)
 		settle(&r, id, 0, READER_LAST_MS);
 	if (r.broken)
 		server_log(LOG_WARN, "recv %s: the client went away", id);
-	free(r.buf);
+	rk_jsonl_writer_free(r.lines);
 	free(r.ends);
 	return status;
 }

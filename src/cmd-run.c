@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -23,7 +24,7 @@
 
 #include "cmd.h"
 #include "exitcode.h"
-#include "lines.h"
+#include "fd-read.h"
 #include "local-runtime.h"
 #include "mpi.h"
 #include "log.h"
@@ -31,18 +32,16 @@
 #include "xmalloc.h"
 
 #define BATCH 256
+#define BLOCK (4u << 20)        /* read from stdin at once */
 #define OUT_BUFFER (1u << 20)
-
-struct target;
 
 struct run {
 	rk_runtime *rt;
 	rk_topology *topo;
-	struct target *targets;         /* what stdin feeds */
+	const char **targets;           /* what stdin feeds */
 	size_t n_targets;
 	const char *output;             /* what stdout reads */
 	const rk_type *out_type;
-	size_t out_max;                 /* its longest JSON; 0: not typed */
 	size_t max_line;
 	bool skip;                      /* --on-error=skip */
 	bool envelope;
@@ -55,9 +54,8 @@ struct run {
 	int rank;                       /* under mpirun; else 0 */
 
 	/* The reader's account. */
-	uint64_t sent;
-	uint64_t bad_lines;
-	char bad_line[512];             /* the first (or last, with skip) */
+	uint64_t sent;                  /* into the first target */
+	rk_jsonl_account input;         /* once the reading ended */
 	bool data_error;
 	int read_errno;
 	/* A send or the end of input refused (out of memory, say): what
@@ -70,8 +68,7 @@ struct run {
 	char kernel_error[512];
 
 	/* The writer's. */
-	char *out;
-	size_t out_len, out_cap;
+	rk_jsonl_writer *out;
 	uint64_t written;
 	bool epipe;
 	int write_errno;
@@ -107,19 +104,6 @@ static void on_kernel_error(void *arg, const char *kernel, uint64_t message,
 
 /* ---- reading ------------------------------------------------------- */
 
-/* A kernel stdin feeds, with the messages decoded for it. */
-struct target {
-	const char *id;
-	const rk_type *type;            /* its input type */
-	struct target *same;            /* an earlier target of that type */
-	const void *msgs[BATCH];
-	size_t lens[BATCH];
-	size_t offsets[BATCH];
-	size_t n;
-	char *arena;                    /* the decoded messages */
-	size_t used, cap;
-};
-
 /* Whether a send (or the end of input) that came back rc failed the
  * run: not when it went in, when nobody reads on, when a stop was asked,
  * nor when the kernel had failed (RK_ESTATE): the writer names that.
@@ -134,153 +118,120 @@ static bool input_refused(struct run *r, rk_error rc)
 	return true;
 }
 
-/* Send what was decoded; false when the pipeline no longer takes any. */
-static bool send_batch(struct run *r, struct target *t)
+/* The input failed: the end will not come, so the writer, which waits
+ * for it, is woken by ending the kernels; the run then fails. */
+static void end_for_failed_input(struct run *r)
 {
-	size_t sent = 0;
-	const char *arena = t->same ? t->same->arena : t->arena;
+	atomic_store(&r->abandoned, true);
+	ask_stop(r);
+	rk_terminate_all(r->rt, 0);
+}
 
-	for (size_t i = 0; i < t->n; i++)
-		t->msgs[i] = arena + t->offsets[i];
-	rk_error rc = t->n ? rk_send_batch(r->rt, t->id, t->msgs, t->lens, t->n,
-					   RK_FOREVER, &sent) : RK_OK;
-	if (t == r->targets)
-		r->sent += sent;
-	t->n = 0;
+/* A batch of JSON lines, decoded, into a kernel stdin feeds; a stop
+ * asked for ends the reading here. */
+static rk_error send_to_target(void *arg, size_t target,
+			       const void *const *msgs, const size_t *lens,
+			       size_t count, size_t *taken)
+{
+	struct run *r = arg;
+
+	*taken = 0;
+	if (atomic_load(&r->stop_asked))
+		return RK_ESTATE;       /* the run was stopped */
+	rk_error rc = rk_send_batch(r->rt, r->targets[target], msgs, lens,
+				    count, RK_FOREVER, taken);
+	if (target == 0)
+		__atomic_add_fetch(&r->sent, *taken, __ATOMIC_RELAXED);
 	if (input_refused(r, rc))
 		log_error("%s", rk_errmsg());
-	return rc == RK_OK;
+	return rc;
 }
 
-/* Every target's batch out, then the arenas are free again. */
-static bool send_all(struct run *r)
+/* With -v, each bad line skipped is said as it comes. */
+static void say_skipped(void *arg, const char *what)
 {
-	bool ok = true;
+	struct run *r = arg;
 
+	if (r->skip && r->verbose)
+		log_error("%s (skipped)", what);
+}
+
+static rk_jsonl_reader *new_reader(struct run *r)
+{
+	rk_jsonl_reader_options o = RK_JSONL_READER_OPTIONS_INIT;
+	rk_jsonl_reader *reader;
+
+	o.max_line = r->max_line;
+	o.batch = BATCH;
+	o.skip = r->skip;
+	o.deliver = send_to_target;
+	o.deliver_arg = r;
+	o.on_bad_line = say_skipped;
+	o.on_bad_line_arg = r;
+	if (rk_jsonl_reader_new(&o, &reader) != RK_OK)
+		fatal("%s", rk_errmsg());
 	for (size_t i = 0; i < r->n_targets; i++)
-		ok = send_batch(r, &r->targets[i]) && ok;
-	for (size_t i = 0; i < r->n_targets; i++)
-		r->targets[i].used = 0;
-	return ok;
-}
-
-static bool blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return false;
-	return true;
-}
-
-/* A bad line: reported and the reading stopped, or counted (skip). */
-static bool bad_line(struct run *r, uint64_t number, const char *why)
-{
-	r->bad_lines++;
-	snprintf(r->bad_line, sizeof(r->bad_line), "<stdin>:%llu: %s",
-		 (unsigned long long)number, why);
-	if (r->skip) {
-		if (r->verbose)
-			log_error("%s (skipped)", r->bad_line);
-		return true;
-	}
-	r->data_error = true;
-	return false;
-}
-
-/* Decode a line for a target into its arena. */
-static rk_error decode_for(struct target *t, struct lines *in,
-			   const char *line, size_t len, size_t *got)
-{
-	size_t need = t->type && t->type->fields ? t->type->size : len;
-
-	if (t->used + need > t->cap) {
-		t->cap = 2 * (t->used + need);
-		t->arena = xrealloc(t->arena, t->cap);
-	}
-	if (!t->type) {
-		memcpy(t->arena + t->used, line, len);  /* raw bytes */
-		*got = len;
-		return RK_OK;
-	}
-	return rk_json_decode(t->type, line, len, lines_readable(in, line),
-			      t->arena + t->used, t->cap - t->used, got);
-}
-
-/* Decode one line for every target (once per type); false to stop. */
-static bool take_line(struct run *r, struct lines *in, const char *line,
-		      size_t len)
-{
-	for (size_t i = 0; i < r->n_targets; i++) {
-		struct target *t = &r->targets[i];
-		if (t->same)
-			continue;
-		size_t got;
-		if (decode_for(t, in, line, len, &got) != RK_OK)
-			return bad_line(r, in->number, rk_errmsg());
-		t->offsets[t->n] = t->used;
-		t->lens[t->n] = got;
-		t->used += got;
-	}
-	for (size_t i = 0; i < r->n_targets; i++) {
-		struct target *t = &r->targets[i];
-		if (t->same) {
-			t->offsets[t->n] = t->same->offsets[t->same->n];
-			t->lens[t->n] = t->same->lens[t->same->n];
-		}
-	}
-	for (size_t i = 0; i < r->n_targets; i++)
-		r->targets[i].n++;
-	return r->targets[0].n < BATCH || send_all(r);
+		if (rk_jsonl_reader_target(reader, r->targets[i],
+					   rk_topology_input_type(r->topo, i),
+					   0) != RK_OK)
+			fatal("%s", rk_errmsg());
+	return reader;
 }
 
 static void *reader_main(void *arg)
 {
 	struct run *r = arg;
-	struct lines in;
-	bool go = true;
+	rk_jsonl_reader *reader = new_reader(r);
+	char *block = xmalloc(BLOCK + RK_JSON_PADDING);
+	rk_error rc = RK_OK;
+	ssize_t n;
 
-	lines_init(&in, STDIN_FILENO, r->stop_pipe[0], r->max_line);
-	while (go) {
-		const char *line;
-		size_t len;
-		bool too_long;
-		while (go && (line = lines_next(&in, &len, &too_long))) {
-			char why[64];
-			if (too_long) {
-				snprintf(why, sizeof(why), "line is longer than "
-					 "%zu bytes", r->max_line);
-				go = bad_line(r, in.number, why);
-			} else if (!blank(line, len)) {
-				go = take_line(r, &in, line, len);
-			}
-			go = go && !atomic_load(&r->stop_asked);
-		}
-		/* Sent before the buffer moves: messages point into it. */
-		go = send_all(r) && go && lines_fill(&in);
-	}
-	if (in.error)
-		r->read_errno = in.error;
+	/* A bigger pipe means fewer reads and wake-ups (Linux only). */
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, 1 << 20);
+#endif
+	/* What one read brings goes on at once: input that pauses does
+	 * not hold back the lines before. */
+	while (rc == RK_OK
+	       && (n = fd_read_some(STDIN_FILENO, r->stop_pipe[0], block,
+				    BLOCK)) > 0)
+		if ((rc = rk_jsonl_reader_push(reader, block, (size_t)n,
+					       BLOCK + RK_JSON_PADDING))
+		    == RK_OK)
+			rc = rk_jsonl_reader_flush(reader);
+	if (rc == RK_OK && n == -1)
+		r->read_errno = errno;
+	if (rc == RK_OK && n == 0)
+		rc = rk_jsonl_reader_end(reader);
+	rk_jsonl_reader_account(reader, &r->input);
+	r->data_error = rc == RK_ESCHEMA && r->input.bad[0];
+	rk_jsonl_reader_free(reader);
+	free(block);
 	/* However the reading ended, the end goes through the pipeline so
 	 * that what was sent drains and stateful kernels flush.  An end
 	 * that cannot go in would leave the writer waiting for it: the run
 	 * is failed instead. */
 	for (size_t i = 0; i < r->n_targets; i++)
-		if (input_refused(r, rk_send_end(r->rt, r->targets[i].id,
-						 RK_FOREVER)))
+		if (input_refused(r, rk_send_end(r->rt, r->targets[i],
+						 RK_FOREVER))) {
 			log_error("the end of the input did not go in: %s",
 				  rk_errmsg());
-	lines_free(&in);
+		}
+	if (atomic_load(&r->input_failed))
+		end_for_failed_input(r);
 	return NULL;
 }
 
 /* ---- writing ------------------------------------------------------- */
 
-static bool flush_out(struct run *r)
+/* The JSON lines gathered, to standard output. */
+static int write_stdout(void *arg, const char *text, size_t len)
 {
+	struct run *r = arg;
 	size_t done = 0;
 
-	while (done < r->out_len && !r->epipe && !r->write_errno) {
-		ssize_t n = write(STDOUT_FILENO, r->out + done, r->out_len - done);
+	while (done < len && !r->epipe && !r->write_errno) {
+		ssize_t n = write(STDOUT_FILENO, text + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EPIPE)
@@ -290,55 +241,7 @@ static bool flush_out(struct run *r)
 		else
 			done += (size_t)n;
 	}
-	r->out_len = 0;
-	return !r->epipe && !r->write_errno;
-}
-
-static void append(struct run *r, const char *s, size_t n)
-{
-	memcpy(r->out + r->out_len, s, n);
-	r->out_len += n;
-}
-
-/* One message out as a JSON line (inside its envelope with
- * --envelope). */
-static int write_one(void *arg, const rk_envelope *env, const void *data,
-		     size_t len)
-{
-	struct run *r = arg;
-	size_t max = r->out_max ? r->out_max : len;
-	size_t need = max + 160 + 2;    /* envelope, '}' and newline */
-	char head[160];
-	size_t n;
-
-	if (r->out_len + need > r->out_cap && !flush_out(r))
-		return 1;
-	if (need > r->out_cap) {
-		r->out_cap = need;
-		r->out = xrealloc(r->out, r->out_cap);
-	}
-	if (r->envelope) {
-		int h = snprintf(head, sizeof(head), "{\"message_id\":%llu,"
-				 "\"correlation_id\":%llu,\"priority\":%u,"
-				 "\"enqueue_ns\":%llu,\"message\":",
-				 (unsigned long long)env->message_id,
-				 (unsigned long long)env->correlation_id,
-				 env->priority,
-				 (unsigned long long)env->enqueue_ns);
-		append(r, head, (size_t)h);
-	}
-	if (r->out_type && r->out_type->fields) {
-		rk_json_encode(r->out_type, data, len, r->out + r->out_len,
-			       max, &n);
-		r->out_len += n;
-	} else {
-		append(r, data, len);
-	}
-	if (r->envelope)
-		append(r, "}", 1);
-	append(r, "\n", 1);
-	r->written++;
-	return 0;
+	return r->epipe || r->write_errno;
 }
 
 /* A progress line on the terminal, at most every half second; wiped at
@@ -360,10 +263,11 @@ static void show_progress(struct run *r, bool last)
 		return;
 	shown = now;
 	fprintf(stderr, "\r%s: %llu in, %llu out", PACKAGE_NAME,
-		(unsigned long long)r->sent, (unsigned long long)r->written);
+		(unsigned long long)__atomic_load_n(&r->sent, __ATOMIC_RELAXED),
+		(unsigned long long)rk_jsonl_writer_lines(r->out));
 }
 
-/* A kernel that died leaves the pipeline without its end. */
+/* A kernel that died leaves the pipeline without its end: say which. */
 static bool pipeline_failed(struct run *r)
 {
 	const char *id;
@@ -388,39 +292,80 @@ static bool kernel_failed(void *arg)
 	return pipeline_failed(arg);
 }
 
+/* rk_receive_pipeline said a kernel failed: named as a kernel that
+ * failed, once its state says so (it does within moments: the failure
+ * is told just before), else in the library's words. */
+static void say_failure(struct run *r)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", rk_errmsg());
+	for (int i = 0; i < 1000; i++) {
+		if (pipeline_failed(r))
+			return;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	log_error("%s", why);
+}
+
+static void count_written(struct run *r)
+{
+	__atomic_store_n(&r->written, rk_jsonl_writer_lines(r->out),
+			 __ATOMIC_RELAXED);
+}
+
+/* What reaches stdout, written until its end.  The wait is for output
+ * or for a kernel to fail (rk_receive_pipeline), never a poll; it is
+ * cut short only while lines wait in the buffer (they go out when the
+ * input pauses) or a progress line is shown. */
 static int write_all(struct run *r)
 {
-	const char *last = r->output;
-	size_t n;
+	rk_jsonl_writer_options o = RK_JSONL_WRITER_OPTIONS_INIT;
+	int status = EXIT_OK;
+	size_t n, pending;
 
-	r->out_cap = OUT_BUFFER;
-	r->out = xmalloc(r->out_cap);
+	o.envelope = r->envelope;
+	o.flush_at = OUT_BUFFER;
+	o.write = write_stdout;
+	o.write_arg = r;
+	if (rk_jsonl_writer_new(r->out_type, &o, &r->out) != RK_OK)
+		fatal("%s", rk_errmsg());
 	for (;;) {
-		rk_error rc = rk_receive_batch(r->rt, last, BATCH, 0.2,
-					       write_one, r, &n);
+		rk_jsonl_writer_text(r->out, &pending);
+		double wait = pending ? 0.2 : r->progress ? 0.5 : RK_FOREVER;
+		rk_error rc = rk_receive_pipeline(r->rt, r->output, BATCH, wait,
+						  rk_jsonl_writer_take, r->out,
+						  &n);
+		count_written(r);
 		if (rc == RK_EEND || r->epipe || r->write_errno)
 			break;
-		if (rc == RK_ETIMEDOUT) {
-			if (!flush_out(r))
-				break;
-			if (pipeline_failed(r))
-				return EXIT_FAIL;
-			show_progress(r, false);
-			continue;
+		if (atomic_load(&r->input_failed)) {
+			status = EXIT_FAIL;     /* the reader said why */
+			break;
 		}
-		if (rc != RK_OK) {
+		if (rc == RK_ETIMEDOUT) {
+			if (rk_jsonl_writer_flush(r->out) != RK_OK)
+				break;
+		} else if (rc == RK_EKERNEL) {
+			say_failure(r);
+			status = EXIT_FAIL;
+			break;
+		} else if (rc != RK_OK) {
 			log_error("%s", rk_errmsg());
-			return EXIT_FAIL;
+			status = EXIT_FAIL;
+			break;
 		}
 		show_progress(r, false);
 	}
-	flush_out(r);
+	/* What was taken goes out, also on a failure: it was produced. */
+	if (!r->epipe && !r->write_errno)
+		rk_jsonl_writer_flush(r->out);
 	show_progress(r, true);
 	if (r->write_errno) {
 		log_error("write error: %s", strerror(r->write_errno));
 		return EXIT_FAIL;
 	}
-	return EXIT_OK;
+	return status;
 }
 
 /* ---- signals ------------------------------------------------------- */
@@ -547,13 +492,13 @@ static int verdict(struct run *r, int status)
 		status = EXIT_FAIL;
 	}
 	if (r->data_error) {
-		log_error("%s (%llu message%s sent before it)", r->bad_line,
+		log_error("%s (%llu message%s sent before it)", r->input.bad,
 			  (unsigned long long)r->sent, r->sent == 1 ? "" : "s");
 		status = status ? status : EXIT_DATAERR;
-	} else if (r->bad_lines) {
+	} else if (r->input.skipped) {
 		log_warn("skipped %llu bad line%s, the last: %s",
-			 (unsigned long long)r->bad_lines,
-			 r->bad_lines == 1 ? "" : "s", r->bad_line);
+			 (unsigned long long)r->input.skipped,
+			 r->input.skipped == 1 ? "" : "s", r->input.bad);
 	}
 	if (atomic_load(&r->input_failed) && !status)
 		status = EXIT_FAIL;
@@ -674,18 +619,10 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	const char *const *ids;
 	r->n_targets = rk_topology_inputs(r->topo, &ids);
 	r->targets = xcalloc(r->n_targets, sizeof(*r->targets));
-	for (size_t i = 0; i < r->n_targets; i++) {
-		struct target *t = &r->targets[i];
-		t->id = mpi ? mpi->input_id(ids[i]) : ids[i];
-		t->type = rk_topology_input_type(r->topo, i);
-		for (size_t j = 0; j < i && !t->same; j++)
-			if (r->targets[j].type == t->type && !r->targets[j].same)
-				t->same = &r->targets[j];
-	}
+	for (size_t i = 0; i < r->n_targets; i++)
+		r->targets[i] = mpi ? mpi->input_id(ids[i]) : ids[i];
 	r->output = rk_topology_output(r->topo);
 	r->out_type = rk_topology_output_type(r->topo);
-	if (r->out_type && r->out_type->fields)
-		r->out_max = rk_json_max_encoded(r->out_type);
 
 	pthread_t reader;
 	pthread_create(&reader, NULL, reader_main, r);
@@ -817,10 +754,8 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 	if (r.rt)
 		rk_runtime_free(r.rt);
 	rk_topology_free(r.topo);
-	for (size_t i = 0; i < r.n_targets; i++)
-		free(r.targets[i].arena);
 	free(r.targets);
-	free(r.out);
+	rk_jsonl_writer_free(r.out);
 	free(o.params);
 	close(r.stop_pipe[0]);
 	close(r.stop_pipe[1]);

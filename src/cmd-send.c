@@ -13,38 +13,23 @@
 #include "clock.h"
 #include "cmd.h"
 #include "exitcode.h"
+#include "fd-read.h"
 #include "log.h"
 #include "output.h"
 #include "protocol.h"
 #include "serve.h"
 #include "xmalloc.h"
 
-#define BATCH 256
-
 struct sender {
 	const char *id;
-	const rk_type *type;            /* the kernel's input type */
-	size_t max_message;             /* the most its input takes */
 	double timeout;
 	size_t max_line;
 	bool skip;
-	/* the current source */
-	const char *name;
-	uint64_t line;
-	/* the batch being gathered */
-	const void *msgs[BATCH];
-	size_t lens[BATCH];
-	size_t offsets[BATCH];
-	size_t n;
-	char *arena;
-	size_t used, cap;
-	/* a line cut between two chunks */
-	char *partial;
-	size_t partial_len, partial_cap;
+	rk_jsonl_reader *lines;         /* decodes and batches for the kernel */
 	/* the account */
-	uint64_t sent, skipped;
+	uint64_t sent;
 	int status;
-	char why[512];
+	char why[sizeof(((rk_jsonl_account *)0)->bad) + 32];
 };
 
 /* Tell the client how many messages are in: if the server dies, the
@@ -58,27 +43,28 @@ static void report_progress(const struct sender *s)
 		session_send_if_room(ses, MSG_PROGRESS, &sent, sizeof(sent));
 }
 
-/* Send the batch; false, with the status set, when that fails.  A full
- * queue is waited on in slices, with the progress reported after each,
- * so the account stays exact while the send waits. */
-static bool flush_batch(struct sender *s)
+/* A batch into the kernel.  A full queue is waited on in slices, with
+ * the progress reported after each, so the account stays exact while
+ * the send waits. */
+static rk_error send_batch(void *arg, size_t target, const void *const *msgs,
+			   const size_t *lens, size_t count, size_t *taken)
 {
+	struct sender *s = arg;
 	const double slice = 0.1;
 	uint64_t deadline = rk_deadline(s->timeout);
-	size_t done = 0;
 	rk_error rc = RK_OK;
 
-	for (size_t i = 0; i < s->n; i++)
-		s->msgs[i] = s->arena + s->offsets[i];
-	while (done < s->n) {
+	(void)target;
+	*taken = 0;
+	while (*taken < count) {
 		uint64_t now = rk_now_ns();
 		double left = deadline == UINT64_MAX ? slice
 			      : now >= deadline ? 0 : (double)(deadline - now) / 1e9;
 		double wait = left < slice ? left : slice;
 		size_t sent = 0;
-		rc = rk_send_batch(serve_runtime(), s->id, s->msgs + done,
-				   s->lens + done, s->n - done, wait, &sent);
-		done += sent;
+		rc = rk_send_batch(serve_runtime(), s->id, msgs + *taken,
+				   lens + *taken, count - *taken, wait, &sent);
+		*taken += sent;
 		s->sent += sent;
 		report_progress(s);
 		/* Only a wait that used its whole slice goes on: a queue
@@ -87,125 +73,36 @@ static bool flush_batch(struct sender *s)
 		if (rc != RK_EFULL || !waited || rk_now_ns() >= deadline)
 			break;
 	}
-	s->n = 0;
-	s->used = 0;
 	if (rc != RK_OK) {
 		/* The queue is full, or the kernel gone: say which. */
 		snprintf(s->why, sizeof(s->why), "%s", rk_errmsg());
 		s->status = exit_status_for(rc);
 	}
-	return rc == RK_OK;
+	return rc;
 }
 
-static bool blank(const char *p, size_t n)
+/* What the reader's rc means for the send: a bad line (exit 65) unless
+ * the kernel refused first (the status is set then). */
+static bool settle(struct sender *s, rk_error rc)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return false;
-	return true;
-}
+	rk_jsonl_account a;
 
-/* One line: decoded into the batch, or a bad line reported. */
-static bool take_line(struct sender *s, const char *line, size_t len,
-		      size_t readable)
-{
-	size_t need = s->type && s->type->fields ? s->type->size : len;
-	size_t got;
-	rk_error rc = RK_OK;
-
-	s->line++;
-	if (blank(line, len))
+	if (rc == RK_OK)
 		return true;
-	if (len > s->max_line) {
-		rc = RK_ESCHEMA;
-		snprintf(s->why, sizeof(s->why), "%s:%llu: line is longer than "
-			 "%zu bytes", s->name, (unsigned long long)s->line,
-			 s->max_line);
-	} else if (need > s->max_message) {
-		/* Bad data with its line, here where the line is known:
-		 * the kernel would refuse the batch it came in. */
-		rc = RK_ESCHEMA;
-		snprintf(s->why, sizeof(s->why), "%s:%llu: a message of %zu "
-			 "bytes is over kernel '%s''s limit of %zu (launch "
-			 "--max-message)", s->name, (unsigned long long)s->line,
-			 need, s->id, s->max_message);
-	} else {
-		if (s->used + need > s->cap)
-			s->arena = xrealloc(s->arena, s->cap = 2 * (s->used + need));
-		if (!s->type) {
-			memcpy(s->arena + s->used, line, len);
-			got = len;
-		} else {
-			rc = rk_json_decode(s->type, line, len, readable,
-					    s->arena + s->used, s->cap - s->used,
-					    &got);
-		}
-		if (rc != RK_OK)
-			snprintf(s->why, sizeof(s->why), "%s:%llu: %s", s->name,
-				 (unsigned long long)s->line, rk_errmsg());
-	}
-	if (rc != RK_OK) {
-		if (s->skip) {
-			s->skipped++;
-			return true;
-		}
-		/* What came before is delivered; nothing after it. */
-		flush_batch(s);
-		if (s->status == EXIT_OK)
-			s->status = EXIT_DATAERR;
+	if (s->status != EXIT_OK)
 		return false;
+	rk_jsonl_reader_account(s->lines, &a);
+	if (rc == RK_ESCHEMA && a.bad[0]) {
+		/* Over the kernel's limit: say how to raise it. */
+		snprintf(s->why, sizeof(s->why), "%s%s", a.bad,
+			 strstr(a.bad, "'s limit of ")
+			 ? " (launch --max-message)" : "");
+		s->status = EXIT_DATAERR;
+	} else {
+		snprintf(s->why, sizeof(s->why), "%s", rk_errmsg());
+		s->status = exit_status_for(rc);
 	}
-	s->offsets[s->n] = s->used;
-	s->lens[s->n++] = got;
-	s->used += got;
-	return s->n < BATCH || flush_batch(s);
-}
-
-/* A chunk of a source: whole lines in place; a line cut by the chunk's
- * end is gathered (up to one byte past the limit: enough to know it is
- * too long) and taken when its end comes. */
-static bool take_chunk(struct sender *s, const char *p, size_t len)
-{
-	while (len) {
-		const char *nl = memchr(p, '\n', len);
-		size_t n = nl ? (size_t)(nl - p) : len;
-		if (s->partial_len || !nl) {
-			size_t room = s->partial_len > s->max_line ? 0
-				      : s->max_line + 1 - s->partial_len;
-			size_t keep = n < room ? n : room;
-			if (s->partial_len + keep + RK_JSON_PADDING
-			    > s->partial_cap) {
-				s->partial_cap = 2 * (s->partial_len + keep)
-						 + RK_JSON_PADDING;
-				s->partial = xrealloc(s->partial, s->partial_cap);
-			}
-			memcpy(s->partial + s->partial_len, p, keep);
-			s->partial_len += keep;
-			if (!nl)
-				return true;
-			bool ok = take_line(s, s->partial, s->partial_len,
-					    s->partial_cap);
-			s->partial_len = 0;
-			if (!ok)
-				return false;
-		} else if (!take_line(s, p, n, len)) {
-			return false;
-		}
-		p += n + 1;
-		len -= n + 1;
-	}
-	return true;
-}
-
-/* The end of a source: its last line may lack a newline. */
-static bool end_source(struct sender *s)
-{
-	bool ok = true;
-
-	if (s->partial_len)
-		ok = take_line(s, s->partial, s->partial_len, s->partial_cap);
-	s->partial_len = 0;
-	return ok && flush_batch(s);
+	return false;
 }
 
 static bool send_file(struct sender *s, const char *name)
@@ -213,32 +110,27 @@ static bool send_file(struct sender *s, const char *name)
 	char *path = session_path(output_session(), name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char buf[1u << 16];
-	bool ok = true;
+	rk_error rc = RK_OK;
+	ssize_t n;
 
 	free(path);
-	s->name = name;
-	s->line = 0;
+	rk_jsonl_reader_source(s->lines, name);
 	if (fd < 0) {
 		snprintf(s->why, sizeof(s->why), "%s: %s", name, strerror(errno));
 		s->status = EXIT_FAIL;
 		return false;
 	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(s->why, sizeof(s->why), "%s: %s", name,
-				 strerror(errno));
-			s->status = EXIT_FAIL;
-			ok = false;
-			break;
-		}
-		if (n == 0 || !(ok = take_chunk(s, buf, (size_t)n)))
-			break;
+	while (rc == RK_OK && (n = fd_read_some(fd, -1, buf, sizeof(buf))) > 0)
+		rc = rk_jsonl_reader_push(s->lines, buf, (size_t)n, (size_t)n);
+	if (rc == RK_OK && n < 0) {
+		snprintf(s->why, sizeof(s->why), "%s: %s", name,
+			 strerror(errno));
+		s->status = EXIT_FAIL;
+		close(fd);
+		return false;
 	}
 	close(fd);
-	return ok && end_source(s);
+	return settle(s, rc == RK_OK ? rk_jsonl_reader_end(s->lines) : rc);
 }
 
 static bool send_stdin(struct sender *s)
@@ -246,36 +138,58 @@ static bool send_stdin(struct sender *s)
 	struct session *ses = output_session();
 	const char *data;
 	size_t len;
-	int rc;
+	int got;
+	rk_error rc = RK_OK;
 
-	s->name = "<stdin>";
-	s->line = 0;
+	rk_jsonl_reader_source(s->lines, "<stdin>");
 	if (!ses)
 		return false;
 	session_send(ses, MSG_WANT_STDIN, NULL, 0);
 	for (;;) {
 		/* Input that pauses does not hold back the lines before. */
-		if (s->n && !session_input_ready(ses) && !flush_batch(s))
-			return false;
-		if ((rc = session_input(ses, &data, &len)) != 1)
+		if (!session_input_ready(ses)
+		    && (rc = rk_jsonl_reader_flush(s->lines)) != RK_OK)
+			return settle(s, rc);
+		if ((got = session_input(ses, &data, &len)) != 1)
 			break;
-		if (!take_chunk(s, data, len))
-			return false;
+		if ((rc = rk_jsonl_reader_push(s->lines, data, len, len))
+		    != RK_OK)
+			return settle(s, rc);
 	}
-	if (rc < 0) {
+	if (got < 0) {
 		/* The whole lines it sent are delivered; a line it was
 		 * cutting when it went cannot be. */
-		bool ok = flush_batch(s);
+		rk_jsonl_account a;
+		bool ok = settle(s, rk_jsonl_reader_flush(s->lines));
+		rk_jsonl_reader_account(s->lines, &a);
 		server_log(LOG_WARN, "send %s: the client went away after %llu "
 			   "message%s%s", s->id, (unsigned long long)s->sent,
 			   s->sent == 1 ? "" : "s",
-			   s->partial_len ? ", in the middle of a line" : "");
+			   a.partial ? ", in the middle of a line" : "");
 		if (ok)
 			snprintf(s->why, sizeof(s->why), "the client went away");
 		s->status = EXIT_FAIL;
 		return false;
 	}
-	return end_source(s);
+	return settle(s, rk_jsonl_reader_end(s->lines));
+}
+
+/* The reader, for the kernel's input type and limit. */
+static rk_error open_lines(struct sender *s, const rk_kernel_info *info)
+{
+	rk_jsonl_reader_options o = RK_JSONL_READER_OPTIONS_INIT;
+	char name[128];
+	rk_error rc;
+
+	o.max_line = s->max_line;
+	o.skip = s->skip;
+	o.deliver = send_batch;
+	o.deliver_arg = s;
+	if ((rc = rk_jsonl_reader_new(&o, &s->lines)) != RK_OK)
+		return rc;
+	snprintf(name, sizeof(name), "kernel '%s'", s->id);
+	return rk_jsonl_reader_target(s->lines, name, info->desc->input_type,
+				      info->max_message);
 }
 
 static const char *const on_error_choices[] = { "fail", "skip", NULL };
@@ -339,8 +253,10 @@ static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 	rk_error rc = rk_get_kernel_info(serve_runtime(), s.id, &info);
 	if (rc != RK_OK)
 		return serve_failure(rc);
-	s.type = info.desc->input_type;
-	s.max_message = info.max_message;
+	if ((rc = open_lines(&s, &info)) != RK_OK) {
+		rk_jsonl_reader_free(s.lines);
+		return serve_failure(rc);
+	}
 	report_progress(&s);
 
 	bool ok = true;
@@ -358,12 +274,13 @@ static int cmd_send_exec(const struct global_opts *g, int argc, char **argv)
 		log_error("%s (%llu message%s sent%s)", s.why,
 			  (unsigned long long)s.sent, s.sent == 1 ? "" : "s",
 			  s.status == EXIT_DATAERR ? " before it" : "");
-	if (s.skipped)
+	rk_jsonl_account a;
+	rk_jsonl_reader_account(s.lines, &a);
+	if (a.skipped)
 		log_warn("skipped %llu bad line%s, the last: %s",
-			 (unsigned long long)s.skipped,
-			 s.skipped == 1 ? "" : "s", s.why);
-	free(s.arena);
-	free(s.partial);
+			 (unsigned long long)a.skipped,
+			 a.skipped == 1 ? "" : "s", a.bad);
+	rk_jsonl_reader_free(s.lines);
 	return s.status;
 }
 
