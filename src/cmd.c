@@ -66,15 +66,9 @@ void cmd_print_usage(void)
 	printf("Run ring kernels (persistent actors with bounded input and "
 	       "output rings)\non CPU threads or GPUs, driven from the "
 	       "shell.\n\n");
-	printf("Global options (before COMMAND):\n"
-	       "  -L, --name=NAME          use the runtime server named NAME\n"
-	       "  -S, --socket=PATH        use the runtime server socket PATH\n"
-	       "      --plugin-path=DIRS   look for kernel plugins in DIRS "
-	       "(colon-separated)\n"
-	       "  -q, --quiet              print only data and errors\n"
-	       "  -v, --verbose            say what is happening on stderr\n"
-	       "  -h, --help               show this help and exit\n"
-	       "  -V, --version            show the version and exit\n\n");
+	printf("Global options (before COMMAND):\n");
+	cmd_print_options(&cmd_global_entry);
+	printf("\n");
 	printf("Commands (a unique prefix is enough):\n");
 	for (const struct cmd_entry *const *e = cmd_table; *e; e++) {
 		char head[64];

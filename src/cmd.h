@@ -20,6 +20,10 @@ enum {
 	CMD_SERVER = 1,                 /* in the runtime server */
 	CMD_STARTS_SERVER = 2,          /* starts a server if none runs */
 	CMD_STOPS_SERVER = 4,           /* returns once the server is gone */
+	/* ringctl's own options, before COMMAND: they end at the first
+	 * operand, answer -h and -V themselves, and an option without its
+	 * argument says so. */
+	CMD_GLOBAL = 8,
 };
 
 struct cmd_entry {
@@ -44,6 +48,8 @@ struct cmd_entry {
 	int (*exec)(const struct global_opts *g, int argc, char **argv);
 };
 
+/* ringctl's own options (ringctl.c), before COMMAND. */
+extern const struct cmd_entry cmd_global_entry;
 extern const struct cmd_entry cmd_activate_entry;
 extern const struct cmd_entry cmd_deactivate_entry;
 extern const struct cmd_entry cmd_describe_entry;

@@ -31,7 +31,7 @@ struct parse {
 
 static bool answers_help(const struct cmd_entry *e)
 {
-	return !(e->flags & CMD_SERVER);
+	return !(e->flags & (CMD_SERVER | CMD_GLOBAL));
 }
 
 /* The template's options, one after the other from NULL, then --help
@@ -97,8 +97,20 @@ static int choose(const struct cmd_option *o, const char *arg)
 
 static int unknown(struct parse *p, const char *word)
 {
+	if (p->e->flags & CMD_GLOBAL)
+		return p->status = usage_error("unknown option '%s'", word);
 	return p->status = usage_error("%s: unknown option '%s'", p->e->name,
 				       word);
+}
+
+/* An option that wants an argument, last on the line.  A command's
+ * says "unknown option", as getopt_long did for them. */
+static int missing(struct parse *p, const char *word)
+{
+	if (p->e->flags & CMD_GLOBAL)
+		return p->status = usage_error("option '%s' needs an argument",
+					       word);
+	return unknown(p, word);
 }
 
 /* Check the argument as the option's type says, then hand the option
@@ -132,6 +144,10 @@ static bool take(struct parse *p, const struct cmd_option *o,
 	}
 	p->status = p->e->take_option ? p->e->take_option(p->opts, o->id, &v)
 				      : EXIT_OK;
+	if (p->status == OPTION_DONE) {
+		p->status = EXIT_OK;
+		return false;
+	}
 	return p->status == EXIT_OK;
 }
 
@@ -150,7 +166,7 @@ static int long_option(struct parse *p, int i)
 	if (o->arg != OPTION_ARG)
 		return take(p, o, NULL) ? 1 : 0;
 	if (i + 1 >= p->argc)
-		return unknown(p, p->argv[i]), 0;
+		return missing(p, p->argv[i]), 0;
 	return take(p, o, p->argv[i + 1]) ? 2 : 0;
 }
 
@@ -171,7 +187,7 @@ static int short_options(struct parse *p, int i)
 		} else if (i + 1 < p->argc) {
 			return take(p, o, p->argv[i + 1]) ? 2 : 0;
 		} else {
-			return unknown(p, p->argv[i]), 0;
+			return missing(p, p->argv[i]), 0;
 		}
 	}
 	return 1;
@@ -192,7 +208,9 @@ int cmd_parse_options(const struct cmd_entry *e, int argc, char **argv,
 		      void *opts, int *status)
 {
 	struct parse p = { e, argc, argv, opts, EXIT_OK };
-	bool permute = getenv("POSIXLY_CORRECT") == NULL;
+	/* Global options end at COMMAND: what follows is the command's. */
+	bool permute = !(e->flags & CMD_GLOBAL)
+		       && getenv("POSIXLY_CORRECT") == NULL;
 	int first = 1;          /* where the operands seen so far start */
 
 	for (int i = 1; i < argc; ) {

@@ -44,6 +44,10 @@ struct cmd_option {
 	const char *const *choices;     /* OPTION_CHOICE; NULL-terminated */
 };
 
+/* What a take_option returns to end the command at once, with EXIT_OK
+ * (it has done what was asked: printed a version, say). */
+#define OPTION_DONE (-1)
+
 /* Whether o is the entry that ends a template. */
 static inline bool option_is_end(const struct cmd_option *o)
 {

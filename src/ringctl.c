@@ -1,7 +1,6 @@
 /* ringctl.c - the command's entry: global options, then the command. */
 #include "config.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
+#include "options.h"
 #include "server.h"
 
 static void print_version(void)
@@ -61,20 +61,67 @@ static void kernel_aborted(const char *id)
 	server_abandon(id, "aborted");
 }
 
+static const struct cmd_option global_options[] = {
+	{ .id = 'L', .name = "name", .letter = 'L', .arg = OPTION_ARG,
+	  .metavar = "NAME", .help = "use the runtime server named NAME" },
+	{ .id = 'S', .name = "socket", .letter = 'S', .arg = OPTION_ARG,
+	  .metavar = "PATH", .help = "use the runtime server socket PATH" },
+	{ .id = 'P', .name = "plugin-path", .arg = OPTION_ARG,
+	  .metavar = "DIRS", .help = "look for kernel plugins in DIRS "
+	  "(colon-separated)" },
+	{ .id = 'q', .name = "quiet", .letter = 'q',
+	  .help = "print only data and errors" },
+	{ .id = 'v', .name = "verbose", .letter = 'v',
+	  .help = "say what is happening on stderr" },
+	{ .id = 'h', .name = "help", .letter = 'h',
+	  .help = "show this help and exit" },
+	{ .id = 'V', .name = "version", .letter = 'V',
+	  .help = "show the version and exit" },
+	{ 0 }
+};
+
+static int take_global_option(void *opts, int id, const struct option_value *v)
+{
+	struct global_opts *g = opts;
+
+	switch (id) {
+	case 'L':
+		g->server_name = v->arg;
+		break;
+	case 'S':
+		g->socket_path = v->arg;
+		break;
+	case 'P':
+		g->plugin_path = v->arg;
+		break;
+	case 'q':
+		log_quiet = true;
+		break;
+	case 'v':
+		log_verbose = true;
+		break;
+	case 'h':
+		cmd_print_usage();
+		return OPTION_DONE;
+	case 'V':
+		print_version();
+		return OPTION_DONE;
+	}
+	return EXIT_OK;
+}
+
+/* ringctl's own options, read by the commands' parser (options.c). */
+const struct cmd_entry cmd_global_entry = {
+	.flags = CMD_GLOBAL,
+	.options = global_options,
+	.take_option = take_global_option,
+	.help_column = 27,
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "name", required_argument, NULL, 'L' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "plugin-path", required_argument, NULL, 'P' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct global_opts g = { 0 };
-	int c;
+	int status;
 
 	/* A closed pipe downstream ends the command quietly: writes fail
 	 * with EPIPE and are handled where they happen. */
@@ -84,45 +131,15 @@ int main(int argc, char **argv)
 	rk_isolate_faults();
 	rk_on_kernel_abort(kernel_aborted);
 	atexit(kernel_called_exit);
-	opterr = 0;
-	/* '+': stop at COMMAND; its own options are its business. */
-	while ((c = getopt_long(argc, argv, "+:L:S:qvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'L':
-			g.server_name = optarg;
-			break;
-		case 'S':
-			g.socket_path = optarg;
-			break;
-		case 'P':
-			g.plugin_path = optarg;
-			break;
-		case 'q':
-			log_quiet = true;
-			break;
-		case 'v':
-			log_verbose = true;
-			break;
-		case 'h':
-			cmd_print_usage();
-			return EXIT_OK;
-		case 'V':
-			print_version();
-			return EXIT_OK;
-		case ':':
-			return usage_error("option '%s' needs an argument",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
+	int first = cmd_parse_options(&cmd_global_entry, argc, argv, &g,
+				      &status);
+	if (first < 0)
+		return status;
 	if (g.server_name && g.socket_path)
 		return usage_error("-L and -S cannot be used together");
-	if (optind >= argc)
+	if (first >= argc)
 		return usage_error("no command given");
 
-	int first = optind;
 	const struct cmd_entry *e = cmd_find(argv[first]);
 	if (!e)
 		return EXIT_USAGE;

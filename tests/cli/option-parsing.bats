@@ -86,3 +86,29 @@ teardown() { server_teardown; }
 		grep -q '^ID ' "$RK_DIR/l$i"
 	done
 }
+
+@test "global options are read by the same parser and end at COMMAND" {
+	# ringctl's own options come from a template too (src/ringctl.c):
+	# --name=ARG, a prefix, bundled flags; the first operand is the
+	# command, and what follows it is the command's.
+	run --separate-stderr "$RINGCTL" --plugin=/nonexistent --plugin-path "$RINGCTL_PLUGIN_PATH" -qv kernels
+	assert_success
+	assert_output --partial doubler
+	run --separate-stderr "$RINGCTL" --vers
+	assert_success
+	assert_line --index 0 --regexp '^ringctl [0-9]'
+	run --separate-stderr "$RINGCTL" --ver      # --verbose or --version
+	assert_failure 2
+	[[ "$stderr" == "ringctl: unknown option '--ver'"* ]]
+	run --separate-stderr "$RINGCTL" --socket
+	assert_failure 2
+	[[ "$stderr" == "ringctl: option '--socket' needs an argument"* ]]
+	run --separate-stderr "$RINGCTL" run --version doubler
+	assert_failure 2
+	[[ "$stderr" == "ringctl: run: unknown option '--version'"* ]]
+	run --separate-stderr "$RINGCTL" -- help
+	assert_success
+	run --separate-stderr "$RINGCTL" --help --bogus
+	assert_success
+	assert_line --index 0 --partial 'Usage: ringctl'
+}
