@@ -438,7 +438,7 @@ static void *executor_main(void *arg)
 	return NULL;
 }
 
-rk_error rk_cpu_executor_start(rk_kernel *k)
+rk_error rk_executor_start(rk_kernel *k)
 {
 	char name[16];
 

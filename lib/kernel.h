@@ -190,8 +190,9 @@ rk_state rk_kernel_poll_control(rk_kernel *k);
 /* Executor side: record a failure message as last_error. */
 void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg);
 
-/* Start the kernel's executor thread. */
-rk_error rk_cpu_executor_start(rk_kernel *k);
+/* Start the kernel's executor thread, which runs its operations (the
+ * CPU's, or the device proxy's). */
+rk_error rk_executor_start(rk_kernel *k);
 
 /* A CPU kernel's operations, for its descriptor (executor-cpu.c). */
 const rk_kernel_ops *rk_cpu_ops(const rk_kernel_desc *desc);

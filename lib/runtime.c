@@ -280,7 +280,7 @@ static rk_error start_kernel(rk_kernel *k)
 	    && (rc = rk_device_attach(k)) == RK_OK)
 		k->ops = &rk_device_ops;
 	if (rc == RK_OK)
-		rc = rk_cpu_executor_start(k);
+		rc = rk_executor_start(k);
 	return rc;
 }
 
