@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,10 +55,14 @@ struct run {
 	int rank;                       /* under mpirun; else 0 */
 
 	/* The reader's account. */
+	char **files;                   /* what to read; none: stdin */
+	size_t n_files;
+	uint64_t bytes_read, bytes_total; /* total: 0 where not known */
+	bool read_failed;               /* a file could not be read (said) */
+	struct timespec started;        /* for --progress's time left */
 	uint64_t sent;                  /* into the first target */
 	rk_jsonl_account input;         /* once the reading ended */
 	bool data_error;
-	int read_errno;
 	/* A send or the end of input refused (out of memory, say): what
 	 * was read did not all go in, and the end may never come out. */
 	atomic_bool input_failed;
@@ -178,31 +183,81 @@ static rk_jsonl_reader *new_reader(struct run *r)
 	return reader;
 }
 
+/* Open a source: "-" is standard input; -1 after saying why. */
+static int open_source(struct run *r, const char *name)
+{
+	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO
+		 : open(name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_error("%s: %s", name, strerror(errno));
+		r->read_failed = true;
+	}
+	return fd;
+}
+
+/* One source, line by line into the pipeline: RK_OK once it is read
+ * to its end, or the reader's error; *stopped when a stop came. */
+static rk_error read_source(struct run *r, rk_jsonl_reader *reader, int fd,
+			    const char *name, char *block, bool *stopped)
+{
+	rk_error rc = RK_OK;
+	ssize_t n;
+
+	rk_jsonl_reader_source(reader, strcmp(name, "-") == 0 ? "<stdin>"
+				       : name);
+	/* A bigger pipe means fewer reads and wake-ups (Linux only). */
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#endif
+	/* What one read brings goes on at once: input that pauses does
+	 * not hold back the lines before. */
+	while (rc == RK_OK
+	       && (n = fd_read_some(fd, r->stop_pipe[0], block, BLOCK)) > 0) {
+		__atomic_add_fetch(&r->bytes_read, (uint64_t)n,
+				   __ATOMIC_RELAXED);
+		if ((rc = rk_jsonl_reader_push(reader, block, (size_t)n,
+					       BLOCK + RK_JSON_PADDING))
+		    == RK_OK)
+			rc = rk_jsonl_reader_flush(reader);
+	}
+	if (rc != RK_OK)
+		return rc;
+	if (n == FD_READ_STOPPED) {
+		*stopped = true;
+		return RK_OK;
+	}
+	if (n < 0) {
+		log_error("%s: %s", strcmp(name, "-") == 0 ? "<stdin>" : name,
+			  strerror(errno));
+		r->read_failed = true;
+		return RK_OK;   /* what it gave stays sent; the next goes on */
+	}
+	return rk_jsonl_reader_end(reader);
+}
+
+/* The sources one after the other (standard input where none is
+ * named), as cat reads them: one that cannot be read is said and
+ * skipped, and the run then fails. */
 static void *reader_main(void *arg)
 {
 	struct run *r = arg;
 	rk_jsonl_reader *reader = new_reader(r);
 	char *block = xmalloc(BLOCK + RK_JSON_PADDING);
 	rk_error rc = RK_OK;
-	ssize_t n;
+	bool stopped = false;
+	static char *const just_stdin[] = { "-", NULL };
+	char *const *files = r->n_files ? r->files : just_stdin;
+	size_t n_files = r->n_files ? r->n_files : 1;
 
-	/* A bigger pipe means fewer reads and wake-ups (Linux only). */
-#ifdef F_SETPIPE_SZ
-	(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, 1 << 20);
-#endif
-	/* What one read brings goes on at once: input that pauses does
-	 * not hold back the lines before. */
-	while (rc == RK_OK
-	       && (n = fd_read_some(STDIN_FILENO, r->stop_pipe[0], block,
-				    BLOCK)) > 0)
-		if ((rc = rk_jsonl_reader_push(reader, block, (size_t)n,
-					       BLOCK + RK_JSON_PADDING))
-		    == RK_OK)
-			rc = rk_jsonl_reader_flush(reader);
-	if (rc == RK_OK && n == -1)
-		r->read_errno = errno;
-	if (rc == RK_OK && n == 0)
-		rc = rk_jsonl_reader_end(reader);
+	for (size_t i = 0; i < n_files && rc == RK_OK && !stopped; i++) {
+		int fd = open_source(r, files[i]);
+		if (fd < 0)
+			continue;
+		rc = read_source(r, reader, fd, files[i], block, &stopped);
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
 	rk_jsonl_reader_account(reader, &r->input);
 	r->data_error = rc == RK_ESCHEMA && r->input.bad[0];
 	rk_jsonl_reader_free(reader);
@@ -244,11 +299,34 @@ static int write_stdout(void *arg, const char *text, size_t len)
 	return r->epipe || r->write_errno;
 }
 
-/* A progress line on the terminal, at most every half second; wiped at
- * the end. */
+/* The bytes the sources hold, when every one is a regular file (stdin
+ * too, when it is redirected from one); else 0: not known. */
+static uint64_t input_size(char *const *files, size_t n)
+{
+	uint64_t total = 0;
+	struct stat st;
+
+	if (n == 0)
+		return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)
+		       ? (uint64_t)st.st_size : 0;
+	for (size_t i = 0; i < n; i++) {
+		int ok = strcmp(files[i], "-") == 0
+			 ? fstat(STDIN_FILENO, &st) : stat(files[i], &st);
+		if (ok != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
+/* A progress line on the terminal, at most every half second, as pv
+ * shows one: counts, the rate over the last interval and, when the
+ * input's size is known, how far and how long is left; wiped at the
+ * end. */
 static void show_progress(struct run *r, bool last)
 {
 	static struct timespec shown;
+	static uint64_t lines_then;
 	struct timespec now;
 
 	if (!r->progress)
@@ -258,13 +336,31 @@ static void show_progress(struct run *r, bool last)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if ((now.tv_sec - shown.tv_sec) * 1000000000L
-	    + (now.tv_nsec - shown.tv_nsec) < 500000000L)
+	double since = (double)(now.tv_sec - shown.tv_sec)
+		       + (double)(now.tv_nsec - shown.tv_nsec) / 1e9;
+	if (since < 0.5)
 		return;
-	shown = now;
-	fprintf(stderr, "\r%s: %llu in, %llu out", PACKAGE_NAME,
-		(unsigned long long)__atomic_load_n(&r->sent, __ATOMIC_RELAXED),
+	uint64_t in = __atomic_load_n(&r->sent, __ATOMIC_RELAXED);
+	uint64_t read = __atomic_load_n(&r->bytes_read, __ATOMIC_RELAXED);
+	bool first = shown.tv_sec == 0 && shown.tv_nsec == 0;
+	fprintf(stderr, "\r\033[K%s: %llu in, %llu out", PACKAGE_NAME,
+		(unsigned long long)in,
 		(unsigned long long)rk_jsonl_writer_lines(r->out));
+	if (!first)
+		fprintf(stderr, ", %.0f lines/s",
+			(double)(in - lines_then) / since);
+	if (r->bytes_total && read <= r->bytes_total) {
+		double done = (double)read / (double)r->bytes_total;
+		fprintf(stderr, ", %.0f%%", 100 * done);
+		double elapsed = (double)(now.tv_sec - r->started.tv_sec)
+				 + (double)(now.tv_nsec - r->started.tv_nsec)
+				 / 1e9;
+		if (done > 0 && done < 1)
+			fprintf(stderr, ", %.0f s left",
+				elapsed * (1 - done) / done);
+	}
+	shown = now;
+	lines_then = in;
 }
 
 /* A kernel that died leaves the pipeline without its end: say which. */
@@ -487,10 +583,8 @@ static int verdict(struct run *r, int status)
 	rk_summary sum = { 0 };
 
 	rk_get_summary(r->rt, &sum);
-	if (r->read_errno) {
-		log_error("<stdin>: %s", strerror(r->read_errno));
-		status = EXIT_FAIL;
-	}
+	if (r->read_failed)
+		status = EXIT_FAIL;     /* said as it happened */
 	if (r->data_error) {
 		log_error("%s (%llu message%s sent before it)", r->input.bad,
 			  (unsigned long long)r->sent, r->sent == 1 ? "" : "s");
@@ -727,11 +821,15 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 		free(o.params);
 		return status;
 	}
-	if (argc - first != 1) {
+	if (argc - first < 1) {
 		free(o.params);
-		return usage_error("run takes one pipeline: 'a | b | c' or a "
-				   "topology file");
+		return usage_error("run takes a pipeline: 'a | b | c' or a "
+				   "topology file, then the files to read");
 	}
+	r.files = argv + first + 1;
+	r.n_files = (size_t)(argc - first - 1);
+	r.bytes_total = input_size(r.files, r.n_files);
+	clock_gettime(CLOCK_MONOTONIC, &r.started);
 
 	/* Signals go to the signal thread only, which every other thread
 	 * inherits by having them blocked. */
@@ -764,8 +862,8 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "TOPOLOGY.yaml | 'KERNEL | ...' [OPTIONS]",
-	.summary = "run a topology on JSON lines from stdin to stdout",
+	.usage = "TOPOLOGY.yaml | 'KERNEL | ...' [FILE...] [OPTIONS]",
+	.summary = "run a topology on JSON lines from files or stdin to stdout",
 	.options = run_options,
 	.take_option = take_run_option,
 	.help_column = 26,

@@ -21,9 +21,11 @@ teardown() { server_teardown; }
 	assert_output --partial '"message":{"result":4}'
 	run ringctl run --envelope doubler <<< '{"value":2}'
 	assert_output --partial '"message":{"result":4}'
+	# POSIXLY_CORRECT: an operand ends the options, so --envelope is a
+	# file to read.
 	run --separate-stderr env POSIXLY_CORRECT=1 "$RINGCTL" run doubler --envelope <<< '{"value":2}'
-	assert_failure 2
-	[[ "$stderr" == "ringctl: run takes one pipeline"* ]]
+	assert_failure 1
+	[[ "$stderr" == "ringctl: --envelope: No such file or directory"* ]]
 }
 
 @test "-- ends the options" {

@@ -321,8 +321,40 @@ status 0'
 	[[ "$output" == *$'\033[K'* ]]
 }
 
+@test "--progress shows the rate, and with files the percent and time left" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	seq 1 3000000 | sed 's/.*/{"value":&}/' >"$BATS_TEST_TMPDIR/in.json"
+	run bash -c "script -qc \"'$RINGCTL' run --progress 'doubler | identity' '$BATS_TEST_TMPDIR/in.json' >/dev/null\" /dev/null"
+	assert_success
+	[[ "$output" == *" lines/s, "*"%"* ]]
+	[[ "$output" == *" s left"* ]]
+}
+
 @test "--progress stays quiet when stderr is not a terminal" {
 	run --separate-stderr bash -c "values 10 | '$RINGCTL' run --progress doubler"
 	assert_success
 	[ -z "$stderr" ]
+}
+
+@test "run reads the files it is given, - for stdin, as cat does" {
+	printf '{"value":1}\n{"value":2}' >"$BATS_TEST_TMPDIR/a.json"
+	printf '{"value":3}\n' >"$BATS_TEST_TMPDIR/b.json"
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr bash -c "echo '{\"value\":10}' | '$RINGCTL' run doubler a.json - b.json"
+	assert_success
+	assert_output $'{"result":2}\n{"result":4}\n{"result":20}\n{"result":6}'
+	# Line numbers count in each file, and errors name it.
+	printf '{"value":4}\n{"value":x}\n' >"$BATS_TEST_TMPDIR/c.json"
+	run --separate-stderr "$RINGCTL" run doubler a.json c.json b.json
+	assert_failure 65
+	assert_output $'{"result":2}\n{"result":4}\n{"result":8}'
+	[[ "$stderr" == "ringctl: c.json:2: "*"(3 messages sent before it)" ]]
+	# One that cannot be read is said and skipped; the run then fails.
+	run --separate-stderr "$RINGCTL" run doubler missing.json b.json
+	assert_failure 1
+	assert_output '{"result":6}'
+	[[ "$stderr" == "ringctl: missing.json: No such file or directory"* ]]
+	run --separate-stderr "$RINGCTL" run doubler "$BATS_TEST_TMPDIR"
+	assert_failure 1
+	[[ "$stderr" == *"Is a directory"* ]]
 }
