@@ -591,6 +591,11 @@ RK_API rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count);
 RK_API rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count);
 RK_API void rk_free_ids(char **ids, size_t count);
 RK_API rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out);
+/* Messages processed per second lately, over the last second or so
+ * (throughput, in rk_telemetry, is the average over the kernel's active
+ * life): what `stats` shows, as top does.  A kernel that has processed
+ * nothing for a second is at 0.  RK_ENODATA without telemetry. */
+RK_API rk_error rk_get_rate(rk_runtime *rt, const char *id, double *per_second);
 RK_API rk_error rk_get_summary(rk_runtime *rt, rk_summary *out);
 
 #ifdef __cplusplus

@@ -49,6 +49,8 @@ static void release_held(rk_ctx *ctx)
 	/* Counted as received when its slot goes back, as in a batch. */
 	bump(&ctx->kernel->cb.received);
 	bump(&ctx->kernel->cb.processed);
+	if (ctx->kernel->telemetry)
+		rk_rate_note(ctx->kernel, rk_now_ns());
 	rk_ring_release(ctx->held_port->band[ctx->held_band], 1);
 	rk_event_notify(&ctx->held_port->space);
 	ctx->holding = false;

@@ -198,8 +198,11 @@ static bool run_batch(rk_kernel *k, segment *s)
 	if (failed)
 		stop = message_failed(k, failed, (uint64_t)failed,
 				      s->position + k->batch_index + 1);
-	if (k->telemetry)
-		rk_hist_add(&k->latency, (rk_now_ns() - s->t0) / n);
+	if (k->telemetry) {
+		uint64_t t1 = rk_now_ns();
+		rk_hist_add(&k->latency, (t1 - s->t0) / n);
+		rk_rate_note(k, t1);
+	}
 	return stop;
 }
 
@@ -221,6 +224,7 @@ static bool run_message(rk_kernel *k, segment *s, uint64_t i)
 	if (k->telemetry) {
 		uint64_t t1 = rk_now_ns();
 		rk_hist_add(&k->latency, t1 - s->t0);
+		rk_rate_note(k, t1);
 		s->t0 = t1;
 	}
 	/* Said at once; counted, as received, when its slot goes back

@@ -162,6 +162,15 @@ typedef struct rk_kernel {
 	bool end_done;                  /* flushed and passed the end on */
 	struct rk_ctx ctx;
 	rk_hist latency;
+	/* The rate of the last second or so (telemetry on): the executor
+	 * starts a window each RK_RATE_WINDOW_NS, keeping the last one's
+	 * rate (a double's bits); rk_get_rate reads them. */
+	struct {
+		uint64_t start_ns;      /* 0: nothing processed yet */
+		uint64_t start_count;   /* processed, at start_ns */
+		uint64_t last_bits;     /* the last window's rate */
+		uint64_t last_ns;       /* of the last message processed */
+	} rate;
 
 	/* Every client call takes and drops a reference. */
 	uint32_t refs RK_ALIGNED;       /* the table's, plus each caller's */
@@ -189,6 +198,11 @@ rk_state rk_kernel_poll_control(rk_kernel *k);
 
 /* Executor side: record a failure message as last_error. */
 void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg);
+
+#define RK_RATE_WINDOW_NS 1000000000ull
+
+/* Executor side, with telemetry on: a message processed by `now`. */
+void rk_rate_note(rk_kernel *k, uint64_t now);
 
 /* Start the kernel's executor thread, which runs its operations (the
  * CPU's, or the device proxy's). */

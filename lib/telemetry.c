@@ -210,6 +210,78 @@ rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out)
 	return RK_OK;
 }
 
+/* ---- the rate of the last second ---------------------------------- */
+
+/* Processed counts are taken when slots go back, a little after the
+ * message was processed; the window's edges move with them. */
+void rk_rate_note(rk_kernel *k, uint64_t now)
+{
+	uint64_t start = k->rate.start_ns;      /* only this thread writes */
+
+	__atomic_store_n(&k->rate.last_ns, now, __ATOMIC_RELAXED);
+	if (start && now - start < RK_RATE_WINDOW_NS)
+		return;
+	uint64_t count = load(&k->cb.processed);
+	if (start) {
+		double rate = (double)(count - k->rate.start_count) * 1e9
+			      / (double)(now - start);
+		uint64_t bits;
+		memcpy(&bits, &rate, sizeof(bits));
+		__atomic_store_n(&k->rate.last_bits, bits, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&k->rate.start_count, count, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->rate.start_ns, now, __ATOMIC_RELEASE);
+}
+
+/* One kernel's rate now: the current window's count, topped up with
+ * the last window's rate for the part of a second it has not yet
+ * covered; a window older than a second counts its idle time, and a
+ * kernel that processed nothing for a second (paused, or starved) is
+ * at 0. */
+static double rate_of(rk_kernel *k, uint64_t now)
+{
+	uint64_t start = __atomic_load_n(&k->rate.start_ns, __ATOMIC_ACQUIRE);
+	uint64_t count0 = __atomic_load_n(&k->rate.start_count,
+					  __ATOMIC_RELAXED);
+	uint64_t bits = __atomic_load_n(&k->rate.last_bits, __ATOMIC_RELAXED);
+	uint64_t count = load(&k->cb.processed);
+	double last;
+
+	uint64_t last_ns = __atomic_load_n(&k->rate.last_ns, __ATOMIC_RELAXED);
+	if (!start || now <= start
+	    || (now > last_ns && now - last_ns >= RK_RATE_WINDOW_NS))
+		return 0;
+	memcpy(&last, &bits, sizeof(last));
+	double elapsed = (double)(now - start);
+	double window = (double)RK_RATE_WINDOW_NS;
+	double done = count > count0 ? (double)(count - count0) : 0;
+	if (elapsed >= window)
+		return done * 1e9 / elapsed;
+	return (done + last * (window - elapsed) / 1e9) * 1e9 / window;
+}
+
+rk_error rk_get_rate(rk_runtime *rt, const char *id, double *per_second)
+{
+	rk_kernel *k;
+	rk_error rc;
+
+	if (!rt || !per_second)
+		return rk_fail(RK_EINVAL, "no runtime or no place for the rate");
+	if (!rt->telemetry)
+		return rk_fail(RK_ENODATA, "telemetry is disabled");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	uint64_t now = rk_now_ns();
+	*per_second = 0;
+	if (k->n_replicas)
+		for (size_t i = 0; i < k->n_replicas; i++)
+			*per_second += rate_of(k->replicas[i], now);
+	else
+		*per_second = rate_of(k, now);
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
 rk_error rk_get_summary(rk_runtime *rt, rk_summary *out)
 {
 	char **ids;

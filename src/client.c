@@ -201,8 +201,14 @@ static bool send_command(int fd, const struct global_opts *g, int argc,
 		snprintf(cwd, sizeof(cwd), "/");
 	char *path = absolute_path(search, cwd);
 	free(search);
-	const char *fields[3] = { cwd, path,
-				  log_quiet ? "q" : log_verbose ? "v" : "" };
+	/* -q or -v, and "t" where our standard output is a terminal (a
+	 * command that redraws, stats --watch, needs to know). */
+	char flags[3] = "";
+	if (log_quiet || log_verbose)
+		strcat(flags, log_quiet ? "q" : "v");
+	if (isatty(STDOUT_FILENO))
+		strcat(flags, "t");
+	const char *fields[3] = { cwd, path, flags };
 	for (int i = -3; i < argc; i++) {
 		const char *w = i < 0 ? fields[i + 3] : argv[i];
 		size_t n = strlen(w) + 1;

@@ -560,7 +560,7 @@ static void print_stats(struct run *r)
 			continue;
 		fprintf(stderr, "%s: stats: %s: received %llu, processed %llu, "
 			"sent %llu, dropped %llu, errors %llu, latency p50 %llu "
-			"ns, p99 %llu ns, %.0f msgs/s%s%s%s%s%s%s\n",
+			"ns, p99 %llu ns, %.0f msgs/s over %.3g s active%s%s%s%s%s%s\n",
 			PACKAGE_NAME, id,
 			(unsigned long long)t.messages_received,
 			(unsigned long long)t.messages_processed,
@@ -569,6 +569,8 @@ static void print_stats(struct run *r)
 			(unsigned long long)t.errors,
 			(unsigned long long)t.latency_p50_ns,
 			(unsigned long long)t.latency_p99_ns, t.throughput,
+			t.throughput > 0 ? (double)t.messages_processed
+					   / t.throughput : 0.0,
 			t.device[0] ? ", on " : "", t.device,
 			t.device_link_from[0] ? ", device link from " : "",
 			t.device_link_from,

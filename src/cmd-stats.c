@@ -17,21 +17,42 @@
 
 enum format { TABLE, JSON, PROMETHEUS };
 
+/* A kernel's figures as one look took them: its telemetry, and the
+ * rate of the last second (rk_get_rate). */
+struct look {
+	rk_telemetry t;
+	double rate;
+};
+
 static void table_head(void)
 {
 	out_printf("%-12s %-11s %10s %8s %7s %8s %8s %9s\n", "ID", "STATE",
 		   "PROCESSED", "DROPPED", "ERRORS", "P50 ns", "P99 ns", "MSGS/S");
 }
 
-static void table_row(const char *id, const rk_telemetry *t)
+/* MSGS/S is the rate now, as top and docker stats show theirs; the
+ * lifetime average is in the JSON, named as such. */
+static void table_row(const char *id, const struct look *l)
 {
+	const rk_telemetry *t = &l->t;
+
 	out_printf("%-12.12s %-11s %10llu %8llu %7llu %8llu %8llu %9.0f\n", id,
 		   rk_state_name(t->state),
 		   (unsigned long long)t->messages_processed,
 		   (unsigned long long)t->messages_dropped,
 		   (unsigned long long)t->errors,
 		   (unsigned long long)t->latency_p50_ns,
-		   (unsigned long long)t->latency_p99_ns, t->throughput);
+		   (unsigned long long)t->latency_p99_ns, l->rate);
+}
+
+/* Below the table: why a kernel failed, or what it failed on last, as
+ * systemctl status says why a unit failed. */
+static void table_errors(char **ids, const struct look *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].t.last_error[0])
+			out_printf("%s: last error: %s\n", ids[i],
+				   l[i].t.last_error);
 }
 
 static void escape(char *out, size_t cap, const char *s)
@@ -78,13 +99,20 @@ static void json_int_or_null(int32_t v)
 		out_printf("%d", v);
 }
 
-static void json_row(const char *id, const rk_telemetry *t)
+/* One object a kernel; `time` (seconds since the epoch) first when the
+ * records are a series (--watch into a pipe or file). */
+static void json_row(const char *id, const struct look *l, double time)
 {
+	const rk_telemetry *t = &l->t;
 	char eid[160], err[300];
 
 	escape(eid, sizeof(eid), id);
 	escape(err, sizeof(err), t->last_error);
-	out_printf("{\"id\":\"%s\",\"state\":\"%s\",\"backend\":\"%s\","
+	if (time > 0)
+		out_printf("{\"time\":%.3f,", time);
+	else
+		out_printf("{");
+	out_printf("\"id\":\"%s\",\"state\":\"%s\",\"backend\":\"%s\","
 		   "\"messages_received\":%llu,\"messages_processed\":%llu,"
 		   "\"messages_sent\":%llu,\"messages_dropped\":%llu,"
 		   "\"errors\":%llu,\"last_error\":\"%s\","
@@ -93,7 +121,7 @@ static void json_row(const char *id, const rk_telemetry *t)
 		   "\"output_high_water\":%llu,\"output_capacity\":%llu,"
 		   "\"latency_min_ns\":%llu,\"latency_avg_ns\":%llu,"
 		   "\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
-		   "\"latency_max_ns\":%llu,\"throughput\":%.1f,"
+		   "\"latency_max_ns\":%llu,\"rate\":%.1f,\"throughput\":%.1f,"
 		   "\"uptime\":%.3f,\"device\":", eid, rk_state_name(t->state),
 		   rk_backend_name(t->backend),
 		   (unsigned long long)t->messages_received,
@@ -111,7 +139,7 @@ static void json_row(const char *id, const rk_telemetry *t)
 		   (unsigned long long)t->latency_avg_ns,
 		   (unsigned long long)t->latency_p50_ns,
 		   (unsigned long long)t->latency_p99_ns,
-		   (unsigned long long)t->latency_max_ns,
+		   (unsigned long long)t->latency_max_ns, or_zero(l->rate),
 		   or_zero(t->throughput), t->uptime_s);
 	if (t->backend != RK_BACKEND_CUDA) {
 		out_printf("null}\n");
@@ -142,37 +170,37 @@ static void json_row(const char *id, const rk_telemetry *t)
 }
 
 /* Below the table: where the kernels on a device run. */
-static void table_devices(char **ids, const rk_telemetry *t, size_t n)
+static void table_devices(char **ids, const struct look *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].backend != RK_BACKEND_CUDA)
+		if (l[i].t.backend != RK_BACKEND_CUDA)
 			continue;
 		out_printf("%s: on %s, %u threads, %llu batches", ids[i],
-			   t[i].device, t[i].device_threads,
-			   (unsigned long long)t[i].device_batches);
-		if (t[i].device_memory_total)
+			   l[i].t.device, l[i].t.device_threads,
+			   (unsigned long long)l[i].t.device_batches);
+		if (l[i].t.device_memory_total)
 			out_printf(", %llu of %llu MiB free",
-				   (unsigned long long)(t[i].device_memory_free
+				   (unsigned long long)(l[i].t.device_memory_free
 							>> 20),
-				   (unsigned long long)(t[i].device_memory_total
+				   (unsigned long long)(l[i].t.device_memory_total
 							>> 20));
-		if (t[i].device_utilization >= 0)
-			out_printf(", %d%% busy", t[i].device_utilization);
-		if (t[i].device_temperature >= 0)
-			out_printf(", %d C", t[i].device_temperature);
-		if (t[i].device_power_mw >= 0)
-			out_printf(", %.0f W", t[i].device_power_mw / 1000.0);
-		if (t[i].device_link_from[0])
+		if (l[i].t.device_utilization >= 0)
+			out_printf(", %d%% busy", l[i].t.device_utilization);
+		if (l[i].t.device_temperature >= 0)
+			out_printf(", %d C", l[i].t.device_temperature);
+		if (l[i].t.device_power_mw >= 0)
+			out_printf(", %.0f W", l[i].t.device_power_mw / 1000.0);
+		if (l[i].t.device_link_from[0])
 			out_printf(", device link from %s",
-				   t[i].device_link_from);
-		if (t[i].device_link_to[0])
-			out_printf(", device link to %s", t[i].device_link_to);
+				   l[i].t.device_link_from);
+		if (l[i].t.device_link_to[0])
+			out_printf(", device link to %s", l[i].t.device_link_to);
 		out_printf("\n");
 	}
 }
 
 /* The Prometheus text format: one family per figure. */
-static void prometheus(char **ids, const rk_telemetry *t, size_t n)
+static void prometheus(char **ids, const struct look *l, size_t n)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -195,7 +223,7 @@ static void prometheus(char **ids, const rk_telemetry *t, size_t n)
 			escape(eid, sizeof(eid), ids[i]);
 			out_printf("%s{kernel=\"%s\"} %llu\n", counters[c].name,
 				   eid, (unsigned long long)*(const uint64_t *)
-				   ((const char *)&t[i] + counters[c].offset));
+				   ((const char *)&l[i].t + counters[c].offset));
 		}
 	}
 	out_printf("# HELP ringctl_queue_depth Messages queued now.\n"
@@ -206,8 +234,8 @@ static void prometheus(char **ids, const rk_telemetry *t, size_t n)
 		out_printf("ringctl_queue_depth{kernel=\"%s\",queue=\"input\"} "
 			   "%llu\nringctl_queue_depth{kernel=\"%s\","
 			   "queue=\"output\"} %llu\n", eid,
-			   (unsigned long long)t[i].input.depth, eid,
-			   (unsigned long long)t[i].output.depth);
+			   (unsigned long long)l[i].t.input.depth, eid,
+			   (unsigned long long)l[i].t.output.depth);
 	}
 	out_printf("# HELP ringctl_latency_seconds Processing latency.\n"
 		   "# TYPE ringctl_latency_seconds summary\n");
@@ -218,63 +246,83 @@ static void prometheus(char **ids, const rk_telemetry *t, size_t n)
 			   " %.9f\nringctl_latency_seconds{kernel=\"%s\","
 			   "quantile=\"0.99\"} %.9f\n"
 			   "ringctl_latency_seconds_count{kernel=\"%s\"} %llu\n",
-			   eid, (double)t[i].latency_p50_ns / 1e9, eid,
-			   (double)t[i].latency_p99_ns / 1e9, eid,
-			   (unsigned long long)t[i].latency_count);
+			   eid, (double)l[i].t.latency_p50_ns / 1e9, eid,
+			   (double)l[i].t.latency_p99_ns / 1e9, eid,
+			   (unsigned long long)l[i].t.latency_count);
 	}
 }
 
-static int report(char **ids, size_t n, enum format f, bool all)
-{
-	rk_telemetry *t = calloc(n ? n : 1, sizeof(*t));
-	int status = EXIT_OK;
+/* How a report is shown. */
+struct shown {
+	enum format format;
+	bool series;            /* --watch into a pipe or file: JSON lines,
+				 * each with its time */
+};
 
-	if (!t)
+static void summary(enum format f)
+{
+	rk_summary s;
+
+	if (rk_get_summary(serve_runtime(), &s) != RK_OK)
+		return;
+	if (f == TABLE)
+		out_printf("%zu kernels, %llu active, %llu processed, %llu "
+			   "dropped, %llu errors, up %.0f s\n",
+			   (size_t)s.kernel_count,
+			   (unsigned long long)s.active_count,
+			   (unsigned long long)s.total_processed,
+			   (unsigned long long)s.total_dropped,
+			   (unsigned long long)s.total_errors, s.uptime_s);
+	else
+		out_printf("{\"summary\":{\"kernel_count\":%llu,"
+			   "\"active_count\":%llu,\"total_processed\":%llu,"
+			   "\"total_dropped\":%llu,\"total_errors\":%llu,"
+			   "\"uptime\":%.3f,\"gpu_utilization\":null}}\n",
+			   (unsigned long long)s.kernel_count,
+			   (unsigned long long)s.active_count,
+			   (unsigned long long)s.total_processed,
+			   (unsigned long long)s.total_dropped,
+			   (unsigned long long)s.total_errors, s.uptime_s);
+}
+
+static int report(char **ids, size_t n, const struct shown *how, bool all)
+{
+	struct look *l = calloc(n ? n : 1, sizeof(*l));
+	int status = EXIT_OK;
+	struct timespec now;
+
+	if (!l)
 		return serve_failure(RK_ENOMEM);
 	for (size_t i = 0; i < n; i++) {
-		rk_error rc = rk_get_telemetry(serve_runtime(), ids[i], &t[i]);
+		rk_error rc = rk_get_telemetry(serve_runtime(), ids[i], &l[i].t);
+		if (rc == RK_OK)
+			rc = rk_get_rate(serve_runtime(), ids[i], &l[i].rate);
 		if (rc != RK_OK) {
 			status = serve_failure(rc);
-			free(t);
+			free(l);
 			return status;
 		}
 	}
-	if (f == PROMETHEUS) {
-		prometheus(ids, t, n);
-	} else {
-		if (f == TABLE)
-			table_head();
+	clock_gettime(CLOCK_REALTIME, &now);
+	double time = how->series ? (double)now.tv_sec
+				    + (double)now.tv_nsec / 1e9 : 0;
+	if (how->format == PROMETHEUS) {
+		prometheus(ids, l, n);
+	} else if (how->format == JSON) {
 		for (size_t i = 0; i < n; i++)
-			(f == TABLE ? table_row : json_row)(ids[i], &t[i]);
-		if (f == TABLE)
-			table_devices(ids, t, n);
-		rk_summary s;
-		if (all && rk_get_summary(serve_runtime(), &s) == RK_OK) {
-			if (f == TABLE)
-				out_printf("%zu kernels, %llu active, %llu "
-					   "processed, %llu dropped, %llu errors, "
-					   "up %.0f s\n", (size_t)s.kernel_count,
-					   (unsigned long long)s.active_count,
-					   (unsigned long long)s.total_processed,
-					   (unsigned long long)s.total_dropped,
-					   (unsigned long long)s.total_errors,
-					   s.uptime_s);
-			else
-				out_printf("{\"summary\":{\"kernel_count\":%llu,"
-					   "\"active_count\":%llu,"
-					   "\"total_processed\":%llu,"
-					   "\"total_dropped\":%llu,"
-					   "\"total_errors\":%llu,\"uptime\":%.3f,"
-					   "\"gpu_utilization\":null}}\n",
-					   (unsigned long long)s.kernel_count,
-					   (unsigned long long)s.active_count,
-					   (unsigned long long)s.total_processed,
-					   (unsigned long long)s.total_dropped,
-					   (unsigned long long)s.total_errors,
-					   s.uptime_s);
-		}
+			json_row(ids[i], &l[i], time);
+		if (all && !how->series)
+			summary(JSON);
+	} else {
+		table_head();
+		for (size_t i = 0; i < n; i++)
+			table_row(ids[i], &l[i]);
+		table_devices(ids, l, n);
+		table_errors(ids, l, n);
+		if (all)
+			summary(TABLE);
 	}
-	free(t);
+	free(l);
 	return status;
 }
 
@@ -316,15 +364,28 @@ static int cmd_stats_exec(const struct global_opts *g, int argc, char **argv)
 
 	if (first < 0)
 		return status;
-	enum format f = o.format;
 	double every = o.every;
-	for (;;) {
+	/* Watching: a terminal is a screen, redrawn in place as top does;
+	 * a pipe or file gets a series of timestamped JSON records. */
+	bool screen = every > 0 && out_is_terminal();
+	struct shown how = { .format = o.format,
+			     .series = every > 0 && !screen
+				       && o.format != PROMETHEUS };
+	if (how.series)
+		how.format = JSON;
+	for (bool again = false; ; again = true) {
 		char **ids = argv + first;
 		size_t n = (size_t)(argc - first);
 		bool all = n == 0;
 		if (all && rk_kernel_ids(serve_runtime(), &ids, &n) != RK_OK)
 			return serve_failure(RK_ENOMEM);
-		status = report(ids, n, f, all);
+		/* A screen is cleared and drawn from the top, as watch(1)
+		 * does. */
+		if (screen)
+			out_printf("\033[H\033[2J");
+		else if (again && !how.series)
+			out_printf("\n");
+		status = report(ids, n, &how, all);
 		if (all)
 			rk_free_ids(ids, n);
 		if (!out_flush() || status != EXIT_OK || every <= 0)
@@ -332,7 +393,7 @@ static int cmd_stats_exec(const struct global_opts *g, int argc, char **argv)
 		struct timespec ts = { (time_t)every,
 				       (long)((every - (double)(time_t)every) * 1e9) };
 		nanosleep(&ts, NULL);
-		if (!session_alive(output_session()) || !out_printf("\n"))
+		if (!session_alive(output_session()))
 			return EXIT_OK;
 	}
 }

@@ -33,6 +33,11 @@ void output_set_session(struct session *s)
 	sent = 0;
 }
 
+bool out_is_terminal(void)
+{
+	return current ? current->terminal : isatty(STDOUT_FILENO);
+}
+
 struct session *output_session(void)
 {
 	return current;

@@ -18,6 +18,10 @@ bool out_write(const void *buf, size_t len);
 bool out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool out_flush(void);
 
+/* Whether standard output (the client's, for a session) is a
+ * terminal: a screen to redraw rather than a record to append. */
+bool out_is_terminal(void);
+
 /* Bytes of standard output written (or sent to the client) so far. */
 uint64_t out_sent(void);
 

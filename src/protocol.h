@@ -39,8 +39,9 @@ enum proto_type {
 	MSG_HELLO = 1,          /* C->S: uint32 version */
 	MSG_HELLO_OK,           /* S->C: uint32 version */
 	MSG_MISMATCH,           /* S->C: uint32 version the server speaks */
-	MSG_COMMAND,            /* C->S: cwd, plugin path, flags ("q", "v"
-				 * or ""), argv: each NUL-ended */
+	MSG_COMMAND,            /* C->S: cwd, plugin path, flags ("q" or
+				 * "v", then "t" where the client's stdout
+				 * is a terminal), argv: each NUL-ended */
 	MSG_STDIN,              /* C->S: bytes */
 	MSG_STDIN_EOF,          /* C->S: no more input */
 	MSG_STDOUT,             /* S->C: bytes */

@@ -181,6 +181,7 @@ static void serve(struct session *s)
 	output_set_session(s);
 	log_quiet = strchr(flags, 'q') != NULL;
 	log_verbose = strchr(flags, 'v') != NULL;
+	s->terminal = strchr(flags, 't') != NULL;
 	const struct cmd_entry *e = argc > 0 ? cmd_find(argv[0]) : NULL;
 	if (argc < 0) {
 		log_error("a command of more than %d words", PROTO_MAX_WORDS);

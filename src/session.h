@@ -18,6 +18,7 @@ struct session {
 	size_t in_len;
 	bool eof;
 	bool gone;                      /* the client went away */
+	bool terminal;                  /* its standard output is a terminal */
 };
 
 /* A frame to the client; false once it is gone. */

@@ -51,6 +51,51 @@ teardown() { server_teardown; }
 	[ "$output" -ge 3 ]
 }
 
+@test "stats --watch into a pipe writes timestamped JSON records" {
+	run bash -c "timeout 1 '$RINGCTL' stats --watch=0.2"
+	[ "${#lines[@]}" -ge 3 ]
+	for line in "${lines[@]}"; do
+		[[ "$line" =~ ^\{\"time\":[0-9]{10}\.[0-9]{3},\"id\":\"doubler\", ]]
+	done
+	[[ "$output" != *"ID "* ]]
+}
+
+@test "stats --watch on a terminal redraws the screen in place" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	run script -qc "timeout 1 '$RINGCTL' stats --watch=0.2" /dev/null
+	screens=$(grep -o $'\033\[H\033\[2J' <<<"$output" | wc -l)
+	[ "$screens" -ge 3 ]
+	[[ "$output" == *"doubler "*"ACTIVE"* ]]
+	[[ "$output" != *'"time"'* ]]
+}
+
+@test "stats shows the rate now beside the totals, and the last error" {
+	# A steady stream for a while: the rate of the last second is not 0.
+	values 30000 | ringctl send doubler &
+	sender=$!
+	ringctl recv doubler -n 30000 >/dev/null
+	wait "$sender"
+	run ringctl stats doubler --format json
+	[[ "$output" =~ \"rate\":[0-9.]+ ]]
+	# Once it has done nothing for a second, the rate is 0; the lifetime
+	# average (throughput) stays.
+	ringctl deactivate doubler
+	sleep 1.2
+	run ringctl stats doubler --format json
+	assert_output --partial '"rate":0.0,'
+	assert_output --regexp '"throughput":[1-9]'
+	run ringctl stats
+	assert_line --regexp '^doubler +DEACTIVATED +30000 +0 +0 +[0-9]+ +[0-9]+ +0$'
+	ringctl reactivate doubler
+	printf '{"value":9223372036854775807}\n' | ringctl send doubler
+	for _ in $(seq 50); do
+		run ringctl stats
+		[[ "$output" == *"last error"* ]] && break
+		sleep 0.1
+	done
+	assert_line 'doubler: last error: 9223372036854775807 doubled overflows int64'
+}
+
 @test "stats of an unknown kernel is 3; a bad format is 2" {
 	run --separate-stderr ringctl stats ghost
 	assert_failure 3

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -94,6 +95,53 @@ static void test_queue_depth_and_high_water(void **unused)
 	rk_runtime_free(rt);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The rate is of the last second: near what was done in it while the
+ * kernel works, 0 once it has done nothing for a second, while the
+ * lifetime throughput stays where it was. */
+static void test_rate_is_recent(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 0);
+	rk_telemetry t;
+	double rate;
+	uint64_t n = 0;
+
+	assert_int_equal(rk_launch(rt, "d", &test_doubler, NULL), RK_OK);
+	assert_int_equal(rk_get_rate(rt, "d", &rate), RK_OK);
+	assert_true(rate == 0);
+	assert_int_equal(rk_activate(rt, "d"), RK_OK);
+	/* 2.5 s of round trips: two whole windows and a half. */
+	double t0 = now_s();
+	while (now_s() - t0 < 2.5) {
+		send_i64(rt, "d", 1);
+		recv_i64(rt, "d");
+		n++;
+	}
+	double average = (double)n / (now_s() - t0);
+	assert_int_equal(rk_get_rate(rt, "d", &rate), RK_OK);
+	if (!(rate > average / 4 && rate < average * 4))
+		fail_msg("rate %.0f/s, while %.0f/s were done", rate, average);
+	assert_int_equal(rk_deactivate(rt, "d"), RK_OK);
+	struct timespec pause = { 1, 100000000 };
+	nanosleep(&pause, NULL);
+	assert_int_equal(rk_get_rate(rt, "d", &rate), RK_OK);
+	assert_true(rate == 0);
+	assert_int_equal(rk_get_telemetry(rt, "d", &t), RK_OK);
+	assert_true(t.throughput > 0);
+	assert_int_equal(rk_get_rate(rt, "ghost", &rate), RK_ENOTFOUND);
+	rk_runtime_free(rt);
+	rt = test_runtime(0, 0);
+	assert_int_equal(rk_launch(rt, "d", &test_doubler, NULL), RK_OK);
+	assert_int_equal(rk_get_rate(rt, "d", &rate), RK_ENODATA);
+	rk_runtime_free(rt);
+}
+
 static void test_summary(void **unused)
 {
 	rk_runtime *rt = test_runtime(1, 0);
@@ -130,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_disabled_gives_nothing),
 		cmocka_unit_test(test_exact_counts),
 		cmocka_unit_test(test_queue_depth_and_high_water),
+		cmocka_unit_test(test_rate_is_recent),
 		cmocka_unit_test(test_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
