@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,11 @@ static char *history_path(void)
 	mkdir(dir, 0700);
 	char *path = xasprintf("%s/history", dir);
 	free(dir);
+	/* append_history only appends: the file must be there first, and
+	 * it is ours alone (what was typed may hold paths and data). */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	return path;
 }
 

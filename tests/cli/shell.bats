@@ -32,3 +32,18 @@ teardown() { server_teardown; }
 	assert_failure 2
 	[[ "$stderr" == "ringctl: unclosed quote"* ]]
 }
+
+@test "the shell on a terminal keeps its history, in a file of our own" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	# The history file does not exist yet: the first shell makes it.
+	printf 'help state\nquit\n' | script -qc "'$RINGCTL' shell" /dev/null >/dev/null
+	history=$XDG_STATE_HOME/ringctl/history
+	[ -f "$history" ]
+	[ "$(stat -c %a "$history")" = 600 ]
+	grep -qx 'help state' "$history"
+	grep -qx 'quit' "$history"
+	printf 'kernels\nquit\n' | script -qc "'$RINGCTL' shell" /dev/null >/dev/null
+	[ "$(grep -c . "$history")" -eq 4 ]
+	[ "$(sed -n 3p "$history")" = kernels ]
+}
