@@ -52,8 +52,11 @@ static bool can_receive(rk_state s)
 
 static rk_error not_now(const char *op, rk_kernel *k)
 {
-	return rk_fail(RK_ESTATE, "cannot %s kernel '%s' in state '%s'", op,
-		       k->id, rk_state_name(rk_kernel_state(k)));
+	rk_state s = rk_kernel_state(k);
+
+	return rk_fail(RK_ESTATE, "cannot %s kernel '%s' in state '%s'%s", op,
+		       k->id, rk_state_name(s), s == RK_STATE_LAUNCHED
+		       ? ": activate it first" : "");
 }
 
 /* Spin (spin.h), then park until there is room or the deadline. */
@@ -517,8 +520,8 @@ static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 	if (!can_receive(rk_kernel_state(k)))
 		rc = not_now("receive from", k);
 	else if (!receivable(k))
-		rc = rk_fail(RK_EINVAL, "kernel '%s' sends its output to other "
-			     "kernels", k->id);
+		rc = rk_fail(RK_ESTATE, "kernel '%s' sends its output to other "
+			     "kernels: receive from the last of them", k->id);
 	while (rc == RK_OK) {
 		bool end;
 		bool stop = k->n_replicas

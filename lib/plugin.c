@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "code-trust.h"
+#include "edit-distance.h"
 #include "descriptor.h"
 #include "rk-error.h"
 #include "runtime.h"
@@ -292,9 +293,17 @@ rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
 		  &problems);
 	if ((*out = rk_find_kernel(rt, spec)))
 		return RK_OK;
+	char hint[96] = "";
+	const rk_kernel_desc *d;
+	for (size_t i = 0; !hint[0] && (d = rk_registered_kernel(rt, i, NULL));
+	     i++)
+		if (rk_name_is_close(spec, d->name))
+			snprintf(hint, sizeof(hint), "; did you mean '%s'?",
+				 d->name);
 	if (problems.count)
 		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found (%zu plugin%s "
-			       "could not be loaded: %s)", spec, problems.count,
-			       problems.count == 1 ? "" : "s", problems.text);
-	return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", spec);
+			       "could not be loaded: %s)%s", spec, problems.count,
+			       problems.count == 1 ? "" : "s", problems.text,
+			       hint);
+	return rk_fail(RK_ENOTFOUND, "kernel '%s' not found%s", spec, hint);
 }

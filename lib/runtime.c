@@ -436,7 +436,9 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 	pthread_rwlock_wrlock(&rt->lock);
 	rk_kernel *existing = rk_kernel_find_locked(rt, id, NULL);
 	if (existing) {
-		rc = rk_fail_state("launch", id, rk_kernel_state(existing));
+		rc = rk_fail(RK_ESTATE, "kernel '%s' already exists (%s): "
+			     "terminate it first, or launch under another id",
+			     id, rk_state_name(rk_kernel_state(existing)));
 		pthread_rwlock_unlock(&rt->lock);
 		return rc;
 	}

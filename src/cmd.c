@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "edit-distance.h"
 #include "log.h"
 
 const struct cmd_entry *const cmd_table[] = {
@@ -28,6 +29,15 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	NULL
 };
+
+/* A command `name` may be a slip for, or NULL. */
+static const struct cmd_entry *closest_command(const char *name)
+{
+	for (const struct cmd_entry *const *e = cmd_table; *e; e++)
+		if (rk_name_is_close(name, (*e)->name))
+			return *e;
+	return NULL;
+}
 
 const struct cmd_entry *cmd_find(const char *name)
 {
@@ -54,6 +64,9 @@ const struct cmd_entry *cmd_find(const char *name)
 	if (matches > 1)
 		usage_error("ambiguous command '%s': could be %s", name,
 			    candidates);
+	else if ((found = closest_command(name)))
+		usage_error("unknown command '%s'; did you mean '%s'?", name,
+			    found->name);
 	else
 		usage_error("unknown command '%s'", name);
 	return NULL;

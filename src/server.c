@@ -162,6 +162,28 @@ static bool handshake(struct session *s, char *cmd, size_t *len)
 	return rc == 1 && type == MSG_COMMAND;
 }
 
+/* A client's command for the log, whole ("launch d -k doubler"), its
+ * words cut to fit and any control character shown as '?': the log is
+ * read on terminals. */
+static const char *command_line(char *out, size_t cap, int argc,
+				char **argv)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < argc && n + 4 < cap; i++) {
+		if (i)
+			out[n++] = ' ';
+		for (const char *c = argv[i]; *c && n + 4 < cap; c++)
+			out[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?'
+				   : *c;
+	}
+	if (n + 4 >= cap)
+		memcpy(out + n, "...", 3), n += 3;
+	out[n] = '\0';
+	return out;
+}
+
 static void serve(struct session *s)
 {
 	char *cmd = xmalloc(PROTO_MAX_PAYLOAD);
@@ -189,7 +211,9 @@ static void serve(struct session *s)
 		log_error("%s does not run in the server", e->name);
 	} else if (e) {
 		struct global_opts g = { .plugin_path = path };
-		server_log(LOG_INFO, "%s", argv[0]);
+		char said[256];
+		server_log(LOG_INFO, "%s", command_line(said, sizeof(said),
+							argc, argv));
 		status = e->exec(&g, argc, argv);
 		tell_log_lost();
 	}

@@ -41,5 +41,5 @@ teardown() { server_teardown; }
 	ringctl launch d -k doubler
 	run --separate-stderr bash -c "values 1 | '$RINGCTL' send d"
 	assert_failure 4
-	[[ "$stderr" == "ringctl: cannot send to kernel 'd' in state 'LAUNCHED'"* ]]
+	[[ "$stderr" == "ringctl: cannot send to kernel 'd' in state 'LAUNCHED': activate it first"* ]]
 }

@@ -29,7 +29,7 @@ teardown() { server_teardown; }
 	ringctl launch doubler
 	run --separate-stderr ringctl launch doubler
 	assert_failure 4
-	[ "$stderr" = "ringctl: cannot launch kernel 'doubler' from state 'LAUNCHED'" ]
+	[ "$stderr" = "ringctl: kernel 'doubler' already exists (LAUNCHED): terminate it first, or launch under another id" ]
 }
 
 @test "an unknown kernel is not found (3)" {
@@ -130,4 +130,30 @@ teardown() { server_teardown; }
 	run --separate-stderr ringctl launch "$top_srcdir/examples/topologies/double-then-sum.yaml"
 	assert_failure 2
 	[[ $stderr == *"looks like a topology file: launch -f "*"double-then-sum.yaml"* ]]
+}
+
+@test "a kernel name one slip away is suggested; the server log names what was done" {
+	run --separate-stderr ringctl launch x --kernel filtr
+	assert_failure 3
+	[ "$stderr" = "ringctl: kernel 'filtr' not found; did you mean 'filter'?" ]
+	run --separate-stderr ringctl run 'doubler | idnetity' <<<'{"value":1}'
+	assert_failure 3
+	[[ "$stderr" == *"kernel 'idnetity' not found; did you mean 'identity'?"* ]]
+	run --separate-stderr ringctl launch x --kernel zzz
+	[ "$stderr" = "ringctl: kernel 'zzz' not found" ]
+	ringctl launch d --kernel doubler
+	grep -q "info: launch d --kernel doubler$" "$SOCK_DIR/default.log"
+}
+
+@test "a LAUNCHED kernel says to activate it; recv from one that feeds another is a state (4)" {
+	ringctl launch d --kernel doubler
+	run --separate-stderr bash -c "echo '{\"value\":1}' | '$RINGCTL' send d"
+	assert_failure 4
+	[[ "$stderr" == *"in state 'LAUNCHED': activate it first"* ]]
+	printf 'kernels:\n  a: {kernel: doubler}\n  b: {kernel: identity}\npipeline: [a, b]\n' >"$BATS_TEST_TMPDIR/t.yaml"
+	ringctl launch -f "$BATS_TEST_TMPDIR/t.yaml"
+	ringctl activate a
+	run --separate-stderr ringctl recv a --timeout 0.1
+	assert_failure 4
+	[[ "$stderr" == *"kernel 'a' sends its output to other kernels: receive from the last of them"* ]]
 }

@@ -42,6 +42,14 @@ Try 'ringctl --help' for more information." ]
 Try 'ringctl --help' for more information." ]
 }
 
+@test "a command one slip away is suggested" {
+	run --separate-stderr ringctl lanuch doubler
+	assert_failure 2
+	[[ "$stderr" == "ringctl: unknown command 'lanuch'; did you mean 'launch'?"* ]]
+	run --separate-stderr ringctl valdiate x.yaml
+	[[ "$stderr" == "ringctl: unknown command 'valdiate'; did you mean 'validate'?"* ]]
+}
+
 @test "an unknown option is a usage error (2)" {
 	run --separate-stderr ringctl --bogus help
 	assert_failure 2

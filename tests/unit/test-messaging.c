@@ -110,7 +110,8 @@ static void test_send_needs_active_or_deactivated(void **unused)
 	launch(rt, "k", &test_doubler, NULL, false);
 	assert_int_equal(rk_send(rt, "k", &v, sizeof(v), 0), RK_ESTATE);
 	assert_string_equal(rk_errmsg(),
-			    "cannot send to kernel 'k' in state 'LAUNCHED'");
+			    "cannot send to kernel 'k' in state 'LAUNCHED': "
+			    "activate it first");
 	assert_int_equal(rk_receive(rt, "k", &v, sizeof(v), &len, 0),
 			 RK_ESTATE);
 	rk_runtime_free(rt);
