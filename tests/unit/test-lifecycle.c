@@ -100,7 +100,8 @@ static void test_launch_twice_is_a_state_error(void **unused)
 	assert_int_equal(rk_activate(rt, "doubler"), RK_OK);
 	assert_int_equal(rk_launch(rt, "doubler", NULL, NULL), RK_ESTATE);
 	assert_string_equal(rk_errmsg(),
-			    "cannot launch kernel 'doubler' from state 'ACTIVE'");
+			    "kernel 'doubler' already exists (ACTIVE): "
+			    "terminate it first, or launch under another id");
 	rk_runtime_free(rt);
 }
 

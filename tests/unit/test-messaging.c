@@ -715,7 +715,7 @@ static void test_connect_chain(void **unused)
 		assert_int_equal(recv_i64(rt, "c"), 4 * i);
 	}
 	assert_int_equal(rk_receive(rt, "a", &v, sizeof(v), &len, 0),
-			 RK_EINVAL);
+			 RK_ESTATE);
 	rk_runtime_free(rt);
 }
 
