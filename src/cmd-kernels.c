@@ -80,16 +80,16 @@ static void print_fitted(const char *text, int room)
 }
 
 static const struct cmd_option kernels_options[] = {
-	{ .id = 'j', .name = "json", .help = "one JSON object per kernel: "
-	  "name, plugin, description, input, output" },
+	OPTION_FORMATS(option_table_or_json, "table (default) or json: one "
+		       "object per kernel:\nname, plugin, description, input, "
+		       "output"),
 	{ 0 }
 };
 
-/* --json, the only option. */
 static int take_kernels_option(void *json, int id,
 			       const struct option_value *v)
 {
-	*(bool *)json = true;
+	*(bool *)json = option_format(id, v) == 1;
 	return EXIT_OK;
 }
 
@@ -161,7 +161,7 @@ static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 
 const struct cmd_entry cmd_kernels_entry = {
 	.name = "kernels",
-	.usage = "[--json]",
+	.usage = "[--format table|json]",
 	.summary = "list the kernels on the plugin path, with their plugin",
 	.options = kernels_options,
 	.take_option = take_kernels_option,

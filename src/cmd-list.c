@@ -31,20 +31,15 @@ static void json_string(char *out, size_t cap, const char *s)
 	out[n] = '\0';
 }
 
-static const char *const formats[] = { "table", "json", NULL };
-
 static const struct cmd_option list_options[] = {
-	{ .id = 'j', .name = "json", .help = "one JSON object per kernel" },
-	{ .id = 'f', .name = "format", .arg = OPTION_ARG, .metavar = "F",
-	  .help = "table (default) or json, as for stats",
-	  .type = OPTION_CHOICE, .choices = formats },
+	OPTION_FORMATS(option_table_or_json, "table (default) or json: one "
+		       "object per kernel"),
 	{ 0 }
 };
 
-/* --json, or --format as stats says it: the last one given counts. */
 static int take_list_option(void *json, int id, const struct option_value *v)
 {
-	*(bool *)json = id == 'j' || v->choice == 1;
+	*(bool *)json = option_format(id, v) == 1;
 	return EXIT_OK;
 }
 

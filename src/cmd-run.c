@@ -657,10 +657,22 @@ static int add_param(rk_topology *t, const char *arg)
 	return status;
 }
 
+/* What the options said. */
+struct run_opts {
+	struct run *r;
+	char **params;
+	size_t n_params, queue_size;
+	bool stats;
+	rk_backend backend;
+};
+
 static int run_topology(struct run *r, const struct global_opts *g,
-			const char *spec, char **params, size_t n_params,
-			uint32_t queue_size, bool stats)
+			const char *spec, const struct run_opts *o)
 {
+	char **params = o->params;
+	size_t n_params = o->n_params;
+	uint32_t queue_size = (uint32_t)o->queue_size;
+	bool stats = o->stats;
 	rk_runtime_options ro = RK_RUNTIME_OPTIONS_INIT;
 	rk_launch_options lo = RK_LAUNCH_OPTIONS_INIT;
 	bool file = is_topology(spec);
@@ -693,6 +705,7 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	if (rc != RK_OK)
 		return exit_status_for(rc);
 	lo.queue_size = queue_size;
+	lo.backend = o->backend;
 	lo.max_message = (uint32_t)r->max_line;
 	const struct mpi_transport *mpi = NULL;
 	if (mpi_world_size() > 1
@@ -747,6 +760,8 @@ static int run_topology(struct run *r, const struct global_opts *g,
 _Static_assert(RK_MAX_MESSAGE == 67108864, "--max-line's limit changed");
 
 static const char *const on_error_choices[] = { "fail", "skip", NULL };
+/* In the order of rk_backend. */
+static const char *const backend_choices[] = { "auto", "cpu", "cuda", NULL };
 
 static const struct cmd_option run_options[] = {
 	{ .id = 'p', .name = "param", .letter = 'p', .arg = OPTION_ARG,
@@ -764,6 +779,10 @@ static const struct cmd_option run_options[] = {
 	  .help = "messages per queue (default 1000)",
 	  .type = OPTION_COUNT, .max = 1u << 24,
 	  .wants = "a number of messages" },
+	{ .id = 'b', .name = "backend", .arg = OPTION_ARG,
+	  .metavar = "auto|cpu|cuda", .help = "where kernels run that the "
+	  "topology\ndoes not place (default auto)",
+	  .type = OPTION_CHOICE, .choices = backend_choices },
 	{ .id = 'E', .name = "envelope",
 	  .help = "print each message in its envelope" },
 	{ .id = 's', .name = "stats",
@@ -771,13 +790,6 @@ static const struct cmd_option run_options[] = {
 	{ .id = 'P', .name = "progress",
 	  .help = "show a progress line on a terminal" },
 	{ 0 }
-};
-
-struct run_opts {
-	struct run *r;
-	char **params;
-	size_t n_params, queue_size;
-	bool stats;
 };
 
 static int take_run_option(void *opts, int id, const struct option_value *v)
@@ -807,6 +819,9 @@ static int take_run_option(void *opts, int id, const struct option_value *v)
 		break;
 	case 'E':
 		o->r->envelope = true;
+		break;
+	case 'b':
+		o->backend = (rk_backend)v->choice;
 		break;
 	}
 	return EXIT_OK;
@@ -846,8 +861,7 @@ static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 	pthread_t sig;
 	pthread_create(&sig, NULL, signal_main, &r);
 
-	status = run_topology(&r, g, argv[first], o.params, o.n_params,
-			      (uint32_t)o.queue_size, o.stats);
+	status = run_topology(&r, g, argv[first], &o);
 
 	pthread_cancel(sig);
 	pthread_join(sig, NULL);

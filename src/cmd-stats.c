@@ -330,10 +330,8 @@ static int report(char **ids, size_t n, const struct shown *how, bool all)
 static const char *const formats[] = { "table", "json", "prometheus", NULL };
 
 static const struct cmd_option stats_options[] = {
-	{ .id = 'F', .name = "format", .arg = OPTION_ARG, .metavar = "F",
-	  .help = "table (default), json (one object per line, with\n"
-	  "the design's names) or prometheus",
-	  .type = OPTION_CHOICE, .choices = formats },
+	OPTION_FORMATS(formats, "table (default), json (one object per "
+		       "line, with\nthe design's names) or prometheus"),
 	{ .id = 'w', .name = "watch", .arg = OPTION_OPTIONAL_ARG, .metavar = "S",
 	  .help = "again every S seconds (default 1)",
 	  .type = OPTION_SECONDS, .wants = "seconds" },
@@ -352,7 +350,7 @@ static int take_stats_option(void *opts, int id, const struct option_value *v)
 	if (id == 'w')
 		o->every = v->arg ? v->seconds : 1;
 	else
-		o->format = (enum format)v->choice;
+		o->format = (enum format)option_format(id, v);
 	return EXIT_OK;
 }
 

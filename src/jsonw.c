@@ -6,8 +6,9 @@
 
 #include "jsonw.h"
 
-/* Whether the object being written has a field yet. */
-static bool first_field;
+/* Whether the object being written has a field yet (per thread: the
+ * server writes for several clients at once). */
+static _Thread_local bool first_field;
 
 void jsonw_object_begin(FILE *f)
 {
@@ -46,6 +47,17 @@ static void name(FILE *f, const char *n)
 	first_field = false;
 	jsonw_string(f, n);
 	fputc(':', f);
+}
+
+void jsonw_field(FILE *f, const char *n)
+{
+	name(f, n);
+}
+
+void jsonw_field_bool(FILE *f, const char *n, bool value)
+{
+	name(f, n);
+	fputs(value ? "true" : "false", f);
 }
 
 void jsonw_field_string(FILE *f, const char *n, const char *value)

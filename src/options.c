@@ -15,6 +15,13 @@
 #include "options.h"
 #include "parse-args.h"
 
+const char *const option_table_or_json[] = { "table", "json", NULL };
+
+int option_format(int id, const struct option_value *v)
+{
+	return id == OPTION_ID_JSON ? 1 : v->choice;
+}
+
 /* A command that runs here prints its own help; a server command's is
  * printed by the client before it forwards the command. */
 static const struct cmd_option help_option = {

@@ -48,6 +48,20 @@ struct cmd_option {
  * (it has done what was asked: printed a version, say). */
 #define OPTION_DONE (-1)
 
+/* --format and its alias --json, for every command that prints records:
+ * two entries of a template, the format's choices starting "table",
+ * "json"; option_format gives the index of the one chosen (--json: 1),
+ * the last one given counting. */
+#define OPTION_ID_JSON 'j'
+#define OPTION_ID_FORMAT 'F'
+#define OPTION_FORMATS(format_choices, help_text) \
+	{ .id = OPTION_ID_FORMAT, .name = "format", .arg = OPTION_ARG, \
+	  .metavar = "F", .help = help_text, .type = OPTION_CHOICE, \
+	  .choices = format_choices }, \
+	{ .id = OPTION_ID_JSON, .name = "json", \
+	  .help = "the same as --format json" }
+extern const char *const option_table_or_json[];        /* table, json */
+
 /* Whether o is the entry that ends a template. */
 static inline bool option_is_end(const struct cmd_option *o)
 {
@@ -77,6 +91,9 @@ struct option_value {
  * wrong. */
 int cmd_parse_options(const struct cmd_entry *e, int argc, char **argv,
 		      void *opts, int *status);
+
+/* The format an OPTION_FORMATS option chose. */
+int option_format(int id, const struct option_value *v);
 
 /* The options part of e's --help. */
 void cmd_print_options(const struct cmd_entry *e);

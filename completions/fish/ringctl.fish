@@ -23,6 +23,7 @@ complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s V -l versi
 complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 
 complete -c ringctl -n "__fish_seen_subcommand_from run" -F -l param -l max-line -l on-error -l queue-size -l envelope -l stats -l progress -l help
+complete -c ringctl -n "__fish_seen_subcommand_from run" -l backend -xa 'auto cpu cuda'
 complete -c ringctl -n "__fish_seen_subcommand_from validate" -F -l help
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l kernel -xa '(__ringctl_kernels)'
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l param -l queue-size -l max-message -l replicas -l file -l help
@@ -32,9 +33,9 @@ complete -c ringctl -n "__fish_seen_subcommand_from activate deactivate reactiva
 complete -c ringctl -n "__fish_seen_subcommand_from terminate" -l all -l timeout -l help
 complete -c ringctl -n "__fish_seen_subcommand_from send" -F -l timeout -l on-error -l max-line -l end -l help
 complete -c ringctl -n "__fish_seen_subcommand_from recv" -l count -l timeout -l follow -l envelope -l help
-complete -c ringctl -n "__fish_seen_subcommand_from list kernels" -l json -l help
-complete -c ringctl -n "__fish_seen_subcommand_from list" -l format -xa 'table json'
-complete -c ringctl -n "__fish_seen_subcommand_from stats" -l watch -l help
+complete -c ringctl -n "__fish_seen_subcommand_from list kernels describe stats" -l json -l help
+complete -c ringctl -n "__fish_seen_subcommand_from list kernels describe" -l format -xa 'table json'
+complete -c ringctl -n "__fish_seen_subcommand_from stats" -l watch
 complete -c ringctl -n "__fish_seen_subcommand_from stats" -l format -xa 'table json prometheus'
 complete -c ringctl -n "__fish_seen_subcommand_from describe" -a '(__ringctl_kernels)'
 complete -c ringctl -n "__fish_seen_subcommand_from server" -l foreground -l help

@@ -45,3 +45,26 @@ load common
 	run --separate-stderr ringctl describe a b
 	assert_failure 2
 }
+
+@test "one --format table|json, with --json its alias, wherever records are printed" {
+	run ringctl describe filter --json
+	assert_success
+	assert_output --regexp '^\{"name":"filter","plugin":"[^"]*filter.so","description":"[^"]+","input":"json \(any JSON value\)","output":"json \(any JSON value\)","entry":"process","flush":false,"backends":\["cpu"\],"parameters":\[\{"name":"field","type":"string","default":null,'
+	run ringctl describe filter --format=json
+	assert_output --regexp '^\{"name":"filter",'
+	run ringctl describe filter --format table
+	assert_line --index 0 'kernel:      filter'
+	run ringctl kernels --format json
+	assert_line --index 0 --regexp '^\{"name":'
+	run ringctl kernels --json --format table
+	[[ "${lines[0]}" != "{"* ]]
+	if command -v jq >/dev/null; then
+		run bash -c "'$RINGCTL' describe sum --json | jq -r '.parameters[0].name'"
+		assert_output field
+	fi
+	for c in describe kernels list stats; do
+		run ringctl help "$c"
+		assert_output --partial -- '--format F'
+		assert_output --partial -- '--json'
+	done
+}

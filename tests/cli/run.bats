@@ -358,3 +358,19 @@ status 0'
 	assert_failure 1
 	[[ "$stderr" == *"Is a directory"* ]]
 }
+
+@test "run --backend places the kernels a topology leaves unplaced" {
+	run --separate-stderr "$RINGCTL" run --backend cpu --stats doubler <<<'{"value":2}'
+	assert_success
+	assert_output '{"result":4}'
+	run --separate-stderr "$RINGCTL" run --backend gpu doubler <<<'{"value":2}'
+	assert_failure 2
+	[[ "$stderr" == "ringctl: --backend is auto, cpu or cuda, not 'gpu'"* ]]
+	# No device here (or no CUDA build): asked for, cuda is refused
+	# clearly rather than run on the CPU.
+	if [ -z "${RINGCTL_TEST_GPU:-}" ]; then
+		run --separate-stderr env RK_CUDA_MODULE=/nonexistent "$RINGCTL" run --backend cuda doubler <<<'{"value":2}'
+		assert_failure
+		[ -z "$output" ]
+	fi
+}
