@@ -78,11 +78,24 @@ static void unreserve(struct rk_device_actor *da)
 	da->share = 0;
 }
 
+/* The emulated device's stream: a loop that returns has ended; a
+ * thread that exits under it (a test's pthread_exit, as __trap() on a
+ * GPU) is a kernel that failed. */
+static void emulated_fault(void *arg)
+{
+	struct rk_device_actor *da = arg;
+
+	__atomic_store_n(&da->exited, RK_EMU_FAULTED, __ATOMIC_RELEASE);
+}
+
 static void *emulated_device(void *arg)
 {
 	struct rk_device_actor *da = arg;
 
+	pthread_cleanup_push(emulated_fault, da);
 	da->dk->host_loop(da->a);
+	pthread_cleanup_pop(0);
+	__atomic_store_n(&da->exited, RK_EMU_RETURNED, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -244,21 +257,49 @@ rk_error rk_device_attach(rk_kernel *k)
 	return RK_OK;
 }
 
+/* Wait until the device has left its loop and its kernel has ended
+ * (or failed, which ends it too). */
 static bool device_stopped(struct rk_device_actor *da, uint64_t deadline)
 {
-	if (!rk_dev_wait_finished(da->a, deadline))
-		return false;
-	if (da->emulated)
-		return true;
-	/* The loop has returned; the kernel ends with it. */
+	rk_dev_watch w;
 	char why[200];
+
+	rk_dev_watch_begin(&w, da);
+	if (!rk_dev_wait_finished(da->a, deadline, &w))
+		return da->faulted;
+	if (da->emulated)
+		return true;            /* the thread is joined */
 	rk_dev_backoff b = { 0, 1000000 };
-	while (da->devices->ops->running(da->stream, why, sizeof(why)) > 0) {
+	while (rk_device_running(da, why, sizeof(why)) > 0) {
 		if (rk_now_ns() >= deadline)
 			return false;
 		rk_dev_backoff_wait(&b);
 	}
 	return true;
+}
+
+/* Ask the device to leave its loop and, if it does not, make it: true
+ * once it has stopped.  A device already lost is not asked again: it
+ * is told to abort, and given one time-out. */
+static bool stop(struct rk_device_actor *da)
+{
+	double t = da->devices->timeout_s;
+
+	if (da->faulted)
+		return true;
+	if (!da->lost) {
+		rk_dev_watch w;
+		rk_dev_watch_begin(&w, da);
+		if (!rk_dev_finished(da->a))
+			rk_dev_command(da->a, RK_DEV_TERMINATED, UINT64_MAX,
+				       &w);
+		if (device_stopped(da, rk_deadline(t)))
+			return true;
+	}
+	if (da->faulted)
+		return true;
+	__atomic_store_n(&da->a->cb.abort, 1, __ATOMIC_RELEASE);
+	return device_stopped(da, rk_deadline(t));
 }
 
 /* What came over a device link is counted on the device: keep it in
@@ -284,18 +325,12 @@ void rk_device_detach(rk_kernel *k)
 
 	if (!da || !da->a)
 		return;
-	if (!rk_dev_finished(da->a))
-		rk_dev_command(da->a, RK_DEV_TERMINATED,
-			       rk_deadline(da->devices->timeout_s));
-	if (!device_stopped(da, rk_deadline(da->devices->timeout_s))) {
-		__atomic_store_n(&da->a->cb.abort, 1, __ATOMIC_RELEASE);
-		if (!device_stopped(da, rk_deadline(da->devices->timeout_s))) {
-			/* It still runs: its memory must stay. */
-			rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
-					    "stop; its memory is left to it");
-			da->lost = true;
-			return;
-		}
+	if (!stop(da)) {
+		/* It still runs: its memory must stay. */
+		rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
+				    "stop; its memory is left to it");
+		da->lost = true;
+		return;
 	}
 	if (da->thread_started) {
 		pthread_join(da->thread, NULL);
@@ -354,14 +389,12 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 	/* A producer that gave up its link takes no more input. */
 	if (want == da->followed || (da->link_broken && want == RK_DEV_ACTIVE))
 		return true;
-	rk_error rc = rk_dev_command(da->a, want,
-				     rk_deadline(da->devices->timeout_s));
+	rk_dev_watch w;
+	rk_dev_watch_begin(&w, da);
+	rk_error rc = rk_dev_command(da->a, want, UINT64_MAX, &w);
 	if (rc != RK_OK) {
 		da->lost = true;
-		rk_kernel_set_error(k, RK_EBACKEND, rc == RK_ETIMEDOUT
-				    ? "the device did not confirm a state "
-				      "change in time"
-				    : "the device left its loop");
+		rk_kernel_set_error(k, RK_EBACKEND, rk_device_why(da, rc));
 		return false;
 	}
 	rk_link_follow(da, want);

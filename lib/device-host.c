@@ -33,9 +33,11 @@ void rk_dev_backoff_wait(rk_dev_backoff *b)
 	nanosleep(&ts, NULL);
 }
 
-rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns)
+rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns,
+			rk_dev_watch *w)
 {
 	rk_dev_backoff b = { 0, 0 };
+	rk_error rc;
 	uint32_t epoch = a->cb.epoch + 1;
 
 	__atomic_store_n(&a->cb.requested, state, __ATOMIC_RELAXED);
@@ -52,6 +54,8 @@ rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns)
 				? RK_OK : RK_EKERNEL;
 		if (rk_now_ns() >= deadline_ns)
 			return RK_ETIMEDOUT;
+		if (w && (rc = rk_dev_watch_check(w)) != RK_OK)
+			return rc;
 		rk_dev_backoff_wait(&b);
 	}
 }
@@ -99,10 +103,11 @@ void rk_dev_release(rk_dev_actor *a, uint64_t n)
 }
 
 rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
-			     uint64_t deadline_ns)
+			     uint64_t deadline_ns, rk_dev_watch *w)
 {
 	rk_dev_backoff b = { 0, 20000 };
 	rk_ring *out = rk_dev_out(a);
+	rk_error rc;
 
 	for (;;) {
 		/* rk_ring_ready reloads head only when dry: ask afresh. */
@@ -115,18 +120,27 @@ rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
 			return out->head_cache - out->tail >= n ? RK_OK
 								: RK_EKERNEL;
 		}
-		if ((b.round & 63) == 0 && rk_now_ns() >= deadline_ns)
-			return RK_ETIMEDOUT;
+		if ((b.round & 63) == 0) {
+			if (rk_now_ns() >= deadline_ns)
+				return RK_ETIMEDOUT;
+			if (w && (rc = rk_dev_watch_check(w)) != RK_OK)
+				return rc;
+		}
 		rk_dev_backoff_wait(&b);
 	}
 }
 
-bool rk_dev_wait_finished(rk_dev_actor *a, uint64_t deadline_ns)
+bool rk_dev_wait_finished(rk_dev_actor *a, uint64_t deadline_ns,
+			  rk_dev_watch *w)
 {
 	rk_dev_backoff b = { 0, 0 };
 
 	while (!rk_dev_finished(a)) {
 		if (rk_now_ns() >= deadline_ns)
+			return false;
+		/* A kernel that failed has stopped too, without a word;
+		 * silence alone is the deadline's to judge. */
+		if (w && rk_dev_watch_check(w) == RK_EKERNEL)
 			return false;
 		rk_dev_backoff_wait(&b);
 	}

@@ -61,8 +61,11 @@ size_t rk_pool_free_bytes(const rk_pool *p);
  * and taken from the actor's rings.
  *
  * The device cannot wake a host thread, so the host polls: it spins a
- * little, then sleeps in growing steps.  Every wait has a deadline, and
- * every wait gives up early when the device has left its loop.
+ * little, then sleeps in growing steps.  Every wait gives up early when
+ * the device has left its loop and, given a watch (device-watch.c),
+ * when the device is lost: its kernel failed (at once, with the CUDA
+ * error) or its loop stopped beating for the time-out.  Without a
+ * watch (the protocol's own tests) the deadline alone bounds it.
  */
 
 /* A poller's backoff: spin, yield, then sleep up to max_ns. */
@@ -73,10 +76,36 @@ typedef struct rk_dev_backoff {
 
 void rk_dev_backoff_wait(rk_dev_backoff *b);
 
+struct rk_device_actor;
+
+/* A wait's watch on a device actor (device-watch.c). */
+typedef struct rk_dev_watch {
+	struct rk_device_actor *da;     /* NULL: watch nothing */
+	uint64_t beat;                  /* the heartbeat last seen */
+	uint64_t silent_until;          /* lost if it has not moved by then */
+	uint64_t next_look_ns;          /* when to ask the stream again */
+} rk_dev_watch;
+
+void rk_dev_watch_begin(rk_dev_watch *w, struct rk_device_actor *da);
+
+/* RK_OK while the device lives; RK_EKERNEL once its kernel has failed,
+ * RK_ETIMEDOUT once its loop has been silent for the devices' time-out
+ * (either way the actor is lost, and rk_device_why says why). */
+rk_error rk_dev_watch_check(rk_dev_watch *w);
+
+/* 1 while the actor's kernel runs, 0 once it has returned, -1 when it
+ * failed (why says how, in CUDA's words). */
+int rk_device_running(struct rk_device_actor *da, char *why, size_t len);
+
+/* Why a wait on the actor ended with `rc`, for the kernel's error. */
+const char *rk_device_why(struct rk_device_actor *da, rk_error rc);
+
 /* Ask the device for `state` (RK_DEV_*) and wait for its
- * acknowledgement.  RK_OK; RK_ETIMEDOUT past the deadline; RK_EKERNEL
- * when the device left its loop without acknowledging. */
-rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns);
+ * acknowledgement.  RK_OK; RK_ETIMEDOUT past the deadline or the
+ * watch's time-out; RK_EKERNEL when the device left its loop without
+ * acknowledging or its kernel failed. */
+rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns,
+			rk_dev_watch *w);
 
 /* Copy up to `n` messages into the input ring, as many as fit now, and
  * publish them together.  Returns how many went in; a message whose
@@ -92,12 +121,14 @@ rk_slot_header *rk_dev_result(rk_dev_actor *a, uint64_t i);
 void rk_dev_release(rk_dev_actor *a, uint64_t n);
 
 /* Wait until at least `n` results are ready: RK_OK, RK_ETIMEDOUT, or
- * RK_EKERNEL when the device left its loop first. */
+ * RK_EKERNEL when the device left its loop first or failed. */
 rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
-			     uint64_t deadline_ns);
+			     uint64_t deadline_ns, rk_dev_watch *w);
 
-/* Wait for the device to leave its loop (after TERMINATED or abort). */
-bool rk_dev_wait_finished(rk_dev_actor *a, uint64_t deadline_ns);
+/* Wait for the device to leave its loop (after TERMINATED or abort);
+ * false past the deadline, or when the watch finds it failed. */
+bool rk_dev_wait_finished(rk_dev_actor *a, uint64_t deadline_ns,
+			  rk_dev_watch *w);
 
 static inline bool rk_dev_finished(rk_dev_actor *a)
 {
@@ -116,9 +147,10 @@ static inline uint64_t rk_dev_counter(const uint64_t *c)
 /* Device rings hold two of the executor's batches. */
 #define DEVICE_RING 128
 #define DEFAULT_THREADS 128
-/* How long the device may take to confirm a request, return a batch
- * or stop before it counts as lost; RK_DEVICE_TIMEOUT (seconds) says
- * otherwise. */
+/* How long a device's loop may go without beating (it beats as each
+ * batch starts and ends, and every 64 idle turns) before it counts as
+ * lost; RK_DEVICE_TIMEOUT (seconds) says otherwise.  One batch of a
+ * kernel function slower than this is taken for a hung device. */
 #define DEVICE_TIMEOUT_S 10.0
 /* MiB of pinned memory for device actors, and as much device memory
  * for device links, unless the runtime's options say. */
@@ -174,6 +206,10 @@ struct rk_device_link {
 	bool producer_gone;
 };
 
+/* How an emulated device loop's thread ended: a thread that exits
+ * without returning from the loop is a kernel that trapped. */
+enum { RK_EMU_RUNNING, RK_EMU_RETURNED, RK_EMU_FAULTED };
+
 /* A kernel's device actor. */
 struct rk_device_actor {
 	rk_dev_actor *a;                /* the host's address */
@@ -188,6 +224,11 @@ struct rk_device_actor {
 	double share;                   /* of a multiprocessor */
 	uint32_t followed;              /* the state last confirmed */
 	bool lost;
+	/* Its kernel failed (the stream says so): it runs no more. */
+	bool faulted;
+	char fault[200];                /* why it was lost */
+	/* Emulated: how the loop's thread ended (RK_EMU_*). */
+	int exited;
 	size_t pool_offset, pool_bytes; /* its piece of actor_pool */
 	/* Device links, set before the first activation of the producer
 	 * (link_in: by another thread, hence atomic). */

@@ -171,41 +171,35 @@ void rk_link_follow(struct rk_device_actor *da, uint32_t followed)
 /* ---- waiting on the device ---------------------------------------- */
 
 /* A wait on the device: it counts as lost only when its loop stops
- * beating for the time-out, not while it waits for room or for a
- * command, as a CPU kernel waits on a full queue. */
+ * beating for the time-out or its kernel fails (device-watch.c), not
+ * while it waits for room or for a command, as a CPU kernel waits on a
+ * full queue. */
 struct link_wait {
-	uint64_t beat;
-	uint64_t deadline;
+	rk_dev_watch watch;
 	rk_dev_backoff backoff;
 };
 
 static void wait_begin(struct rk_device_actor *da, struct link_wait *w)
 {
-	w->beat = rk_dev_counter(&da->a->cb.heartbeat);
-	w->deadline = rk_deadline(da->devices->timeout_s);
+	rk_dev_watch_begin(&w->watch, da);
 	w->backoff = (rk_dev_backoff){ 0, 20000 };
 }
 
 /* Serve commands, then nap.  Returns the reason to stop waiting, or
- * NULL: the device left its loop or stopped beating (lost), or the
- * kernel is terminating past its drain deadline. */
+ * NULL: the device left its loop, failed or stopped beating (lost), or
+ * the kernel is terminating past its drain deadline. */
 static const char *wait_more(rk_kernel *k, struct link_wait *w)
 {
 	struct rk_device_actor *da = k->device;
 	rk_state s = rk_kernel_poll_control(k);
-	uint64_t beat = rk_dev_counter(&da->a->cb.heartbeat);
+	rk_error rc;
 
 	if (rk_dev_finished(da->a)) {
 		da->lost = true;
 		return "the device left its loop";
 	}
-	if (beat != w->beat) {
-		w->beat = beat;
-		w->deadline = rk_deadline(da->devices->timeout_s);
-	} else if (rk_now_ns() >= w->deadline) {
-		da->lost = true;
-		return "the device stopped answering";
-	}
+	if ((rc = rk_dev_watch_check(&w->watch)) != RK_OK)
+		return rk_device_why(da, rc);
 	if (s == RK_STATE_TERMINATING && rk_now_ns() >= k->cb.drain_deadline_ns)
 		return "terminated while the kernels after it on the device "
 		       "held its messages";
@@ -221,11 +215,12 @@ static const char *wait_more(rk_kernel *k, struct link_wait *w)
 static void link_give_up(rk_kernel *k, const char *why)
 {
 	struct rk_device_actor *da = k->device;
+	rk_dev_watch w;
 
 	snprintf(da->link_why, sizeof(da->link_why), "%s", why);
 	da->link_broken = true;
-	if (rk_dev_command(da->a, RK_DEV_DEACTIVATED,
-			   rk_deadline(da->devices->timeout_s)) == RK_OK)
+	rk_dev_watch_begin(&w, da);
+	if (rk_dev_command(da->a, RK_DEV_DEACTIVATED, UINT64_MAX, &w) == RK_OK)
 		rk_link_follow(da, RK_DEV_DEACTIVATED);
 	else
 		da->lost = true;

@@ -24,14 +24,15 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 	uint64_t pushed = 0, done = 0;
 	int failed = 0;
 	rk_error rc = RK_OK;
+	rk_dev_watch w;
 
 	if (da->link_out)
 		return rk_link_run(k, msgs, n, offset);
+	rk_dev_watch_begin(&w, da);
 	while (done < n) {
 		if (pushed < n)
 			pushed += rk_dev_push(da->a, msgs + pushed, n - pushed);
-		rc = rk_dev_wait_results(da->a, 1,
-					 rk_deadline(da->devices->timeout_s));
+		rc = rk_dev_wait_results(da->a, 1, UINT64_MAX, &w);
 		if (rc != RK_OK)
 			break;
 		uint64_t ready = rk_dev_results(da->a);
@@ -63,9 +64,7 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 		/* The rest of the batch is lost with the device. */
 		da->lost = true;
 		k->batch_index = offset + done;
-		rk_ctx_error(&k->ctx, "%s", rc == RK_ETIMEDOUT
-			     ? "the device returned no result in time"
-			     : "the device left its loop");
+		rk_ctx_error(&k->ctx, "%s", rk_device_why(da, rc));
 		failed += (int)(n - done);
 	}
 	return failed;

@@ -74,8 +74,8 @@ static struct device *device_start(uint64_t capacity, uint64_t start,
 static void device_stop(struct device *d)
 {
 	assert_int_equal(rk_dev_command(d->a, RK_DEV_TERMINATED,
-					rk_deadline(10)), RK_OK);
-	assert_true(rk_dev_wait_finished(d->a, rk_deadline(10)));
+					rk_deadline(10), NULL), RK_OK);
+	assert_true(rk_dev_wait_finished(d->a, rk_deadline(10), NULL));
 	pthread_join(d->thread, NULL);
 	free(d->a);
 	free(d);
@@ -158,7 +158,7 @@ static void test_epoch_confirms_each_request(void **state)
 	for (int round = 0; round < 200; round++)
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 			assert_int_equal(rk_dev_command(d->a, order[i],
-							rk_deadline(10)),
+							rk_deadline(10), NULL),
 					 RK_OK);
 			/* Acknowledged means applied. */
 			assert_int_equal(d->a->cb.run_state, order[i]);
@@ -170,7 +170,7 @@ static void run_capacity(uint64_t capacity, uint64_t start)
 {
 	struct device *d = device_start(capacity, start, 3);
 
-	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),
 			 RK_OK);
 	stream(d, stress_count(20000), 1);
 	stream(d, stress_count(20000), 7);
@@ -211,10 +211,10 @@ static void test_failure_is_marked_and_counted(void **state)
 	rk_msg m[3] = { message(&v[0], 1), message(&v[1], 2),
 			message(&v[2], 3) };
 
-	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),
 			 RK_OK);
 	assert_int_equal(rk_dev_push(d->a, m, 3), 3);
-	assert_int_equal(rk_dev_wait_results(d->a, 3, rk_deadline(10)), RK_OK);
+	assert_int_equal(rk_dev_wait_results(d->a, 3, rk_deadline(10), NULL), RK_OK);
 	assert_int_equal(rk_dev_result(d->a, 0)->flags, 0);
 	rk_slot_header *bad = rk_dev_result(d->a, 1);
 	assert_int_equal(bad->flags, RK_SLOT_FAILED);
@@ -238,23 +238,23 @@ static void test_paused_device_processes_nothing(void **state)
 
 	/* Launched, not active: messages wait. */
 	assert_int_equal(rk_dev_push(d->a, m, 2), 2);
-	assert_int_equal(rk_dev_wait_results(d->a, 1, rk_now_ns() + 20000000),
+	assert_int_equal(rk_dev_wait_results(d->a, 1, rk_now_ns() + 20000000, NULL),
 			 RK_ETIMEDOUT);
-	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),
 			 RK_OK);
-	assert_int_equal(rk_dev_wait_results(d->a, 2, rk_deadline(10)), RK_OK);
+	assert_int_equal(rk_dev_wait_results(d->a, 2, rk_deadline(10), NULL), RK_OK);
 	rk_dev_release(d->a, 2);
 	/* Deactivated: confirmed, so nothing pushed after is processed. */
 	assert_int_equal(rk_dev_command(d->a, RK_DEV_DEACTIVATED,
-					rk_deadline(10)), RK_OK);
+					rk_deadline(10), NULL), RK_OK);
 	assert_int_equal(rk_dev_push(d->a, m + 2, 2), 2);
-	assert_int_equal(rk_dev_wait_results(d->a, 1, rk_now_ns() + 20000000),
+	assert_int_equal(rk_dev_wait_results(d->a, 1, rk_now_ns() + 20000000, NULL),
 			 RK_ETIMEDOUT);
 	assert_int_equal(rk_dev_counter(&d->a->cb.received), 2);
 	/* Reactivated: the backlog is processed, in order. */
-	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),
 			 RK_OK);
-	assert_int_equal(rk_dev_wait_results(d->a, 2, rk_deadline(10)), RK_OK);
+	assert_int_equal(rk_dev_wait_results(d->a, 2, rk_deadline(10), NULL), RK_OK);
 	assert_int_equal(rk_dev_result(d->a, 0)->correlation_id, 3);
 	assert_int_equal(rk_dev_result(d->a, 1)->correlation_id, 4);
 	rk_dev_release(d->a, 2);
@@ -272,7 +272,7 @@ static void test_full_rings_then_terminate(void **state)
 		v[i].value = i;
 		m[i] = message(&v[i], (uint64_t)i + 1);
 	}
-	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),
 			 RK_OK);
 	/* Nobody takes results: two fill the output, two the input. */
 	uint64_t in = 0;
@@ -280,15 +280,15 @@ static void test_full_rings_then_terminate(void **state)
 	while (in < 4 && rk_now_ns() < until)
 		in += rk_dev_push(d->a, m + in, 8 - in);
 	assert_int_equal(in, 4);
-	assert_int_equal(rk_dev_wait_results(d->a, 2, rk_deadline(10)), RK_OK);
+	assert_int_equal(rk_dev_wait_results(d->a, 2, rk_deadline(10), NULL), RK_OK);
 	assert_int_equal(rk_dev_push(d->a, m + 4, 4), 0);
 	assert_int_equal(rk_ring_depth(rk_dev_in(d->a)), 2);
 	/* The device is blocked on output room; terminate still ends it,
 	 * and what it left is there for the host to count. */
 	rk_dev_actor *a = d->a;
-	assert_int_equal(rk_dev_command(a, RK_DEV_TERMINATED, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(a, RK_DEV_TERMINATED, rk_deadline(10), NULL),
 			 RK_OK);
-	assert_true(rk_dev_wait_finished(a, rk_deadline(10)));
+	assert_true(rk_dev_wait_finished(a, rk_deadline(10), NULL));
 	assert_int_equal(rk_dev_counter(&a->cb.received), 2);
 	assert_int_equal(rk_ring_depth(rk_dev_in(a)), 2);
 	assert_int_equal(rk_ring_depth(rk_dev_out(a)), 2);
@@ -303,11 +303,11 @@ static void test_abort_leaves_at_once(void **state)
 	struct device *d = device_start(4, 0, 3);
 
 	__atomic_store_n(&d->a->cb.abort, 1, __ATOMIC_RELEASE);
-	assert_true(rk_dev_wait_finished(d->a, rk_deadline(10)));
+	assert_true(rk_dev_wait_finished(d->a, rk_deadline(10), NULL));
 	/* A request to a device that has left is refused, not awaited. */
-	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10)),
+	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),
 			 RK_EKERNEL);
-	assert_int_equal(rk_dev_wait_results(d->a, 1, rk_deadline(10)),
+	assert_int_equal(rk_dev_wait_results(d->a, 1, rk_deadline(10), NULL),
 			 RK_EKERNEL);
 	pthread_join(d->thread, NULL);
 	free(d->a);
@@ -377,7 +377,7 @@ static struct chain *chain_start(int n, uint64_t capacity, uint64_t start,
 	}
 	for (int i = n; i-- > 0;)
 		assert_int_equal(rk_dev_command(c->d[i]->a, RK_DEV_ACTIVE,
-						rk_deadline(10)), RK_OK);
+						rk_deadline(10), NULL), RK_OK);
 	for (int i = 0; late_links && i + 1 < n; i++)
 		__atomic_store_n(&c->d[i + 1]->a->link_in,
 				 (uint64_t)(uintptr_t)c->link[i],
@@ -526,7 +526,7 @@ static void test_link_failures_travel_on(void **state)
 	rk_ring *in = rk_dev_in(head(c));
 	uint64_t base = in->head;
 	assert_int_equal(rk_dev_push(head(c), m, 5), 5);
-	assert_int_equal(rk_dev_wait_results(tail(c), 5, rk_deadline(10)),
+	assert_int_equal(rk_dev_wait_results(tail(c), 5, rk_deadline(10), NULL),
 			 RK_OK);
 	/* The head tells its host in the input slot. */
 	while (rk_load_acquire(&in->tail) - base < 2)
@@ -623,7 +623,7 @@ static void test_link_full_then_terminate(void **state)
 		m[i] = message(&v[i], (uint64_t)i + 1);
 	}
 	assert_int_equal(rk_dev_command(tail(c), RK_DEV_DEACTIVATED,
-					rk_deadline(10)), RK_OK);
+					rk_deadline(10), NULL), RK_OK);
 	uint64_t in = 0, until = rk_deadline(10);
 	while (in < 4 && rk_now_ns() < until)
 		in += rk_dev_push(head(c), m + in, 8 - in);
@@ -637,12 +637,12 @@ static void test_link_full_then_terminate(void **state)
 	assert_int_equal(rk_dev_counter(&head(c)->cb.link_slots_out), 2);
 	/* Reactivated, the consumer takes all four, in order. */
 	assert_int_equal(rk_dev_command(tail(c), RK_DEV_ACTIVE,
-					rk_deadline(10)), RK_OK);
-	assert_int_equal(rk_dev_wait_results(tail(c), 2, rk_deadline(10)),
+					rk_deadline(10), NULL), RK_OK);
+	assert_int_equal(rk_dev_wait_results(tail(c), 2, rk_deadline(10), NULL),
 			 RK_OK);
 	for (uint64_t got = 0; got < 4;) {
 		assert_int_equal(rk_dev_wait_results(tail(c), 1,
-						     rk_deadline(10)), RK_OK);
+						     rk_deadline(10), NULL), RK_OK);
 		assert_int_equal(rk_dev_result(tail(c), 0)->correlation_id,
 				 got + 1);
 		rk_dev_release(tail(c), 1);
@@ -650,7 +650,7 @@ static void test_link_full_then_terminate(void **state)
 	}
 	/* Deactivated again and blocked: terminate still ends both. */
 	assert_int_equal(rk_dev_command(tail(c), RK_DEV_DEACTIVATED,
-					rk_deadline(10)), RK_OK);
+					rk_deadline(10), NULL), RK_OK);
 	in = 0;
 	while (in < 4 && rk_now_ns() < until)
 		in += rk_dev_push(head(c), m + in, 4 - in);

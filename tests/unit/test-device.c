@@ -39,10 +39,15 @@ static const rk_type result_type = RK_TYPE(struct result, "result",
 
 #define NEGATIVE 1
 #define STALL_VALUE 999
+#define FAULT_VALUE 666
 
 /* Raised by a test: the device function then waits on value 999, as a
  * GPU kernel that hangs would. */
 static int stall;
+/* Raised by a test: on value 666 the emulated device's thread exits
+ * under its loop, as a GPU kernel that traps or touches an illegal
+ * address ends without a word through the shared memory. */
+static int fault;
 
 RK_HD static inline int add_offset(const struct value *in, struct result *out,
 				   const struct offset *p)
@@ -52,6 +57,9 @@ RK_HD static inline int add_offset(const struct value *in, struct result *out,
 	while (in->value == STALL_VALUE && __atomic_load_n(&stall,
 							   __ATOMIC_ACQUIRE))
 		usleep(1000);
+	if (in->value == FAULT_VALUE && __atomic_load_n(&fault,
+							__ATOMIC_ACQUIRE))
+		pthread_exit(NULL);
 	out->result = in->value + p->add;
 	return 0;
 }
@@ -458,8 +466,8 @@ static void test_device_that_stops_answering(void **state)
 		usleep(1000);
 		assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
 	} while (t.errors == 0);
-	assert_string_equal(t.last_error,
-			    "the device returned no result in time");
+	assert_string_equal(t.last_error, "the device stopped answering "
+			    "(its loop did not beat for 0.2 s)");
 	/* Let the stuck device go, as a reset would. */
 	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
 	do {
@@ -468,6 +476,47 @@ static void test_device_that_stops_answering(void **state)
 	} while (s != RK_STATE_FAILED);
 	rk_runtime_free(rt);
 	device_timeout_s = 0;
+}
+
+static rk_state wait_failed(rk_runtime *rt, const char *id, double seconds)
+{
+	uint64_t deadline = rk_deadline(seconds);
+	rk_state s;
+
+	do {
+		usleep(1000);
+		assert_int_equal(rk_get_state(rt, id, &s), RK_OK);
+	} while (s != RK_STATE_FAILED && rk_now_ns() < deadline);
+	return s;
+}
+
+/* A kernel that faults on the device is failed at once, with the CUDA
+ * error, not after the device time-out (10 s here); the other kernels
+ * go on; and the runtime is freed at once. */
+static void test_device_fault_fails_at_once(void **state)
+{
+	(void)state;
+	rk_runtime *rt = active_add("4", 0);
+	rk_telemetry t;
+
+	launch(rt, "other", "add", RK_BACKEND_CUDA, 0);
+	assert_int_equal(rk_activate(rt, "other"), RK_OK);
+	__atomic_store_n(&fault, 1, __ATOMIC_RELEASE);
+	uint64_t t0 = rk_now_ns();
+	put(rt, "add", FAULT_VALUE);
+	assert_int_equal(wait_failed(rt, "add", 5.0), RK_STATE_FAILED);
+	double noticed = (double)(rk_now_ns() - t0) / 1e9;
+	print_message("# a device fault failed its kernel in %.1f ms\n",
+		      noticed * 1e3);
+	assert_true(noticed < 1.0);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_non_null(strstr(t.last_error, "unspecified launch failure"));
+	put(rt, "other", 5);
+	assert_int_equal(get(rt, "other"), 1005);
+	t0 = rk_now_ns();
+	rk_runtime_free(rt);
+	assert_true(rk_now_ns() - t0 < 1000000000u);
+	__atomic_store_n(&fault, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- device links -------------------------------------------------- */
@@ -856,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_no_device_falls_back),
 		cmocka_unit_test(test_room_on_the_device),
 		cmocka_unit_test(test_device_that_stops_answering),
+		cmocka_unit_test(test_device_fault_fails_at_once),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
 		cmocka_unit_test(test_link_failure_charged_to_its_kernel),
