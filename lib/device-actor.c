@@ -145,16 +145,6 @@ static rk_error allocate(rk_kernel *k, struct rk_device_actor *da,
 {
 	struct rk_devices *d = da->devices;
 	rk_error rc = RK_OK;
-
-	if (da->emulated) {
-		da->a = aligned_alloc(RK_CACHE_LINE, rk_whole_lines(bytes));
-		da->device_address = da->a;
-		if (!da->a)
-			return rk_fail(RK_ENOMEM, "out of memory for kernel "
-				       "'%s'", k->id);
-		memset(da->a, 0, bytes);
-		return RK_OK;
-	}
 	char why[200];
 	pthread_mutex_lock(&d->lock);
 	if (!rk_devices_pools_ready(d, why, sizeof(why)))
@@ -180,9 +170,7 @@ static void release_memory(struct rk_device_actor *da)
 	if (da->stream)
 		da->devices->ops->stream_free(da->stream);
 	da->stream = NULL;
-	if (da->a && da->emulated) {
-		free(da->a);
-	} else if (da->a) {
+	if (da->a) {
 		pthread_mutex_lock(&da->devices->lock);
 		rk_pool_put(da->devices->actor_pool, da->pool_offset,
 			    da->pool_bytes);
@@ -326,10 +314,12 @@ void rk_device_detach(rk_kernel *k)
 	if (!da || !da->a)
 		return;
 	if (!stop(da)) {
-		/* It still runs: its memory must stay. */
+		/* It still runs: its memory, its module and the device's
+		 * pools must stay (rk_devices_free). */
 		rk_kernel_set_error(k, RK_EBACKEND, "the device did not "
 				    "stop; its memory is left to it");
 		da->lost = true;
+		rk_devices_left_running(da->devices, da);
 		return;
 	}
 	if (da->thread_started) {

@@ -48,6 +48,54 @@ static void set_why(struct rk_devices *d, const char *fmt, ...)
 	d->status = RK_EBACKEND;
 }
 
+/* The emulated device's memory is the host's heap, taken once and
+ * carved as a GPU's is: the pools, and the rule never to free them
+ * under a kernel that runs, are tested without a GPU. */
+static int emulated_alloc(size_t bytes, void **host, void **device,
+			  char *why, size_t len)
+{
+	*host = *device = aligned_alloc(RK_CACHE_LINE, rk_whole_lines(bytes));
+	if (!*host) {
+		snprintf(why, len, "out of memory for the emulated device");
+		return 1;
+	}
+	return 0;
+}
+
+static void emulated_release(void *host)
+{
+	free(host);
+}
+
+static int emulated_device_alloc(size_t bytes, void **device, char *why,
+				 size_t len)
+{
+	void *host;
+
+	return emulated_alloc(bytes, &host, device, why, len);
+}
+
+static int emulated_fill(void *device, size_t bytes, const void *init,
+			 size_t init_bytes, char *why, size_t len)
+{
+	(void)why;
+	(void)len;
+	memset(device, 0, bytes);
+	memcpy(device, init, init_bytes);
+	return 0;
+}
+
+/* Loops are started and stopped as host threads (device-actor.c). */
+static const rk_backend_ops emulated_ops = {
+	.abi = RK_BACKEND_ABI,
+	.struct_size = sizeof(rk_backend_ops),
+	.alloc = emulated_alloc,
+	.release = emulated_release,
+	.device_alloc = emulated_device_alloc,
+	.device_release = emulated_release,
+	.device_fill = emulated_fill,
+};
+
 /* RK_CUDA_EMULATE=N: a pretend device with room for N persistent
  * kernels, run by host threads. */
 static bool probe_emulated(struct rk_devices *d)
@@ -57,6 +105,7 @@ static bool probe_emulated(struct rk_devices *d)
 		return false;
 	long n = strtol(e, NULL, 10);
 	d->emulated = true;
+	d->ops = &emulated_ops;
 	snprintf(d->info.name, sizeof(d->info.name),
 		 "emulated device (host threads)");
 	d->info.multiprocessors = n > 0 ? (int)n : 64;
@@ -280,11 +329,6 @@ rk_error rk_devices_take_link(struct rk_devices *d, size_t bytes, void **ring)
 {
 	size_t offset;
 	rk_error rc = RK_OK;
-
-	if (d->emulated) {
-		*ring = aligned_alloc(RK_CACHE_LINE, rk_whole_lines(bytes));
-		return *ring ? RK_OK : rk_fail(RK_ENOMEM, "out of memory");
-	}
 	char why[200];
 	pthread_mutex_lock(&d->lock);
 	if (!rk_devices_pools_ready(d, why, sizeof(why)))
@@ -300,10 +344,6 @@ rk_error rk_devices_take_link(struct rk_devices *d, size_t bytes, void **ring)
 
 void rk_devices_give_link(struct rk_devices *d, void *ring, size_t bytes)
 {
-	if (d->emulated) {
-		free(ring);
-		return;
-	}
 	pthread_mutex_lock(&d->lock);
 	rk_pool_put(d->link_pool, (size_t)((uint8_t *)ring - d->link_device),
 		    bytes);
@@ -363,15 +403,48 @@ void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)
 	pthread_mutex_unlock(&da->lock);
 }
 
+void rk_devices_left_running(struct rk_devices *d, struct rk_device_actor *da)
+{
+	pthread_mutex_lock(&d->lock);
+	struct rk_device_actor **left = realloc(d->left, (d->n_left + 1)
+						* sizeof(*left));
+	if (left) {
+		d->left = left;
+		d->left[d->n_left] = da;
+	}
+	/* Counted even without memory to remember it by. */
+	d->n_left++;
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool rk_devices_busy(rk_runtime *rt)
+{
+	struct rk_devices *d = rt->devices;
+
+	if (!d)
+		return false;
+	pthread_mutex_lock(&d->lock);
+	bool busy = d->n_left > 0;
+	pthread_mutex_unlock(&d->lock);
+	return busy;
+}
+
 void rk_devices_free(rk_runtime *rt)
 {
 	struct rk_devices *d = rt->devices;
 
 	if (!d)
 		return;
+	/* Freeing pinned or device memory, or unloading a module, under a
+	 * kernel that still runs waits for it forever (the CUDA driver
+	 * synchronises): a runtime with such a kernel is abandoned
+	 * instead (rk_runtime_free), and this never frees under it. */
+	if (rk_devices_busy(rt))
+		return;
 	for (size_t i = 0; i < d->n_modules; i++)
 		rk_dlclose_trusted(d->modules[i]);
 	free(d->modules);
+	free(d->left);
 	/* Every kernel has stopped: freeing waits for nothing now. */
 	if (d->actor_pool) {
 		d->ops->release(d->actor_host);

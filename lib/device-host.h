@@ -175,6 +175,10 @@ struct rk_devices {
 	uint8_t *actor_host, *actor_device;
 	struct rk_pool *link_pool;
 	uint8_t *link_device;
+	/* Actors whose device would not stop, left running with their
+	 * memory: while there are any, nothing here is freed. */
+	struct rk_device_actor **left;
+	size_t n_left;
 	/* GPU forms loaded before the first kernel started. */
 	bool preloaded;
 	void **modules;
@@ -241,6 +245,10 @@ struct rk_device_actor {
 	 * the executor may be freeing it. */
 	pthread_mutex_t lock;
 };
+
+/* The actor's device would not stop: keep it, and all it may use. */
+void rk_devices_left_running(struct rk_devices *d,
+			     struct rk_device_actor *da);
 
 /* A device link's ring of `bytes` from the runtime's link memory (on a
  * GPU; in emulation, the heap), and back. */

@@ -86,10 +86,7 @@ static struct rk_device_link *link_new(rk_kernel *from, rk_kernel *to)
 	if (rk_devices_take_link(d, bytes, &l->ring) != RK_OK)
 		goto fail;
 	l->bytes = bytes;
-	if (d->emulated) {
-		memset(l->ring, 0, bytes);
-		memcpy(l->ring, &header, sizeof(header));
-	} else if (d->ops->device_fill(l->ring, bytes, &header, sizeof(header),
+	if (d->ops->device_fill(l->ring, bytes, &header, sizeof(header),
 				       why, sizeof(why)) != 0) {
 		rk_devices_give_link(d, l->ring, bytes);
 		goto fail;

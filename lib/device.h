@@ -53,4 +53,8 @@ void rk_device_telemetry(rk_kernel *k, rk_telemetry *t);
 
 void rk_devices_free(struct rk_runtime *rt);
 
+/* A device kernel would not stop and runs on: its runtime must not be
+ * freed under it. */
+bool rk_devices_busy(struct rk_runtime *rt);
+
 #endif /* RK_DEVICE_H */

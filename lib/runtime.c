@@ -120,7 +120,8 @@ void rk_runtime_free(rk_runtime *rt)
 	 * its device, and read the runtime, the device's pools and its
 	 * plugin's code: what cannot be stopped is left, never freed
 	 * under it. */
-	if (terminate_all(rt, FREE_TIMEOUT_S, true) != RK_OK) {
+	if (terminate_all(rt, FREE_TIMEOUT_S, true) != RK_OK
+	    || rk_devices_busy(rt)) {
 		abandon(rt);
 		return;
 	}

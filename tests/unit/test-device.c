@@ -519,6 +519,31 @@ static void test_device_fault_fails_at_once(void **state)
 	__atomic_store_n(&fault, 0, __ATOMIC_RELEASE);
 }
 
+/* A device that would not stop is left running: the runtime's teardown
+ * returns, and frees nothing under it (its pools and modules stay: the
+ * device loop, resumed after, writes into its memory, which an ASan
+ * build would catch were it freed). */
+static void test_teardown_leaves_a_lost_device(void **state)
+{
+	(void)state;
+	device_timeout_s = 0.2;
+	rk_runtime *rt = active_add("4", 0);
+
+	__atomic_store_n(&stall, 1, __ATOMIC_RELEASE);
+	put(rt, "add", STALL_VALUE);
+	assert_int_equal(wait_failed(rt, "add", 5.0), RK_STATE_FAILED);
+	uint64_t t0 = rk_now_ns();
+	rk_runtime_free(rt);
+	double took = (double)(rk_now_ns() - t0) / 1e9;
+	print_message("# teardown with a lost device returned in %.1f ms\n",
+		      took * 1e3);
+	assert_true(took < 2.0);
+	/* The device comes back, writes its result and leaves its loop. */
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	usleep(200000);
+	device_timeout_s = 0;
+}
+
 /* ---- device links -------------------------------------------------- */
 
 /* Failures the runtime reported, as `ringctl run` hears of them. */
@@ -906,6 +931,7 @@ int main(void)
 		cmocka_unit_test(test_room_on_the_device),
 		cmocka_unit_test(test_device_that_stops_answering),
 		cmocka_unit_test(test_device_fault_fails_at_once),
+		cmocka_unit_test(test_teardown_leaves_a_lost_device),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
 		cmocka_unit_test(test_link_failure_charged_to_its_kernel),
