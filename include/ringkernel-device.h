@@ -70,12 +70,14 @@
 # define RK_DEV_ATOMIC_ADD(p, v) (*(p) += (v))
 #endif
 
-#define RK_DEVICE_ABI 2
+#define RK_DEVICE_ABI 3
 #define RK_DEVICE_MAGIC 0x524b4441u    /* "RKDA" */
 #define RK_DEVICE_PARAMS_MAX 256        /* bytes of kernel parameters */
 
 /* Slot flags of device rings (ringkernel-ring.h owns 0x01 and 0x02).
- * FAILED: the message failed, its error code is in type_tag; in a
+ * FAILED: the message failed, its error code, whole, in the first 8
+ * bytes of its payload (rk_dev_error_code; type_tag keeps only its low
+ * 16 bits); in a
  * notice that crossed device links, length counts the actors it
  * crossed after the one that failed.  LINKED: in an output ring, the
  * result of a message that came over the device link, not from the
@@ -149,6 +151,18 @@ typedef struct rk_dev_actor {
 #if !defined(__CUDACC__)
 _Static_assert(sizeof(rk_dev_control) == 192, "control is three lines");
 _Static_assert(sizeof(rk_dev_actor) % RK_CACHE_LINE == 0, "lines apart");
+#endif
+
+/* A FAILED slot's error code (see RK_SLOT_FAILED).  Every slot has room
+ * for it: slots are whole cache lines, the header half of one. */
+RK_DEV_FN int64_t rk_dev_error_code(const rk_slot_header *h)
+{
+	return *(const int64_t *)(h + 1);
+}
+
+#if !defined(__CUDACC__)
+_Static_assert(sizeof(rk_slot_header) + sizeof(int64_t) <= RK_CACHE_LINE,
+	       "a slot has room for an error code");
 #endif
 
 RK_DEV_FN rk_ring *rk_dev_in(rk_dev_actor *a)
@@ -418,6 +432,10 @@ RK_DEV_FN void rk_dev_begin_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	uint64_t room = rk_dev_room(s->dst, ready);
 	uint64_t n = ready < room ? ready : room;
 	s->n = n < s->batch_max ? n : s->batch_max;
+	/* A beat as each batch starts: a host waiting for this batch
+	 * hears the loop alive until the kernel's function stalls. */
+	if (s->n)
+		rk_store_release(&cb->heartbeat, ++s->beats);
 }
 
 /* Thread 0: hand the batch's results over, its input back, and tell the
@@ -479,12 +497,15 @@ RK_DEV_FN void rk_dev_pass_on(rk_dev_shared *s, const rk_slot_header *in,
 {
 	*out = *in;
 	out->flags = (uint8_t)(in->flags | s->linked_tag);
-	if (in->flags & RK_SLOT_FAILED)
+	if (in->flags & RK_SLOT_FAILED) {
 		out->length = in->length + 1;
+		*(int64_t *)(out + 1) = *(const int64_t *)(in + 1);
+	}
 	RK_DEV_ATOMIC_ADD(&s->passed, 1);
 }
 
-/* A message the kernel's function failed with error `rc`.  Going on
+/* A message the kernel's function failed with error `rc` (an int,
+ * kept whole: a code cut to 16 bits would name another error).  Going on
  * over a link, a message from the host is reported in its input slot,
  * where the host looks, and leaves a SKIP; any other becomes a notice
  * (or, in the output ring, the failed result the host expects). */
@@ -493,8 +514,10 @@ RK_DEV_FN void rk_dev_failed(rk_dev_shared *s, rk_slot_header *in,
 {
 	out->length = 0;
 	out->type_tag = (uint16_t)rc;
+	*(int64_t *)(out + 1) = rc;
 	if (s->dst == &s->link_out && s->src == &s->in) {
 		in->type_tag = (uint16_t)rc;
+		*(int64_t *)(in + 1) = rc;
 		in->flags = RK_SLOT_FAILED;
 		out->flags = RK_SLOT_SKIP;
 	} else {
@@ -528,7 +551,8 @@ RK_DEV_FN void rk_dev_failed(rk_dev_shared *s, rk_slot_header *in,
 
 /* The persistent loop of a kernel whose device function is
  *   RK_HD int FN(const IN *in, OUT *out, const P *params);
- * returning 0, or an error code (1..65535) for a message that failed.
+ * returning 0, or a nonzero error code (an int) for a message that
+ * failed: code i names the kernel's errors[i - 1].
  * Defines `void NAME(rk_dev_actor *a, rk_dev_shared *s)`; every thread
  * of the block calls it with the same s. */
 #define RK_DEVICE_LOOP(NAME, IN, OUT, P, FN) \

@@ -350,15 +350,16 @@ void rk_devices_give_link(struct rk_devices *d, void *ring, size_t bytes)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void rk_device_error_text(const rk_device_kernel *dk, unsigned code,
+void rk_device_error_text(const rk_device_kernel *dk, int64_t code,
 			  char *buf, size_t len)
 {
-	for (unsigned i = 1; dk->errors && dk->errors[i - 1]; i++)
+	for (int64_t i = 1; dk->errors && dk->errors[i - 1]; i++)
 		if (i == code) {
 			snprintf(buf, len, "%s", dk->errors[i - 1]);
 			return;
 		}
-	snprintf(buf, len, "the device function failed with code %u", code);
+	snprintf(buf, len, "the device function failed with code %lld",
+		 (long long)code);
 }
 
 void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)

@@ -256,8 +256,8 @@ rk_error rk_devices_take_link(struct rk_devices *d, size_t bytes,
 			      void **ring);
 void rk_devices_give_link(struct rk_devices *d, void *ring, size_t bytes);
 
-/* The text of device error `code` of a kernel. */
-void rk_device_error_text(const rk_device_kernel *dk, unsigned code,
+/* The text of device error `code` of a kernel (rk_dev_error_code). */
+void rk_device_error_text(const rk_device_kernel *dk, int64_t code,
 			  char *buf, size_t len);
 
 /* The producer's proxy: run a batch through an actor whose results go

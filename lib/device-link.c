@@ -237,7 +237,8 @@ static int report_taken(rk_kernel *k, const rk_msg *msgs, uint64_t base,
 		if (!(h->flags & RK_SLOT_FAILED))
 			continue;
 		char text[128];
-		rk_device_error_text(da->dk, h->type_tag, text, sizeof(text));
+		rk_device_error_text(da->dk, rk_dev_error_code(h), text,
+				     sizeof(text));
 		k->ctx.current = &msgs[i];
 		rk_ctx_error(&k->ctx, "%s", text);
 		k->batch_index = offset + i;
@@ -343,7 +344,7 @@ static rk_kernel *kernel_before(rk_kernel *k, unsigned hops, char *id,
 
 /* A message that failed on the device `hops` links before k (0: in k)
  * after coming over a link: the kernel's device counted it; say why. */
-static void link_failure(rk_kernel *k, unsigned hops, unsigned code,
+static void link_failure(rk_kernel *k, unsigned hops, int64_t code,
 			 uint64_t position)
 {
 	char id[256], why[128];
@@ -353,8 +354,8 @@ static void link_failure(rk_kernel *k, unsigned hops, unsigned code,
 	if (dk)
 		rk_device_error_text(dk, code, why, sizeof(why));
 	else
-		snprintf(why, sizeof(why), "failed on the device (code %u)",
-			 code);
+		snprintf(why, sizeof(why), "failed on the device (code %lld)",
+			 (long long)code);
 	/* A kernel gone since is still named, but nobody else charged. */
 	if (at)
 		rk_kernel_set_error(at, RK_EKERNEL, why);
@@ -373,7 +374,7 @@ void rk_link_result(rk_kernel *k, const rk_slot_header *h)
 	if (h->flags & RK_SLOT_SKIP)
 		return;                 /* reported where it failed */
 	if (h->flags & RK_SLOT_FAILED) {
-		link_failure(k, h->length, h->type_tag, position);
+		link_failure(k, h->length, rk_dev_error_code(h), position);
 		return;
 	}
 	rk_msg m = {

@@ -13,6 +13,11 @@
 #include "device.h"
 #include "executor.h"
 
+/* A batch goes into the device ring whole, with room for the next one
+ * while the device works on it. */
+_Static_assert(DEVICE_RING >= 2 * RK_BATCH_MAX,
+	       "the device ring holds two of the executor's batches");
+
 /* Run `n` messages of the right size through the device and emit the
  * results in order.  Returns the failures; when the device is lost,
  * every message without a result counts as failed.  Results of
@@ -46,8 +51,9 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 			k->ctx.current = m;
 			if (h->flags & RK_SLOT_FAILED) {
 				char why[128];
-				rk_device_error_text(da->dk, h->type_tag, why,
-						     sizeof(why));
+				rk_device_error_text(da->dk,
+						     rk_dev_error_code(h),
+						     why, sizeof(why));
 				rk_ctx_error(&k->ctx, "%s", why);
 				k->batch_index = offset + done - 1;
 				failed++;

@@ -16,8 +16,6 @@
 #include "runtime.h"
 #include "spin.h"
 
-#define BATCH_MAX 64
-
 static void msg_from_slot(rk_msg *m, rk_slot_header *h)
 {
 	m->data = h + 1;
@@ -110,7 +108,7 @@ bool rk_executor_input_ended(rk_kernel *k, rk_port *p)
 	return true;
 }
 
-/* A segment: up to BATCH_MAX ready messages of one band of one input,
+/* A segment: up to RK_BATCH_MAX ready messages of one band of one input,
  * up to the end of that input or a replica's marker. */
 typedef struct segment {
 	rk_port *p;
@@ -137,8 +135,8 @@ static bool segment_find(rk_kernel *k, segment *s)
 		return false;
 	s->r = s->p->band[s->band];
 	s->n = rk_ring_ready(s->r);
-	if (s->n > BATCH_MAX)
-		s->n = BATCH_MAX;
+	if (s->n > RK_BATCH_MAX)
+		s->n = RK_BATCH_MAX;
 	s->first = s->r->tail;
 	s->stop_flags = 0;
 	for (uint64_t i = 0; i < s->n; i++) {
@@ -179,7 +177,7 @@ static void segment_begin(rk_kernel *k, segment *s)
  * process_batch, or its device).  Returns whether to stop. */
 static bool run_batch(rk_kernel *k, segment *s)
 {
-	rk_msg msgs[BATCH_MAX];
+	rk_msg msgs[RK_BATCH_MAX];
 	uint64_t n = s->n;
 	bool stop = false;
 
@@ -289,14 +287,14 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 }
 
 /* A batch: one run of ready messages of one input; from the replicas of
- * a replicated kernel upstream, turn after turn, up to BATCH_MAX.  Its
+ * a replicated kernel upstream, turn after turn, up to RK_BATCH_MAX.  Its
  * messages share one clock reading; their outputs go out as emitted. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 {
 	size_t total = 0, n;
 	bool marker = true;
 
-	while (marker && !*stop && total < BATCH_MAX
+	while (marker && !*stop && total < RK_BATCH_MAX
 	       && (n = process_segment(k, stop, &marker)) > 0)
 		total += n;
 	k->batch_now_ns = 0;

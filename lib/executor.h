@@ -12,6 +12,10 @@
 
 #include "kernel.h"
 
+/* Messages an executor hands its kernel at once, at most (a device
+ * kernel's proxy pushes them into its device ring together). */
+#define RK_BATCH_MAX 64
+
 /* Add to one of the executor's counters: it is their only writer,
  * readers load them relaxed. */
 static inline void rk_count(uint64_t *counter, uint64_t n)

@@ -40,6 +40,8 @@ static const rk_type result_type = RK_TYPE(struct result, "result",
 #define NEGATIVE 1
 #define STALL_VALUE 999
 #define FAULT_VALUE 666
+/* A code that does not fit 16 bits; cut, it would read as NEGATIVE. */
+#define WIDE_VALUE 65537
 
 /* Raised by a test: the device function then waits on value 999, as a
  * GPU kernel that hangs would. */
@@ -54,6 +56,8 @@ RK_HD static inline int add_offset(const struct value *in, struct result *out,
 {
 	if (in->value < 0)
 		return NEGATIVE;
+	if (in->value == WIDE_VALUE && p->add == -1)
+		return WIDE_VALUE;
 	while (in->value == STALL_VALUE && __atomic_load_n(&stall,
 							   __ATOMIC_ACQUIRE))
 		usleep(1000);
@@ -332,6 +336,31 @@ static void test_failure_named_and_counted(void **state)
 	t = counted(rt, "add", 5);
 	assert_int_equal(t.errors, 2);
 	assert_non_null(strstr(t.last_error, "4 bytes"));
+	rk_runtime_free(rt);
+}
+
+/* An error code is told whole, never cut to the 16 bits of a slot's
+ * type tag (65537 would read as 1, "negative value"). */
+static void test_wide_error_code(void **state)
+{
+	(void)state;
+	rk_runtime *rt = runtime("4");
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_param p[] = { { "add", "-1" }, { NULL, NULL } };
+	rk_telemetry t;
+
+	o.kernel = "add";
+	o.backend = RK_BACKEND_CUDA;
+	o.params = p;
+	assert_int_equal(rk_launch(rt, "w", NULL, &o), RK_OK);
+	assert_int_equal(rk_activate(rt, "w"), RK_OK);
+	put(rt, "w", WIDE_VALUE);
+	put(rt, "w", 3);
+	assert_int_equal(get(rt, "w"), 2);
+	t = counted(rt, "w", 2);
+	assert_int_equal(t.errors, 1);
+	assert_string_equal(t.last_error,
+			    "the device function failed with code 65537");
 	rk_runtime_free(rt);
 }
 
@@ -923,6 +952,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_results_in_order),
 		cmocka_unit_test(test_failure_named_and_counted),
+		cmocka_unit_test(test_wide_error_code),
 		cmocka_unit_test(test_deactivate_is_confirmed),
 		cmocka_unit_test(test_terminate_drains_through_device),
 		cmocka_unit_test(test_replicas_keep_order),
