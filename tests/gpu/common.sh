@@ -30,18 +30,22 @@ check() {
 	fi
 }
 
-# A one-kernel topology on the cuda backend: cuda_topology KERNEL [KEY: VALUE].
-cuda_topology() {
-	f=$TMP/$1.yaml
+# A one-kernel topology: topology BACKEND KERNEL [KEY: VALUE].
+topology() {
+	f=$TMP/$2-$1.yaml
 	{
-		echo "backend: cuda"
+		echo "backend: $1"
 		echo "kernels:"
-		echo "  $1:"
-		[ $# -gt 1 ] && echo "    params: {$2}"
-		echo "pipeline: [$1]"
+		echo "  $2:"
+		[ $# -gt 2 ] && echo "    params: {$3}"
+		echo "pipeline: [$2]"
 	} >"$f"
 	echo "$f"
 }
+# On the GPU, and, for the references, on the CPU: a run with the
+# default backend takes the GPU wherever there is one.
+cuda_topology() { topology cuda "$@"; }
+cpu_topology() { topology cpu "$@"; }
 
 require_gpu() {
 	out=$(printf '{"value":1}\n' | "$RINGCTL" run "$(cuda_topology doubler)" 2>&1)

@@ -4,14 +4,20 @@
 # same messages (in the device's words), and the run's stats name the
 # device; chained on the device, through device links, they still do;
 # a GPU module is found in cuda/ beside its plugin, as installed, and
-# refused there when another user could have written it.
+# refused there when another user could have written it.  The CPU
+# references run on the CPU (backend: cpu), never on the default
+# backend, which is the GPU where there is one.
 . "$(dirname "$0")/common.sh"
 require_gpu
-echo 1..12
+echo 1..13
 
 seq -1000000 7 1000000 | sed 's/.*/{"value":&}/' >"$TMP/values"
+check "the CPU references run on the CPU" sh -c "
+	printf '{\"value\":3}\n' | '$RINGCTL' run --stats '$(cpu_topology doubler)' 2>'$TMP/err' >/dev/null &&
+	grep -q 'doubler: received 1' '$TMP/err' && ! grep -q ', on ' '$TMP/err'"
+
 check "doubler: 285715 lines as on the CPU" sh -c "
-	'$RINGCTL' run doubler <'$TMP/values' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cpu_topology doubler)' <'$TMP/values' >'$TMP/cpu' &&
 	'$RINGCTL' run '$(cuda_topology doubler)' <'$TMP/values' >'$TMP/gpu' &&
 	cmp '$TMP/cpu' '$TMP/gpu'"
 
@@ -24,7 +30,7 @@ awk 'BEGIN { for (i = 0; i < 2000; i++) {
 	printf "{\"x\":["; for (j = 0; j < i % 300; j++) printf "%s%d.5", j ? "," : "", j - i
 	print "]}" } }' >"$TMP/vectors"
 check "scale: 2000 vectors as on the CPU" sh -c "
-	'$RINGCTL' run scale -p factor=-1.5 <'$TMP/vectors' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cpu_topology scale 'factor: -1.5')' <'$TMP/vectors' >'$TMP/cpu' &&
 	'$RINGCTL' run '$(cuda_topology scale 'factor: -1.5')' <'$TMP/vectors' >'$TMP/gpu' &&
 	cmp '$TMP/cpu' '$TMP/gpu'"
 
@@ -33,12 +39,12 @@ awk 'BEGIN { for (i = 0; i < 2000; i++) {
 	printf "],\"y\":["; for (j = 0; j < i % 100; j++) printf "%s%d.25", j ? "," : "", i
 	print "]}" } }' >"$TMP/xy"
 check "saxpy: 2000 pairs as on the CPU" sh -c "
-	'$RINGCTL' run saxpy -p a=0.5 <'$TMP/xy' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cpu_topology saxpy 'a: 0.5')' <'$TMP/xy' >'$TMP/cpu' &&
 	'$RINGCTL' run '$(cuda_topology saxpy 'a: 0.5')' <'$TMP/xy' >'$TMP/gpu' &&
 	cmp '$TMP/cpu' '$TMP/gpu'"
 
 check "vector-histogram: 2000 vectors as on the CPU" sh -c "
-	'$RINGCTL' run vector-histogram -p min=-500 -p max=100 -p buckets=37 <'$TMP/vectors' >'$TMP/cpu' &&
+	'$RINGCTL' run '$(cpu_topology vector-histogram 'min: -500, max: 100, buckets: 37')' <'$TMP/vectors' >'$TMP/cpu' &&
 	'$RINGCTL' run '$(cuda_topology vector-histogram 'min: -500, max: 100, buckets: 37')' <'$TMP/vectors' >'$TMP/gpu' &&
 	cmp '$TMP/cpu' '$TMP/gpu'"
 
