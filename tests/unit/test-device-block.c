@@ -1,0 +1,225 @@
+/* test-device-block.c - the device loop run as a GPU block runs it:
+ * several threads (3, 7 and 32) sharing one rk_dev_shared, thread 0
+ * deciding each batch, all of them taking their part of it, a barrier
+ * where the block has __syncthreads().  The emulation runs the loop
+ * with one thread only; this is where the block's own synchronisation
+ * is checked, and, in the ThreadSanitizer build, that it has no race.
+ * Every message once, in order, failures marked with their whole code
+ * whichever thread failed them, counters right; pause and stop. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The block: a thread's index, its width, its barrier.  Atomic adds
+ * and a full fence, as atomicAdd and __threadfence_system. */
+static _Thread_local uint32_t block_tid;
+static uint32_t block_threads;
+static pthread_barrier_t block_barrier;
+
+#define RK_DEV_TID block_tid
+#define RK_DEV_NTHREADS block_threads
+#define RK_DEV_SYNC() ((void)pthread_barrier_wait(&block_barrier))
+#define RK_DEV_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define RK_DEV_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#include "clock.h"
+#include "device-host.h"
+#include "stress.h"
+
+struct in { int64_t value; };
+struct out { int64_t result; };
+struct none { int64_t unused; };
+
+/* Fails a multiple of 5 with a code that needs more than 16 bits. */
+#define WIDE 0x10005
+
+RK_HD static inline int triple(const struct in *in, struct out *out,
+			       const struct none *p)
+{
+	(void)p;
+	if (in->value % 5 == 0)
+		return WIDE + (int)(in->value % 3);
+	out->result = 3 * in->value;
+	return 0;
+}
+
+RK_DEVICE_LOOP(triple_loop, struct in, struct out, struct none, triple)
+
+struct block {
+	rk_dev_actor *a;
+	rk_dev_shared s;
+	pthread_t *threads;
+	uint32_t n;
+};
+
+struct thread_arg {
+	struct block *b;
+	uint32_t tid;
+};
+
+static void *block_thread(void *arg)
+{
+	struct thread_arg *t = arg;
+
+	block_tid = t->tid;
+	triple_loop(t->b->a, &t->b->s);
+	return NULL;
+}
+
+static struct block *block_start(uint32_t threads, uint64_t capacity)
+{
+	struct block *b = calloc(1, sizeof(*b));
+	size_t bytes = rk_dev_actor_bytes(capacity, sizeof(struct in),
+					  sizeof(struct out));
+	static struct thread_arg args[64];
+
+	assert_non_null(b);
+	assert_true(threads <= 64);
+	b->a = aligned_alloc(64, rk_whole_lines(bytes));
+	assert_non_null(b->a);
+	memset(b->a, 0, bytes);
+	rk_dev_actor_init(b->a, bytes, capacity, sizeof(struct in),
+			  sizeof(struct out), UINT64_MAX - 50);
+	b->a->idle_active_ns = 20000;
+	b->a->idle_paused_ns = 20000;
+	b->n = threads;
+	block_threads = threads;
+	assert_int_equal(pthread_barrier_init(&block_barrier, NULL, threads),
+			 0);
+	b->threads = calloc(threads, sizeof(*b->threads));
+	for (uint32_t i = 0; i < threads; i++) {
+		args[i] = (struct thread_arg){ b, i };
+		assert_int_equal(pthread_create(&b->threads[i], NULL,
+						block_thread, &args[i]), 0);
+	}
+	return b;
+}
+
+static void block_stop(struct block *b)
+{
+	assert_int_equal(rk_dev_command(b->a, RK_DEV_TERMINATED,
+					rk_deadline(30), NULL), RK_OK);
+	assert_true(rk_dev_wait_finished(b->a, rk_deadline(30), NULL));
+	for (uint32_t i = 0; i < b->n; i++)
+		pthread_join(b->threads[i], NULL);
+	pthread_barrier_destroy(&block_barrier);
+	assert_int_equal(__atomic_load_n(&b->a->cb.threads, __ATOMIC_ACQUIRE),
+			 b->n);
+	free(b->threads);
+	free(b->a);
+	free(b);
+}
+
+/* Push 0..count-1 in batches of `batch`, and check each result. */
+static void stream(struct block *b, uint64_t count, uint64_t batch)
+{
+	struct in *v = calloc(batch, sizeof(*v));
+	rk_msg *m = calloc(batch, sizeof(*m));
+	uint64_t sent = 0, got = 0, failed = 0;
+	uint64_t received = rk_dev_counter(&b->a->cb.received);
+	uint64_t errors = rk_dev_counter(&b->a->cb.errors);
+	uint64_t processed = rk_dev_counter(&b->a->cb.processed);
+
+	while (got < count) {
+		uint64_t n = count - sent < batch ? count - sent : batch;
+		for (uint64_t i = 0; i < n; i++) {
+			v[i].value = (int64_t)(sent + i);
+			m[i] = (rk_msg){ &v[i], sizeof(v[i]), 1 + sent + i,
+					 0, 0, 0, 128 };
+		}
+		sent += rk_dev_push(b->a, m, n);
+		assert_int_equal(rk_dev_wait_results(b->a, 1, rk_deadline(30),
+						     NULL), RK_OK);
+		uint64_t ready = rk_dev_results(b->a);
+		for (uint64_t i = 0; i < ready; i++, got++) {
+			rk_slot_header *h = rk_dev_result(b->a, i);
+			int64_t value = (int64_t)got;
+			assert_int_equal(h->message_id, got + 1);
+			if (value % 5 == 0) {
+				assert_int_equal(h->flags, RK_SLOT_FAILED);
+				assert_int_equal(rk_dev_error_code(h),
+						 WIDE + value % 3);
+				failed++;
+				continue;
+			}
+			assert_int_equal(h->flags, 0);
+			assert_int_equal(h->length, sizeof(struct out));
+			assert_int_equal(((struct out *)(h + 1))->result,
+					 3 * value);
+		}
+		rk_dev_release(b->a, ready);
+	}
+	/* The counters follow the results: wait for the last batch's. */
+	uint64_t deadline = rk_deadline(30);
+	while (rk_dev_counter(&b->a->cb.received) - received < count
+	       && rk_now_ns() < deadline)
+		sched_yield();
+	assert_int_equal(rk_dev_counter(&b->a->cb.received) - received, count);
+	assert_int_equal(rk_dev_counter(&b->a->cb.errors) - errors, failed);
+	assert_int_equal(rk_dev_counter(&b->a->cb.processed) - processed,
+			 count - failed);
+	free(v);
+	free(m);
+}
+
+static void run_block(uint32_t threads)
+{
+	struct block *b = block_start(threads, 128);
+	uint64_t count = stress_count(4000);
+
+	assert_int_equal(rk_dev_command(b->a, RK_DEV_ACTIVE, rk_deadline(30),
+					NULL), RK_OK);
+	/* Batches narrower and wider than the block. */
+	stream(b, count / 2, 2);
+	stream(b, count - count / 2, 128);
+	/* Paused: nothing is taken; resumed: all of it. */
+	assert_int_equal(rk_dev_command(b->a, RK_DEV_DEACTIVATED,
+					rk_deadline(30), NULL), RK_OK);
+	struct in v = { 1 };
+	rk_msg m = { &v, sizeof(v), 1, 0, 0, 0, 128 };
+	assert_int_equal(rk_dev_push(b->a, &m, 1), 1);
+	assert_int_equal(rk_dev_wait_results(b->a, 1, rk_now_ns() + 20000000,
+					     NULL), RK_ETIMEDOUT);
+	assert_int_equal(rk_dev_command(b->a, RK_DEV_ACTIVE, rk_deadline(30),
+					NULL), RK_OK);
+	assert_int_equal(rk_dev_wait_results(b->a, 1, rk_deadline(30), NULL),
+			 RK_OK);
+	assert_int_equal(((struct out *)(rk_dev_result(b->a, 0) + 1))->result,
+			 3);
+	rk_dev_release(b->a, 1);
+	block_stop(b);
+}
+
+static void test_block_of_3(void **state)
+{
+	(void)state;
+	run_block(3);
+}
+
+static void test_block_of_7(void **state)
+{
+	(void)state;
+	run_block(7);
+}
+
+static void test_block_of_32(void **state)
+{
+	(void)state;
+	run_block(32);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_of_3),
+		cmocka_unit_test(test_block_of_7),
+		cmocka_unit_test(test_block_of_32),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
