@@ -320,6 +320,12 @@ void rk_device_detach(rk_kernel *k)
 				    "stop; its memory is left to it");
 		da->lost = true;
 		rk_devices_left_running(da->devices, da);
+		/* Nobody will join an emulated device's thread now: it ends
+		 * on its own, if ever. */
+		if (da->thread_started) {
+			pthread_detach(da->thread);
+			da->thread_started = false;
+		}
 		return;
 	}
 	if (da->thread_started) {
