@@ -61,3 +61,11 @@ require_gpu() {
 	echo "$out" | sed 's/^/# /'
 	exit 1
 }
+
+# A server of the suite's own, killed at its end.
+own_server() {
+	XDG_RUNTIME_DIR=$TMP/run
+	mkdir -m 700 "$XDG_RUNTIME_DIR"
+	export XDG_RUNTIME_DIR
+	trap '"$RINGCTL" kill-server >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+}

@@ -5,10 +5,7 @@
 # started while one runs, and a chain of them over device links.
 . "$(dirname "$0")/common.sh"
 require_gpu
-XDG_RUNTIME_DIR=$TMP/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export XDG_RUNTIME_DIR
-trap '"$RINGCTL" kill-server >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+own_server
 echo 1..8
 
 check "launch --backend cuda, activate" sh -c "

@@ -1,0 +1,33 @@
+#!/bin/sh
+# many.sh - N persistent kernels on the GPU at once, through the server
+# (GPU_KERNELS, 16 unless set): all launched and active together, each
+# answering its own messages while the others run, then terminated.
+. "$(dirname "$0")/common.sh"
+require_gpu
+own_server
+N=${GPU_KERNELS:-16}
+ids=$(seq 1 "$N" | sed 's/^/k/' | tr '\n' ' ')
+echo 1..3
+
+check "$N doublers launched and active on the GPU together" sh -c "
+	for k in $ids; do
+		'$RINGCTL' launch \$k --kernel doubler --backend cuda &&
+		'$RINGCTL' activate \$k || exit 1
+	done &&
+	[ \$('$RINGCTL' list | grep -c ' ACTIVE .* cuda ') -eq $N ]"
+check "each answers its own messages while all run" sh -c "
+	i=0
+	for k in $ids; do
+		i=\$((i + 1))
+		printf '{\"value\":%d}\n{\"value\":%d}\n' \$i \$((i + 1000)) |
+			'$RINGCTL' send \$k || exit 1
+	done
+	i=0
+	for k in $ids; do
+		i=\$((i + 1))
+		'$RINGCTL' recv \$k -n 2 --timeout 10 >'$TMP/out' &&
+		[ \"\$(cat '$TMP/out')\" = \"\$(printf '{\"result\":%d}\n{\"result\":%d}' \$((2 * i)) \$((2 * i + 2000)))\" ] ||
+			{ echo \"\$k: \$(cat '$TMP/out')\"; exit 1; }
+	done"
+check "all $N terminated" "$RINGCTL" terminate $ids --timeout 10
+exit $failed
