@@ -233,8 +233,6 @@ rk_error rk_device_attach(rk_kernel *k)
 			  dk->out_size, 0);
 	if (k->state && dk->params_size)
 		memcpy(da->a->params, k->state, dk->params_size);
-	if (!da->emulated)
-		rk_devices_preload(k->rt, da->devices);
 	rc = da->emulated ? start_emulated(k, da) : start_gpu(k, da);
 	if (rc != RK_OK) {
 		release(da);

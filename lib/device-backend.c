@@ -28,7 +28,8 @@ static struct rk_devices *devices_of(rk_runtime *rt)
 		struct rk_devices *d = calloc(1, sizeof(*d));
 		if (d) {
 			pthread_mutex_init(&d->lock, NULL);
-			rt->devices = d;
+			pthread_mutex_init(&d->preload_lock, NULL);
+			__atomic_store_n(&rt->devices, d, __ATOMIC_RELEASE);
 		}
 	}
 	pthread_mutex_unlock(&once);
@@ -215,6 +216,8 @@ rk_error rk_device_pick(rk_runtime *rt, const char *id,
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s has no GPU module",
 			       id, desc->name);
 	}
+	/* Before the launch takes the runtime's lock. */
+	rk_devices_preload(rt, d);
 	*use = RK_BACKEND_CUDA;
 	return RK_OK;
 }
@@ -261,40 +264,82 @@ void *rk_device_open_module(const rk_device_kernel *dk, const char *plugin,
  * device (CUDA's lazy loading guide, "concurrent execution"), and a
  * persistent kernel never finishes.  So before the first one starts,
  * every registered kernel's GPU form is opened and its function loaded
- * (asking its occupancy loads it), and kept open (rt->lock held).  A
- * plugin registered later is loaded when it starts. */
-void rk_devices_preload(rk_runtime *rt, struct rk_devices *d)
+ * (asking its occupancy loads it), and kept open; and a plugin
+ * registered after that is loaded at once, not when its kernel starts
+ * among running ones.  Never under the runtime's lock: a load that
+ * waits for the device must not stop every other call with it. */
+
+/* Open and load one kernel's GPU form (d->preload_lock held). */
+static void preload_one(struct rk_devices *d, const rk_device_kernel *dk,
+			const char *plugin)
 {
 	char path[4096];
+	const void *table = NULL;
 
-	if (d->preloaded)
-		return;
-	d->preloaded = true;
-	for (size_t i = 0; i < rt->n_registry; i++) {
-		const rk_device_kernel *dk = rt->registry[i].desc->device;
-		if (!dk || !dk->cuda_module || !dk->cuda_symbol)
-			continue;
-		void *module = rk_device_open_module(dk, rt->registry[i].plugin,
-						     path, sizeof(path));
-		const void *table = NULL;
-		if (module)
-			rk_module_table(module, path, "the kernel's GPU form",
-					dk->cuda_symbol, RK_DEVICE_ABI,
-					sizeof(rk_cuda_kernel), &table);
-		const rk_cuda_kernel *ck = table;
-		void **kept = ck ? realloc(d->modules, (d->n_modules + 1)
-					   * sizeof(*kept)) : NULL;
-		if (!kept) {
-			if (module)
-				rk_dlclose_trusted(module);
-			continue;       /* its launch will say why */
-		}
+	for (size_t i = 0; i < d->n_modules; i++)
+		if (d->loaded[i] == dk)
+			return;
+	void **modules = realloc(d->modules, (d->n_modules + 1)
+				 * sizeof(*modules));
+	if (modules)
+		d->modules = modules;
+	const rk_device_kernel **loaded = realloc(d->loaded, (d->n_modules + 1)
+						  * sizeof(*loaded));
+	if (loaded)
+		d->loaded = loaded;
+	if (!modules || !loaded)
+		return;                 /* its launch loads it, or says why */
+	void *module = rk_device_open_module(dk, plugin, path, sizeof(path));
+	if (module)
+		rk_module_table(module, path, "the kernel's GPU form",
+				dk->cuda_symbol, RK_DEVICE_ABI,
+				sizeof(rk_cuda_kernel), &table);
+	const rk_cuda_kernel *ck = table;
+	if (ck) {
 		int blocks;
 		ck->blocks_per_sm(dk->threads ? dk->threads : DEFAULT_THREADS,
 				  &blocks);
-		d->modules = kept;
-		d->modules[d->n_modules++] = module;
+	} else if (module) {
+		rk_dlclose_trusted(module);
+		module = NULL;          /* its launch will say why */
 	}
+	/* Tried once, kept or not. */
+	d->loaded[d->n_modules] = dk;
+	d->modules[d->n_modules++] = module;
+}
+
+void rk_devices_preload(rk_runtime *rt, struct rk_devices *d)
+{
+	struct { const rk_device_kernel *dk; const char *plugin; } *todo;
+	size_t n = 0;
+
+	if (d->emulated || d->status != RK_OK)
+		return;
+	/* What is registered now; descriptors and plugin paths stay until
+	 * the runtime is freed. */
+	pthread_rwlock_rdlock(&rt->lock);
+	todo = calloc(rt->n_registry + 1, sizeof(*todo));
+	for (size_t i = 0; todo && i < rt->n_registry; i++) {
+		const rk_device_kernel *dk = rt->registry[i].desc->device;
+		if (dk && dk->cuda_module && dk->cuda_symbol)
+			todo[n++] = (__typeof__(*todo)){ dk,
+							 rt->registry[i].plugin };
+	}
+	pthread_rwlock_unlock(&rt->lock);
+	pthread_mutex_lock(&d->preload_lock);
+	for (size_t i = 0; i < n; i++)
+		preload_one(d, todo[i].dk, todo[i].plugin);
+	__atomic_store_n(&d->preloaded, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d->preload_lock);
+	free(todo);
+}
+
+void rk_devices_registered(rk_runtime *rt)
+{
+	struct rk_devices *d = __atomic_load_n(&rt->devices, __ATOMIC_ACQUIRE);
+
+	if (d && __atomic_load_n(&d->preloaded, __ATOMIC_ACQUIRE))
+		rk_devices_preload(rt, d);
 }
 
 bool rk_devices_pools_ready(struct rk_devices *d, char *why, size_t len)
@@ -445,6 +490,7 @@ void rk_devices_free(rk_runtime *rt)
 	for (size_t i = 0; i < d->n_modules; i++)
 		rk_dlclose_trusted(d->modules[i]);
 	free(d->modules);
+	free(d->loaded);
 	free(d->left);
 	/* Every kernel has stopped: freeing waits for nothing now. */
 	if (d->actor_pool) {
@@ -456,6 +502,7 @@ void rk_devices_free(rk_runtime *rt)
 	if (d->module)
 		rk_dlclose_trusted(d->module);
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->preload_lock);
 	free(d);
 	rt->devices = NULL;
 }

@@ -179,9 +179,13 @@ struct rk_devices {
 	 * memory: while there are any, nothing here is freed. */
 	struct rk_device_actor **left;
 	size_t n_left;
-	/* GPU forms loaded before the first kernel started. */
+	/* GPU forms loaded before the first kernel started, and of the
+	 * plugins registered since (preload_lock; loaded[i] is the form
+	 * tried, modules[i] its module or NULL). */
+	pthread_mutex_t preload_lock;
 	bool preloaded;
 	void **modules;
+	const rk_device_kernel **loaded;
 	size_t n_modules;
 };
 
@@ -320,8 +324,9 @@ bool rk_devices_pools_ready(struct rk_devices *d, char *why, size_t len);
 void *rk_device_open_module(const rk_device_kernel *dk, const char *plugin,
 			    char *path, size_t len);
 
-/* Before the first device kernel starts: every registered kernel's GPU
- * form opened and loaded (rt->lock held). */
+/* Every registered kernel's GPU form opened and loaded, once each: as a
+ * kernel is launched on a GPU (before the launch takes rt->lock, which
+ * must not be held). */
 void rk_devices_preload(struct rk_runtime *rt, struct rk_devices *d);
 
 /* Bytes rounded up to whole cache lines (what the pools hand out). */

@@ -53,6 +53,10 @@ void rk_device_telemetry(rk_kernel *k, rk_telemetry *t);
 
 void rk_devices_free(struct rk_runtime *rt);
 
+/* Kernels were registered: once a GPU kernel has been launched, load
+ * their GPU forms now (rt->lock not held). */
+void rk_devices_registered(struct rk_runtime *rt);
+
 /* A device kernel would not stop and runs on: its runtime must not be
  * freed under it. */
 bool rk_devices_busy(struct rk_runtime *rt);

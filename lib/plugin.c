@@ -15,6 +15,7 @@
 #include "code-trust.h"
 #include "edit-distance.h"
 #include "descriptor.h"
+#include "device.h"
 #include "rk-error.h"
 #include "runtime.h"
 #include "names.h"
@@ -119,6 +120,7 @@ rk_error rk_load_plugin(rk_runtime *rt, const char *path,
 		free(real);
 		return rc;
 	}
+	rk_devices_registered(rt);
 	if (out)
 		*out = table;
 	return RK_OK;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "descriptor.h"
+#include "device.h"
 #include "names.h"
 #include "params.h"
 #include "registry.h"
@@ -109,6 +110,8 @@ rk_error rk_register_kernel(rk_runtime *rt, const rk_kernel_desc *desc)
 	pthread_rwlock_wrlock(&rt->lock);
 	rc = rk_registry_add_locked(rt, desc, NULL, false);
 	pthread_rwlock_unlock(&rt->lock);
+	if (rc == RK_OK)
+		rk_devices_registered(rt);
 	return rc;
 }
 
