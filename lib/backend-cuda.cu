@@ -19,10 +19,58 @@
 
 static int ordinal;
 
+/* ---- Streams --------------------------------------------------------
+ * The host reaches the device through CUDA_DEVICE_MAX_CONNECTIONS
+ * hardware queues (8 unless set, at most 32); streams share them, in
+ * the order they are made, and work behind a kernel on the same queue
+ * waits for it to end.  A persistent kernel never ends: a second one,
+ * or a memset, that landed on its queue would never start.  So the
+ * streams are made once, together, one per queue: the first for
+ * filling device memory, the others for persistent kernels, taken and
+ * given back, never destroyed (a new stream could land on a busy
+ * queue).  Also: at most 128 grids are resident on a device at once.
+ */
+#define MAX_CONNECTIONS 32
+#define MAX_RESIDENT_GRIDS 128
+
+static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+static cudaStream_t fill_stream;
+static cudaStream_t kernel_streams[MAX_CONNECTIONS];
+static bool kernel_stream_taken[MAX_CONNECTIONS];
+static int n_kernel_streams;
+
+static int connections(void)
+{
+	const char *e = getenv("CUDA_DEVICE_MAX_CONNECTIONS");
+	long n = e && *e ? strtol(e, NULL, 10) : 8;
+
+	return n < 1 ? 1 : n > MAX_CONNECTIONS ? MAX_CONNECTIONS : (int)n;
+}
+
 static int fail(cudaError_t e, const char *what, char *why, size_t len)
 {
 	snprintf(why, len, "%s: %s", what, cudaGetErrorString(e));
 	return 1;
+}
+
+/* Make the streams, one per connection, the fill stream first; once
+ * in the process (every runtime in it shares them). */
+static int make_streams(int n, char *why, size_t len)
+{
+	cudaError_t e;
+
+	if (fill_stream)
+		return 0;
+
+	if ((e = cudaStreamCreateWithFlags(&fill_stream,
+					   cudaStreamNonBlocking)) != cudaSuccess)
+		return fail(e, "a stream for device memory", why, len);
+	for (n_kernel_streams = 0; n_kernel_streams < n; n_kernel_streams++)
+		if ((e = cudaStreamCreateWithFlags(
+			     &kernel_streams[n_kernel_streams],
+			     cudaStreamNonBlocking)) != cudaSuccess)
+			return fail(e, "a stream for a kernel", why, len);
+	return 0;
 }
 
 static int probe(int want, rk_device_info *info, char *why, size_t len)
@@ -56,6 +104,19 @@ static int probe(int want, rk_device_info *info, char *why, size_t len)
 	info->multiprocessors = p.multiProcessorCount;
 	info->compute_major = p.major;
 	info->compute_minor = p.minor;
+	info->connections = connections();
+	info->max_kernels = info->connections - 1;
+	if (info->max_kernels > MAX_RESIDENT_GRIDS)
+		info->max_kernels = MAX_RESIDENT_GRIDS;
+	if (info->max_kernels < 1) {
+		snprintf(why, len, "CUDA_DEVICE_MAX_CONNECTIONS=%d leaves no "
+			 "hardware queue for a persistent kernel beside the "
+			 "runtime's copies: set 2 to 32", info->connections);
+		return 1;
+	}
+	if (make_streams(info->max_kernels, why, len) != 0)
+		return 1;
+	info->max_kernels = n_kernel_streams;
 	return 0;
 }
 
@@ -82,23 +143,41 @@ static void release(void *host)
 	cudaFreeHost(host);
 }
 
+/* Its kernel has ended: the stream is free for the next one. */
+static void stream_free(void *stream)
+{
+	pthread_mutex_lock(&streams_lock);
+	for (int i = 0; i < n_kernel_streams; i++)
+		if (kernel_streams[i] == (cudaStream_t)stream)
+			kernel_stream_taken[i] = false;
+	pthread_mutex_unlock(&streams_lock);
+}
+
 static int start(const rk_cuda_kernel *kernel, void *device_actor,
 		 uint32_t threads, void **stream, char *why, size_t len)
 {
-	cudaStream_t s;
 	cudaError_t e;
+	int i;
 
 	cudaSetDevice(ordinal);
-	e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
-	if (e != cudaSuccess)
-		return fail(e, "a stream for the kernel", why, len);
+	pthread_mutex_lock(&streams_lock);
+	for (i = 0; i < n_kernel_streams && kernel_stream_taken[i]; i++)
+		;
+	if (i < n_kernel_streams)
+		kernel_stream_taken[i] = true;
+	pthread_mutex_unlock(&streams_lock);
+	if (i == n_kernel_streams) {
+		snprintf(why, len, "all %d streams for persistent kernels are "
+			 "taken", n_kernel_streams);
+		return 1;
+	}
 	e = (cudaError_t)kernel->launch((rk_dev_actor *)device_actor, threads,
-					s);
+					kernel_streams[i]);
 	if (e != cudaSuccess) {
-		cudaStreamDestroy(s);
+		stream_free(kernel_streams[i]);
 		return fail(e, "launching the persistent kernel", why, len);
 	}
-	*stream = s;
+	*stream = kernel_streams[i];
 	return 0;
 }
 
@@ -114,12 +193,6 @@ static int running(void *stream, char *why, size_t len)
 	return -1;
 }
 
-static void stream_free(void *stream)
-{
-	cudaSetDevice(ordinal);
-	cudaStreamDestroy((cudaStream_t)stream);
-}
-
 static uint64_t memory_free(void)
 {
 	size_t free_bytes = 0, total = 0;
@@ -130,20 +203,11 @@ static uint64_t memory_free(void)
 	return free_bytes;
 }
 
-/* The stream for filling device memory: non-blocking, so that waiting
- * for it never waits for the persistent kernels. */
-static cudaStream_t fill_stream;
-
 static int device_alloc(size_t bytes, void **device, char *why, size_t len)
 {
 	cudaError_t e;
 
 	cudaSetDevice(ordinal);
-	if (!fill_stream
-	    && (e = cudaStreamCreateWithFlags(&fill_stream,
-					      cudaStreamNonBlocking))
-	       != cudaSuccess)
-		return fail(e, "a stream for device memory", why, len);
 	if ((e = cudaMalloc(device, bytes)) != cudaSuccess)
 		return fail(e, "device memory for device links", why, len);
 	return 0;

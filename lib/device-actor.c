@@ -47,8 +47,12 @@ static rk_error open_companion(rk_kernel *k, struct rk_device_actor *da,
 	return RK_OK;
 }
 
-/* Persistent kernels never yield their multiprocessor: refuse one that
- * would not find room, rather than let it wait forever for a slot. */
+/* Persistent kernels never yield their multiprocessor, nor the
+ * hardware queue they were launched on: refuse one that would not find
+ * room, rather than let it wait forever for a slot.  Room is resident
+ * blocks (the occupancy API's blocks per multiprocessor, for the
+ * kernel's threads, registers and shared memory, times the
+ * multiprocessors), and queues (info.max_kernels). */
 static rk_error reserve(rk_kernel *k, struct rk_device_actor *da,
 			int blocks_per_sm)
 {
@@ -57,13 +61,22 @@ static rk_error reserve(rk_kernel *k, struct rk_device_actor *da,
 
 	da->share = 1.0 / (blocks_per_sm > 0 ? blocks_per_sm : 1);
 	pthread_mutex_lock(&d->lock);
-	if (d->occupied + da->share > d->info.multiprocessors + 1e-9)
+	if (d->info.max_kernels && d->kernels >= d->info.max_kernels)
+		rc = rk_fail(RK_EBACKEND, "kernel '%s' does not fit on %s: "
+			     "%d persistent kernels run, one per hardware "
+			     "queue (CUDA_DEVICE_MAX_CONNECTIONS=%d, one kept "
+			     "for copies; up to 32)", k->id, d->info.name,
+			     d->kernels, d->info.connections);
+	else if (d->occupied + da->share > d->info.multiprocessors + 1e-9)
 		rc = rk_fail(RK_EBACKEND, "kernel '%s' does not fit on %s: "
 			     "the persistent kernels running already take "
-			     "its %d multiprocessors", k->id, d->info.name,
-			     d->info.multiprocessors);
-	else
+			     "its %d multiprocessors (%d blocks of this "
+			     "kernel fit on one)", k->id, d->info.name,
+			     d->info.multiprocessors, blocks_per_sm);
+	else {
 		d->occupied += da->share;
+		d->kernels++;
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (rc != RK_OK)
 		da->share = 0;
@@ -74,6 +87,7 @@ static void unreserve(struct rk_device_actor *da)
 {
 	pthread_mutex_lock(&da->devices->lock);
 	da->devices->occupied -= da->share;
+	da->devices->kernels--;
 	pthread_mutex_unlock(&da->devices->lock);
 	da->share = 0;
 }

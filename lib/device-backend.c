@@ -110,6 +110,13 @@ static bool probe_emulated(struct rk_devices *d)
 	snprintf(d->info.name, sizeof(d->info.name),
 		 "emulated device (host threads)");
 	d->info.multiprocessors = n > 0 ? (int)n : 64;
+	/* As a GPU's hardware queues, where the variable says. */
+	const char *c = getenv("CUDA_DEVICE_MAX_CONNECTIONS");
+	if (c && *c) {
+		d->info.connections = (int)strtol(c, NULL, 10);
+		d->info.max_kernels = d->info.connections > 1
+				      ? d->info.connections - 1 : 1;
+	}
 	d->status = RK_OK;
 	return true;
 }

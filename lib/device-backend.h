@@ -14,7 +14,7 @@
 
 #include "ringkernel-device.h"
 
-#define RK_BACKEND_ABI 3
+#define RK_BACKEND_ABI 4
 #define RK_BACKEND_SYMBOL "rk_cuda_backend"
 #define RK_BACKEND_MODULE "rk-cuda.so"
 
@@ -24,6 +24,11 @@ typedef struct rk_device_info {
 	int ordinal;
 	int multiprocessors;
 	int compute_major, compute_minor;
+	/* Persistent kernels that can run at once, whatever room their
+	 * blocks leave: each needs a hardware queue of its own (0: no
+	 * bound but room; see backend-cuda.cu, "Streams"). */
+	int max_kernels;
+	int connections;                /* CUDA_DEVICE_MAX_CONNECTIONS */
 } rk_device_info;
 
 /* How the device fares, from NVML where the driver has it; -1 where
@@ -49,7 +54,8 @@ typedef struct rk_backend_ops {
 	int (*alloc)(size_t bytes, void **host, void **device, char *why,
 		     size_t len);
 	void (*release)(void *host);
-	/* Launch a persistent kernel on a stream of its own. */
+	/* Launch a persistent kernel on a stream of its own (one of
+	 * info.max_kernels, each on its own hardware queue). */
 	int (*start)(const rk_cuda_kernel *kernel, void *device_actor,
 		     uint32_t threads, void **stream, char *why, size_t len);
 	/* 1 while the kernel runs, 0 once it has returned, -1 if it

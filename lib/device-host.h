@@ -167,6 +167,7 @@ struct rk_devices {
 	const rk_backend_ops *ops;
 	rk_device_info info;
 	double occupied;                /* multiprocessors taken */
+	int kernels;                    /* persistent kernels running */
 	double timeout_s;
 	uint32_t pool_mb;
 	/* On a GPU: the memory taken once, carved for actors and links

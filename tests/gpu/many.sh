@@ -2,12 +2,16 @@
 # many.sh - N persistent kernels on the GPU at once, through the server
 # (GPU_KERNELS, 16 unless set): all launched and active together, each
 # answering its own messages while the others run, then terminated.
+# Each takes a hardware queue of its own: the server is given 32
+# (CUDA_DEVICE_MAX_CONNECTIONS); a run given 4 refuses a fourth kernel
+# and says why, rather than leave it waiting behind another forever.
 . "$(dirname "$0")/common.sh"
 require_gpu
 own_server
+export CUDA_DEVICE_MAX_CONNECTIONS="${CUDA_DEVICE_MAX_CONNECTIONS:-32}"
 N=${GPU_KERNELS:-16}
 ids=$(seq 1 "$N" | sed 's/^/k/' | tr '\n' ' ')
-echo 1..3
+echo 1..4
 
 check "$N doublers launched and active on the GPU together" sh -c "
 	for k in $ids; do
@@ -30,4 +34,16 @@ check "each answers its own messages while all run" sh -c "
 			{ echo \"\$k: \$(cat '$TMP/out')\"; exit 1; }
 	done"
 check "all $N terminated" "$RINGCTL" terminate $ids --timeout 10
+cat >"$TMP/four.yaml" <<'YAML'
+backend: cuda
+kernels:
+  a: {kernel: scale}
+  b: {kernel: scale}
+  c: {kernel: scale}
+  d: {kernel: scale}
+pipeline: [a, b, c, d]
+YAML
+check "a kernel beyond the hardware queues is refused, saying why" sh -c "
+	! printf '{\"x\":[1]}\n' | CUDA_DEVICE_MAX_CONNECTIONS=4 '$RINGCTL' run '$TMP/four.yaml' 2>'$TMP/err' &&
+	grep -q \"kernel 'd' does not fit on .*: 3 persistent kernels run, one per hardware queue (CUDA_DEVICE_MAX_CONNECTIONS=4\" '$TMP/err'"
 exit $failed

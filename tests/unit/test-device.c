@@ -463,10 +463,11 @@ static void test_no_device_falls_back(void **state)
 	cuda_module = NULL;
 }
 
-static void test_room_on_the_device(void **state)
+/* Two kernels fit on a device emulated as `emulate`, a third is
+ * refused saying `why`, and fits once one has ended. */
+static void room_for_two(const char *emulate, const char *why)
 {
-	(void)state;
-	rk_runtime *rt = runtime("2");
+	rk_runtime *rt = runtime(emulate);
 	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
 
 	launch(rt, "a", "add", RK_BACKEND_CUDA, 0);
@@ -474,11 +475,30 @@ static void test_room_on_the_device(void **state)
 	o.kernel = "add";
 	o.backend = RK_BACKEND_CUDA;
 	assert_int_equal(rk_launch(rt, "c", NULL, &o), RK_EBACKEND);
-	assert_non_null(strstr(rk_errmsg(), "does not fit"));
+	if (!strstr(rk_errmsg(), why))
+		fail_msg("'%s' does not say '%s'", rk_errmsg(), why);
 	/* A kernel that ends gives its room back. */
 	assert_int_equal(rk_terminate(rt, "a", 5.0), RK_OK);
 	launch(rt, "c", "add", RK_BACKEND_CUDA, 0);
 	rk_runtime_free(rt);
+}
+
+static void test_room_on_the_device(void **state)
+{
+	(void)state;
+	room_for_two("2", "take its 2 multiprocessors");
+}
+
+/* A kernel needs a hardware queue of its own, besides room for its
+ * block: past CUDA_DEVICE_MAX_CONNECTIONS - 1 of them it is refused,
+ * saying why, rather than left to wait forever behind another. */
+static void test_one_queue_per_kernel(void **state)
+{
+	(void)state;
+	setenv("CUDA_DEVICE_MAX_CONNECTIONS", "3", 1);
+	room_for_two("8", "2 persistent kernels run, one per hardware queue "
+		     "(CUDA_DEVICE_MAX_CONNECTIONS=3");
+	unsetenv("CUDA_DEVICE_MAX_CONNECTIONS");
 }
 
 static void test_device_that_stops_answering(void **state)
@@ -959,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_backend_choice),
 		cmocka_unit_test(test_no_device_falls_back),
 		cmocka_unit_test(test_room_on_the_device),
+		cmocka_unit_test(test_one_queue_per_kernel),
 		cmocka_unit_test(test_device_that_stops_answering),
 		cmocka_unit_test(test_device_fault_fails_at_once),
 		cmocka_unit_test(test_teardown_leaves_a_lost_device),
