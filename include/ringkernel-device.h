@@ -261,24 +261,39 @@ typedef struct rk_dev_shared {
 	uint64_t params[RK_DEVICE_PARAMS_MAX / 8];
 } rk_dev_shared;
 
+/* Loads and stores of what the host shares, at system scope, with the
+ * ordering each needs. */
+#if defined(__CUDACC__)
+# define RK_DEV_ACQUIRE cuda::memory_order_acquire
+# define RK_DEV_RELEASE cuda::memory_order_release
+# define RK_DEV_RELAXED cuda::memory_order_relaxed
+# define RK_DEV_LOAD(T, p, o) \
+	cuda::atomic_ref<T, cuda::thread_scope_system>(*(p)).load(o)
+# define RK_DEV_STORE(T, p, v, o) \
+	cuda::atomic_ref<T, cuda::thread_scope_system>(*(p)).store((v), (o))
+#else
+# define RK_DEV_ACQUIRE __ATOMIC_ACQUIRE
+# define RK_DEV_RELEASE __ATOMIC_RELEASE
+# define RK_DEV_RELAXED __ATOMIC_RELAXED
+# define RK_DEV_LOAD(T, p, o) __atomic_load_n((p), (o))
+# define RK_DEV_STORE(T, p, v, o) __atomic_store_n((p), (v), (o))
+#endif
+
 RK_DEV_FN uint32_t rk_dev_load32(uint32_t *p)
 {
-#if defined(__CUDACC__)
-	return cuda::atomic_ref<uint32_t, cuda::thread_scope_system>(*p)
-		.load(cuda::memory_order_acquire);
-#else
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-#endif
+	return RK_DEV_LOAD(uint32_t, p, RK_DEV_ACQUIRE);
 }
 
 RK_DEV_FN void rk_dev_store32(uint32_t *p, uint32_t v)
 {
-#if defined(__CUDACC__)
-	cuda::atomic_ref<uint32_t, cuda::thread_scope_system>(*p)
-		.store(v, cuda::memory_order_release);
-#else
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-#endif
+	RK_DEV_STORE(uint32_t, p, v, RK_DEV_RELEASE);
+}
+
+/* A heartbeat: it orders nothing, so it costs no system-wide fence,
+ * only a posted write. */
+RK_DEV_FN void rk_dev_beat(uint64_t *p, uint64_t v)
+{
+	RK_DEV_STORE(uint64_t, p, v, RK_DEV_RELAXED);
 }
 
 RK_DEV_FN void rk_dev_idle(rk_dev_shared *s, uint32_t max_ns)
@@ -438,7 +453,7 @@ RK_DEV_FN void rk_dev_begin_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	/* A beat as each batch starts: a host waiting for this batch
 	 * hears the loop alive until the kernel's function stalls. */
 	if (s->n)
-		rk_store_release(&cb->heartbeat, ++s->beats);
+		rk_dev_beat(&cb->heartbeat, ++s->beats);
 }
 
 /* Thread 0: hand the batch's results over, its input back, and tell the
