@@ -33,6 +33,7 @@ check "each answers its own messages while all run" sh -c "
 		[ \"\$(cat '$TMP/out')\" = \"\$(printf '{\"result\":%d}\n{\"result\":%d}' \$((2 * i)) \$((2 * i + 2000)))\" ] ||
 			{ echo \"\$k: \$(cat '$TMP/out')\"; exit 1; }
 	done"
+# shellcheck disable=SC2086 # one word per kernel id
 check "all $N terminated" "$RINGCTL" terminate $ids --timeout 10
 cat >"$TMP/four.yaml" <<'YAML'
 backend: cuda
