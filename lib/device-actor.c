@@ -279,8 +279,8 @@ static bool device_stopped(struct rk_device_actor *da, uint64_t deadline)
 }
 
 /* Ask the device to leave its loop and, if it does not, make it: true
- * once it has stopped.  A device already lost is not asked again: it
- * is told to abort, and given one time-out. */
+ * once it has stopped.  A device lost (or lost while asked) is not
+ * asked again: it is told to abort, and given one time-out. */
 static bool stop(struct rk_device_actor *da)
 {
 	double t = da->devices->timeout_s;
@@ -288,12 +288,14 @@ static bool stop(struct rk_device_actor *da)
 	if (da->faulted)
 		return true;
 	if (!da->lost) {
+		rk_error rc = RK_OK;
 		rk_dev_watch w;
 		rk_dev_watch_begin(&w, da);
 		if (!rk_dev_finished(da->a))
-			rk_dev_command(da->a, RK_DEV_TERMINATED, UINT64_MAX,
-				       &w);
-		if (device_stopped(da, rk_deadline(t)))
+			rc = rk_dev_command(da->a, RK_DEV_TERMINATED,
+					    UINT64_MAX, &w);
+		/* Silent for the time-out: it is told to abort at once. */
+		if (rc != RK_ETIMEDOUT && device_stopped(da, rk_deadline(t)))
 			return true;
 	}
 	if (da->faulted)
