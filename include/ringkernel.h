@@ -340,6 +340,14 @@ RK_API rk_error rk_receive_lost(rk_runtime *rt, const char *id, uint64_t count,
 RK_API rk_error rk_json_decode(const rk_type *type, const char *json, size_t len,
 			size_t readable, void *out, size_t cap,
 			size_t *out_len);
+/* rk_json_decode with flags: RK_JSON_IGNORE_UNKNOWN passes over fields
+ * of an object that its type does not have (they must still be JSON),
+ * where rk_json_decode refuses them. */
+#define RK_JSON_IGNORE_UNKNOWN 1u
+RK_API rk_error rk_json_decode_flags(const rk_type *type, const char *json,
+				     size_t len, size_t readable,
+				     unsigned flags, void *out, size_t cap,
+				     size_t *out_len);
 /* Compact JSON of a message, without a newline; *out_len the bytes
  * written, or needed when cap is too small (RK_ESCHEMA). */
 RK_API rk_error rk_json_encode(const rk_type *type, const void *msg, size_t len,
@@ -380,6 +388,7 @@ typedef struct rk_jsonl_reader_options {
 	 * NULL. */
 	void (*on_bad_line)(void *arg, const char *what);
 	void *on_bad_line_arg;
+	unsigned json_flags;            /* rk_json_decode_flags's */
 } rk_jsonl_reader_options;
 
 #define RK_JSONL_READER_OPTIONS_INIT { \

@@ -629,13 +629,15 @@ static uint64_t *seen_bits(codec_state *st, uint32_t n_fields,
 }
 
 static rk_error decode_typed(codec_state *st, const rk_type *type,
-			     const char *text, size_t len, char *out)
+			     const char *text, size_t len, char *out,
+			     unsigned flags)
 {
 	decoder d = { st, text, len, out };
 	ondemand::document doc;
 	ondemand::object obj;
 	uint64_t small[4], *seen;
 	uint32_t hint = 0, found = 0;
+	bool skipped = false;
 	error_code err;
 
 	err = st->od.iterate(text, len, len + SIMDJSON_PADDING).get(doc);
@@ -661,6 +663,12 @@ static rk_error decode_typed(codec_state *st, const rk_type *type,
 		    || (err = field.unescaped_key().get(key)))
 			return syntax_fail(d, err);
 		long i = find_field(type, key, hint);
+		if (i < 0 && (flags & RK_JSON_IGNORE_UNKNOWN)) {
+			/* Passed over unread; whether it is JSON at all is
+			 * checked once, at the end. */
+			skipped = true;
+			continue;
+		}
 		if (i < 0) {
 			int shown = key.size() > 64 ? 64 : (int)key.size();
 			return schema_fail(d, NULL, -1, "unknown field '%.*s'",
@@ -683,6 +691,10 @@ static rk_error decode_typed(codec_state *st, const rk_type *type,
 		if (!(seen[i / 64] & (1ull << (i % 64))))
 			return schema_fail(d, NULL, -1, "missing field '%s'",
 					   type->fields[i].name);
+	/* On-demand skims what it does not read: the fields passed over
+	 * are checked to be JSON by the full parser. */
+	if (skipped && check_json(st, text, len) != RK_OK)
+		return RK_ESCHEMA;
 	return RK_OK;
 }
 
@@ -729,7 +741,7 @@ static const char *padded_input(codec_state *st, const char *json,
 
 static rk_error decode(const rk_type *type, const char *json, size_t len,
 		       size_t readable, void *out, size_t cap, size_t *out_len,
-		       bool fast)
+		       bool fast, unsigned flags)
 {
 	*out_len = 0;
 	if (!type || (!json && len))
@@ -754,7 +766,7 @@ static rk_error decode(const rk_type *type, const char *json, size_t len,
 		return rk_fail(RK_ENOMEM, "out of memory");
 	if (!type->fields)
 		return decode_json(st, text, len, (char *)out, cap, out_len);
-	rk_error rc = decode_typed(st, type, text, len, (char *)out);
+	rk_error rc = decode_typed(st, type, text, len, (char *)out, flags);
 	if (rc == RK_OK)
 		*out_len = type->size;
 	return rc;
@@ -764,14 +776,23 @@ extern "C" rk_error rk_json_decode(const rk_type *type, const char *json,
 				   size_t len, size_t readable, void *out,
 				   size_t cap, size_t *out_len)
 {
-	return decode(type, json, len, readable, out, cap, out_len, true);
+	return decode(type, json, len, readable, out, cap, out_len, true, 0);
+}
+
+extern "C" rk_error rk_json_decode_flags(const rk_type *type, const char *json,
+					 size_t len, size_t readable,
+					 unsigned flags, void *out, size_t cap,
+					 size_t *out_len)
+{
+	return decode(type, json, len, readable, out, cap, out_len, true,
+		      flags);
 }
 
 extern "C" rk_error rk_json_decode_full(const rk_type *type, const char *json,
 					size_t len, size_t readable, void *out,
 					size_t cap, size_t *out_len)
 {
-	return decode(type, json, len, readable, out, cap, out_len, false);
+	return decode(type, json, len, readable, out, cap, out_len, false, 0);
 }
 
 /* ---- looking into json messages ------------------------------------- */

@@ -248,9 +248,9 @@ static bool typed(const rk_type *type)
 }
 
 /* Decode the line for a target into the end of its arena. */
-static rk_error decode_for(struct jsonl_target *t, const char *line,
-			   size_t len, size_t readable, size_t *got,
-			   char *why, size_t why_size)
+static rk_error decode_for(struct jsonl_target *t, unsigned flags,
+			   const char *line, size_t len, size_t readable,
+			   size_t *got, char *why, size_t why_size)
 {
 	size_t need = typed(t->type) ? t->type->size : len;
 
@@ -274,8 +274,9 @@ static rk_error decode_for(struct jsonl_target *t, const char *line,
 		*got = len;
 		return RK_OK;
 	}
-	rk_error rc = rk_json_decode(t->type, line, len, readable,
-				     t->arena + t->used, t->cap - t->used, got);
+	rk_error rc = rk_json_decode_flags(t->type, line, len, readable, flags,
+					   t->arena + t->used, t->cap - t->used,
+					   got);
 	if (rc != RK_OK)
 		snprintf(why, why_size, "%s", rk_errmsg());
 	return rc;
@@ -305,8 +306,8 @@ static rk_error take_line(rk_jsonl_reader *r, const char *line, size_t len,
 		size_t got;
 		if (t->twin != NO_TWIN)
 			continue;
-		rk_error rc = decode_for(t, line, len, readable, &got, why,
-					 sizeof(why));
+		rk_error rc = decode_for(t, r->o.json_flags, line, len,
+					 readable, &got, why, sizeof(why));
 		if (rc == RK_ENOMEM)
 			return stop(r, rc, why);
 		if (rc != RK_OK)

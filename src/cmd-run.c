@@ -45,6 +45,7 @@ struct run {
 	const rk_type *out_type;
 	size_t max_line;
 	bool skip;                      /* --on-error=skip */
+	unsigned json_flags;            /* --unknown-fields=ignore */
 	bool envelope;
 	bool progress;
 	bool verbose;                   /* -v, for the other threads */
@@ -173,6 +174,7 @@ static rk_jsonl_reader *new_reader(struct run *r)
 	o.deliver_arg = r;
 	o.on_bad_line = say_skipped;
 	o.on_bad_line_arg = r;
+	o.json_flags = r->json_flags;
 	if (rk_jsonl_reader_new(&o, &reader) != RK_OK)
 		fatal("%s", rk_errmsg());
 	for (size_t i = 0; i < r->n_targets; i++)
@@ -760,6 +762,7 @@ static int run_topology(struct run *r, const struct global_opts *g,
 _Static_assert(RK_MAX_MESSAGE == 67108864, "--max-line's limit changed");
 
 static const char *const on_error_choices[] = { "fail", "skip", NULL };
+static const char *const unknown_choices[] = { "refuse", "ignore", NULL };
 /* In the order of rk_backend. */
 static const char *const backend_choices[] = { "auto", "cpu", "cuda", NULL };
 
@@ -775,6 +778,10 @@ static const struct cmd_option run_options[] = {
 	  .metavar = "fail|skip", .help = "stop at a bad line or failing "
 	  "message\n(default), or count it and go on",
 	  .type = OPTION_CHOICE, .choices = on_error_choices },
+	{ .id = 'U', .name = "unknown-fields", .arg = OPTION_ARG,
+	  .metavar = "refuse|ignore", .help = "a field a typed kernel's input "
+	  "does not\nhave: a bad line (default), or passed over",
+	  .type = OPTION_CHOICE, .choices = unknown_choices },
 	{ .id = 'Q', .name = "queue-size", .arg = OPTION_ARG, .metavar = "N",
 	  .help = "messages per queue (default 1000)",
 	  .type = OPTION_COUNT, .max = 1u << 24,
@@ -822,6 +829,9 @@ static int take_run_option(void *opts, int id, const struct option_value *v)
 		break;
 	case 'b':
 		o->backend = (rk_backend)v->choice;
+		break;
+	case 'U':
+		o->r->json_flags = v->choice ? RK_JSON_IGNORE_UNKNOWN : 0;
 		break;
 	}
 	return EXIT_OK;

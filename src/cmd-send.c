@@ -25,6 +25,7 @@ struct sender {
 	double timeout;
 	size_t max_line;
 	bool skip;
+	unsigned json_flags;            /* --unknown-fields=ignore */
 	rk_jsonl_reader *lines;         /* decodes and batches for the kernel */
 	/* the account */
 	uint64_t sent;
@@ -185,6 +186,7 @@ static rk_error open_lines(struct sender *s, const rk_kernel_info *info)
 	o.skip = s->skip;
 	o.deliver = send_batch;
 	o.deliver_arg = s;
+	o.json_flags = s->json_flags;
 	if ((rc = rk_jsonl_reader_new(&o, &s->lines)) != RK_OK)
 		return rc;
 	snprintf(name, sizeof(name), "kernel '%s'", s->id);
@@ -193,6 +195,7 @@ static rk_error open_lines(struct sender *s, const rk_kernel_info *info)
 }
 
 static const char *const on_error_choices[] = { "fail", "skip", NULL };
+static const char *const unknown_choices[] = { "refuse", "ignore", NULL };
 
 static const struct cmd_option send_options[] = {
 	{ .id = 't', .name = "timeout", .letter = 't', .arg = OPTION_ARG,
@@ -206,6 +209,10 @@ static const struct cmd_option send_options[] = {
 	{ .id = 'm', .name = "max-line", .arg = OPTION_ARG, .metavar = "BYTES",
 	  .help = "longest line (default 1048576)",
 	  .type = OPTION_COUNT, .wants = "bytes", .max = 1u << 30 },
+	{ .id = 'U', .name = "unknown-fields", .arg = OPTION_ARG,
+	  .metavar = "refuse|ignore", .help = "a field the kernel's input does "
+	  "not\nhave: a bad line (default), or passed over",
+	  .type = OPTION_CHOICE, .choices = unknown_choices },
 	{ .id = 'E', .name = "end",
 	  .help = "then end the kernel's input: it flushes" },
 	{ 0 }
@@ -232,6 +239,9 @@ static int take_send_option(void *opts, int id, const struct option_value *v)
 		break;
 	case 'E':
 		o->end = true;
+		break;
+	case 'U':
+		o->s->json_flags = v->choice ? RK_JSON_IGNORE_UNKNOWN : 0;
 		break;
 	}
 	return EXIT_OK;

@@ -24,6 +24,7 @@ complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -a "$commands
 
 complete -c ringctl -n "__fish_seen_subcommand_from run" -F -l param -l max-line -l on-error -l queue-size -l envelope -l stats -l progress -l help
 complete -c ringctl -n "__fish_seen_subcommand_from run" -l backend -xa 'auto cpu cuda'
+complete -c ringctl -n "__fish_seen_subcommand_from run send" -l unknown-fields -xa 'refuse ignore'
 complete -c ringctl -n "__fish_seen_subcommand_from validate" -F -l help
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l kernel -xa '(__ringctl_kernels)'
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l param -l queue-size -l max-message -l replicas -l file -l help

@@ -128,3 +128,13 @@ Try 'ringctl --help' for more information." ]
 		done
 	done
 }
+
+@test "the man pages render without nested quotes or warnings" {
+	command -v groff >/dev/null || skip "no groff to render the pages"
+	for page in "$top_srcdir"/man/*.[1-8]; do
+		text=$(groff -mandoc -Tutf8 -ww "$page" 2>"$BATS_TEST_TMPDIR/warnings")
+		[ ! -s "$BATS_TEST_TMPDIR/warnings" ] || { cat "$BATS_TEST_TMPDIR/warnings"; return 1; }
+		# A quote opened inside another, as an unclosed Dq renders.
+		! grep -n '“[^”]*“\|””' <<<"$text" || { echo "in $page"; return 1; }
+	done
+}

@@ -374,3 +374,14 @@ status 0'
 		[ -z "$output" ]
 	fi
 }
+
+@test "--unknown-fields: refused by default, passed over with ignore" {
+	run --separate-stderr "$RINGCTL" run doubler <<<'{"value":1,"note":"x"}'
+	assert_failure 65
+	[[ "$stderr" == *"<stdin>:1: unknown field 'note'"* ]]
+	run --separate-stderr "$RINGCTL" run --unknown-fields=ignore 'doubler | identity' <<<'{"note":[1,{"a":2}],"value":21}'
+	assert_success
+	assert_output '{"result":42}'
+	run --separate-stderr "$RINGCTL" run --unknown-fields=ignore doubler <<<'{"value":1,"note":[1,}'
+	assert_failure 65
+}

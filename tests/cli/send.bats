@@ -123,3 +123,12 @@ teardown() { server_teardown; }
 	assert_output '{"v":1}
 {"v":3}'
 }
+
+@test "send --unknown-fields=ignore passes over fields the kernel lacks" {
+	active d -k doubler
+	run --separate-stderr bash -c "echo '{\"value\":2,\"id\":\"x\"}' | '$RINGCTL' send d"
+	assert_failure 65
+	echo '{"value":2,"id":"x"}' | ringctl send --unknown-fields ignore d
+	run ringctl recv d --timeout 5
+	assert_output '{"result":4}'
+}

@@ -978,9 +978,45 @@ static void test_max_encoded(void **unused)
 	encode(&mixed_type, &x);
 }
 
+/* Unknown fields: refused by default, passed over when asked, and
+ * what is passed over must still be JSON. */
+static void test_ignore_unknown_fields(void **unused)
+{
+	struct in v = { 0 };
+	size_t n;
+	const char *extra = "{\"note\":{\"a\":[1,2,\"x\"]},\"value\":7,\"z\":null}";
+
+	assert_int_equal(rk_json_decode(&in_type, extra, strlen(extra),
+					strlen(extra), &v, sizeof(v), &n),
+			 RK_ESCHEMA);
+	assert_non_null(strstr(rk_errmsg(), "unknown field 'note'"));
+	assert_int_equal(rk_json_decode_flags(&in_type, extra, strlen(extra),
+					      strlen(extra),
+					      RK_JSON_IGNORE_UNKNOWN, &v,
+					      sizeof(v), &n), RK_OK);
+	assert_int_equal(v.value, 7);
+	assert_int_equal(n, sizeof(v));
+	/* Still every field of the type, once, each checked. */
+	const char *bad[] = {
+		"{\"note\":1}",
+		"{\"value\":1,\"value\":2,\"x\":3}",
+		"{\"value\":\"1\",\"x\":3}",
+		"{\"value\":1,\"x\":[1,}",
+		"{\"value\":1,\"x\":tru}",
+		"{\"value\":1,\"x\":\"\xff\"}",
+		"{\"value\":1,\"x\":2} 3",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (rk_json_decode_flags(&in_type, bad[i], strlen(bad[i]),
+					 strlen(bad[i]), RK_JSON_IGNORE_UNKNOWN,
+					 &v, sizeof(v), &n) != RK_ESCHEMA)
+			fail_msg("accepted %s", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ignore_unknown_fields),
 		cmocka_unit_test(test_kinds_min),
 		cmocka_unit_test(test_kinds_max),
 		cmocka_unit_test(test_integer_range),
