@@ -25,6 +25,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_describe_entry,
 	&cmd_shell_entry,
 	&cmd_server_entry,
+	&cmd_servers_entry,
 	&cmd_kill_server_entry,
 	&cmd_help_entry,
 	NULL

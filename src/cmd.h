@@ -63,6 +63,7 @@ extern const struct cmd_entry cmd_recv_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_send_entry;
 extern const struct cmd_entry cmd_server_entry;
+extern const struct cmd_entry cmd_servers_entry;
 extern const struct cmd_entry cmd_shell_entry;
 extern const struct cmd_entry cmd_state_entry;
 extern const struct cmd_entry cmd_stats_entry;

@@ -16,7 +16,9 @@
 #include "client.h"
 #include "cmd.h"
 #include "exitcode.h"
+#include "local-runtime.h"
 #include "log.h"
+#include "plugin-path.h"
 #include "shell.h"
 #include "xmalloc.h"
 
@@ -131,6 +133,56 @@ static void add_ids(void)
 	free(out);
 }
 
+/* The kernels on the plugin path. */
+static void add_kernels(void)
+{
+	char *path = plugin_search_path(shell_opts);
+	rk_runtime *rt = local_runtime(NULL);
+	const rk_kernel_desc *d;
+
+	rk_load_plugins(rt, path, NULL, NULL);
+	for (size_t i = 0; (d = rk_registered_kernel(rt, i, NULL)); i++)
+		add_word(d->name);
+	rk_runtime_free(rt);
+	free(path);
+}
+
+/* The option of e that `word` names ("--format", "--format=", "-k"),
+ * where it takes an argument; else NULL. */
+static const struct cmd_option *option_wanting(const struct cmd_entry *e,
+					       const char *word)
+{
+	size_t len = strcspn(word, "=");
+
+	for (const struct cmd_option *o = e->options; o && !option_is_end(o);
+	     o++) {
+		bool named = word[0] == '-' && word[1] == '-' && o->name
+			     && strlen(o->name) == len - 2
+			     && strncmp(o->name, word + 2, len - 2) == 0;
+		bool lettered = word[0] == '-' && o->letter
+				&& word[1] == o->letter && !word[2];
+		if ((named || lettered) && o->arg == OPTION_ARG)
+			return o;
+	}
+	return NULL;
+}
+
+/* An option's argument: its choices, kernels for --kernel, else files
+ * (false: let readline complete file names). */
+static bool add_argument(const struct cmd_option *o)
+{
+	if (o->type == OPTION_CHOICE) {
+		for (const char *const *c = o->choices; *c; c++)
+			add_word(*c);
+		return true;
+	}
+	if (o->name && strcmp(o->name, "kernel") == 0) {
+		add_kernels();
+		return true;
+	}
+	return false;
+}
+
 static char *next_word(const char *text, int state)
 {
 	static size_t i;
@@ -164,9 +216,23 @@ static char **complete(const char *text, int start, int end)
 		for (const struct cmd_entry *const *c = cmd_table; *c; c++)
 			if (strcmp((*c)->name, argv[0]) == 0)
 				e = *c;
-		if (e && text[0] == '-')
+		const struct cmd_option *o = e && argc > 1
+			? option_wanting(e, argv[argc - 1]) : NULL;
+		if (o) {
+			if (!add_argument(o))
+				rl_attempted_completion_over = 0;
+		} else if (e && text[0] == '-') {
 			add_options(e);
-		else if (e && (e->flags & CMD_SERVER) && e != &cmd_launch_entry)
+		} else if (e == &cmd_run_entry && argc == 1) {
+			/* The pipeline: a kernel, or a topology file. */
+			add_kernels();
+			char *f;
+			for (int i = 0; (f = rl_filename_completion_function(
+						  text, i)); i++) {
+				add_word(f);
+				free(f);
+			}
+		} else if (e && (e->flags & CMD_SERVER) && e != &cmd_launch_entry)
 			add_ids();
 		else if (e == &cmd_help_entry)
 			for (const struct cmd_entry *const *c = cmd_table; *c; c++)

@@ -2,10 +2,14 @@
 # tests/cli/completions.bats and options.bats check it against the
 # commands' option templates (`ringctl help COMMAND`).
 
-set -l commands run validate launch activate deactivate reactivate terminate send recv state list stats kernels describe shell server kill-server help
+set -l commands run validate launch activate deactivate reactivate terminate send recv state list stats kernels describe shell server servers kill-server help
 
 function __ringctl_ids
     ringctl list --json 2>/dev/null | string replace -rf '^\{"id":"([^"]*)".*' '$1'
+end
+
+function __ringctl_servers
+    ringctl servers --json 2>/dev/null | string replace -rf '^\{"name":"([^"]*)".*' '$1'
 end
 
 function __ringctl_kernels
@@ -13,7 +17,7 @@ function __ringctl_kernels
 end
 
 complete -c ringctl -f
-complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s L -l name -r -d 'server name'
+complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s L -l name -xa '(__ringctl_servers)' -d 'server name'
 complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s S -l socket -r -d 'server socket'
 complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -l plugin-path -r -d 'plugin directories'
 complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s q -l quiet -d 'only data and errors'
@@ -35,7 +39,9 @@ complete -c ringctl -n "__fish_seen_subcommand_from terminate" -l all -l timeout
 complete -c ringctl -n "__fish_seen_subcommand_from send" -F -l timeout -l on-error -l max-line -l end -l help
 complete -c ringctl -n "__fish_seen_subcommand_from recv" -l count -l timeout -l follow -l envelope -l help
 complete -c ringctl -n "__fish_seen_subcommand_from list kernels describe stats" -l json -l help
-complete -c ringctl -n "__fish_seen_subcommand_from list kernels describe" -l format -xa 'table json'
+complete -c ringctl -n "__fish_seen_subcommand_from list kernels describe servers" -l format -xa 'table json'
+complete -c ringctl -n "__fish_seen_subcommand_from servers" -l json -l help
+complete -c ringctl -n "__fish_seen_subcommand_from run" -a '(__ringctl_kernels)'
 complete -c ringctl -n "__fish_seen_subcommand_from stats" -l watch
 complete -c ringctl -n "__fish_seen_subcommand_from stats" -l format -xa 'table json prometheus'
 complete -c ringctl -n "__fish_seen_subcommand_from describe" -a '(__ringctl_kernels)'

@@ -69,3 +69,40 @@ stats'
 	run complete_words "$RINGCTL" describe sa
 	assert_output saxpy
 }
+
+@test "bash completes option values after = and the pipeline of run" {
+	run complete_words "$RINGCTL" stats --format = ""
+	assert_output $'table\njson\nprometheus'
+	run complete_words "$RINGCTL" run --on-error = s
+	assert_output skip
+	run complete_words "$RINGCTL" list --format = j
+	assert_output json
+	run complete_words "$RINGCTL" run --unknown-fields i
+	assert_output ignore
+	# The pipeline: kernels on the plugin path (and files).
+	run complete_words "$RINGCTL" run dou
+	assert_output doubler
+	cd "$BATS_TEST_TMPDIR" && touch double.yaml
+	run complete_words "$RINGCTL" run doub
+	assert_output $'doubler\ndouble.yaml'
+}
+
+@test "bash completes -L with the names of the running servers" {
+	server_setup
+	"$RINGCTL" -L alpha launch doubler
+	"$RINGCTL" -L beta launch doubler
+	run complete_words "$RINGCTL" -L ""
+	server_teardown
+	assert_output $'alpha\nbeta'
+}
+
+@test "the shell completes option values and kernels, typed at a terminal" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	server_setup
+	"$RINGCTL" launch d -k doubler
+	# stats --format pr<TAB> is prometheus; launch x -k dou<TAB> doubler.
+	run bash -c "printf 'stats --format pr\t\nlaunch x -k dou\t\nstate x\nquit\n' | script -qc \"'$RINGCTL' shell\" /dev/null"
+	server_teardown
+	[[ "$output" == *"# TYPE ringctl_messages_processed_total counter"* ]]
+	[[ "$output" == *"LAUNCHED"* ]]
+}

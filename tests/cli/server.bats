@@ -192,3 +192,26 @@ print(s.recv(100))
 	run ringctl state d
 	assert_output LAUNCHED
 }
+
+@test "servers lists this user's servers, as tmux ls does" {
+	run ringctl servers
+	assert_success
+	assert_output --regexp '^NAME +STATE +PID +KERNELS +SOCKET$'
+	ringctl launch doubler
+	ringctl -L other launch a -k doubler
+	ringctl -L other launch b -k identity
+	run ringctl servers
+	assert_line --regexp "^default +running +[0-9]+ +1  $SOCK_DIR/default$"
+	assert_line --regexp "^other +running +[0-9]+ +2  $SOCK_DIR/other$"
+	run ringctl servers --json
+	assert_line --regexp '^\{"name":"other","state":"running","pid":[0-9]+,"kernels":2,"socket":"[^"]+/other"\}$'
+	# One killed outright leaves its socket: stale, and the next launch
+	# of that name starts afresh.
+	kill -9 "$(cat "$SOCK_DIR/other.pid")"
+	for _ in $(seq 50); do kill -0 "$(cat "$SOCK_DIR/other.pid")" 2>/dev/null || break; sleep 0.1; done
+	run ringctl servers
+	assert_line --regexp "^other +stale +"
+	ringctl -L other launch c -k doubler
+	run ringctl servers
+	assert_line --regexp "^other +running +[0-9]+ +1  "
+}
