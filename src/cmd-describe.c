@@ -87,13 +87,6 @@ static const struct cmd_option describe_options[] = {
 	{ 0 }
 };
 
-static int take_describe_option(void *json, int id,
-				const struct option_value *v)
-{
-	*(bool *)json = option_format(id, v) == 1;
-	return EXIT_OK;
-}
-
 static int cmd_describe_exec(const struct global_opts *g, int argc, char **argv)
 {
 	bool json = false;
@@ -132,6 +125,6 @@ const struct cmd_entry cmd_describe_entry = {
 	.usage = "KERNEL [--format table|json]",
 	.summary = "show a kernel's plugin, message types and parameters",
 	.options = describe_options,
-	.take_option = take_describe_option,
+	.take_option = option_take_json,
 	.exec = cmd_describe_exec,
 };

@@ -86,13 +86,6 @@ static const struct cmd_option kernels_options[] = {
 	{ 0 }
 };
 
-static int take_kernels_option(void *json, int id,
-			       const struct option_value *v)
-{
-	*(bool *)json = option_format(id, v) == 1;
-	return EXIT_OK;
-}
-
 static int cmd_kernels_exec(const struct global_opts *g, int argc, char **argv)
 {
 	bool json = false;
@@ -164,6 +157,6 @@ const struct cmd_entry cmd_kernels_entry = {
 	.usage = "[--format table|json]",
 	.summary = "list the kernels on the plugin path, with their plugin",
 	.options = kernels_options,
-	.take_option = take_kernels_option,
+	.take_option = option_take_json,
 	.exec = cmd_kernels_exec,
 };

@@ -37,12 +37,6 @@ static const struct cmd_option list_options[] = {
 	{ 0 }
 };
 
-static int take_list_option(void *json, int id, const struct option_value *v)
-{
-	*(bool *)json = option_format(id, v) == 1;
-	return EXIT_OK;
-}
-
 static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 {
 	bool json = false;
@@ -112,6 +106,6 @@ const struct cmd_entry cmd_list_entry = {
 	.usage = "[--json | --format table|json]",
 	.summary = "list the server's kernels: state, backend, queues",
 	.options = list_options,
-	.take_option = take_list_option,
+	.take_option = option_take_json,
 	.exec = cmd_list_exec,
 };

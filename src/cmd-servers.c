@@ -112,13 +112,6 @@ static const struct cmd_option servers_options[] = {
 	{ 0 }
 };
 
-static int take_servers_option(void *json, int id,
-			       const struct option_value *v)
-{
-	*(bool *)json = option_format(id, v) == 1;
-	return EXIT_OK;
-}
-
 static int cmd_servers_exec(const struct global_opts *g, int argc, char **argv)
 {
 	bool json = false;
@@ -177,6 +170,6 @@ const struct cmd_entry cmd_servers_entry = {
 	.usage = "[--format table|json]",
 	.summary = "list this user's runtime servers, as tmux ls does",
 	.options = servers_options,
-	.take_option = take_servers_option,
+	.take_option = option_take_json,
 	.exec = cmd_servers_exec,
 };

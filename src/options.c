@@ -22,6 +22,12 @@ int option_format(int id, const struct option_value *v)
 	return id == OPTION_ID_JSON ? 1 : v->choice;
 }
 
+int option_take_json(void *json, int id, const struct option_value *v)
+{
+	*(bool *)json = option_format(id, v) == 1;
+	return EXIT_OK;
+}
+
 /* A command that runs here prints its own help; a server command's is
  * printed by the client before it forwards the command. */
 static const struct cmd_option help_option = {

@@ -95,6 +95,10 @@ int cmd_parse_options(const struct cmd_entry *e, int argc, char **argv,
 /* The format an OPTION_FORMATS option chose. */
 int option_format(int id, const struct option_value *v);
 
+/* The take_option of a command whose only options are OPTION_FORMATS
+ * of table and json: opts is a bool, true for json. */
+int option_take_json(void *json, int id, const struct option_value *v);
+
 /* The options part of e's --help. */
 void cmd_print_options(const struct cmd_entry *e);
 
