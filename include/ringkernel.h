@@ -605,6 +605,15 @@ RK_API rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *o
  * life): what `stats` shows, as top does.  A kernel that has processed
  * nothing for a second is at 0.  RK_ENODATA without telemetry. */
 RK_API rk_error rk_get_rate(rk_runtime *rt, const char *id, double *per_second);
+/* The latency of the kernel's process calls (telemetry on) in the
+ * caller's n rising bounds: cumulative[i] calls took at most le_ns[i]
+ * (as Prometheus's le buckets count; the library's own buckets are 9%
+ * wide, and one that straddles a bound counts toward the next), with
+ * the sum of all latencies and their count (the +Inf bucket). */
+RK_API rk_error rk_get_latency_histogram(rk_runtime *rt, const char *id,
+					 const uint64_t *le_ns, size_t n,
+					 uint64_t *cumulative,
+					 uint64_t *sum_ns, uint64_t *count);
 RK_API rk_error rk_get_summary(rk_runtime *rt, rk_summary *out);
 
 #ifdef __cplusplus

@@ -282,6 +282,59 @@ rk_error rk_get_rate(rk_runtime *rt, const char *id, double *per_second)
 	return RK_OK;
 }
 
+/* ---- the latency histogram, in the caller's buckets ----------------- */
+
+/* Add one kernel's fine buckets into the caller's: a fine bucket counts
+ * toward every bound at or above its highest value (cumulative, as
+ * Prometheus's le buckets are). */
+static void add_buckets(rk_kernel *k, const uint64_t *le_ns, size_t n,
+			uint64_t *cumulative, uint64_t *sum_ns,
+			uint64_t *count)
+{
+	for (unsigned b = 0; b < RK_HIST_BUCKETS; b++) {
+		uint64_t c = load(&k->latency.buckets[b]);
+		if (!c)
+			continue;
+		uint64_t top = b + 1 < RK_HIST_BUCKETS
+			       ? rk_hist_bucket_low(b + 1) - 1 : UINT64_MAX;
+		for (size_t i = 0; i < n; i++)
+			if (top <= le_ns[i])
+				cumulative[i] += c;
+		*count += c;
+	}
+	*sum_ns += load(&k->latency.sum);
+}
+
+rk_error rk_get_latency_histogram(rk_runtime *rt, const char *id,
+				  const uint64_t *le_ns, size_t n,
+				  uint64_t *cumulative, uint64_t *sum_ns,
+				  uint64_t *count)
+{
+	rk_kernel *k;
+	rk_error rc;
+
+	if (!rt || (n && (!le_ns || !cumulative)) || !sum_ns || !count)
+		return rk_fail(RK_EINVAL, "no runtime or no place for the "
+			       "histogram");
+	for (size_t i = 1; i < n; i++)
+		if (le_ns[i] <= le_ns[i - 1])
+			return rk_fail(RK_EINVAL, "the bounds must rise");
+	if (!rt->telemetry)
+		return rk_fail(RK_ENODATA, "telemetry is disabled");
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	memset(cumulative, 0, n * sizeof(*cumulative));
+	*sum_ns = *count = 0;
+	if (k->n_replicas)
+		for (size_t r = 0; r < k->n_replicas; r++)
+			add_buckets(k->replicas[r], le_ns, n, cumulative,
+				    sum_ns, count);
+	else
+		add_buckets(k, le_ns, n, cumulative, sum_ns, count);
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
 rk_error rk_get_summary(rk_runtime *rt, rk_summary *out)
 {
 	char **ids;

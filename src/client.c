@@ -88,7 +88,8 @@ static int connect_server(const struct global_opts *g,
 	*err = errno;
 	if (fd >= 0 || fd == REFUSED || !start || !none_there(*err))
 		return fd;
-	if (server_start(g, LOG_INFO) != EXIT_OK) {
+	const struct server_settings defaults = SERVER_SETTINGS_INIT;
+	if (server_start(g, &defaults) != EXIT_OK) {
 		*err = ENOENT;
 		return -1;
 	}

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
+#include "metrics.h"
 #include "output.h"
 #include "serve.h"
 
@@ -199,59 +200,6 @@ static void table_devices(char **ids, const struct look *l, size_t n)
 	}
 }
 
-/* The Prometheus text format: one family per figure. */
-static void prometheus(char **ids, const struct look *l, size_t n)
-{
-	static const struct {
-		const char *name, *type, *help;
-		size_t offset;
-	} counters[] = {
-#define C(f, help) { "ringctl_" #f "_total", "counter", help, \
-		     offsetof(rk_telemetry, f) }
-		C(messages_received, "Messages taken from the input."),
-		C(messages_processed, "Messages processed successfully."),
-		C(messages_sent, "Messages written to the output."),
-		C(messages_dropped, "Messages dropped, on every queue."),
-		C(errors, "Messages the kernel failed on."),
-#undef C
-	};
-	for (size_t c = 0; c < sizeof(counters) / sizeof(*counters); c++) {
-		out_printf("# HELP %s %s\n# TYPE %s %s\n", counters[c].name,
-			   counters[c].help, counters[c].name, counters[c].type);
-		for (size_t i = 0; i < n; i++) {
-			char eid[160];
-			escape(eid, sizeof(eid), ids[i]);
-			out_printf("%s{kernel=\"%s\"} %llu\n", counters[c].name,
-				   eid, (unsigned long long)*(const uint64_t *)
-				   ((const char *)&l[i].t + counters[c].offset));
-		}
-	}
-	out_printf("# HELP ringctl_queue_depth Messages queued now.\n"
-		   "# TYPE ringctl_queue_depth gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		char eid[160];
-		escape(eid, sizeof(eid), ids[i]);
-		out_printf("ringctl_queue_depth{kernel=\"%s\",queue=\"input\"} "
-			   "%llu\nringctl_queue_depth{kernel=\"%s\","
-			   "queue=\"output\"} %llu\n", eid,
-			   (unsigned long long)l[i].t.input.depth, eid,
-			   (unsigned long long)l[i].t.output.depth);
-	}
-	out_printf("# HELP ringctl_latency_seconds Processing latency.\n"
-		   "# TYPE ringctl_latency_seconds summary\n");
-	for (size_t i = 0; i < n; i++) {
-		char eid[160];
-		escape(eid, sizeof(eid), ids[i]);
-		out_printf("ringctl_latency_seconds{kernel=\"%s\",quantile=\"0.5\"}"
-			   " %.9f\nringctl_latency_seconds{kernel=\"%s\","
-			   "quantile=\"0.99\"} %.9f\n"
-			   "ringctl_latency_seconds_count{kernel=\"%s\"} %llu\n",
-			   eid, (double)l[i].t.latency_p50_ns / 1e9, eid,
-			   (double)l[i].t.latency_p99_ns / 1e9, eid,
-			   (unsigned long long)l[i].t.latency_count);
-	}
-}
-
 /* How a report is shown. */
 struct shown {
 	enum format format;
@@ -307,7 +255,15 @@ static int report(char **ids, size_t n, const struct shown *how, bool all)
 	double time = how->series ? (double)now.tv_sec
 				    + (double)now.tv_nsec / 1e9 : 0;
 	if (how->format == PROMETHEUS) {
-		prometheus(ids, l, n);
+		size_t len;
+		rk_error rc;
+		char *text = metrics_exposition(serve_runtime(), ids, n, &len,
+						&rc);
+		if (!text)
+			status = serve_failure(rc);
+		else
+			out_write(text, len);
+		free(text);
 	} else if (how->format == JSON) {
 		for (size_t i = 0; i < n; i++)
 			json_row(ids[i], &l[i], time);

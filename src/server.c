@@ -29,6 +29,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "log.h"
+#include "metrics-http.h"
 #include "output.h"
 #include "parse-args.h"
 #include "proto.h"
@@ -523,9 +524,11 @@ static int refuse_start(int ready_fd, const char *why)
 	return EXIT_UNAVAILABLE;
 }
 
-int server_run(const struct global_opts *g, int log_level, int ready_fd,
+int server_run(const struct global_opts *g,
+	       const struct server_settings *set, int ready_fd,
 	       bool foreground)
 {
+	int log_level = set->log_level;
 	static struct server srv;
 	char why[PATH_MAX + 256];
 	int rc;
@@ -586,13 +589,26 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 	event_add(accept_ev, NULL);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	struct evhttp *metrics = NULL;
+	if (set->metrics && !(metrics = metrics_http_start(base, srv.rt,
+							   set->metrics, why,
+							   sizeof(why)))) {
+		/* Asked for and not served: no half a server. */
+		unlink(srv.paths.socket);
+		unlink(srv.paths.pid);
+		return refuse_start(ready_fd, why);
+	}
 	server_log(LOG_INFO, "listening on %s", srv.paths.socket);
+	if (metrics)
+		server_log(LOG_INFO, "%s", why);
 	tell(ready_fd, "ok");
 
 	event_base_dispatch(base);
 
 	/* Stop: no new clients, every kernel drained and stopped, then
 	 * the clients still talking to them end too. */
+	if (metrics)
+		evhttp_free(metrics);
 	event_free(accept_ev);
 	close(listener);
 	unlink(srv.paths.socket);
@@ -612,7 +628,8 @@ int server_run(const struct global_opts *g, int log_level, int ready_fd,
 	return EXIT_OK;
 }
 
-int server_start(const struct global_opts *g, int log_level)
+int server_start(const struct global_opts *g,
+		 const struct server_settings *set)
 {
 	struct server_paths paths;
 	int ready[2];
@@ -649,7 +666,7 @@ int server_start(const struct global_opts *g, int log_level)
 		if (chdir("/") != 0)
 			_exit(EXIT_FAIL);
 		signal(SIGPIPE, SIG_IGN);
-		_exit(server_run(g, log_level, keep, false));
+		_exit(server_run(g, set, keep, false));
 	}
 	close(ready[1]);
 	waitpid(pid, NULL, 0);

@@ -20,6 +20,15 @@ struct server {
 	int log_level;
 };
 
+/* How a server runs: what `ringctl server` says, or the defaults
+ * (SERVER_SETTINGS_INIT) when a command starts one. */
+struct server_settings {
+	int log_level;
+	const char *metrics;            /* [HOST:]PORT to serve /metrics on,
+					 * or NULL */
+};
+#define SERVER_SETTINGS_INIT { .log_level = LOG_INFO }
+
 /* The server this process runs, for the commands it serves. */
 extern struct server *the_server;
 
@@ -27,12 +36,14 @@ extern struct server *the_server;
  * ready_fd (or -1) hears "ok" once it listens, "running" when another
  * server holds the lock, or why it could not start.  Returns the exit
  * status. */
-int server_run(const struct global_opts *g, int log_level, int ready_fd,
+int server_run(const struct global_opts *g,
+	       const struct server_settings *set, int ready_fd,
 	       bool foreground);
 
 /* Start a detached server (new session, stdio on /dev/null, logs
  * beside the socket) and return once it listens, or one is running. */
-int server_start(const struct global_opts *g, int log_level);
+int server_start(const struct global_opts *g,
+		 const struct server_settings *set);
 
 /* Ask the running server to stop (from a session's thread). */
 void server_stop(void);

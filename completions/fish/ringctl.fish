@@ -46,5 +46,6 @@ complete -c ringctl -n "__fish_seen_subcommand_from stats" -l watch
 complete -c ringctl -n "__fish_seen_subcommand_from stats" -l format -xa 'table json prometheus'
 complete -c ringctl -n "__fish_seen_subcommand_from describe" -a '(__ringctl_kernels)'
 complete -c ringctl -n "__fish_seen_subcommand_from server" -l foreground -l help
+complete -c ringctl -n "__fish_seen_subcommand_from server" -l metrics -r -d '[host:]port for /metrics'
 complete -c ringctl -n "__fish_seen_subcommand_from server" -l log-level -xa 'error warn info debug'
 complete -c ringctl -n "__fish_seen_subcommand_from help" -a "$commands"

@@ -43,7 +43,7 @@ teardown() { server_teardown; }
 	assert_success
 	assert_line '# TYPE ringctl_messages_processed_total counter'
 	assert_line 'ringctl_messages_processed_total{kernel="doubler"} 4'
-	assert_line 'ringctl_queue_depth{kernel="doubler",queue="input"} 0'
+	assert_line 'ringctl_queue_messages{kernel="doubler",queue="input"} 0'
 }
 
 @test "stats --watch repeats until the client goes" {
