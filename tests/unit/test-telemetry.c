@@ -142,6 +142,39 @@ static void test_rate_is_recent(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* The histogram in the caller's bounds: cumulative, rising, with the
+ * count of every call; a bound past every latency holds them all. */
+static void test_latency_histogram(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 0);
+	rk_telemetry t;
+	uint64_t le[] = { 1, 1000, 1000000, 1000000000000ull };
+	uint64_t cum[4], sum, count;
+
+	assert_int_equal(rk_launch(rt, "d", &test_doubler, NULL), RK_OK);
+	assert_int_equal(rk_activate(rt, "d"), RK_OK);
+	for (int64_t i = 0; i < 500; i++) {
+		send_i64(rt, "d", i);
+		recv_i64(rt, "d");
+	}
+	assert_int_equal(rk_get_latency_histogram(rt, "d", le, 4, cum, &sum,
+						  &count), RK_OK);
+	assert_int_equal(rk_get_telemetry(rt, "d", &t), RK_OK);
+	assert_int_equal(count, t.latency_count);
+	assert_int_equal(count, 500);
+	for (int i = 1; i < 4; i++)
+		assert_true(cum[i] >= cum[i - 1]);
+	assert_int_equal(cum[3], count);        /* 1000 s: all of them */
+	assert_int_equal(cum[0], 0);            /* 1 ns: none */
+	assert_true(sum >= count);
+	uint64_t falling[] = { 10, 5 };
+	assert_int_equal(rk_get_latency_histogram(rt, "d", falling, 2, cum,
+						  &sum, &count), RK_EINVAL);
+	assert_int_equal(rk_get_latency_histogram(rt, "x", le, 4, cum, &sum,
+						  &count), RK_ENOTFOUND);
+	rk_runtime_free(rt);
+}
+
 static void test_summary(void **unused)
 {
 	rk_runtime *rt = test_runtime(1, 0);
@@ -179,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_exact_counts),
 		cmocka_unit_test(test_queue_depth_and_high_water),
 		cmocka_unit_test(test_rate_is_recent),
+		cmocka_unit_test(test_latency_histogram),
 		cmocka_unit_test(test_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
