@@ -73,6 +73,44 @@ typedef struct rk_json_value {
 RK_API rk_error rk_json_field(const char *json, size_t len, const char *field,
 		       rk_json_value *out);
 
+/* Writing a JSON object for a json kernel to emit, escaped as JSON
+ * wants, into the caller's buffer:
+ *
+ *	char buf[256];
+ *	rk_json_out o;
+ *	rk_json_begin(&o, buf, sizeof(buf));
+ *	rk_json_add_string(&o, "name", name);
+ *	rk_json_add_int(&o, "count", count);
+ *	if (rk_json_end(&o) != RK_OK)
+ *		return rk_ctx_error(ctx, "too long"), 1;
+ *	return rk_ctx_emit(ctx, o.buf, o.len) != RK_OK;
+ *
+ * Nothing is written past cap; a buffer that was too small makes
+ * rk_json_end RK_ESCHEMA, with o.len the bytes it needed.  Doubles are
+ * the shortest text that reads back the same; NaN and the infinities
+ * are null.  (What a json kernel emits is checked to be JSON: a message
+ * that is not fails.) */
+typedef struct rk_json_out {
+	char *buf;
+	size_t cap;
+	size_t len;             /* written, or needed */
+	uint32_t fields;        /* of the object so far */
+	uint32_t reserved;
+} rk_json_out;
+
+RK_API void rk_json_begin(rk_json_out *o, char *buf, size_t cap);
+RK_API void rk_json_add_string(rk_json_out *o, const char *key,
+			       const char *value);
+RK_API void rk_json_add_int(rk_json_out *o, const char *key, int64_t value);
+RK_API void rk_json_add_double(rk_json_out *o, const char *key,
+			       double value);
+RK_API void rk_json_add_bool(rk_json_out *o, const char *key, bool value);
+RK_API void rk_json_add_null(rk_json_out *o, const char *key);
+/* A value that is JSON already (a field rk_json_field found), as it is. */
+RK_API void rk_json_add_raw(rk_json_out *o, const char *key, const char *json,
+			    size_t len);
+RK_API rk_error rk_json_end(rk_json_out *o);
+
 #ifdef __cplusplus
 }
 #endif

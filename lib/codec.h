@@ -49,6 +49,10 @@ bool codec_read_float(rk_kind kind, const char *p, const char *end,
  * no JSON form and are written as null. */
 char *codec_write_number(rk_kind kind, const char *src, char *p);
 
+/* RK_OK where the len bytes at text are one JSON value; else
+ * RK_ESCHEMA with why ("invalid JSON: ...", "invalid UTF-8"). */
+rk_error codec_check_json(const char *text, size_t len);
+
 /* Whether the n bytes at s are valid UTF-8 (simdjson's check). */
 bool codec_valid_utf8(const char *s, size_t n);
 

@@ -13,7 +13,9 @@
 #include "fault.h"
 #include "kernel.h"
 #include "rk-error.h"
+#include "runtime.h"
 #include "spin.h"
+#include "types.h"
 
 #define WAIT_SLICE_NS 10000000u        /* re-check commands while blocked */
 
@@ -187,10 +189,44 @@ rk_error rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 	return rc;
 }
 
+/* What a json kernel emits must be JSON: refused here, where the kernel
+ * that made it is known, not two kernels later.  Its own input passed
+ * on unchanged was checked when it came in. */
+static bool emit_checked(rk_ctx *ctx, const void *data, size_t len)
+{
+	rk_kernel *k = ctx->kernel;
+
+	if (!rk_type_is_json(k->desc->output_type)
+	    || (ctx->current && data == ctx->current->data
+		&& len == ctx->current->len
+		&& rk_type_is_json(k->desc->input_type))
+	    || codec_check_json(data, len) == RK_OK)
+		return true;
+	snprintf(ctx->error, sizeof(ctx->error), "emitted a message that is "
+		 "not JSON: %s", rk_errmsg());
+	if (k->desc->main || !ctx->current) {
+		/* No message to fail (a main loop, a flush): the error is
+		 * counted at once. */
+		rk_count(&k->cb.errors, 1);
+		rk_kernel_set_error(k, RK_ESCHEMA, ctx->error);
+		if (k->rt->on_kernel_error)
+			k->rt->on_kernel_error(k->rt->on_kernel_error_arg, k->id,
+					       __atomic_load_n(&k->cb.received,
+							       __ATOMIC_RELAXED)
+					       + ctx->holding, ctx->error);
+	} else {
+		ctx->emit_refused = true;
+	}
+	return false;
+}
+
 static int ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 {
 	rk_kernel *k = ctx->kernel;
 	rk_envelope env = { 0 };
+
+	if (!emit_checked(ctx, data, len))
+		return rk_fail(RK_ESCHEMA, "%s", ctx->error);
 
 	env.priority = RK_PRIORITY_DEFAULT;
 	if (ctx->current) {

@@ -185,12 +185,15 @@ static bool run_batch(rk_kernel *k, segment *s)
 		msg_from_slot(&msgs[i], rk_ring_slot(s->r, s->first + i));
 	k->batch_index = n - 1;
 	k->ctx.error[0] = '\0';
+	k->ctx.emit_refused = false;
 	rk_kernel_function = "process_batch";
 	int failed = k->ops->process_batch(k, msgs, n);
 	rk_in_kernel_code = false;
 	k->ctx.current = NULL;
 	if (failed < 0 || (uint64_t)failed > n)
 		failed = (int)n;
+	if (failed == 0 && k->ctx.emit_refused)
+		failed = 1;     /* which one is not known: one is counted */
 	s->ok = n - (uint64_t)failed;
 	/* batch_index: the failure a device located, else the end. */
 	if (failed)
@@ -214,11 +217,14 @@ static bool run_message(rk_kernel *k, segment *s, uint64_t i)
 	msg_from_slot(&m, rk_ring_slot(s->r, s->first + i));
 	k->ctx.current = &m;
 	k->ctx.error[0] = '\0';
+	k->ctx.emit_refused = false;
 	rk_kernel_function = "process";
 	rk_in_kernel_code = true;
 	int rc = k->desc->process(&k->ctx, &m);
 	rk_in_kernel_code = false;
 	k->ctx.current = NULL;
+	if (rc == 0 && k->ctx.emit_refused)
+		rc = RK_ESCHEMA;
 	if (k->telemetry) {
 		uint64_t t1 = rk_now_ns();
 		rk_hist_add(&k->latency, t1 - s->t0);

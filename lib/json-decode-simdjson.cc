@@ -779,6 +779,16 @@ extern "C" rk_error rk_json_decode(const rk_type *type, const char *json,
 	return decode(type, json, len, readable, out, cap, out_len, true, 0);
 }
 
+extern "C" rk_error codec_check_json(const char *text, size_t len)
+{
+	codec_state *st = state();
+	const char *padded = st ? padded_input(st, text, len, len) : NULL;
+
+	if (!padded)
+		return rk_fail(RK_ENOMEM, "out of memory");
+	return check_json(st, padded, len);
+}
+
 extern "C" rk_error rk_json_decode_flags(const rk_type *type, const char *json,
 					 size_t len, size_t readable,
 					 unsigned flags, void *out, size_t cap,

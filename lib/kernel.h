@@ -47,6 +47,9 @@ struct rk_ctx {
 	rk_port *held_port;
 	int held_band;
 	bool holding;
+	/* A json kernel emitted what is not JSON: the message it was
+	 * processing failed, even where the kernel said it did not. */
+	bool emit_refused;
 	char error[128];                /* set by rk_ctx_error */
 };
 

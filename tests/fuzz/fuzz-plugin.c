@@ -13,6 +13,7 @@
 #include <ringkernel.h>
 #include <ringkernel-plugin.h>
 
+#include "registry.h"
 #include "runtime.h"
 
 struct input {

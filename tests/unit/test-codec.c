@@ -1013,10 +1013,45 @@ static void test_ignore_unknown_fields(void **unused)
 			fail_msg("accepted %s", bad[i]);
 }
 
+/* rk_json_out: escaped strings, numbers as the codec writes them, and
+ * never a byte past the buffer, saying what was needed. */
+static void test_json_out(void **unused)
+{
+	char buf[128];
+	rk_json_out o;
+
+	rk_json_begin(&o, buf, sizeof(buf));
+	rk_json_add_string(&o, "s", "a\"b\\c\n\x01");
+	rk_json_add_int(&o, "i", INT64_MIN);
+	rk_json_add_double(&o, "d", 0.1);
+	rk_json_add_double(&o, "nan", NAN);
+	rk_json_add_bool(&o, "t", true);
+	rk_json_add_null(&o, "n");
+	rk_json_add_raw(&o, "r", "[1,2]", 5);
+	assert_int_equal(rk_json_end(&o), RK_OK);
+	const char *want = "{\"s\":\"a\\\"b\\\\c\\n\\u0001\","
+			   "\"i\":-9223372036854775808,\"d\":0.1,"
+			   "\"nan\":null,\"t\":true,\"n\":null,\"r\":[1,2]}";
+	assert_int_equal(o.len, strlen(want));
+	assert_memory_equal(buf, want, o.len);
+	size_t len;
+	char out[128];
+	assert_int_equal(rk_json_decode(&rk_type_json, buf, o.len, o.len, out,
+					sizeof(out), &len), RK_OK);
+	/* Too small: nothing past cap, and the size it needed. */
+	memset(buf, 'x', sizeof(buf));
+	rk_json_begin(&o, buf, 8);
+	rk_json_add_string(&o, "key", "value");
+	assert_int_equal(rk_json_end(&o), RK_ESCHEMA);
+	assert_int_equal(o.len, strlen("{\"key\":\"value\"}"));
+	assert_int_equal(buf[8], 'x');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ignore_unknown_fields),
+		cmocka_unit_test(test_json_out),
 		cmocka_unit_test(test_kinds_min),
 		cmocka_unit_test(test_kinds_max),
 		cmocka_unit_test(test_integer_range),
