@@ -1,0 +1,424 @@
+"""RingKernelRuntime: the reference's runtime API over libringkernel.
+
+Each method is a coroutine where the reference's is, a plain call where
+it is not.  What can be done at once (a send with room in the queue, a
+receive with a message ready, a state read) is one C call on the loop;
+what must wait goes to blocking.Waits, off the loop."""
+import asyncio
+import ctypes
+import time
+
+from . import _lib
+from .actor import HANDLE, ActorLink, handle_bytes
+from .blocking import Waits
+from .codec import Side
+from .decorators import BACKPRESSURE, registered, registered_ids
+from .errors import (KernelAlreadyExistsError, KernelNotFoundError,
+                     KernelStateError, QueueFullError, QueueTimeoutError,
+                     RingKernelError, raise_for)
+from .state import KernelState
+from .telemetry import RingKernelTelemetry
+
+_ACTOR_MAX = HANDLE
+
+
+class _Kernel:
+    """What the runtime keeps of one launched kernel."""
+
+    def __init__(self, kernel_id, link=None):
+        self.kernel_id = kernel_id
+        self.id_b = kernel_id.encode()
+        self.link = link            # ActorLink of a Python actor, or None
+        self.inside = self.outside = None   # codec.Side of a C kernel
+        self.stash = []             # (env, data) taken for a cancelled receive
+        self.buf = None             # the loop's receive buffer
+        self.cap = _ACTOR_MAX
+
+    def encode(self, message):
+        if self.link is not None:
+            return handle_bytes(message, self.link.inbox)
+        return None, self.inside.encode(message)
+
+    def decode(self, env, data):
+        if self.link is not None:
+            h = int.from_bytes(data, "little")
+            return self.link.outbox.pop(h)
+        return self.outside.decode(data, env)
+
+
+def _timeout(t):
+    return _lib.FOREVER if t is None else max(float(t), 0.0)
+
+
+class RingKernelRuntime:
+    """Hosts ring kernels: C kernels found by name on the plugin path,
+    and Python actors (@ring_kernel, or a function given to launch)."""
+
+    def __init__(self, *, enable_telemetry=False, default_queue_size=1000,
+                 backend="auto", search_path=None, **_reference_options):
+        if backend not in _lib.BACKENDS:
+            raise ValueError(f"backend must be one of "
+                             f"{', '.join(_lib.BACKENDS)}, not {backend!r}")
+        o = _lib.RuntimeOptions(
+            struct_size=ctypes.sizeof(_lib.RuntimeOptions),
+            telemetry=1 if enable_telemetry else 0,
+            default_queue_size=default_queue_size,
+            default_max_message=224, backend=_lib.BACKENDS[backend])
+        rt = ctypes.c_void_p()
+        rc = _lib.lib.rk_runtime_new(ctypes.byref(o), ctypes.byref(rt))
+        if rc != _lib.OK:
+            raise_for(rc, "", "create the runtime")
+        self._rt = rt
+        self._telemetry = bool(enable_telemetry)
+        self._queue_size = default_queue_size
+        self._search_path = (search_path if search_path is not None
+                             else _lib.default_search_path()).encode()
+        self._kernels = {}
+        self._waits = Waits()
+        self._started = time.monotonic()
+
+    # -- lifetime ----------------------------------------------------
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        try:
+            await self.shutdown()
+        except RingKernelError:
+            if exc_type is None:
+                raise       # said, unless another error is on its way
+
+    async def start(self):
+        """For the reference's explicit start(): nothing to do."""
+
+    async def shutdown(self, timeout=10.0):
+        """Terminate every kernel, then free the runtime."""
+        if self._rt is None:
+            return
+        try:
+            await self.terminate_all(timeout=timeout)
+        finally:
+            loop = asyncio.get_running_loop()
+            rt, self._rt = self._rt, None
+            # Waits still in C use the runtime: they end once their
+            # kernels are gone; free it after them, off the loop.
+            await loop.run_in_executor(None, self._close, rt)
+
+    def _close(self, rt):
+        self._waits.join()
+        _lib.lib.rk_runtime_free(rt)
+
+    @property
+    def is_active(self):
+        return self._rt is not None
+
+    def _check(self):
+        if self._rt is None:
+            raise RingKernelError("the runtime is shut down")
+
+    def _kernel(self, kernel_id):
+        self._check()
+        k = self._kernels.get(kernel_id)
+        if k is None:
+            raise KernelNotFoundError(kernel_id, list(self._kernels))
+        return k
+
+    # -- launch ------------------------------------------------------
+    async def launch(self, kernel_id, kernel_func=None, *, queue_size=None,
+                     backpressure=None, **_reference_options):
+        """Phase 1: set up a kernel's queues, not yet processing.  The
+        kernel is kernel_func (a Python actor), or the @ring_kernel of
+        that id, or else the C kernel of that name on the plugin path."""
+        self._check()
+        if kernel_id in self._kernels:
+            raise KernelAlreadyExistsError(kernel_id)
+        meta = registered(kernel_id) if kernel_func is None else None
+        func = kernel_func or (meta and meta["func"])
+        o = _lib.LaunchOptions(struct_size=ctypes.sizeof(_lib.LaunchOptions))
+        o.queue_size = queue_size or (meta and meta["queue_size"]) or 0
+        bp = backpressure or (meta and meta["backpressure"]) or "block"
+        if bp not in BACKPRESSURE:
+            raise ValueError(f"backpressure must be one of "
+                             f"{', '.join(BACKPRESSURE)}, not {bp!r}")
+        o.input_policy = BACKPRESSURE[bp]
+        if func is not None:
+            k = _Kernel(kernel_id, ActorLink(self, kernel_id, func))
+            o.max_message = _ACTOR_MAX
+            desc = ctypes.byref(k.link.desc)
+        else:
+            desc = self._resolve(kernel_id)
+            k = _Kernel(kernel_id)
+        rc = _lib.lib.rk_launch(self._rt, k.id_b, desc, ctypes.byref(o))
+        if rc != _lib.OK:
+            if rc == _lib.ESTATE:
+                raise KernelAlreadyExistsError(kernel_id)
+            raise_for(rc, kernel_id, "launch")
+        if k.link is None:
+            info = _lib.KernelInfo()
+            _lib.lib.rk_get_kernel_info(self._rt, k.id_b, ctypes.byref(info))
+            d = info.desc.contents
+            k.inside = Side(d.input_type, info.max_message)
+            k.cap = (d.output_type.contents.size
+                     if d.output_type and d.output_type.contents.fields
+                     else info.max_message) or 1
+            k.outside = Side(d.output_type, k.cap)
+        k.buf = ctypes.create_string_buffer(k.cap)
+        self._kernels[kernel_id] = k
+        return k
+
+    def _resolve(self, name):
+        desc = ctypes.POINTER(_lib.KernelDesc)()
+        rc = _lib.lib.rk_resolve_kernel(self._rt, name.encode(),
+                                        self._search_path,
+                                        ctypes.byref(desc))
+        if rc == _lib.ENOTFOUND:
+            raise KernelNotFoundError(
+                name, registered_ids(),
+                f"Kernel '{name}' not found: no @ring_kernel of that id, "
+                f"and no C kernel of that name on the plugin path "
+                f"({self._search_path.decode() or 'empty'}).")
+        if rc != _lib.OK:
+            raise_for(rc, name, "launch")
+        return desc
+
+    # -- state changes -----------------------------------------------
+    async def _command(self, kernel_id, fn, operation):
+        k = self._kernel(kernel_id)
+        loop = asyncio.get_running_loop()
+        fut = self._waits.run(loop, _call_rc, fn, self._rt, k.id_b)
+        if k.link is not None:
+            # A Python actor's thread may be waiting for its next ctx
+            # call rather than in C, where it would see the request:
+            # ask it to look until it has confirmed (the first look
+            # after the request does; this retries only until then).
+            k.link.poke()
+            while not fut.done():
+                await asyncio.wait({fut}, timeout=0.001)
+                k.link.poke()
+        rc, why = await fut
+        if rc != _lib.OK:
+            raise_for(rc, kernel_id, operation, self._state_name(k), None,
+                      why)
+        return k
+
+    async def activate(self, kernel_id):
+        """Phase 2: start processing (LAUNCHED -> ACTIVE)."""
+        k = await self._command(kernel_id, _lib.lib.rk_activate, "activate")
+        if k.link is not None:
+            k.link.start(asyncio.get_running_loop())
+
+    async def deactivate(self, kernel_id):
+        """Pause (ACTIVE -> DEACTIVATED): messages still queue, none is
+        processed; returns once processing has stopped."""
+        await self._command(kernel_id, _lib.lib.rk_deactivate, "deactivate")
+
+    async def reactivate(self, kernel_id):
+        """Resume (DEACTIVATED -> ACTIVE): what queued is processed."""
+        await self._command(kernel_id, _lib.lib.rk_reactivate, "reactivate")
+
+    async def terminate(self, kernel_id, *, timeout=5.0):
+        """Stop a kernel: what is queued is processed until the timeout
+        (an active kernel drains), then its resources go."""
+        k = self._kernel(kernel_id)
+        loop = asyncio.get_running_loop()
+        link = k.link
+        if link is not None:
+            link.terminating = True
+            if link.task is None:
+                link.quit()
+            link.poke()
+        fut = self._waits.run(loop, _call_rc, _lib.lib.rk_terminate,
+                              self._rt, k.id_b, _timeout(timeout))
+        rc, why = await fut
+        if rc == _lib.ETIMEDOUT and link is not None and link.task:
+            # The actor did not end in time: cancel it, as the
+            # reference does, and collect the kernel.
+            link.task.cancel()
+            await asyncio.wait({link.task}, timeout=1.0)
+            rc, why = await self._waits.run(loop, _call_rc,
+                                            _lib.lib.rk_terminate,
+                                            self._rt, k.id_b, 1.0)
+        if rc in (_lib.OK, _lib.ENOTFOUND):
+            self._kernels.pop(kernel_id, None)
+            if link is not None:
+                link.inbox.clear()
+                link.outbox.clear()
+        if rc != _lib.OK:
+            raise_for(rc, kernel_id, "terminate", self._state_name(k),
+                      timeout, why)
+
+    async def terminate_all(self, *, timeout=10.0):
+        """Terminate every kernel, together, each within the timeout;
+        the first failure is raised once all were tried."""
+        self._check()
+        results = await asyncio.gather(
+            *(self.terminate(i, timeout=timeout) for i in list(self._kernels)),
+            return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    # -- messages ----------------------------------------------------
+    async def send(self, kernel_id, message, *, timeout=None):
+        """Queue a message for the kernel; with the queue full, wait up to
+        the timeout (None: no limit) for room, then QueueFullError."""
+        k = self._kernel(kernel_id)
+        h, data = k.encode(message)
+        env = _envelope(message)
+        rc = _lib.lib.rk_send_env(self._rt, k.id_b, env, data, len(data), 0.0)
+        why = None
+        if rc == _lib.EFULL and timeout != 0:
+            rc, why = await self._waits.run(
+                asyncio.get_running_loop(), _call_rc, _lib.lib.rk_send_env,
+                self._rt, k.id_b, env, data, len(data), _timeout(timeout))
+        if rc != _lib.OK:
+            if h is not None:
+                k.link.inbox.pop(h, None)
+            raise_for(rc, kernel_id, "send message", self._state_name(k),
+                      timeout, why)
+
+    async def send_batch(self, kernel_id, messages, *, timeout=None):
+        """Send messages in order; returns how many went in before the
+        timeout (one deadline for the batch) found the queue full."""
+        k = self._kernel(kernel_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        sent = 0
+        for m in messages:
+            left = None if deadline is None else \
+                max(deadline - time.monotonic(), 0.0)
+            try:
+                await self.send(kernel_id, m, timeout=left)
+            except QueueFullError:
+                break
+            sent += 1
+        del k
+        return sent
+
+    async def receive(self, kernel_id, *, timeout=None):
+        """The kernel's next output message; asyncio.TimeoutError (a
+        QueueTimeoutError) if none within the timeout (None: no
+        limit)."""
+        k = self._kernel(kernel_id)
+        if k.stash:
+            return k.decode(*k.stash.pop(0))
+        env = _lib.Envelope()
+        n = ctypes.c_size_t()
+        rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
+                                     k.buf, k.cap, ctypes.byref(n), 0.0)
+        if rc == _lib.OK:
+            return k.decode(env, k.buf.raw[:n.value])
+        why = None
+        if rc == _lib.ETIMEDOUT and timeout != 0:
+            fut = self._waits.run(asyncio.get_running_loop(), _receive_wait,
+                                  self._rt, k.id_b, k.cap, _timeout(timeout),
+                                  on_orphan=lambda r: r[0] == _lib.OK
+                                  and k.stash.append(r[1:3]))
+            rc, env, data, why = await fut
+            if rc == _lib.OK:
+                return k.decode(env, data)
+        if rc == _lib.ETIMEDOUT:
+            raise QueueTimeoutError(kernel_id, timeout, "receive")
+        raise_for(rc, kernel_id, "receive message", self._state_name(k),
+                  timeout, why)
+
+    async def send_and_receive(self, kernel_id, message, *, timeout=None):
+        await self.send(kernel_id, message, timeout=timeout)
+        return await self.receive(kernel_id, timeout=timeout)
+
+    # -- what is known -----------------------------------------------
+    @property
+    def kernel_ids(self):
+        """The launched kernels' ids, in the order they were launched."""
+        return list(self._kernels)
+
+    def active_kernels(self):
+        """The ids of the kernels that are ACTIVE now, sorted."""
+        self._check()
+        rc, ids = _lib.ids_from(_lib.lib.rk_active_kernels, self._rt)
+        if rc != _lib.OK:
+            raise_for(rc, "", "list")
+        return ids
+
+    def get_state(self, kernel_id):
+        k = self._kernel(kernel_id)
+        s = ctypes.c_int()
+        rc = _lib.lib.rk_get_state(self._rt, k.id_b, ctypes.byref(s))
+        if rc == _lib.ENOTFOUND:
+            return KernelState.TERMINATED
+        if rc != _lib.OK:
+            raise_for(rc, kernel_id, "get the state of")
+        return KernelState(s.value)
+
+    get_kernel_state = get_state
+
+    def _state_name(self, k):
+        s = ctypes.c_int()
+        if _lib.lib.rk_get_state(self._rt, k.id_b, ctypes.byref(s)) \
+                != _lib.OK:
+            return "TERMINATED"
+        return KernelState(s.value).name
+
+    def get_telemetry(self, kernel_id):
+        """The kernel's telemetry, or None when telemetry is off."""
+        if not self._telemetry:
+            return None
+        k = self._kernel(kernel_id)
+        t = _lib.Telemetry()
+        rc = _lib.lib.rk_get_telemetry(self._rt, k.id_b, ctypes.byref(t))
+        if rc != _lib.OK:
+            raise_for(rc, kernel_id, "get the telemetry of")
+        return RingKernelTelemetry.from_c(kernel_id, t)
+
+    def get_all_telemetry(self):
+        if not self._telemetry:
+            return {}
+        return {i: self.get_telemetry(i) for i in self._kernels}
+
+    def get_summary(self):
+        """Totals over the kernels (zeros but the count with telemetry
+        off, as the reference)."""
+        self._check()
+        s = _lib.Summary()
+        rc = _lib.lib.rk_get_summary(self._rt, ctypes.byref(s))
+        if rc != _lib.OK or not self._telemetry:
+            return {"kernel_count": len(self._kernels),
+                    "total_messages_processed": 0,
+                    "total_messages_dropped": 0, "total_errors": 0}
+        return {"kernel_count": s.kernel_count,
+                "active_count": s.active_count,
+                "total_messages_processed": s.total_processed,
+                "total_messages_dropped": s.total_dropped,
+                "total_errors": s.total_errors,
+                "uptime_seconds": s.uptime_s,
+                "gpu_utilization": (None if s.gpu_utilization < 0
+                                    else s.gpu_utilization)}
+
+    def __repr__(self):
+        return (f"RingKernelRuntime(active={self.is_active}, "
+                f"kernels={len(self._kernels)}, "
+                f"telemetry={self._telemetry})")
+
+
+def _envelope(message):
+    env = _lib.Envelope()
+    p = getattr(message, "priority", None)
+    env.priority = p if isinstance(p, int) and 0 <= p <= 255 else 128
+    return env
+
+
+def _call_rc(fn, *args):
+    """fn(*args) on a wait thread: its code, and rk_errmsg() of that
+    thread (it is per thread) when it failed."""
+    rc = fn(*args)
+    return rc, (_lib.errmsg() if rc != _lib.OK else None)
+
+
+def _receive_wait(rt, id_b, cap, timeout):
+    env = _lib.Envelope()
+    buf = ctypes.create_string_buffer(cap)
+    n = ctypes.c_size_t()
+    rc = _lib.lib.rk_receive_env(rt, id_b, ctypes.byref(env), buf, cap,
+                                 ctypes.byref(n), timeout)
+    if rc != _lib.OK:
+        return rc, None, None, _lib.errmsg()
+    return rc, env, buf.raw[:n.value], None
