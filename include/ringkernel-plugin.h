@@ -200,6 +200,12 @@ RK_API void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
 /* For persistent main loops (the reference's ctx). */
 RK_API rk_error rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);
 RK_API rk_error rk_ctx_send(rk_ctx *ctx, const void *data, size_t len);
+/* Send the reply to the message received last and be done with it:
+ * the message is counted as processed and its slot goes back first, so
+ * that whoever takes the reply already sees it counted; the reply has
+ * its correlation id and priority, as from process.  Nothing held: as
+ * rk_ctx_send. */
+RK_API rk_error rk_ctx_reply(rk_ctx *ctx, const void *data, size_t len);
 RK_API bool rk_ctx_should_terminate(rk_ctx *ctx);
 RK_API bool rk_ctx_is_active(rk_ctx *ctx);
 RK_API rk_error rk_ctx_wait_active(rk_ctx *ctx, double timeout);

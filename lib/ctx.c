@@ -57,6 +57,20 @@ static void release_held(rk_ctx *ctx)
 	ctx->current = NULL;
 }
 
+rk_error rk_ctx_reply(rk_ctx *ctx, const void *data, size_t len)
+{
+	if (!ctx->holding)
+		return rk_ctx_emit(ctx, data, len);
+	/* Its envelope outlives its slot: the reply is made from it. */
+	rk_msg was = ctx->held;
+	was.data = NULL;
+	release_held(ctx);
+	ctx->current = &was;
+	rk_error rc = rk_ctx_emit(ctx, data, len);
+	ctx->current = NULL;
+	return rc;
+}
+
 void rk_ctx_drop_held(rk_ctx *ctx)
 {
 	if (!ctx->holding)

@@ -56,8 +56,10 @@ const rk_kernel_desc test_doubler_batch = {
 	.process_batch = double_batch,
 };
 
-/* The reference's persistent loop, written against rk_ctx. */
-static int main_doubler(rk_ctx *ctx)
+/* The reference's persistent loop, written against rk_ctx: with
+ * `reply`, each answer goes by rk_ctx_reply and the loop pauses before
+ * the next receive, so that the message is counted only by the reply. */
+static int main_loop(rk_ctx *ctx, bool reply)
 {
 	while (!rk_ctx_should_terminate(ctx)) {
 		if (!rk_ctx_is_active(ctx)) {
@@ -71,9 +73,24 @@ static int main_doubler(rk_ctx *ctx)
 		if (rc != RK_OK)
 			return rc;
 		int64_t r = value_of(&m) * 2;
-		rk_ctx_send(ctx, &r, sizeof(r));
+		if (!reply) {
+			rk_ctx_send(ctx, &r, sizeof(r));
+			continue;
+		}
+		rk_ctx_reply(ctx, &r, sizeof(r));
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
 	return 0;
+}
+
+static int main_doubler(rk_ctx *ctx)
+{
+	return main_loop(ctx, false);
+}
+
+static int main_replier(rk_ctx *ctx)
+{
+	return main_loop(ctx, true);
 }
 
 const rk_kernel_desc test_main_doubler = {
@@ -81,6 +98,13 @@ const rk_kernel_desc test_main_doubler = {
 	.struct_size = sizeof(rk_kernel_desc),
 	.name = "main_doubler",
 	.main = main_doubler,
+};
+
+const rk_kernel_desc test_main_replier = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "main_replier",
+	.main = main_replier,
 };
 
 static const rk_param_desc fail_every_params[] = {
@@ -279,6 +303,7 @@ rk_runtime *test_runtime(int telemetry, uint32_t queue_size)
 	rk_runtime *rt;
 	const rk_kernel_desc *all[] = {
 		&test_doubler, &test_doubler_batch, &test_main_doubler,
+		&test_main_replier,
 		&test_fail_every, &test_slow, &test_thread_exit,
 		&test_fail_init, &test_fanout, &test_main_early,
 		&test_copies, &test_counter, &test_stall,

@@ -9,6 +9,7 @@
 extern const rk_kernel_desc test_doubler;       /* v -> 2v; overflow fails */
 extern const rk_kernel_desc test_doubler_batch; /* the same, process_batch */
 extern const rk_kernel_desc test_main_doubler;  /* the same, a main loop */
+extern const rk_kernel_desc test_main_replier;  /* the same, rk_ctx_reply */
 extern const rk_kernel_desc test_fail_every;    /* fails on multiples of every */
 extern const rk_kernel_desc test_slow;          /* echoes after sleeping us */
 extern const rk_kernel_desc test_stall;         /* echoes; stalls ms on one */

@@ -522,6 +522,32 @@ static void test_correlation_ids(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* rk_ctx_reply: the reply carries the message's envelope, and the
+ * message is counted processed before the reply can be taken. */
+static void test_main_loop_reply(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 0);
+	rk_envelope req = RK_ENVELOPE_INIT, rep;
+	rk_telemetry t;
+	int64_t v = 21, r;
+	size_t len;
+
+	launch(rt, "k", &test_main_replier, NULL, true);
+	req.priority = 200;
+	for (uint64_t i = 1; i <= 3; i++) {
+		assert_int_equal(rk_send_env(rt, "k", &req, &v, sizeof(v), 1),
+				 RK_OK);
+		assert_int_equal(rk_receive_env(rt, "k", &rep, &r, sizeof(r),
+						&len, 1), RK_OK);
+		assert_int_equal(rk_get_telemetry(rt, "k", &t), RK_OK);
+		assert_int_equal(t.messages_processed, i);
+		assert_int_equal(r, 42);
+		assert_int_equal(rep.correlation_id, req.message_id);
+		assert_int_equal(rep.priority, 200);
+	}
+	rk_runtime_free(rt);
+}
+
 static void test_receive_timeouts(void **unused)
 {
 	rk_runtime *rt = test_runtime(0, 0);
@@ -861,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_full_output_backpressure),
 		cmocka_unit_test(test_priorities),
 		cmocka_unit_test(test_correlation_ids),
+		cmocka_unit_test(test_main_loop_reply),
 		cmocka_unit_test(test_receive_timeouts),
 		cmocka_unit_test(test_terminate_wakes_blocked_receiver),
 		cmocka_unit_test(test_message_sizes),
