@@ -190,6 +190,7 @@ _PROTOS = {
     "rk_get_summary": (_I, [_P, ctypes.POINTER(Summary)]),
     "rk_ctx_receive": (_I, [_P, ctypes.POINTER(Msg), _D]),
     "rk_ctx_send": (_I, [_P, _P, _Z]),
+    "rk_ctx_reply": (_I, [_P, _P, _Z]),
     "rk_ctx_should_terminate": (ctypes.c_bool, [_P]),
     "rk_ctx_is_active": (ctypes.c_bool, [_P]),
     "rk_ctx_wait_active": (_I, [_P, _D]),

@@ -20,13 +20,13 @@ import asyncio
 import ctypes
 import itertools
 import queue
-import threading
 import time
 import traceback
 
 from . import _lib
 from .ctx import KernelContext, KernelTerminating
 from .errors import QueueTimeoutError, raise_for
+from .handoff import Handoff
 
 HANDLE = 8          # bytes of a handle in a queue slot
 _QUIT = object()
@@ -59,7 +59,7 @@ class ActorLink:
         self.task = None
         self.terminating = False
         self.failure = None
-        self.stash = []             # messages taken for a cancelled receive
+        self.handoff = Handoff()    # of the actor's receives
         self._quit_sent = False
         self.ctx = KernelContext(kernel_id, self)
         # Kept alive as long as the kernel may run them.
@@ -123,18 +123,11 @@ class ActorLink:
         return fut
 
     async def receive(self, timeout=None):
-        if self.stash:
-            return self.stash.pop(0)
-        return await self._call("receive", timeout)
-
-    def _settle_receive(self, fut, value, exc):
-        # A message taken for a receive that was cancelled meanwhile is
-        # not lost: the next receive gets it.
-        if fut.cancelled():
-            if exc is None:
-                self.stash.append(value)
-        else:
-            _settle(fut, value, exc)
+        if self.handoff.stash:
+            return self.handoff.stash.popleft()
+        fut = self._call("receive", timeout)
+        self.handoff.waiting.append(fut)
+        return await fut
 
     async def send(self, message):
         await self._call("send", message)
@@ -154,42 +147,37 @@ class ActorLink:
     def _serve(self, ctx):
         msg = _lib.Msg()
         mine = False        # the actor holds a message it took
-        ahead = None        # taken for the actor's next receive
         while True:
             op = self.ops.get()
             if op is _QUIT:
                 break
             kind, fut, arg = op
+            if fut is not None and fut.cancelled():
+                continue    # nobody waits for it: take nothing
             try:
                 if kind == "poll":
                     _lib.lib.rk_ctx_is_active(ctx)
                     continue
                 if kind == "receive":
-                    if ahead is not None:
-                        value, ahead = ahead, None
-                    else:
-                        value = self._take(ctx, msg, arg)
+                    value = self._take(ctx, msg, arg)
                     mine = True
                 elif kind == "send":
-                    # Sending says the actor is done with the message it
-                    # holds: give its slot back now (counted processed),
-                    # taking the next one, if any, for its next receive.
-                    if mine and ahead is None:
-                        mine = False
-                        try:
-                            ahead = self._take(ctx, msg, 0.0)
-                        except (QueueTimeoutError, KernelTerminating):
-                            pass
-                    self._emit(ctx, arg)
+                    # The first send after a receive is its reply: the
+                    # message is done (counted processed) as it goes.
+                    self._emit(ctx, arg, _lib.lib.rk_ctx_reply if mine
+                               else _lib.lib.rk_ctx_send)
+                    mine = False
                     value = None
                 else:       # wait_active
                     _lib.lib.rk_ctx_wait_active(ctx, _lib.FOREVER)
                     value = None
                 self.loop.call_soon_threadsafe(
-                    self._settle_receive if kind == "receive" else _settle,
+                    self.handoff.settle if kind == "receive" else _settle,
                     fut, value, None)
             except BaseException as e:  # noqa: B902 - the actor gets it
-                self.loop.call_soon_threadsafe(_settle, fut, None, e)
+                self.loop.call_soon_threadsafe(
+                    self.handoff.settle if kind == "receive" else _settle,
+                    fut, None, e)
         if self.failure:
             _lib.lib.rk_ctx_error(ctypes.c_void_p(ctx), b"%s",
                                   self.failure.encode("utf-8", "replace"))
@@ -218,9 +206,9 @@ class ActorLink:
             raise KernelTerminating(self.kernel_id)
         raise_for(rc, self.kernel_id, "receive")
 
-    def _emit(self, ctx, obj):
+    def _emit(self, ctx, obj, send):
         h, data = handle_bytes(obj, self.outbox)
-        rc = _lib.lib.rk_ctx_send(ctx, data, HANDLE)
+        rc = send(ctx, data, HANDLE)
         if rc != _lib.OK:
             self.outbox.pop(h, None)
             raise_for(rc, self.kernel_id, "send")

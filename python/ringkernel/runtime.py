@@ -13,6 +13,7 @@ from .actor import HANDLE, ActorLink, handle_bytes
 from .blocking import Waits
 from .codec import Side
 from .decorators import BACKPRESSURE, registered, registered_ids
+from .handoff import Handoff
 from .errors import (KernelAlreadyExistsError, KernelNotFoundError,
                      KernelStateError, QueueFullError, QueueTimeoutError,
                      RingKernelError, raise_for)
@@ -30,7 +31,7 @@ class _Kernel:
         self.id_b = kernel_id.encode()
         self.link = link            # ActorLink of a Python actor, or None
         self.inside = self.outside = None   # codec.Side of a C kernel
-        self.stash = []             # (env, data) taken for a cancelled receive
+        self.handoff = Handoff()    # (env, data) of cancelled receives
         self.buf = None             # the loop's receive buffer
         self.cap = _ACTOR_MAX
 
@@ -299,8 +300,9 @@ class RingKernelRuntime:
         QueueTimeoutError) if none within the timeout (None: no
         limit)."""
         k = self._kernel(kernel_id)
-        if k.stash:
-            return k.decode(*k.stash.pop(0))
+        if k.handoff.stash:
+            _, env, data, _ = k.handoff.stash.popleft()
+            return k.decode(env, data)
         env = _lib.Envelope()
         n = ctypes.c_size_t()
         rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
@@ -309,10 +311,12 @@ class RingKernelRuntime:
             return k.decode(env, k.buf.raw[:n.value])
         why = None
         if rc == _lib.ETIMEDOUT and timeout != 0:
-            fut = self._waits.run(asyncio.get_running_loop(), _receive_wait,
-                                  self._rt, k.id_b, k.cap, _timeout(timeout),
-                                  on_orphan=lambda r: r[0] == _lib.OK
-                                  and k.stash.append(r[1:3]))
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            k.handoff.waiting.append(fut)
+            take = self._waits.run(loop, _receive_wait, self._rt, k.id_b,
+                                   k.cap, _timeout(timeout))
+            take.add_done_callback(lambda t: _hand(k.handoff, fut, t))
             rc, env, data, why = await fut
             if rc == _lib.OK:
                 return k.decode(env, data)
@@ -411,6 +415,12 @@ def _call_rc(fn, *args):
     thread (it is per thread) when it failed."""
     rc = fn(*args)
     return rc, (_lib.errmsg() if rc != _lib.OK else None)
+
+
+def _hand(handoff, fut, take):
+    """A wait thread's take, to its receive or (cancelled) another."""
+    result = take.result()
+    handoff.settle(fut, result, taken=result[0] == _lib.OK)
 
 
 def _receive_wait(rt, id_b, cap, timeout):
