@@ -2,10 +2,12 @@
 # installcheck.sh - an installed ringctl works as a user meets it: it
 # finds its kernels, runs one, and says nothing on stderr when all is
 # well; the GPU modules of a CUDA build sit in kernels/cuda, where the
-# plugin search does not look.  Run by `make installcheck` (and so by
-# distcheck): installcheck.sh BINDIR KERNELSDIR WITH_CUDA(yes|no)
+# plugin search does not look; the ringkernel Python package imports
+# from where it was installed and runs the installed doubler.  Run by
+# `make installcheck` (and so by distcheck):
+# installcheck.sh BINDIR KERNELSDIR WITH_CUDA(yes|no) [PYTHON|no PYTHONDIR]
 set -u
-ringctl=$1/ringctl kernelsdir=$2 with_cuda=$3
+ringctl=$1/ringctl kernelsdir=$2 with_cuda=$3 python=${4:-no} pythondir=${5:-}
 out=$(mktemp -d "${TMPDIR:-/tmp}/rkinstall.XXXXXX") || exit 1
 trap 'rm -rf "$out"' EXIT
 failed=0
@@ -34,6 +36,21 @@ if [ "$with_cuda" = yes ]; then
 	done
 else
 	echo "installcheck: built without CUDA: where GPU modules go is not checked"
+fi
+if [ "$python" != no ]; then
+	PYTHONPATH=$pythondir "$python" -c '
+import asyncio, ringkernel
+async def main():
+    async with ringkernel.RingKernelRuntime() as rt:
+        await rt.launch("doubler")
+        await rt.activate("doubler")
+        await rt.send("doubler", {"value": 21})
+        print((await rt.receive("doubler", timeout=5)).result)
+asyncio.run(main())' >"$out/py" 2>"$out/err" ||
+		fail "the installed ringkernel package failed: $(cat "$out/err")"
+	[ "$(cat "$out/py")" = 42 ] || fail "the installed ringkernel package printed: $(cat "$out/py")"
+else
+	echo "installcheck: built without Python: the ringkernel package is not checked"
 fi
 [ $failed -eq 0 ] && echo "installcheck: the installed ringctl works, silently"
 exit $failed
