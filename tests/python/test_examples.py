@@ -3,6 +3,10 @@ against ringkernel with nothing but the import changed: a decorated
 doubler with telemetry, three function kernels activated by kernel_ids,
 and deactivate/reactivate with messages queued meanwhile."""
 import asyncio
+import os
+import subprocess
+import sys
+import textwrap
 
 from ringkernel import RingKernelRuntime, message, ring_kernel
 
@@ -87,3 +91,35 @@ async def test_deactivated_kernel_queues_then_processes_all():
         rest = [(await runtime.receive("worker", timeout=1.0)).result
                 for _ in range(5)]
         assert first + rest == [10 * i for i in range(10)]
+
+
+def _run(source):
+    """Run a program in a fresh interpreter, as its reader would."""
+    out = subprocess.run([sys.executable, "-c", source], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def _srcdir():
+    return os.environ.get("top_srcdir",
+                          os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def test_the_readme_example_prints_what_it_says():
+    lines = open(os.path.join(_srcdir(), "README")).read().splitlines()
+    start = lines.index("From Python")
+    first = lines.index("    import asyncio", start)
+    block = []
+    for line in lines[first:]:
+        if line and not line.startswith("    "):
+            break
+        block.append(line)
+    assert _run(textwrap.dedent("\n".join(block))) == "42\n1\n"
+
+
+def test_the_man_page_example_prints_what_it_says():
+    page = open(os.path.join(_srcdir(), "man", "ringkernel-python.3")).read()
+    example = page[page.index(".Sh EXAMPLES"):]
+    body = example[example.index(".Bd -literal\n") + 13:example.index(".Ed")]
+    assert _run(body) == "42\n1\n"
