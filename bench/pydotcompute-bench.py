@@ -33,17 +33,35 @@ def die(msg: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+# --impl picks the package, the only line that differs between them:
+# the reference, or ringkernel (this tree's, on libringkernel) with the
+# same Python actor ("ringkernel") or with the C doubler plugin
+# ("ringkernel-c": no actor registered, so launch finds the plugin).
+IMPL = "pydotcompute"
+for _i, _a in enumerate(sys.argv):
+    if _a.startswith("--impl="):
+        IMPL = _a.split("=", 1)[1]
+    elif _a == "--impl" and _i + 1 < len(sys.argv):
+        IMPL = sys.argv[_i + 1]
 try:
-    import pydotcompute
-    from pydotcompute import RingKernelRuntime, message, ring_kernel
+    if IMPL == "pydotcompute":
+        import pydotcompute as impl
+        from pydotcompute import RingKernelRuntime, message, ring_kernel
+    else:
+        import ringkernel as impl
+        from ringkernel import RingKernelRuntime, message, ring_kernel
 except ImportError as e:
-    die(f"pydotcompute is not importable ({e}); create the venv with "
-        "bench/setup-pyref.sh and run this script with bench/.venv/bin/python")
+    die(f"{IMPL} is not importable ({e}); for pydotcompute create the venv "
+        "with bench/setup-pyref.sh and run this script with "
+        "bench/.venv/bin/python")
 try:
     import uvloop
 except ImportError:
-    die("uvloop is not importable; create the venv with bench/setup-pyref.sh "
-        "and run this script with bench/.venv/bin/python")
+    if IMPL == "pydotcompute":
+        die("uvloop is not importable; create the venv with "
+            "bench/setup-pyref.sh and run this script with "
+            "bench/.venv/bin/python")
+    uvloop = None       # ringkernel: the default event loop
 
 KERNEL = "doubler"
 
@@ -64,11 +82,15 @@ class DoubleResponse:
 # NB: the README's other idiom, `await ctx.receive(timeout=0.1)`, raises
 # QueueTimeoutError once idle, and the runtime swallows kernel exceptions, so
 # the kernel silently dies while still reporting ACTIVE. Use blocking receive.
-@ring_kernel(kernel_id=KERNEL, input_type=DoubleRequest, output_type=DoubleResponse)
 async def doubler(ctx):
     while not ctx.should_terminate:
         msg = await ctx.receive()
         await ctx.send(DoubleResponse(result=msg.value * 2))
+
+
+if IMPL != "ringkernel-c":
+    doubler = ring_kernel(kernel_id=KERNEL, input_type=DoubleRequest,
+                          output_type=DoubleResponse)(doubler)
 
 
 CDF_POINTS = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999,
@@ -136,7 +158,7 @@ async def throughput(rt, n: int, budget_s: float) -> tuple:
 
 async def run(args) -> dict:
     loop = type(asyncio.get_running_loop())
-    if not loop.__module__.startswith("uvloop"):
+    if uvloop and not loop.__module__.startswith("uvloop"):
         die(f"event loop is {loop.__module__}.{loop.__name__}, not uvloop")
     async with RingKernelRuntime() as rt:  # defaults: telemetry on, uvloop
         await rt.launch(KERNEL)    # phase 1: create queues (registry lookup)
@@ -152,7 +174,7 @@ async def run(args) -> dict:
             await rt.terminate(KERNEL, timeout=0.05)
     samples.sort()
     return {
-        "impl": f"pydotcompute-{pydotcompute.__version__}",
+        "impl": f"{IMPL}-{impl.__version__}",
         "round_trip_ns": {
             "p50": percentile(samples, 0.50),
             "p99": percentile(samples, 0.99),
@@ -173,6 +195,9 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON line on stdout")
     ap.add_argument("--samples", type=int, help="measured round trips (default 20000)")
     ap.add_argument("--messages", type=int, help="throughput messages (default 100000)")
+    ap.add_argument("--impl", choices=("pydotcompute", "ringkernel",
+                                       "ringkernel-c"), default="pydotcompute",
+                    help="the package (and kernel) to measure")
     args = ap.parse_args()
     q = args.quick
     args.warmup = 200 if q else 2000
@@ -181,12 +206,12 @@ def main() -> None:
     args.rt_budget, args.tp_budget = (1.0, 2.0) if q else (5.0, 10.0)
     if args.samples < 1 or args.messages < 2:
         die("--samples must be >= 1 and --messages >= 2")
-    if pydotcompute.__version__ != "0.2.0":
-        print(f"pydotcompute-bench: warning: pydotcompute {pydotcompute.__version__}"
+    if IMPL == "pydotcompute" and impl.__version__ != "0.2.0":
+        print(f"pydotcompute-bench: warning: pydotcompute {impl.__version__}"
               " (expected 0.2.0)", file=sys.stderr)
 
     try:
-        res = uvloop.run(run(args))
+        res = (uvloop.run if uvloop else asyncio.run)(run(args))
     except Exception as e:  # noqa: BLE001 - report any runtime failure plainly
         die(f"benchmark failed: {type(e).__name__}: {e}", 1)
     elapsed = res.pop("_elapsed_ns")
@@ -195,7 +220,8 @@ def main() -> None:
         print(json.dumps(res))
         return
     rt = res["round_trip_ns"]
-    print(f"{res['impl']} RingKernelRuntime, uvloop {uvloop.__version__}, "
+    loop_name = f"uvloop {uvloop.__version__}" if uvloop else "asyncio"
+    print(f"{res['impl']} RingKernelRuntime, {loop_name}, "
           f"Python {platform.python_version()}")
     print(f"  round trip: p50 {rt['p50'] / 1e3:.1f} us  p99 {rt['p99'] / 1e3:.1f} us  "
           f"p99.9 {rt['p999'] / 1e3:.1f} us  ({rt['samples']} samples)")

@@ -18,6 +18,7 @@ from .errors import MessageSerializationError
 from .message import ENVELOPE, reply_class
 
 _EXACT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11}   # bool, ints, f64: exact here
+_INTS = {2, 3, 4, 5, 6, 7, 8, 9}
 
 
 def _fields(t):
@@ -94,7 +95,10 @@ class Side:
             self.packer = _struct_of(self.type)
             name = (self.type.name or b"reply").decode()
             self.cls = reply_class(name, self.names)
-        self._buf = None
+            # The common case, whole numbers only, one each: checked by
+            # type() and struct's own range check, made without __init__.
+            self.ints = not any(self.counts) and all(
+                k in _INTS for k in self.kinds)
 
     # -- Python value -> message bytes ------------------------------
     def encode(self, obj):
@@ -114,6 +118,14 @@ class Side:
         return self._decode_json(value)
 
     def _pack(self, obj):
+        if self.ints:
+            values = fields_of(obj, self.names)
+            if all(type(x) is int for x in values):
+                try:
+                    return self.packer.pack(*values)
+                except struct.error as e:
+                    raise MessageSerializationError(
+                        f"out of range: {e}") from None
         flat = []
         for v, n, k in zip(fields_of(obj, self.names), self.counts,
                            self.kinds):
@@ -124,7 +136,8 @@ class Side:
             for x in vs:
                 if not _fits(k, x):
                     raise MessageSerializationError(
-                        f"{x!r} is not a {'bool' if k == _lib.KIND_BOOL else 'number'}"
+                        f"{x!r} is not a "
+                        f"{'bool' if k == _lib.KIND_BOOL else 'number'}"
                         f" for this field")
             flat.extend(vs)
         try:
@@ -153,6 +166,14 @@ class Side:
     def decode(self, data, env):
         if self.type is None:
             return data
+        if self.ints:
+            msg = self.cls.__new__(self.cls)
+            d = msg.__dict__
+            d.update(zip(self.names, self.packer.unpack(data)))
+            d["message_id"] = env.message_id
+            d["priority"] = env.priority
+            d["correlation_id"] = env.correlation_id or None
+            return msg
         if self.packer is not None:
             flat = self.packer.unpack(data)
             values, i = [], 0

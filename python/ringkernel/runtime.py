@@ -12,8 +12,8 @@ from . import _lib
 from .actor import HANDLE, ActorLink, handle_bytes
 from .blocking import Waits
 from .codec import Side
+from .receiver import Receiver
 from .decorators import BACKPRESSURE, registered, registered_ids
-from .handoff import Handoff
 from .errors import (KernelAlreadyExistsError, KernelNotFoundError,
                      KernelStateError, QueueFullError, QueueTimeoutError,
                      RingKernelError, raise_for)
@@ -31,8 +31,9 @@ class _Kernel:
         self.id_b = kernel_id.encode()
         self.link = link            # ActorLink of a Python actor, or None
         self.inside = self.outside = None   # codec.Side of a C kernel
-        self.handoff = Handoff()    # (env, data) of cancelled receives
+        self.receiver = None        # its receives that wait
         self.buf = None             # the loop's receive buffer
+        self.env = _lib.Envelope()  # the loop's send envelope
         self.cap = _ACTOR_MAX
 
     def encode(self, message):
@@ -164,6 +165,7 @@ class RingKernelRuntime:
                      else info.max_message) or 1
             k.outside = Side(d.output_type, k.cap)
         k.buf = ctypes.create_string_buffer(k.cap)
+        k.receiver = Receiver(self._waits, self._rt, k.id_b, k.cap)
         self._kernels[kernel_id] = k
         return k
 
@@ -241,6 +243,7 @@ class RingKernelRuntime:
                                             self._rt, k.id_b, 1.0)
         if rc in (_lib.OK, _lib.ENOTFOUND):
             self._kernels.pop(kernel_id, None)
+            k.receiver.close()
             if link is not None:
                 link.inbox.clear()
                 link.outbox.clear()
@@ -265,10 +268,13 @@ class RingKernelRuntime:
         the timeout (None: no limit) for room, then QueueFullError."""
         k = self._kernel(kernel_id)
         h, data = k.encode(message)
-        env = _envelope(message)
+        env = k.env         # the loop's own: only it sends from here
+        p = getattr(message, "priority", 128)
+        env.priority = p if type(p) is int and 0 <= p <= 255 else 128
         rc = _lib.lib.rk_send_env(self._rt, k.id_b, env, data, len(data), 0.0)
         why = None
         if rc == _lib.EFULL and timeout != 0:
+            env = _lib.Envelope.from_buffer_copy(env)
             rc, why = await self._waits.run(
                 asyncio.get_running_loop(), _call_rc, _lib.lib.rk_send_env,
                 self._rt, k.id_b, env, data, len(data), _timeout(timeout))
@@ -300,8 +306,9 @@ class RingKernelRuntime:
         QueueTimeoutError) if none within the timeout (None: no
         limit)."""
         k = self._kernel(kernel_id)
-        if k.handoff.stash:
-            _, env, data, _ = k.handoff.stash.popleft()
+        r = k.receiver
+        if r.stash:
+            _, env, data, _ = r.stash.popleft()
             return k.decode(env, data)
         env = _lib.Envelope()
         n = ctypes.c_size_t()
@@ -311,13 +318,8 @@ class RingKernelRuntime:
             return k.decode(env, k.buf.raw[:n.value])
         why = None
         if rc == _lib.ETIMEDOUT and timeout != 0:
-            loop = asyncio.get_running_loop()
-            fut = loop.create_future()
-            k.handoff.waiting.append(fut)
-            take = self._waits.run(loop, _receive_wait, self._rt, k.id_b,
-                                   k.cap, _timeout(timeout))
-            take.add_done_callback(lambda t: _hand(k.handoff, fut, t))
-            rc, env, data, why = await fut
+            rc, env, data, why = await r.wait(asyncio.get_running_loop(),
+                                              timeout)
             if rc == _lib.OK:
                 return k.decode(env, data)
         if rc == _lib.ETIMEDOUT:
@@ -403,13 +405,6 @@ class RingKernelRuntime:
                 f"telemetry={self._telemetry})")
 
 
-def _envelope(message):
-    env = _lib.Envelope()
-    p = getattr(message, "priority", None)
-    env.priority = p if isinstance(p, int) and 0 <= p <= 255 else 128
-    return env
-
-
 def _call_rc(fn, *args):
     """fn(*args) on a wait thread: its code, and rk_errmsg() of that
     thread (it is per thread) when it failed."""
@@ -417,18 +412,3 @@ def _call_rc(fn, *args):
     return rc, (_lib.errmsg() if rc != _lib.OK else None)
 
 
-def _hand(handoff, fut, take):
-    """A wait thread's take, to its receive or (cancelled) another."""
-    result = take.result()
-    handoff.settle(fut, result, taken=result[0] == _lib.OK)
-
-
-def _receive_wait(rt, id_b, cap, timeout):
-    env = _lib.Envelope()
-    buf = ctypes.create_string_buffer(cap)
-    n = ctypes.c_size_t()
-    rc = _lib.lib.rk_receive_env(rt, id_b, ctypes.byref(env), buf, cap,
-                                 ctypes.byref(n), timeout)
-    if rc != _lib.OK:
-        return rc, None, None, _lib.errmsg()
-    return rc, env, buf.raw[:n.value], None
