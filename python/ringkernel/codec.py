@@ -86,6 +86,7 @@ class Side:
         self.type = tptr.contents if tptr else None
         self.max_message = max_message
         self.names, self.counts, self.packer = [], [], None
+        self.ints = False
         if self.type is not None and self.type.fields:
             fs = sorted(_fields(self.type), key=lambda f: f.offset)
             self.names = [f.name.decode() for f in fs]

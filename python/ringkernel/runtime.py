@@ -100,6 +100,9 @@ class RingKernelRuntime:
         try:
             await self.terminate_all(timeout=timeout)
         finally:
+            for k in self._kernels.values():
+                if k.link is not None:
+                    k.link.quit()   # a kernel that did not stop: let go
             loop = asyncio.get_running_loop()
             rt, self._rt = self._rt, None
             # Waits still in C use the runtime: they end once their
@@ -144,7 +147,8 @@ class RingKernelRuntime:
                              f"{', '.join(BACKPRESSURE)}, not {bp!r}")
         o.input_policy = BACKPRESSURE[bp]
         if func is not None:
-            k = _Kernel(kernel_id, ActorLink(self, kernel_id, func))
+            k = _Kernel(kernel_id, ActorLink(
+                self, kernel_id, func, o.queue_size or self._queue_size))
             o.max_message = _ACTOR_MAX
             desc = ctypes.byref(k.link.desc)
         else:
@@ -167,6 +171,12 @@ class RingKernelRuntime:
         k.buf = ctypes.create_string_buffer(k.cap)
         k.receiver = Receiver(self._waits, self._rt, k.id_b, k.cap)
         self._kernels[kernel_id] = k
+        if k.link is not None:
+            # Its thread is starting; its ctx is needed from activate on.
+            loop = asyncio.get_running_loop()
+            if not await self._waits.run(loop, k.link.ready.wait, 10.0):
+                await self.terminate(kernel_id, timeout=1.0)
+                raise RingKernelError(f"kernel '{kernel_id}' did not start")
         return k
 
     def _resolve(self, name):
@@ -190,14 +200,17 @@ class RingKernelRuntime:
         loop = asyncio.get_running_loop()
         fut = self._waits.run(loop, _call_rc, fn, self._rt, k.id_b)
         if k.link is not None:
-            # A Python actor's thread may be waiting for its next ctx
-            # call rather than in C, where it would see the request:
-            # ask it to look until it has confirmed (the first look
-            # after the request does; this retries only until then).
-            k.link.poke()
+            # A state change waits for the kernel to confirm it, which a
+            # Python actor's ctx calls do, on the loop; the actor may be
+            # busy elsewhere, so look for it until confirmed (the first
+            # look after the request is made confirms it; the waits
+            # between looks grow from 50 us).
+            pause = 0.00005
             while not fut.done():
-                await asyncio.wait({fut}, timeout=0.001)
-                k.link.poke()
+                k.link.look()
+                await asyncio.wait({fut}, timeout=pause)
+                pause = min(pause * 2, 0.01)
+            k.link.changed()
         rc, why = await fut
         if rc != _lib.OK:
             raise_for(rc, kernel_id, operation, self._state_name(k), None,
@@ -227,9 +240,9 @@ class RingKernelRuntime:
         link = k.link
         if link is not None:
             link.terminating = True
+            link.changed()
             if link.task is None:
                 link.quit()
-            link.poke()
         fut = self._waits.run(loop, _call_rc, _lib.lib.rk_terminate,
                               self._rt, k.id_b, _timeout(timeout))
         rc, why = await fut
@@ -245,6 +258,7 @@ class RingKernelRuntime:
             self._kernels.pop(kernel_id, None)
             k.receiver.close()
             if link is not None:
+                link.quit()
                 link.inbox.clear()
                 link.outbox.clear()
         if rc != _lib.OK:
@@ -278,6 +292,8 @@ class RingKernelRuntime:
             rc, why = await self._waits.run(
                 asyncio.get_running_loop(), _call_rc, _lib.lib.rk_send_env,
                 self._rt, k.id_b, env, data, len(data), _timeout(timeout))
+        if rc == _lib.OK and k.link is not None:
+            k.link.inbound.notify()
         if rc != _lib.OK:
             if h is not None:
                 k.link.inbox.pop(h, None)
@@ -306,6 +322,8 @@ class RingKernelRuntime:
         QueueTimeoutError) if none within the timeout (None: no
         limit)."""
         k = self._kernel(kernel_id)
+        if k.link is not None:
+            return await self._receive_from_actor(k, timeout)
         r = k.receiver
         if r.stash:
             _, env, data, _ = r.stash.popleft()
@@ -326,6 +344,29 @@ class RingKernelRuntime:
             raise QueueTimeoutError(kernel_id, timeout, "receive")
         raise_for(rc, kernel_id, "receive message", self._state_name(k),
                   timeout, why)
+
+    async def _receive_from_actor(self, k, timeout):
+        """A Python actor's output is filled on this loop: wait for its
+        sends, not for a thread."""
+        link, loop = k.link, asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        env, n = _lib.Envelope(), ctypes.c_size_t()
+        while True:
+            rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
+                                         k.buf, k.cap, ctypes.byref(n), 0.0)
+            if rc == _lib.OK:
+                link.outbound.notify()      # room for the actor
+                return k.decode(env, k.buf.raw[:n.value])
+            left = None if deadline is None else deadline - loop.time()
+            if rc != _lib.ETIMEDOUT or link.closed:
+                break
+            if left is not None and left <= 0:
+                raise QueueTimeoutError(k.kernel_id, timeout, "receive")
+            await link.outbound.wait(left)
+        if rc == _lib.ETIMEDOUT:
+            raise QueueTimeoutError(k.kernel_id, timeout, "receive")
+        raise_for(rc, k.kernel_id, "receive message", self._state_name(k),
+                  timeout)
 
     async def send_and_receive(self, kernel_id, message, *, timeout=None):
         await self.send(kernel_id, message, timeout=timeout)
