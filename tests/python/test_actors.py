@@ -7,7 +7,8 @@ import pytest
 
 from conftest import echo
 from ringkernel import (KernelFailedError, KernelState, KernelStateError,
-                        RingKernelRuntime, RingKernelTelemetry)
+                        QueueFullError, RingKernelRuntime,
+                        RingKernelTelemetry)
 
 
 async def test_an_actor_that_raises_fails_its_kernel_and_says_why():
@@ -97,3 +98,59 @@ async def test_launch_options_are_checked():
     async with RingKernelRuntime() as rt:
         with pytest.raises(ValueError):
             await rt.launch("e", echo, backpressure="sometimes")
+
+
+async def test_receive_from_a_failed_actor_says_so_at_once():
+    async def broken(ctx):
+        raise RuntimeError("no")
+
+    async with RingKernelRuntime() as rt:
+        await rt.launch("b", broken)
+        await rt.activate("b")
+        with pytest.raises(KernelFailedError) as e:
+            await asyncio.wait_for(rt.receive("b"), 2.0)
+        assert "RuntimeError: no" in str(e.value)
+
+
+async def test_an_actor_waits_for_room_in_its_output():
+    async def burst(ctx):
+        await ctx.receive()
+        for i in range(5):
+            await ctx.send(i)
+        await ctx.wait_active()
+        while not ctx.should_terminate:
+            await asyncio.sleep(0.01)
+
+    async with RingKernelRuntime(enable_telemetry=True) as rt:
+        await rt.launch("b", burst, queue_size=2)
+        await rt.activate("b")
+        await rt.send("b", "go")
+        await asyncio.sleep(0.1)
+        t = rt.get_telemetry("b")
+        assert t.output_queue_depth == 2 and t.messages_sent == 2
+        assert [await rt.receive("b", timeout=1.0) for _ in range(5)] == \
+            list(range(5))
+
+
+async def test_reject_backpressure_fails_a_send_at_once():
+    async with RingKernelRuntime(default_queue_size=2) as rt:
+        await rt.launch("e", echo, backpressure="reject")
+        await rt.activate("e")
+        await rt.deactivate("e")
+        await rt.send_batch("e", [1, 2])
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        with pytest.raises(QueueFullError):
+            await rt.send("e", 3, timeout=5.0)
+        assert loop.time() - t0 < 3.0    # "at once", with slack for load
+
+
+async def test_many_receivers_of_one_actor():
+    async with RingKernelRuntime(spin_us=50) as rt:
+        await rt.launch("e", echo)
+        await rt.activate("e")
+        waiting = [asyncio.ensure_future(rt.receive("e", timeout=5))
+                   for _ in range(50)]
+        await asyncio.sleep(0.05)
+        await rt.send_batch("e", list(range(50)))
+        assert sorted(await asyncio.gather(*waiting)) == list(range(50))

@@ -132,7 +132,7 @@ async def test_terminate_cancels_an_actor_that_does_not_end():
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         await rt.terminate("s", timeout=0.2)
-        assert loop.time() - t0 < 2.0
+        assert loop.time() - t0 < 3.0    # 0.2 s, with slack for load
         assert rt.kernel_ids == []
 
 

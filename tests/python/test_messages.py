@@ -38,7 +38,7 @@ async def test_receive_timeout_is_an_asyncio_timeout():
         t0 = loop.time()
         with pytest.raises(asyncio.TimeoutError):
             await rt.receive("e", timeout=0.2)
-        assert 0.15 < loop.time() - t0 < 1.0
+        assert 0.15 < loop.time() - t0 < 3.0    # slack for a loaded machine
         with pytest.raises(QueueTimeoutError):
             await rt.receive("e", timeout=0)
 
@@ -56,7 +56,7 @@ async def test_full_queue_raises_queue_full_after_the_timeout():
         t0 = loop.time()
         with pytest.raises(QueueFullError):
             await rt.send("e", 4, timeout=0.2)
-        assert 0.15 < loop.time() - t0 < 1.0
+        assert 0.15 < loop.time() - t0 < 3.0    # slack for a loaded machine
         # The batch stops where the queue stays full, and says so.
         assert await rt.send_batch("e", [5, 6], timeout=0.1) == 0
         await rt.reactivate("e")
