@@ -38,7 +38,8 @@ else
 	echo "installcheck: built without CUDA: where GPU modules go is not checked"
 fi
 if [ "$python" != no ]; then
-	PYTHONPATH=$pythondir "$python" -c '
+	# No __pycache__ left behind: uninstall must leave nothing.
+	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$pythondir "$python" -c '
 import asyncio, ringkernel
 async def main():
     async with ringkernel.RingKernelRuntime() as rt:

@@ -342,14 +342,6 @@ class RingKernelRuntime:
         n = ctypes.c_size_t()
         rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
                                      k.buf, k.cap, ctypes.byref(n), 0.0)
-        if rc == _lib.ETIMEDOUT and timeout != 0:
-            # A C kernel that is awake answers within a microsecond or
-            # two: let the loop run once and look again, before waking
-            # a thread to wait (~30 us there and back through the loop).
-            await asyncio.sleep(0)
-            rc = _lib.lib.rk_receive_env(self._rt, k.id_b,
-                                         ctypes.byref(env), k.buf, k.cap,
-                                         ctypes.byref(n), 0.0)
         if rc == _lib.OK:
             return k.decode(env, k.buf.raw[:n.value])
         why = None
