@@ -59,6 +59,8 @@ class Type(ctypes.Structure):
 
 
 MAIN_FN = ctypes.CFUNCTYPE(ctypes.c_int, c_p)
+# rk_receive_fn(arg, env, data, len): 0 takes the message, else leaves it.
+RECEIVE_FN = ctypes.CFUNCTYPE(ctypes.c_int, c_p, c_p, c_p, ctypes.c_size_t)
 
 
 class KernelDesc(ctypes.Structure):
@@ -178,6 +180,7 @@ _PROTOS = {
     "rk_send_env": (_I, [_P, _S, ctypes.POINTER(Envelope), _P, _Z, _D]),
     "rk_receive_env": (_I, [_P, _S, ctypes.POINTER(Envelope), _P, _Z, _PZ,
                             _D]),
+    "rk_receive_batch": (_I, [_P, _S, _Z, _D, RECEIVE_FN, _P, _PZ]),
     "rk_json_decode": (_I, [ctypes.POINTER(Type), _P, _Z, _Z, _P, _Z, _PZ]),
     "rk_json_encode": (_I, [ctypes.POINTER(Type), _P, _Z, _P, _Z, _PZ]),
     "rk_json_max_encoded": (_Z, [ctypes.POINTER(Type)]),

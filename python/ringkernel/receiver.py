@@ -1,134 +1,78 @@
-"""The receives from one kernel that must wait: one thread waits in C
-for all of them, while any is waiting, and hands each message to the
-oldest.
+"""Hearing of a C kernel's output on the loop.
 
-A thread that is already waiting when the reply comes saves starting
-one per receive (most of a round trip's cost), and a thousand waiting
-receivers cost one thread, not a thousand.  Each receiver's timeout is
-a timer on the loop, so that it is honoured whatever the thread waits
-for; the thread waits no longer than the latest deadline, so that it
-takes nothing once nobody waits (unless a receiver without a timeout
-was cancelled: then what it takes goes to the next receive).  A message
-taken for a receiver that has gone meanwhile goes to the next one, or
-to the stash the next receive reads first: none is lost."""
-import collections
+A C kernel fills its output on its own thread, so a receive that finds
+nothing must wait for another thread.  One thread per kernel, the
+watcher, waits in C for the output to have a message, without taking
+it (rk_receive_batch whose callback leaves the message queued), and
+wakes the loop; the receives waiting there then take what is ready,
+each on the loop, in the order they run.  No message is ever taken off
+the loop, so none can be lost to a receive cancelled meanwhile, and
+the output's depth and backpressure stay exact.
+
+The watcher watches while the loop expects output: while a receive
+waits, and from each send on (a reply is on its way, and a watcher
+already waiting in C hears of it at once: ~15 us less per round trip
+than one woken for the receive).  It hears of a message, says so, and
+watches again only when asked; after IDLE_S with nothing expected it
+ends, and the next receive or send starts one again."""
 import ctypes
 import threading
 import time
 
 from . import _lib
+from .wakeup import Wakeup
 
-TIMED_OUT = (_lib.ETIMEDOUT, None, None, None)
-IDLE_S = 0.5        # how long the thread outlives its last receiver
+IDLE_S = 0.5        # how long the watcher outlives the last expectation
+
+_LEAVE = _lib.RECEIVE_FN(lambda arg, env, data, length: 1)
 
 
 class Receiver:
-    def __init__(self, waits, rt, id_b, cap):
-        self.waits, self.rt, self.id_b, self.cap = waits, rt, id_b, cap
-        self.waiting = collections.deque()  # (future, deadline or None)
-        self.stash = collections.deque()    # taken, for the next receive
-        self.lock = threading.Lock()        # waiting, running
-        self.more = threading.Condition(self.lock)  # waiting grew
+    def __init__(self, waits, rt, id_b):
+        self.waits, self.rt, self.id_b = waits, rt, id_b
+        self.ready = Wakeup()       # on the loop: output may be there
+        self.lock = threading.Lock()
+        self.asked = threading.Condition(self.lock)
+        self.want = False           # the loop expects output
         self.running = False
         self.closed = False
         self.loop = None
 
-    def wait(self, loop, timeout):
-        """A future of (rc, envelope, data, why) for the next message."""
-        self.loop = loop
-        fut = loop.create_future()
-        deadline = None if timeout is None else time.monotonic() + timeout
+    def expect(self, loop):
+        """The loop expects output: have the watcher watch for it."""
         with self.lock:
-            self.waiting.append((fut, deadline))
+            self.loop = loop
+            self.want = True
             start, self.running = not self.running, True
-            self.more.notify()
-        if timeout is not None:
-            loop.call_later(timeout, self._expire, fut)
+            self.asked.notify()
         if start:
-            self.waits.run(loop, self._pump)
-        return fut
+            self.waits.run(loop, self._watch)
 
     def close(self):
-        """The kernel is gone: an idle thread need not stay."""
+        """The kernel is gone: the watcher need not stay."""
         with self.lock:
             self.closed = True
-            self.more.notify()
+            self.asked.notify()
 
-    # -- on the loop -------------------------------------------------
-    def _expire(self, fut):
-        if not fut.done():
-            fut.set_result(TIMED_OUT)
-
-    def _hand(self, fut, result):
-        if fut is not None and not fut.done():
-            fut.set_result(result)
-            return
-        with self.lock:
-            nxt = self._claim()
-        if nxt is not None:
-            nxt.set_result(result)
-        else:
-            self.stash.append(result)
-
-    def _fail(self, futs, result):
-        for f in futs:
-            if not f.done():
-                f.set_result(result)
-
-    # -- on the thread -----------------------------------------------
-    def _claim(self):
-        """The oldest receiver still waiting, taken off the list."""
-        while self.waiting:
-            fut, _ = self.waiting.popleft()
-            if not fut.done():
-                return fut
-        return None
-
-    def _live(self):
-        self.waiting = collections.deque(
-            (f, d) for f, d in self.waiting if not f.done())
-        return list(self.waiting)
-
-    def _pump(self):
-        env = _lib.Envelope()
-        buf = ctypes.create_string_buffer(self.cap)
-        n = ctypes.c_size_t()
+    def _watch(self):
+        count = ctypes.c_size_t()
         while True:
             with self.lock:
-                live = self._live()
-                if not live and not self.closed:
-                    # The next receive comes soon after this one, as a
-                    # rule: stay a while for it rather than start anew.
-                    self.more.wait(IDLE_S)
-                    live = self._live()
-                if not live:
+                if not self.want and not self.closed:
+                    self.asked.wait(IDLE_S)
+                if self.closed or not self.want:
                     self.running = False
                     return
-                ds = [d for _, d in live]
-                timeout = _lib.FOREVER if None in ds else \
-                    max(max(ds) - time.monotonic(), 0.0)
-            rc = _lib.lib.rk_receive_env(self.rt, self.id_b,
-                                         ctypes.byref(env), buf, self.cap,
-                                         ctypes.byref(n), timeout)
-            if rc == _lib.ETIMEDOUT:
-                continue
-            if rc == _lib.OK:
-                result = (rc, _lib.Envelope.from_buffer_copy(env),
-                          buf.raw[:n.value], None)
+                self.want = False
+                loop = self.loop
+            rc = _lib.lib.rk_receive_batch(self.rt, self.id_b, 1,
+                                           _lib.FOREVER, _LEAVE, None,
+                                           ctypes.byref(count))
+            try:
+                loop.call_soon_threadsafe(self.ready.notify)
+            except RuntimeError:
+                rc = _lib.EINVAL    # the loop is closed: nobody waits
+            if rc != _lib.OK:       # ended, terminated: receives say why
                 with self.lock:
-                    fut = self._claim()
-                self._post(self._hand, fut, result)
-                continue
-            result = (rc, None, None, _lib.errmsg())
-            with self.lock:
-                futs = [f for f, _ in self.waiting]
-                self.waiting.clear()
-                self.running = False
-            self._post(self._fail, futs, result)
-            return
-
-    def _post(self, fn, *args):
-        try:
-            self.loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass        # the loop is closed: nobody waits any more
+                    self.running = False
+                return

@@ -35,6 +35,7 @@ class _Kernel:
         self.receiver = None        # its receives that wait
         self.buf = None             # the loop's receive buffer
         self.env = _lib.Envelope()  # the loop's send envelope
+        self.env_in = _lib.Envelope()   # and receive envelope
         self.cap = _ACTOR_MAX
 
     def encode(self, message):
@@ -179,7 +180,7 @@ class RingKernelRuntime:
                      else info.max_message) or 1
             k.outside = Side(d.output_type, k.cap)
         k.buf = ctypes.create_string_buffer(k.cap)
-        k.receiver = Receiver(self._waits, self._rt, k.id_b, k.cap)
+        k.receiver = Receiver(self._waits, self._rt, k.id_b)
         self._kernels[kernel_id] = k
         if k.link is not None:
             # Its thread is starting; its ctx is needed from activate on.
@@ -302,8 +303,11 @@ class RingKernelRuntime:
             rc, why = await self._waits.run(
                 asyncio.get_running_loop(), _call_rc, _lib.lib.rk_send_env,
                 self._rt, k.id_b, env, data, len(data), _timeout(timeout))
-        if rc == _lib.OK and k.link is not None:
-            k.link.inbound.notify()
+        if rc == _lib.OK:
+            if k.link is not None:
+                k.link.inbound.notify()
+            elif not k.receiver.want:
+                k.receiver.expect(asyncio.get_running_loop())
         if rc != _lib.OK:
             if h is not None:
                 k.link.inbox.pop(h, None)
@@ -334,25 +338,28 @@ class RingKernelRuntime:
         k = self._kernel(kernel_id)
         if k.link is not None:
             return await self._receive_from_actor(k, timeout)
-        r = k.receiver
-        if r.stash:
-            _, env, data, _ = r.stash.popleft()
-            return k.decode(env, data)
-        env = _lib.Envelope()
-        n = ctypes.c_size_t()
-        rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
-                                     k.buf, k.cap, ctypes.byref(n), 0.0)
-        if rc == _lib.OK:
-            return k.decode(env, k.buf.raw[:n.value])
-        why = None
-        if rc == _lib.ETIMEDOUT and timeout != 0:
-            rc, env, data, why = await r.wait(asyncio.get_running_loop(),
-                                              timeout)
+        return await self._receive_from_c(k, timeout)
+
+    async def _receive_from_c(self, k, timeout):
+        """A C kernel's output: take what is ready; else wait on the loop
+        for the watcher (receiver.py) to hear of a message."""
+        r, loop = k.receiver, asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        env, n = k.env_in, ctypes.c_size_t()
+        while True:
+            rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
+                                         k.buf, k.cap, ctypes.byref(n), 0.0)
             if rc == _lib.OK:
-                return k.decode(env, data)
-        if rc == _lib.ETIMEDOUT:
-            raise QueueTimeoutError(kernel_id, timeout, "receive")
-        raise_for(rc, kernel_id, "receive message", self._state_name(k),
+                return k.decode(env, k.buf.raw[:n.value])
+            if rc != _lib.ETIMEDOUT:
+                why = _lib.errmsg()
+                break
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise QueueTimeoutError(k.kernel_id, timeout, "receive")
+            r.expect(loop)
+            await r.ready.wait(left)
+        raise_for(rc, k.kernel_id, "receive message", self._state_name(k),
                   timeout, why)
 
     async def _receive_from_actor(self, k, timeout):
