@@ -1,13 +1,14 @@
 """Blocking libringkernel calls, off the event loop.
 
-A call that may wait (a send into a full queue, a receive from an empty
-one, a state change the kernel must confirm) runs on a thread of its
-own, with the GIL released by ctypes while it waits in C; the loop
-hears of the result through call_soon_threadsafe.  A thread per wait,
-not a pool: a pool of N threads would make the N+1st waiter start late
-and so overrun its timeout, and could deadlock receivers that hold
-every thread against the senders they wait for.  The fast path never
-comes here: callers first try once without waiting, on the loop.
+A call that may wait (a send into a full queue, a state change the
+kernel must confirm, a terminate, the watch on a C kernel's output)
+runs on a thread of its own, with the GIL released by ctypes while it
+waits in C; the loop hears of the result through call_soon_threadsafe.
+A thread per wait, not a pool: a pool of N threads would make the N+1st
+waiter start late and so overrun its timeout, and could deadlock
+waiters that hold every thread against those they wait for.  The fast
+path never comes here: callers first try once without waiting, on the
+loop.
 
 Every thread is remembered until it ends, so that the runtime can wait
 for them before it frees what they use."""
@@ -19,16 +20,13 @@ class Waits:
         self._live = set()
         self._lock = threading.Lock()
 
-    def run(self, loop, fn, *args, on_orphan=None):
-        """A future of fn(*args) run on a new thread.  If the future was
-        cancelled meanwhile, the result goes to on_orphan(result) on the
-        loop instead (a message taken must not be lost)."""
+    def run(self, loop, fn, *args):
+        """A future of fn(*args) run on a new thread."""
         fut = loop.create_future()
 
         def settle(ok, value):
             if fut.cancelled():
-                if ok and on_orphan is not None:
-                    on_orphan(value)
+                pass        # nobody waits for it
             elif ok:
                 fut.set_result(value)
             else:

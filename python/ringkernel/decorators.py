@@ -11,7 +11,7 @@ BACKPRESSURE = {"block": 0, "reject": 1, "drop_oldest": 2, "drop_newest": 3}
 def ring_kernel(func=None, *, kernel_id=None, input_type=None,
                 output_type=None, queue_size=None, input_queue_size=None,
                 output_queue_size=None, backpressure="block",
-                auto_register=True, **_gpu):
+                auto_register=True, grid_size=1, block_size=256):
     """Declare an actor: `async def f(ctx)`.  kernel_id defaults to the
     function's name; queue_size sizes both queues (None: the runtime's
     default); backpressure is what a sender meets on a full input

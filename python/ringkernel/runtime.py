@@ -12,12 +12,11 @@ from . import _lib
 from .actor import HANDLE, ActorLink, handle_bytes
 from .blocking import Waits
 from .codec import Side
-from .receiver import Receiver
 from .decorators import BACKPRESSURE, registered, registered_ids
 from .errors import (KernelAlreadyExistsError, KernelFailedError,
-                     KernelNotFoundError,
-                     KernelStateError, QueueFullError, QueueTimeoutError,
-                     RingKernelError, raise_for)
+                     KernelNotFoundError, KernelStateError, QueueFullError,
+                     QueueTimeoutError, RingKernelError, raise_for)
+from .receiver import Receiver
 from .state import KernelState
 from .telemetry import RingKernelTelemetry
 
@@ -67,7 +66,10 @@ class RingKernelRuntime:
 
     def __init__(self, *, enable_telemetry=False, default_queue_size=1000,
                  backend="auto", search_path=None, spin_us=None,
-                 **_reference_options):
+                 use_uvloop=None, use_eager_tasks=None):
+        # use_uvloop, use_eager_tasks: the reference's loop choices, taken
+        # and left to the caller (the runtime runs on whatever loop runs
+        # it).
         if backend not in _lib.BACKENDS:
             raise ValueError(f"backend must be one of "
                              f"{', '.join(_lib.BACKENDS)}, not {backend!r}")
@@ -141,10 +143,12 @@ class RingKernelRuntime:
 
     # -- launch ------------------------------------------------------
     async def launch(self, kernel_id, kernel_func=None, *, queue_size=None,
-                     backpressure=None, **_reference_options):
+                     backpressure=None, input_type=None, output_type=None):
         """Phase 1: set up a kernel's queues, not yet processing.  The
         kernel is kernel_func (a Python actor), or the @ring_kernel of
-        that id, or else the C kernel of that name on the plugin path."""
+        that id, or else the C kernel of that name on the plugin path.
+        input_type and output_type, the reference's, are accepted: a C
+        kernel's types are its own, an actor takes any object."""
         self._check()
         if kernel_id in self._kernels:
             raise KernelAlreadyExistsError(kernel_id)

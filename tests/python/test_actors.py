@@ -95,6 +95,10 @@ async def test_telemetry_and_summary_count_what_an_actor_did():
 async def test_launch_options_are_checked():
     with pytest.raises(ValueError):
         RingKernelRuntime(backend="tpu")
+    with pytest.raises(TypeError):
+        RingKernelRuntime(enable_telemtry=True)     # a typo is not ignored
+    async with RingKernelRuntime(use_uvloop=True, use_eager_tasks=True):
+        pass
     async with RingKernelRuntime() as rt:
         with pytest.raises(ValueError):
             await rt.launch("e", echo, backpressure="sometimes")
