@@ -13,6 +13,7 @@ loop.
 Every thread is remembered until it ends, so that the runtime can wait
 for them before it frees what they use."""
 import threading
+import time
 
 
 class Waits:
@@ -53,8 +54,12 @@ class Waits:
         return fut
 
     def join(self, timeout=None):
-        """Wait (a blocking call) for every wait thread to end."""
+        """Wait (a blocking call) up to `timeout` seconds in all for every
+        wait thread to end; whether they all did."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             live = list(self._live)
         for t in live:
-            t.join(timeout)
+            t.join(None if deadline is None
+                   else max(deadline - time.monotonic(), 0.0))
+        return not any(t.is_alive() for t in live)

@@ -7,6 +7,7 @@ what must wait goes to blocking.Waits, off the loop."""
 import asyncio
 import ctypes
 import time
+import warnings
 
 from . import _lib
 from .actor import HANDLE, ActorLink, handle_bytes
@@ -123,8 +124,15 @@ class RingKernelRuntime:
             await loop.run_in_executor(None, self._close, rt)
 
     def _close(self, rt):
-        self._waits.join()
-        _lib.lib.rk_runtime_free(rt)
+        # A thread still in C after every kernel was asked to stop waits
+        # on a kernel that does not stop: the runtime then stays
+        # allocated for good, as rk_runtime_free does for such kernels,
+        # rather than be freed under it.
+        if self._waits.join(timeout=5.0):
+            _lib.lib.rk_runtime_free(rt)
+        else:
+            warnings.warn("ringkernel: a kernel did not stop; the runtime "
+                          "is left allocated", RuntimeWarning)
 
     @property
     def is_active(self):
@@ -247,7 +255,7 @@ class RingKernelRuntime:
         """Resume (DEACTIVATED -> ACTIVE): what queued is processed."""
         await self._command(kernel_id, _lib.lib.rk_reactivate, "reactivate")
 
-    async def terminate(self, kernel_id, *, timeout=5.0):
+    async def terminate(self, kernel_id, timeout=5.0):
         """Stop a kernel: what is queued is processed until the timeout
         (an active kernel drains), then its resources go."""
         k = self._kernel(kernel_id)
