@@ -64,9 +64,12 @@ def fields_of(obj, names):
         if isinstance(obj, dict):
             return [obj[n] for n in names]
         return [getattr(obj, n) for n in names]
-    except (KeyError, AttributeError) as e:
+    except (KeyError, AttributeError):
+        has = obj.__contains__ if isinstance(obj, dict) else \
+            (lambda n: hasattr(obj, n))
+        missing = next(n for n in names if not has(n))
         raise MessageSerializationError(
-            f"message has no field {e.args[0]!r} (the kernel takes "
+            f"message has no field {missing!r} (the kernel takes "
             f"{', '.join(names)})") from None
 
 
