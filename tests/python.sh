@@ -6,8 +6,10 @@
 : "${top_builddir:?run by make check}"
 : "${top_srcdir:?run by make check}"
 python=${PYTHON:-/usr/bin/python3}
-if [ "$python" = no ] || ! "$python" -c 'import pytest, pytest_asyncio' 2>/dev/null; then
-	echo "# no $python with pytest and pytest-asyncio (python3-pytest, python3-pytest-asyncio)"
+if [ "$python" = no ] ||
+   ! "$python" -c 'import pytest, pytest_asyncio' 2>/dev/null; then
+	echo "# no $python with pytest and pytest-asyncio" \
+		"(python3-pytest, python3-pytest-asyncio)"
 	exit 77
 fi
 RINGKERNEL_LIBRARY=$top_builddir/lib/.libs/libringkernel.so

@@ -17,7 +17,6 @@ watches again only when asked; after IDLE_S with nothing expected it
 ends, and the next receive or send starts one again."""
 import ctypes
 import threading
-import time
 
 from . import _lib
 from .wakeup import Wakeup
