@@ -161,3 +161,34 @@ async def test_actor_sees_should_terminate_and_is_active():
         await rt.terminate("w")
     assert seen == [("active", True), ("paused", True), ("resumed", True),
                     ("terminating", True)]
+
+
+async def test_the_references_other_names():
+    async with RingKernelRuntime(enable_telemetry=True) as rt:
+        await rt.launch("a", echo)
+        await rt.activate("a")
+        assert rt.get_kernel_state("a") is KernelState.ACTIVE
+        assert await rt.send_and_receive("a", "ping", timeout=1.0) == "ping"
+        assert set(rt.get_all_telemetry()) == {"a"}
+        with pytest.raises(KernelNotFoundError):
+            rt.get_telemetry("b")
+        await rt.terminate("a", 1.0)                # timeout by position
+        assert rt.kernel_ids == []
+
+
+async def test_a_ctx_call_while_terminating_ends_the_actor_cleanly():
+    ended = []
+
+    async def blunt(ctx):
+        try:
+            while True:                             # no should_terminate
+                await ctx.receive()
+        finally:
+            ended.append(True)
+
+    async with RingKernelRuntime() as rt:
+        await rt.launch("b", blunt)
+        await rt.activate("b")
+        await asyncio.sleep(0.05)
+        await rt.terminate("b", timeout=2.0)
+        assert ended == [True] and rt.kernel_ids == []
