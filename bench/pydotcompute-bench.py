@@ -175,6 +175,7 @@ async def run(args) -> dict:
     samples.sort()
     return {
         "impl": f"{IMPL}-{impl.__version__}",
+        "loop": "uvloop" if uvloop else "asyncio",
         "round_trip_ns": {
             "p50": percentile(samples, 0.50),
             "p99": percentile(samples, 0.99),
@@ -211,7 +212,9 @@ def main() -> None:
               " (expected 0.2.0)", file=sys.stderr)
 
     try:
-        res = (uvloop.run if uvloop else asyncio.run)(run(args))
+        if uvloop and not hasattr(uvloop, "run"):   # before uvloop 0.18
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        res = (getattr(uvloop, "run", asyncio.run))(run(args))
     except Exception as e:  # noqa: BLE001 - report any runtime failure plainly
         die(f"benchmark failed: {type(e).__name__}: {e}", 1)
     elapsed = res.pop("_elapsed_ns")
