@@ -1,58 +1,26 @@
 """RingKernelRuntime: the reference's runtime API over libringkernel.
 
 Each method is a coroutine where the reference's is, a plain call where
-it is not.  What can be done at once (a send with room in the queue, a
-receive with a message ready, a state read) is one C call on the loop;
-what must wait goes to blocking.Waits, off the loop."""
+it is not.  Here: the runtime's lifetime, launching, state changes and
+what is known of the kernels; a kernel's messages go by kernel.py.
+State changes and terminate wait for the kernel on a thread
+(blocking.py), never on the loop."""
 import asyncio
 import ctypes
 import time
 import warnings
 
 from . import _lib
-from .actor import HANDLE, ActorLink, handle_bytes
+from .actor import ActorLink
 from .blocking import Waits
 from .codec import Side
 from .decorators import BACKPRESSURE, registered, registered_ids
-from .errors import (KernelAlreadyExistsError, KernelFailedError,
-                     KernelNotFoundError, KernelStateError, QueueFullError,
-                     QueueTimeoutError, RingKernelError, raise_for)
+from .errors import (KernelAlreadyExistsError, KernelNotFoundError,
+                     QueueFullError, RingKernelError, raise_for)
+from .kernel import ACTOR_MAX, Kernel, call_rc, seconds
 from .receiver import Receiver
 from .state import KernelState
 from .telemetry import RingKernelTelemetry
-
-_ACTOR_MAX = HANDLE
-
-
-class _Kernel:
-    """What the runtime keeps of one launched kernel."""
-
-    def __init__(self, kernel_id, link=None):
-        self.kernel_id = kernel_id
-        self.id_b = kernel_id.encode()
-        self.link = link            # ActorLink of a Python actor, or None
-        self.inside = self.outside = None   # codec.Side of a C kernel
-        self.receiver = None        # its receives that wait
-        self.buf = None             # the loop's receive buffer
-        self.env = _lib.Envelope()  # the loop's send envelope
-        self.env_in = _lib.Envelope()   # and receive envelope
-        self.cap = _ACTOR_MAX
-
-    def encode(self, message):
-        if self.link is not None:
-            return handle_bytes(message, self.link.inbox)
-        return None, self.inside.encode(message)
-
-    def decode(self, env, data):
-        if self.link is not None:
-            h = int.from_bytes(data, "little")
-            return self.link.outbox.pop(h)
-        return self.outside.decode(data, env)
-
-
-def _timeout(t):
-    return _lib.FOREVER if t is None else max(float(t), 0.0)
-
 
 class RingKernelRuntime:
     """Hosts ring kernels: C kernels found by name on the plugin path,
@@ -170,13 +138,13 @@ class RingKernelRuntime:
                              f"{', '.join(BACKPRESSURE)}, not {bp!r}")
         o.input_policy = BACKPRESSURE[bp]
         if func is not None:
-            k = _Kernel(kernel_id, ActorLink(
+            k = Kernel(self, kernel_id, ActorLink(
                 self, kernel_id, func, o.queue_size or self._queue_size))
-            o.max_message = _ACTOR_MAX
+            o.max_message = ACTOR_MAX
             desc = ctypes.byref(k.link.desc)
         else:
             desc = self._resolve(kernel_id)
-            k = _Kernel(kernel_id)
+            k = Kernel(self, kernel_id)
         rc = _lib.lib.rk_launch(self._rt, k.id_b, desc, ctypes.byref(o))
         if rc != _lib.OK:
             if rc == _lib.ESTATE:
@@ -221,7 +189,7 @@ class RingKernelRuntime:
     async def _command(self, kernel_id, fn, operation):
         k = self._kernel(kernel_id)
         loop = asyncio.get_running_loop()
-        fut = self._waits.run(loop, _call_rc, fn, self._rt, k.id_b)
+        fut = self._waits.run(loop, call_rc, fn, self._rt, k.id_b)
         if k.link is not None:
             # A state change waits for the kernel to confirm it, which a
             # Python actor's ctx calls do, on the loop; the actor may be
@@ -236,7 +204,7 @@ class RingKernelRuntime:
             k.link.changed()
         rc, why = await fut
         if rc != _lib.OK:
-            raise_for(rc, kernel_id, operation, self._state_name(k), None,
+            raise_for(rc, kernel_id, operation, k.state_name(), None,
                       why)
         return k
 
@@ -266,15 +234,15 @@ class RingKernelRuntime:
             link.changed()
             if link.task is None:
                 link.quit()
-        fut = self._waits.run(loop, _call_rc, _lib.lib.rk_terminate,
-                              self._rt, k.id_b, _timeout(timeout))
+        fut = self._waits.run(loop, call_rc, _lib.lib.rk_terminate,
+                              self._rt, k.id_b, seconds(timeout))
         rc, why = await fut
         if rc == _lib.ETIMEDOUT and link is not None and link.task:
             # The actor did not end in time: cancel it, as the
             # reference does, and collect the kernel.
             link.task.cancel()
             await asyncio.wait({link.task}, timeout=1.0)
-            rc, why = await self._waits.run(loop, _call_rc,
+            rc, why = await self._waits.run(loop, call_rc,
                                             _lib.lib.rk_terminate,
                                             self._rt, k.id_b, 1.0)
         if rc in (_lib.OK, _lib.ENOTFOUND):
@@ -285,7 +253,7 @@ class RingKernelRuntime:
                 link.inbox.clear()
                 link.outbox.clear()
         if rc != _lib.OK:
-            raise_for(rc, kernel_id, "terminate", self._state_name(k),
+            raise_for(rc, kernel_id, "terminate", k.state_name(),
                       timeout, why)
 
     async def terminate_all(self, *, timeout=10.0):
@@ -303,28 +271,7 @@ class RingKernelRuntime:
     async def send(self, kernel_id, message, *, timeout=None):
         """Queue a message for the kernel; with the queue full, wait up to
         the timeout (None: no limit) for room, then QueueFullError."""
-        k = self._kernel(kernel_id)
-        h, data = k.encode(message)
-        env = k.env         # the loop's own: only it sends from here
-        p = getattr(message, "priority", 128)
-        env.priority = p if type(p) is int and 0 <= p <= 255 else 128
-        rc = _lib.lib.rk_send_env(self._rt, k.id_b, env, data, len(data), 0.0)
-        why = None
-        if rc == _lib.EFULL and timeout != 0:
-            env = _lib.Envelope.from_buffer_copy(env)
-            rc, why = await self._waits.run(
-                asyncio.get_running_loop(), _call_rc, _lib.lib.rk_send_env,
-                self._rt, k.id_b, env, data, len(data), _timeout(timeout))
-        if rc == _lib.OK:
-            if k.link is not None:
-                k.link.inbound.notify()
-            elif not k.receiver.want:
-                k.receiver.expect(asyncio.get_running_loop())
-        if rc != _lib.OK:
-            if h is not None:
-                k.link.inbox.pop(h, None)
-            raise_for(rc, kernel_id, "send message", self._state_name(k),
-                      timeout, why)
+        await self._kernel(kernel_id).send(message, timeout)
 
     async def send_batch(self, kernel_id, messages, *, timeout=None):
         """Send messages in order; returns how many went in before the
@@ -336,75 +283,17 @@ class RingKernelRuntime:
             left = None if deadline is None else \
                 max(deadline - time.monotonic(), 0.0)
             try:
-                await self.send(kernel_id, m, timeout=left)
+                await k.send(m, left)
             except QueueFullError:
                 break
             sent += 1
-        del k
         return sent
 
     async def receive(self, kernel_id, *, timeout=None):
         """The kernel's next output message; asyncio.TimeoutError (a
         QueueTimeoutError) if none within the timeout (None: no
         limit)."""
-        k = self._kernel(kernel_id)
-        if k.link is not None:
-            return await self._receive_from_actor(k, timeout)
-        return await self._receive_from_c(k, timeout)
-
-    async def _receive_from_c(self, k, timeout):
-        """A C kernel's output: take what is ready; else wait on the loop
-        for the watcher (receiver.py) to hear of a message."""
-        r, loop = k.receiver, asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        env, n = k.env_in, ctypes.c_size_t()
-        while True:
-            rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
-                                         k.buf, k.cap, ctypes.byref(n), 0.0)
-            if rc == _lib.OK:
-                return k.decode(env, k.buf.raw[:n.value])
-            if rc != _lib.ETIMEDOUT:
-                why = _lib.errmsg()
-                break
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                raise QueueTimeoutError(k.kernel_id, timeout, "receive")
-            r.expect(loop)
-            await r.ready.wait(left)
-        raise_for(rc, k.kernel_id, "receive message", self._state_name(k),
-                  timeout, why)
-
-    async def _receive_from_actor(self, k, timeout):
-        """A Python actor's output is filled on this loop: wait for its
-        sends, not for a thread."""
-        link, loop = k.link, asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        env, n = _lib.Envelope(), ctypes.c_size_t()
-        while True:
-            rc = _lib.lib.rk_receive_env(self._rt, k.id_b, ctypes.byref(env),
-                                         k.buf, k.cap, ctypes.byref(n), 0.0)
-            if rc == _lib.OK:
-                link.outbound.notify()      # room for the actor
-                return k.decode(env, k.buf.raw[:n.value])
-            left = None if deadline is None else deadline - loop.time()
-            if rc != _lib.ETIMEDOUT or link.closed:
-                break
-            if left is not None and left <= 0:
-                raise QueueTimeoutError(k.kernel_id, timeout, "receive")
-            await link.outbound.wait(left)
-        if rc == _lib.ETIMEDOUT and not link.closed:
-            raise QueueTimeoutError(k.kernel_id, timeout, "receive")
-        state = self._state_name(k)
-        # The actor's end is known here before the kernel's state says
-        # it (its thread sets FAILED a moment later).
-        if rc == _lib.ETIMEDOUT and link.failure:
-            raise KernelFailedError(f"kernel '{k.kernel_id}' failed: "
-                                    f"{link.failure}")
-        if rc == _lib.ETIMEDOUT:
-            raise KernelStateError(k.kernel_id, state, "receive message",
-                                   f"kernel '{k.kernel_id}': its actor has "
-                                   f"ended and its output is empty")
-        raise_for(rc, k.kernel_id, "receive message", state, timeout)
+        return await self._kernel(kernel_id).receive(timeout)
 
     async def send_and_receive(self, kernel_id, message, *, timeout=None):
         await self.send(kernel_id, message, timeout=timeout)
@@ -435,13 +324,6 @@ class RingKernelRuntime:
         return KernelState(s.value)
 
     get_kernel_state = get_state
-
-    def _state_name(self, k):
-        s = ctypes.c_int()
-        if _lib.lib.rk_get_state(self._rt, k.id_b, ctypes.byref(s)) \
-                != _lib.OK:
-            return "TERMINATED"
-        return KernelState(s.value).name
 
     def get_telemetry(self, kernel_id):
         """The kernel's telemetry, or None when telemetry is off."""
@@ -482,12 +364,3 @@ class RingKernelRuntime:
         return (f"RingKernelRuntime(active={self.is_active}, "
                 f"kernels={len(self._kernels)}, "
                 f"telemetry={self._telemetry})")
-
-
-def _call_rc(fn, *args):
-    """fn(*args) on a wait thread: its code, and rk_errmsg() of that
-    thread (it is per thread) when it failed."""
-    rc = fn(*args)
-    return rc, (_lib.errmsg() if rc != _lib.OK else None)
-
-
