@@ -226,10 +226,11 @@ def ids_from(fn, rt):
     return OK, out
 
 
-def default_search_path():
-    """Where kernels are found by name, as ringctl finds them:
-    $RINGCTL_PLUGIN_PATH, then the installed kernels directory."""
-    parts = [os.environ.get("RINGCTL_PLUGIN_PATH", "")]
+def search_path(first=None):
+    """Where kernels are found by name, as ringctl finds them: `first`
+    (its --plugin-path), $RINGCTL_PLUGIN_PATH, then the installed
+    kernels directory."""
+    parts = [first or "", os.environ.get("RINGCTL_PLUGIN_PATH", "")]
     if _paths is not None and _paths.KERNELSDIR:
         parts.append(_paths.KERNELSDIR)
     return ":".join(p for p in parts if p)

@@ -26,8 +26,9 @@ class RingKernelRuntime:
     """Hosts ring kernels: C kernels found by name on the plugin path,
     and Python actors (@ring_kernel, or a function given to launch).
 
-    Beyond the reference's options: search_path (where C kernels are
-    found; default $RINGCTL_PLUGIN_PATH, then the installed kernels),
+    Beyond the reference's options: search_path (directories where C
+    kernels are looked for first, as ringctl's --plugin-path; then
+    $RINGCTL_PLUGIN_PATH, then the installed kernels),
     spin_us (how long a C kernel's thread stays awake after a message
     before it sleeps; libringkernel's default is 20: a host that sends
     its next message later than that meets a sleeping kernel, ~12 us
@@ -55,8 +56,7 @@ class RingKernelRuntime:
         self._rt = rt
         self._telemetry = bool(enable_telemetry)
         self._queue_size = default_queue_size
-        self._search_path = (search_path if search_path is not None
-                             else _lib.default_search_path()).encode()
+        self._search_path = _lib.search_path(search_path).encode()
         self._kernels = {}
         self._waits = Waits()
         self._started = time.monotonic()

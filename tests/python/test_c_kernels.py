@@ -2,12 +2,13 @@
 @message objects through the kernel's types, replies as objects, and
 the errors of a message that does not fit."""
 import asyncio
+import os
 
 import pytest
 
 from conftest import needs_plugins
-from ringkernel import (MessageSerializationError, RingKernelRuntime,
-                        message)
+from ringkernel import (KernelNotFoundError, MessageSerializationError,
+                        RingKernelRuntime, message)
 
 pytestmark = needs_plugins
 
@@ -67,3 +68,17 @@ async def test_json_kernel_takes_any_json_value():
         await rt.send("identity", {"a": [1, 2], "b": "c"})
         assert await rt.receive("identity", timeout=1.0) == \
             {"a": [1, 2], "b": "c"}
+
+
+async def test_search_path_comes_first(tmp_path, monkeypatch):
+    built = os.environ["RINGCTL_PLUGIN_PATH"]
+    monkeypatch.delenv("RINGCTL_PLUGIN_PATH")
+    async with RingKernelRuntime(search_path=str(tmp_path)) as rt:
+        with pytest.raises(KernelNotFoundError) as e:
+            await rt.launch("no-such-kernel")
+        assert str(tmp_path) in str(e.value)
+    async with RingKernelRuntime(search_path=built) as rt:
+        await rt.launch("doubler")
+        await rt.activate("doubler")
+        await rt.send("doubler", {"value": 4})
+        assert (await rt.receive("doubler", timeout=1.0)).result == 8
