@@ -155,11 +155,25 @@ typedef struct rk_kernel_desc {
 	/* Optional: the same kernel for the cuda backend; with it, process
 	 * must compute what the device function does. */
 	const rk_device_kernel *device;
+
+	/* Since the second release (zero in an older plugin's table). */
+
+	/* Optional: called once on the kernel's thread when it is
+	 * terminated, after its queue was drained, with the seconds left of
+	 * the terminate's timeout (RK_FOREVER: no limit): to stop what the
+	 * kernel started (a child process) and emit what that still gives. */
+	void (*stop)(rk_ctx *ctx, double timeout);
+	uint32_t flags;                 /* RK_KERNEL_* */
 } rk_kernel_desc;
+
+/* flags: the kernel's flush only checks that nothing is left (it emits
+ * nothing when rk_ctx_replicated), so it may have replicas: a kernel
+ * with a flush otherwise keeps state across messages and cannot. */
+#define RK_KERNEL_REPLICA_SAFE_FLUSH 1u
 
 #define RK_KERNEL_DESC_INIT { RK_PLUGIN_ABI_VERSION, sizeof(rk_kernel_desc), \
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-	NULL }
+	NULL, NULL, 0 }
 
 /* A plugin: a shared object exporting one rk_plugin named
  * ringkernel_plugin, listing its kernels.  In one file of the plugin:
@@ -186,6 +200,10 @@ RK_API const char *rk_ctx_param(rk_ctx *ctx, const char *name);
 /* The kernel's state pointer, as set by init. */
 RK_API void *rk_ctx_state(rk_ctx *ctx);
 RK_API const char *rk_ctx_kernel_id(rk_ctx *ctx);
+/* Whether this is one copy of a replicated kernel, whose outputs are
+ * put back in input order: then each message must emit exactly what
+ * belongs to it, before the next one comes. */
+RK_API bool rk_ctx_replicated(rk_ctx *ctx);
 
 /* Emit one message to the kernel's output.  From process, the reply's
  * correlation id is the message's id and its priority the message's.

@@ -55,6 +55,9 @@ rk_error codec_check_json(const char *text, size_t len);
 
 /* Whether the n bytes at s are valid UTF-8 (simdjson's check). */
 bool codec_valid_utf8(const char *s, size_t n);
+/* The n bytes at s as a JSON string, quotes included, into out where
+ * it fits in cap; returns its length either way. */
+size_t codec_write_string(const char *s, size_t n, char *out, size_t cap);
 
 static inline bool codec_is_ws(char c)
 {

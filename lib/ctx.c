@@ -21,6 +21,11 @@ const char *rk_ctx_kernel_id(rk_ctx *ctx)
 	return ctx->kernel->id;
 }
 
+bool rk_ctx_replicated(rk_ctx *ctx)
+{
+	return ctx->kernel->emits_markers;
+}
+
 void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -199,7 +204,7 @@ int rk_executor_run_main(rk_kernel *k)
 	release_held(&k->ctx);
 	bool asked = rk_kernel_poll_control(k) == RK_STATE_TERMINATING;
 	if (rc != 0 || !asked) {
-		char why[128];
+		char why[sizeof(k->ctx.error)];
 		if (k->ctx.error[0])
 			snprintf(why, sizeof(why), "%s", k->ctx.error);
 		else if (rc != 0)

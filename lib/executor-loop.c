@@ -31,7 +31,7 @@ static void msg_from_slot(rk_msg *m, rk_slot_header *h)
  * to stop.  `position` is the message's place in the input, from 1. */
 static bool failure_noted(rk_kernel *k, int rc, uint64_t position)
 {
-	char why[128];
+	char why[sizeof(k->ctx.error)];
 	struct rk_runtime *rt = k->rt;
 
 	if (k->ctx.error[0] == '\0')
@@ -307,6 +307,24 @@ size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 	return total;
 }
 
+/* The kernel's stop hook, with what is left of the terminate's time:
+ * what it started (a child process) ends before the thread does, so
+ * that terminate returning means it is gone. */
+static void run_stop(rk_kernel *k)
+{
+	uint64_t deadline = k->cb.drain_deadline_ns, now = rk_now_ns();
+	double left = deadline == UINT64_MAX ? RK_FOREVER
+		      : deadline > now ? (double)(deadline - now) / 1e9 : 0;
+
+	if (!k->desc->stop)
+		return;
+	k->ctx.current = NULL;
+	rk_kernel_function = "stop";
+	rk_in_kernel_code = true;
+	k->desc->stop(&k->ctx, left);
+	rk_in_kernel_code = false;
+}
+
 /* Terminating: process what is queued until the deadline (zero when
  * the kernel was not active), then count the rest as dropped.  A main
  * loop has drained through rk_ctx_receive already. */
@@ -325,6 +343,7 @@ void rk_executor_drain(rk_kernel *k)
 	/* Until the deadline, what came besides the inputs goes on too. */
 	if (!stop)
 		k->ops->end_of_input(k);
+	run_stop(k);
 	uint64_t left = 0;
 	for (size_t i = 0; i < k->n_inputs; i++)
 		left += rk_port_discard(k->inputs[i]);

@@ -98,6 +98,14 @@ static void put_string(struct writer *w, const char *s, size_t n)
 	put_char(w, '"');
 }
 
+size_t codec_write_string(const char *s, size_t n, char *out, size_t cap)
+{
+	struct writer w = { out, out + cap, 0 };
+
+	put_string(&w, s, n);
+	return w.n;
+}
+
 /* Straight into the output where the longest text fits, else through a
  * buffer so that the writer can count what did not fit. */
 static void put_number(struct writer *w, rk_kind kind, const char *src)

@@ -50,7 +50,8 @@ struct rk_ctx {
 	/* A json kernel emitted what is not JSON: the message it was
 	 * processing failed, even where the kernel said it did not. */
 	bool emit_refused;
-	char error[128];                /* set by rk_ctx_error */
+	char error[512];                /* set by rk_ctx_error: room for a
+					 * command's stderr (exec) */
 };
 
 /* A run of output ports that take turns: one port is an ordinary

@@ -67,11 +67,14 @@ static bool value_fits(const char *type, const char *v)
 
 rk_error rk_params_check_declared(const rk_kernel_desc *desc)
 {
-	static const char *const types[] = { "int", "float", "string", "bool" };
+	/* A path is a string that a topology file makes relative to its
+	 * directory (rk_topology_check). */
+	static const char *const types[] = { "int", "float", "string", "bool",
+					     "path" };
 
 	for (const rk_param_desc *d = desc->params; d && d->name; d++) {
 		bool known = !d->type;
-		for (size_t i = 0; i < 4 && !known; i++)
+		for (size_t i = 0; i < 5 && !known; i++)
 			known = strcmp(d->type, types[i]) == 0;
 		if (!*d->name || !known)
 			return rk_fail(RK_EPLUGIN, "kernel '%s': parameter '%s' "

@@ -11,6 +11,11 @@
 
 #include "ringkernel.h"
 
+/* Whether copies of kernel d can keep the order: it processes message
+ * by message (process), and keeps nothing across messages (no flush,
+ * or one that only checks, RK_KERNEL_REPLICA_SAFE_FLUSH). */
+bool rk_replicas_can(const rk_kernel_desc *d);
+
 /* Why a replicated kernel's queue cannot have this (dropping) policy. */
 const char *rk_replicas_policy_why(const char *id, rk_backpressure policy);
 

@@ -288,6 +288,12 @@ static rk_error start_kernel(rk_kernel *k)
 static rk_error stop_kernel(rk_kernel *k, double timeout,
 			    rk_terminate_report *report);
 
+bool rk_replicas_can(const rk_kernel_desc *d)
+{
+	return d->process
+	       && (!d->flush || (d->flags & RK_KERNEL_REPLICA_SAFE_FLUSH));
+}
+
 const char *rk_replicas_policy_why(const char *id, rk_backpressure policy)
 {
 	static _Thread_local char why[256];
@@ -428,7 +434,7 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 				|| o->input_policy == RK_BP_DROP_OLDEST))
 		return rk_fail(RK_ECONFIG, "%s",
 			       rk_replicas_policy_why(id, o->input_policy));
-	if (o->replicas > 1 && (!desc->process || desc->flush))
+	if (o->replicas > 1 && !rk_replicas_can(desc))
 		return rk_fail(RK_ECONFIG, "kernel '%s' cannot have replicas: "
 			       "%s", id, desc->process
 			       ? "it keeps state across messages (flush)"

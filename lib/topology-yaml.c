@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <strings.h>
 
 #include <yaml.h>
 
+#include "codec.h"
 #include "name-index.h"
 #include "rk-error.h"
 #include "runtime.h"
@@ -239,19 +241,64 @@ static bool each_pair(struct reader *r, yaml_node_t *map, const char *what,
 	return true;
 }
 
+/* A list of scalars as the text of a JSON array of strings, for a
+ * kernel that takes words (exec's argv); NULL after a diagnostic. */
+static char *list_param(struct reader *r, const char *name, yaml_node_t *list)
+{
+	size_t len = 2, at = 1;
+	yaml_node_item_t *i;
+
+	for (i = list->data.sequence.items.start;
+	     i < list->data.sequence.items.top; i++) {
+		yaml_node_t *n = node(r, *i);
+		const char *v = scalar(n);
+		if (!v || r->too_big) {
+			if (!r->too_big)
+				rk_diag_at(r->d, mark_of(n), "parameter '%s' "
+					   "must be a list of scalars, not of "
+					   "%s", name, kind_of(n));
+			return NULL;
+		}
+		len += codec_write_string(v, n->data.scalar.length, NULL, 0)
+		       + 1;
+	}
+	char *text = malloc(len + 1);
+	if (!text) {
+		rk_diag_at(r->d, mark_of(list), "out of memory");
+		return NULL;
+	}
+	text[0] = '[';
+	for (i = list->data.sequence.items.start;
+	     i < list->data.sequence.items.top; i++) {
+		yaml_node_t *n = node(r, *i);
+		if (at > 1)
+			text[at++] = ',';
+		at += codec_write_string(scalar(n), n->data.scalar.length,
+					 text + at, len - at);
+	}
+	text[at++] = ']';
+	text[at] = '\0';
+	return text;
+}
+
 static void kernel_param(struct reader *r, const yaml_node_t *key,
 			 const char *name, yaml_node_t *value, void *arg)
 {
 	rk_topo_kernel *k = arg;
 	const char *v = scalar(value);
+	char *list = NULL;
 
+	if (!v && value->type == YAML_SEQUENCE_NODE
+	    && !(v = list = list_param(r, name, value)))
+		return;
 	if (!v) {
 		rk_diag_at(r->d, mark_of(value), "parameter '%s' must be a "
-			   "scalar, not %s", name, kind_of(value));
+			   "scalar or a list, not %s", name, kind_of(value));
 		return;
 	}
 	if (!rk_topo_add_param(k, name, v, mark_of(value)))
 		rk_diag_at(r->d, mark_of(key), "out of memory");
+	free(list);
 }
 
 static void kernel_key(struct reader *r, const yaml_node_t *key,
@@ -622,5 +669,18 @@ rk_error rk_topology_load(const char *path, rk_diag_fn fn, void *arg,
 		return rk_fail(RK_ENOMEM, "out of memory");
 	rk_error rc = rk_topology_parse(text, len, path, fn, arg, out);
 	free(text);
+	/* Where its relative paths start (a kernel's "path" parameters). */
+	char *copy = strdup(path), *abs = copy ? realpath(dirname(copy), NULL)
+					       : NULL;
+	free(copy);
+	if (rc == RK_OK && !abs) {
+		rk_topology_free(*out);
+		*out = NULL;
+		return rk_fail(RK_ENOMEM, "%s: %s", path, strerror(errno));
+	}
+	if (rc == RK_OK)
+		(*out)->dir = abs;
+	else
+		free(abs);
 	return rc;
 }

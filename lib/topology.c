@@ -205,10 +205,34 @@ void rk_topology_free(rk_topology *t)
 	free(t->output);
 	free(t->name);
 	free(t->file);
+	free(t->dir);
 	free(t);
 }
 
 /* ---- inline pipelines ---------------------------------------------- */
+
+/* The '|' that ends the stage at s, or NULL: none inside single or
+ * double quotes, nor one after a backslash (outside single quotes), as
+ * the shell reads them, so that a command can hold its own pipes. */
+static const char *next_bar(const char *s)
+{
+	char quote = 0;
+
+	for (; *s; s++) {
+		if (quote == '\'' && *s != '\'')
+			continue;
+		if (*s == '\\' && s[1]) {
+			s++;
+		} else if (quote && *s == quote) {
+			quote = 0;
+		} else if (!quote && (*s == '\'' || *s == '"')) {
+			quote = *s;
+		} else if (!quote && *s == '|') {
+			return s;
+		}
+	}
+	return NULL;
+}
 
 static void name_stages(rk_topology *t);
 
@@ -223,7 +247,7 @@ rk_error rk_topology_inline(const char *text, rk_runtime *rt,
 	if (!t)
 		return rk_fail(RK_ENOMEM, "out of memory");
 	for (const char *s = text;; stage++) {
-		const char *bar = strchr(s, '|');
+		const char *bar = next_bar(s);
 		size_t n = bar ? (size_t)(bar - s) : strlen(s);
 		while (n && (*s == ' ' || *s == '\t'))
 			s++, n--;
@@ -235,7 +259,12 @@ rk_error rk_topology_inline(const char *text, rk_runtime *rt,
 				       "'%s'", stage + 1, text);
 		}
 		char spec[4096], id[80];
-		snprintf(spec, sizeof(spec), "%.*s", (int)n, s);
+		/* "KERNEL REST": REST is the kernel's command, as it is. */
+		size_t word = strcspn(s, " \t");
+		const char *rest = s + word + strspn(s + word, " \t");
+		if (word > n)
+			word = n;
+		snprintf(spec, sizeof(spec), "%.*s", (int)word, s);
 		/* Named after the spec for now; renamed after the kernel
 		 * once it is resolved (rk_topology_check). */
 		snprintf(id, sizeof(id), "stage%zu", stage + 1);
@@ -244,6 +273,16 @@ rk_error rk_topology_inline(const char *text, rk_runtime *rt,
 		    || !rk_topo_add_edge(t, prev, id, (rk_mark){ 0, 0 })) {
 			rk_topology_free(t);
 			return rk_fail(RK_ENOMEM, "out of memory");
+		}
+		if (word < n) {
+			char *command = strndup(rest, (size_t)(s + n - rest));
+			bool added = command && rk_topo_add_param(
+				k, "command", command, (rk_mark){ 0, 0 });
+			free(command);
+			if (!added) {
+				rk_topology_free(t);
+				return rk_fail(RK_ENOMEM, "out of memory");
+			}
 		}
 		rk_error rc = rk_resolve_kernel(rt, k->spec, search_path,
 						&k->desc);
@@ -481,10 +520,40 @@ static void check_graph(rk_topology *t, rk_diag *d)
 	free(to_out);
 }
 
+/* A relative path, given or by default, is from the topology file's
+ * directory, wherever ringctl (or the server) runs: the file says it. */
+static void resolve_paths(rk_topo_kernel *k, const char *dir, rk_diag *d)
+{
+	for (const rk_param_desc *pd = k->desc->params; dir && pd && pd->name;
+	     pd++) {
+		if (!pd->type || strcmp(pd->type, "path") != 0)
+			continue;
+		size_t i = 0;
+		while (i < k->n_params && strcmp(k->params[i].name, pd->name))
+			i++;
+		if (i == k->n_params && (!pd->default_value
+		    || !rk_topo_add_param(k, pd->name, pd->default_value,
+					  k->at))) {
+			if (pd->default_value)
+				rk_diag_at(d, k->at, "out of memory");
+			continue;
+		}
+		char *v = k->params[i].value, *full;
+		if (!*v || v[0] == '/')
+			continue;
+		if (asprintf(&full, "%s/%s", dir, v) < 0) {
+			rk_diag_at(d, k->at, "out of memory");
+			continue;
+		}
+		free(v);
+		k->params[i].value = full;
+	}
+}
+
 /* Resolve the kernel, check its parameters one by one (so each error
  * points at its line), and its replicas. */
 static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
-			 const char *search_path, rk_diag *d)
+			 const char *search_path, const char *dir, rk_diag *d)
 {
 	if (!k->desc
 	    && rk_resolve_kernel(rt, k->spec, search_path, &k->desc) != RK_OK) {
@@ -498,6 +567,7 @@ static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 		if (rk_params_check_given(k->desc, one) != RK_OK)
 			rk_diag_at(d, k->params[i].at, "%s", rk_errmsg());
 	}
+	resolve_paths(k, dir, d);
 	k->launch_params = calloc(k->n_params + 1, sizeof(rk_param));
 	if (!k->launch_params) {
 		rk_diag_at(d, k->at, "out of memory");
@@ -508,7 +578,7 @@ static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 						  k->params[i].value };
 	if (rk_params_check_required(k->desc, k->launch_params) != RK_OK)
 		rk_diag_at(d, k->at, "%s", rk_errmsg());
-	if (k->replicas > 1 && (!k->desc->process || k->desc->flush))
+	if (k->replicas > 1 && !rk_replicas_can(k->desc))
 		rk_diag_at(d, k->replicas_at, "kernel '%s' cannot have replicas: "
 			   "%s", k->desc->name, k->desc->process
 			   ? "it keeps state across messages"
@@ -651,7 +721,7 @@ rk_error rk_topology_check(rk_topology *t, rk_runtime *rt,
 	if (!d.count)
 		check_graph(t, &d);
 	for (size_t i = 0; i < t->n_kernels; i++)
-		check_kernel(&t->kernels[i], rt, search_path, &d);
+		check_kernel(&t->kernels[i], rt, search_path, t->dir, &d);
 	if (!d.count) {
 		check_types(t, &d);
 		check_replica_inputs(t, &d);

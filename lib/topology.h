@@ -47,6 +47,8 @@ typedef struct rk_topo_edge {
 
 struct rk_topology {
 	char *file;                     /* for messages */
+	char *dir;                      /* the file's, absolute; NULL: none
+					 * (inline, or parsed from text) */
 	char *name;
 	int backend;                    /* -1: unsaid */
 	uint32_t queue_size;            /* 0: unsaid */
