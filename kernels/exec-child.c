@@ -1,0 +1,246 @@
+/* exec-child.c - starting and ending an exec kernel's co-process; see
+ * exec-child.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec-child.h"
+
+/* Between fork and exec only async-signal-safe calls: a thread of the
+ * parent may have held malloc's lock.  On failure the errno goes back
+ * through `report` (close-on-exec: at exec it closes, saying "ok"). */
+static void child_main(const struct exec_spec *s, int in, int out, int err,
+		       int report, pid_t parent)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int e;
+
+	/* Its own group: the terminal's Ctrl-C is ringctl's (which drains,
+	 * and ends the command by closing its input); killed as one. */
+	setpgid(0, 0);
+	/* Killed when the thread that started it ends, ringctl included:
+	 * the command never outlives the runtime.  The parent may have
+	 * died before this line: then it was reparented. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	/* ringctl blocks and ignores signals of its own (SIGINT waits in a
+	 * thread, SIGPIPE is ignored); the command starts afresh. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Above 2 first, so that no dup2 overwrites another's source. */
+	in = fcntl(in, F_DUPFD, 3);
+	out = fcntl(out, F_DUPFD, 3);
+	err = fcntl(err, F_DUPFD, 3);
+	if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0
+	    || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		goto fail;
+	if (s->dir && chdir(s->dir) != 0)
+		goto fail;
+	/* No descriptor of ringctl's but the three: whatever a library
+	 * opened without close-on-exec included. */
+	if (report > 3)
+		syscall(SYS_close_range, 3u, (unsigned)report - 1, 0u);
+	syscall(SYS_close_range, (unsigned)report + 1, ~0u, 0u);
+	execve(s->path, s->argv, s->envp);
+fail:
+	e = errno;
+	if (write(report, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static int nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int exec_child_start(struct exec_child *c, const struct exec_spec *s,
+		     char *why, size_t cap)
+{
+	int in[2], out[2], err[2], report[2], e = 0;
+	pid_t parent = getpid();
+
+	memset(c, 0, sizeof(*c));
+	c->in = c->out = c->err = -1;
+	if (pipe2(in, O_CLOEXEC) != 0)
+		goto fail0;
+	if (pipe2(out, O_CLOEXEC) != 0)
+		goto fail1;
+	if (pipe2(err, O_CLOEXEC) != 0)
+		goto fail2;
+	if (pipe2(report, O_CLOEXEC) != 0)
+		goto fail3;
+	pid_t pid = fork();
+	if (pid == 0)
+		child_main(s, in[0], out[1], err[1], report[1], parent);
+	e = errno;
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	close(report[1]);
+	if (pid < 0) {
+		snprintf(why, cap, "cannot start '%s': %s", s->path,
+			 strerror(e));
+		close(in[1]), close(out[0]), close(err[0]), close(report[0]);
+		return e;
+	}
+	c->pid = pid;
+	c->in = in[1];
+	c->out = out[0];
+	c->err = err[0];
+	ssize_t n;
+	while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(report[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		snprintf(why, cap, "cannot start '%s'%s%s: %s", s->path,
+			 s->dir ? " in " : "", s->dir ? s->dir : "",
+			 strerror(e));
+		exec_child_kill(c);
+		return e;
+	}
+	if (nonblocking(c->in) || nonblocking(c->out) || nonblocking(c->err)) {
+		e = errno;
+		snprintf(why, cap, "cannot set up the pipes: %s", strerror(e));
+		exec_child_kill(c);
+		return e;
+	}
+	return 0;
+fail3:
+	e = errno;
+	close(err[0]), close(err[1]);
+fail2:
+	e = e ? e : errno;
+	close(out[0]), close(out[1]);
+fail1:
+	e = e ? e : errno;
+	close(in[0]), close(in[1]);
+fail0:
+	e = e ? e : errno;
+	snprintf(why, cap, "cannot make pipes for '%s': %s", s->path,
+		 strerror(e));
+	return e;
+}
+
+static void keep_tail(struct exec_child *c, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		c->tail[c->tail_end] = b[i];
+		c->tail_end = (c->tail_end + 1) % EXEC_TAIL;
+		if (c->tail_len < EXEC_TAIL)
+			c->tail_len++;
+	}
+}
+
+bool exec_child_drain_stderr(struct exec_child *c)
+{
+	char b[4096];
+	ssize_t n;
+
+	while (c->err >= 0) {
+		n = read(c->err, b, sizeof(b));
+		if (n > 0) {
+			keep_tail(c, b, (size_t)n);
+			/* Passed on as it comes: the command's warnings are
+			 * the user's to see (a server's log). */
+			ssize_t w = write(STDERR_FILENO, b, (size_t)n);
+			(void)w;        /* a closed stderr: nowhere to say it */
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		close_fd(&c->err);
+	}
+	return false;
+}
+
+void exec_child_close_input(struct exec_child *c)
+{
+	close_fd(&c->in);
+}
+
+bool exec_child_reap(struct exec_child *c, bool wait)
+{
+	pid_t r;
+
+	if (c->reaped || !c->pid)
+		return true;
+	while ((r = waitpid(c->pid, &c->status, wait ? 0 : WNOHANG)) < 0
+	       && errno == EINTR)
+		;
+	if (r == c->pid || (r < 0 && errno == ECHILD)) {
+		c->reaped = true;
+		/* Whatever it started in its group goes with it. */
+		kill(-c->pid, SIGKILL);
+	}
+	return c->reaped;
+}
+
+void exec_child_signal(struct exec_child *c, int sig)
+{
+	if (c->pid && !c->reaped)
+		kill(-c->pid, sig);
+}
+
+void exec_child_describe(const struct exec_child *c, char *out, size_t cap)
+{
+	char tail[EXEC_TAIL + 1];
+	size_t n = 0, start = (c->tail_end + EXEC_TAIL - c->tail_len) % EXEC_TAIL;
+	int len;
+
+	if (!c->reaped)
+		len = snprintf(out, cap, "is still running");
+	else if (WIFEXITED(c->status))
+		len = snprintf(out, cap, "exited with status %d",
+			       WEXITSTATUS(c->status));
+	else if (WIFSIGNALED(c->status))
+		len = snprintf(out, cap, "was killed by signal %d (%s)",
+			       WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
+	else
+		len = snprintf(out, cap, "ended (status %#x)", c->status);
+	/* Its last lines, on one line: what it said before it ended. */
+	for (size_t i = 0; i < c->tail_len; i++) {
+		char ch = c->tail[(start + i) % EXEC_TAIL];
+		tail[n++] = ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : ch;
+	}
+	while (n && tail[n - 1] == ' ')
+		n--;
+	tail[n] = '\0';
+	if (n && len >= 0 && (size_t)len < cap)
+		snprintf(out + len, cap - (size_t)len, "; its stderr ends: %s",
+			 tail);
+}
+
+void exec_child_kill(struct exec_child *c)
+{
+	close_fd(&c->in);
+	close_fd(&c->out);
+	close_fd(&c->err);
+	if (c->pid && !c->reaped) {
+		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL);  /* in case setpgid had not run yet */
+		exec_child_reap(c, true);
+	}
+}

@@ -1,0 +1,483 @@
+/* exec.c - a kernel that is any command speaking JSON lines: each input
+ * message goes to the command's standard input as one line, each line
+ * it writes to its standard output is an output message.
+ *
+ * The command is a co-process, started on the kernel's own thread at
+ * the first message (so that PR_SET_PDEATHSIG ties it to that thread,
+ * which lives exactly as long as the kernel) and fed through
+ * non-blocking pipes: a write that does not fit waits in poll, which
+ * reads the command's output meanwhile, so neither side can deadlock
+ * the other and a slow command slows its producer through the queue,
+ * with no buffer of ours growing.  Alone, the command may answer a line
+ * with any number of lines, read as they come; replicated (or with
+ * one_line), it must answer each line with exactly one, which is how
+ * the copies' outputs are put back in input order. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ringkernel.h>
+
+#include "exec-child.h"
+#include "exec-spec.h"
+
+/* How long one wait lasts before the kernel looks whether it is being
+ * terminated: the longest a terminate waits on a stuck command. */
+#define SLICE_MS 50
+
+struct exec {
+	struct exec_owned what;
+	struct exec_child child;
+	bool started;
+	bool failed;                    /* said once; later messages fail */
+	bool one_line;                  /* one line out per line in */
+	bool out_end;                   /* its standard output closed */
+	char *buf;                      /* its output not yet taken */
+	size_t len, cap, max_line;
+	char *json;                     /* a line as the codec keeps it */
+	uint64_t lines_out;             /* output lines read so far */
+	uint64_t messages;              /* lines written so far */
+};
+
+static int exec_init(rk_ctx *ctx, const rk_param *params, void **state)
+{
+	struct exec *x = calloc(1, sizeof(*x));
+	char why[512];
+	long max = atol(rk_ctx_param(ctx, "max_line"));
+
+	if (!x)
+		return 1;
+	x->child.pid = 0;
+	x->child.in = x->child.out = x->child.err = -1;
+	const char *one = rk_ctx_param(ctx, "one_line");
+	/* The value is a bool already checked: true, yes, on or 1. */
+	x->one_line = rk_ctx_replicated(ctx)
+		      || (one[0] && strchr("tTyY1", one[0]))
+		      || strcasecmp(one, "on") == 0;
+	x->max_line = max > 0 ? (size_t)max : 1;
+	x->cap = x->max_line + 1;
+	x->buf = malloc(x->cap);
+	x->json = malloc(x->cap + RK_JSON_PADDING);
+	if (!x->buf || !x->json) {
+		rk_ctx_error(ctx, "out of memory");
+		goto fail;
+	}
+	/* Checked now, so that a command that is not there, or a bad
+	 * parameter, is an error of the launch rather than of a message. */
+	if (exec_spec_build(&x->what, rk_ctx_param(ctx, "command"),
+			    rk_ctx_param(ctx, "argv"), rk_ctx_param(ctx, "env"),
+			    rk_ctx_param(ctx, "dir"), why, sizeof(why)) != 0) {
+		rk_ctx_error(ctx, "%s", why);
+		goto fail;
+	}
+	*state = x;
+	return 0;
+fail:
+	exec_spec_free(&x->what);
+	free(x->buf);
+	free(x->json);
+	free(x);
+	return 1;
+}
+
+static void exec_fini(void *state)
+{
+	struct exec *x = state;
+
+	if (!x)
+		return;
+	/* A kernel that failed, or was never stopped: nothing of it stays. */
+	exec_child_kill(&x->child);
+	exec_spec_free(&x->what);
+	free(x->buf);
+	free(x->json);
+	free(x);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The command's end, said once: the kernel then fails every message. */
+static int ended(rk_ctx *ctx, struct exec *x, const char *what)
+{
+	char how[EXEC_TAIL + 128];
+
+	uint64_t until = now_ms() + 1000;
+
+	exec_child_close_input(&x->child);
+	/* Its pipes are closed or it stopped reading: it is ending (or,
+	 * after a second, ended); what it says last is its reason. */
+	while (!exec_child_reap(&x->child, false)) {
+		exec_child_drain_stderr(&x->child);
+		if (now_ms() >= until)
+			exec_child_signal(&x->child, SIGKILL);
+		poll(NULL, 0, 5);
+	}
+	while (exec_child_drain_stderr(&x->child))
+		poll(&(struct pollfd){ x->child.err, POLLIN, 0 }, 1, SLICE_MS);
+	exec_child_describe(&x->child, how, sizeof(how));
+	rk_ctx_error(ctx, "command %s, after %llu output line%s: it %s", what,
+		     (unsigned long long)x->lines_out,
+		     x->lines_out == 1 ? "" : "s", how);
+	x->failed = true;
+	return 1;
+}
+
+static int start(rk_ctx *ctx, struct exec *x)
+{
+	char why[512];
+	sigset_t pipe_signal;
+
+	if (x->started)
+		return 0;
+	x->started = true;
+	/* A command that stops reading is an EPIPE on this thread, never a
+	 * SIGPIPE that would end the whole program. */
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL);
+	if (exec_child_start(&x->child, &x->what.spec, why, sizeof(why)) != 0) {
+		rk_ctx_error(ctx, "%s", why);
+		x->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Read what the command wrote, without waiting.  -1 when a line is
+ * longer than max_line. */
+static int read_output(rk_ctx *ctx, struct exec *x)
+{
+	while (x->child.out >= 0 && x->len < x->cap) {
+		ssize_t n = read(x->child.out, x->buf + x->len, x->cap - x->len);
+		if (n > 0) {
+			x->len += (size_t)n;
+		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			close(x->child.out);
+			x->child.out = -1;
+			x->out_end = true;
+		} else if (errno == EAGAIN) {
+			break;
+		}
+	}
+	if (x->len == x->cap && !memchr(x->buf, '\n', x->len)) {
+		rk_ctx_error(ctx, "command wrote a line longer than max_line "
+			     "(%zu bytes) as its output line %llu", x->max_line,
+			     (unsigned long long)x->lines_out + 1);
+		x->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* The next complete line (the last one also without its newline once
+ * the output ended), checked as JSON: 1 with it in *line, 0 when none
+ * is complete yet, -1 when it is not JSON. */
+static int next_line(rk_ctx *ctx, struct exec *x, const char **line,
+		     size_t *len)
+{
+	char *nl = memchr(x->buf, '\n', x->len);
+	size_t n = nl ? (size_t)(nl - x->buf) : x->len;
+
+	if (!nl && (!x->out_end || x->len == 0))
+		return 0;
+	x->lines_out++;
+	size_t kept;
+	rk_error rc = rk_json_decode(&rk_type_json, x->buf, n, n, x->json,
+				     x->cap + RK_JSON_PADDING, &kept);
+	if (rc != RK_OK) {
+		/* Its start, shown: no control character reaches a terminal. */
+		char shown[41];
+		size_t m = n < 40 ? n : 40;
+		for (size_t i = 0; i < m; i++)
+			shown[i] = (unsigned char)x->buf[i] < 0x20
+				   || x->buf[i] == 0x7f ? '?' : x->buf[i];
+		shown[m] = '\0';
+		rk_ctx_error(ctx, "command's output line %llu is not JSON "
+			     "('%s%s'): %s", (unsigned long long)x->lines_out,
+			     shown, n > 40 ? "..." : "", rk_errmsg());
+	}
+	x->len -= nl ? n + 1 : n;
+	memmove(x->buf, x->buf + (nl ? n + 1 : n), x->len);
+	if (rc != RK_OK) {
+		x->failed = true;
+		return -1;
+	}
+	*line = x->json;
+	*len = kept;
+	return 1;
+}
+
+/* Emit each complete line of the command's output. */
+static int emit_lines(rk_ctx *ctx, struct exec *x)
+{
+	const char *line;
+	size_t len;
+	int got;
+
+	while ((got = next_line(ctx, x, &line, &len)) > 0) {
+		rk_error rc = rk_ctx_emit(ctx, line, len);
+		if (rc != RK_OK)
+			return 1;       /* emit said why in the error */
+	}
+	return got < 0;
+}
+
+/* Wait (up to SLICE_MS) for the command: room in its input when
+ * `writing`, output, or its standard error. */
+static void wait_for(struct exec *x, bool writing)
+{
+	struct pollfd p[3] = {
+		{ writing ? x->child.in : -1, POLLOUT, 0 },
+		{ x->child.out, POLLIN, 0 },
+		{ x->child.err, POLLIN, 0 },
+	};
+
+	if (poll(p, 3, SLICE_MS) > 0 && p[2].revents)
+		exec_child_drain_stderr(&x->child);
+}
+
+/* Write the message and its newline, reading the command's output
+ * meanwhile: alone it is emitted as it comes; in one_line mode it is
+ * kept for the answer. */
+static int write_message(rk_ctx *ctx, struct exec *x, const rk_msg *msg)
+{
+	size_t done = 0, total = msg->len + 1;
+
+	while (done < total) {
+		ssize_t n;
+		if (done < msg->len)
+			n = write(x->child.in, (const char *)msg->data + done,
+				  msg->len - done);
+		else
+			n = write(x->child.in, "\n", 1);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EPIPE)
+			return ended(ctx, x, "stopped reading its input");
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			rk_ctx_error(ctx, "writing to the command: %s",
+				     strerror(errno));
+			return 1;
+		}
+		if (rk_ctx_should_terminate(ctx)) {
+			rk_ctx_error(ctx, "terminated while the command did "
+				     "not read message %llu",
+				     (unsigned long long)x->messages + 1);
+			return 1;
+		}
+		wait_for(x, true);
+		if (read_output(ctx, x) != 0)
+			return 1;
+		if (!x->one_line && emit_lines(ctx, x))
+			return 1;
+		if (x->out_end && !x->one_line)
+			return ended(ctx, x, "closed its output");
+	}
+	x->messages++;
+	return 0;
+}
+
+static int too_many(rk_ctx *ctx, struct exec *x)
+{
+	rk_ctx_error(ctx, "command answered message %llu with more than one "
+		     "line (its output line %llu); with replicas or one_line "
+		     "it must answer each line with exactly one",
+		     (unsigned long long)x->messages,
+		     (unsigned long long)x->lines_out + 1);
+	x->failed = true;
+	return 1;
+}
+
+/* one_line: the command's answer to the message just written, exactly
+ * one line. */
+static int answer(rk_ctx *ctx, struct exec *x)
+{
+	const char *line;
+	size_t len;
+	int got;
+
+	while ((got = next_line(ctx, x, &line, &len)) == 0) {
+		if (x->out_end) {
+			char what[96];
+			snprintf(what, sizeof(what), "gave no answer to "
+				 "message %llu",
+				 (unsigned long long)x->messages);
+			return ended(ctx, x, what);
+		}
+		if (rk_ctx_should_terminate(ctx)) {
+			rk_ctx_error(ctx, "terminated while the command did "
+				     "not answer message %llu",
+				     (unsigned long long)x->messages);
+			return 1;
+		}
+		wait_for(x, false);
+		if (read_output(ctx, x) != 0)
+			return 1;
+	}
+	if (got < 0)
+		return 1;
+	if (x->len)
+		return too_many(ctx, x);
+	return rk_ctx_emit(ctx, line, len) != RK_OK;
+}
+
+static int exec_process(rk_ctx *ctx, const rk_msg *msg)
+{
+	struct exec *x = rk_ctx_state(ctx);
+
+	if (x->failed) {
+		rk_ctx_error(ctx, "not sent: the command failed on an earlier "
+			     "message");
+		return 1;
+	}
+	if (start(ctx, x))
+		return 1;
+	/* Lines before this message is written belong to the last one:
+	 * one line too many (caught here when it came in time, else at the
+	 * end of input, where the lines are counted). */
+	if (x->one_line && (read_output(ctx, x) || x->len))
+		return x->len ? too_many(ctx, x) : 1;
+	if (write_message(ctx, x, msg))
+		return 1;
+	if (x->one_line)
+		return answer(ctx, x);
+	return read_output(ctx, x) || emit_lines(ctx, x);
+}
+
+/* The end of input: the command sees it, writes what it still has and
+ * exits; its status is the kernel's. */
+static int exec_flush(rk_ctx *ctx)
+{
+	struct exec *x = rk_ctx_state(ctx);
+	const char *line;
+	size_t len;
+	int got;
+
+	if (x->failed)
+		return 0;               /* said already */
+	if (start(ctx, x))
+		return 1;
+	exec_child_close_input(&x->child);
+	while (!x->out_end || x->len) {
+		if (rk_ctx_should_terminate(ctx))
+			return 0;       /* stop ends it */
+		if (read_output(ctx, x) != 0)
+			return 1;
+		if (!x->one_line && emit_lines(ctx, x))
+			return 1;
+		if (x->one_line && (got = next_line(ctx, x, &line, &len)) != 0) {
+			if (got > 0)
+				rk_ctx_error(ctx, "command wrote more lines than "
+					     "it was given (its output line %llu "
+					     "after %llu messages); with replicas "
+					     "or one_line it must answer each line "
+					     "with exactly one",
+					     (unsigned long long)x->lines_out,
+					     (unsigned long long)x->messages);
+			x->failed = true;
+			return 1;
+		}
+		if (!x->out_end)
+			wait_for(x, false);
+	}
+	while (!exec_child_reap(&x->child, false)) {
+		if (rk_ctx_should_terminate(ctx))
+			return 0;
+		wait_for(x, false);
+		if (x->child.err < 0)
+			poll(NULL, 0, 10);
+	}
+	while (exec_child_drain_stderr(&x->child))
+		wait_for(x, false);
+	if (WIFEXITED(x->child.status) && WEXITSTATUS(x->child.status) == 0)
+		return 0;
+	return ended(ctx, x, "failed at the end of its input");
+}
+
+/* Until the command has exited or `until` (ms): its output emitted (not
+ * in one_line mode, where the merge could not place it). */
+static bool wait_exit(rk_ctx *ctx, struct exec *x, uint64_t until)
+{
+	while (!exec_child_reap(&x->child, false)) {
+		if (now_ms() >= until)
+			return false;
+		wait_for(x, false);
+		if (x->child.out < 0 && x->child.err < 0)
+			poll(NULL, 0, 10);
+		if (read_output(ctx, x) == 0 && !x->one_line)
+			emit_lines(ctx, x);
+		else if (x->one_line)
+			x->len = 0;     /* nowhere to put it */
+	}
+	return true;
+}
+
+/* Terminated: close its input and give it half the time left to end,
+ * then SIGTERM and the other half, then SIGKILL. */
+static void exec_stop(rk_ctx *ctx, double timeout)
+{
+	struct exec *x = rk_ctx_state(ctx);
+	uint64_t t0 = now_ms();
+	uint64_t half = timeout < 0 ? UINT64_MAX / 4 : (uint64_t)(timeout * 500);
+
+	if (!x->started || x->child.reaped || !x->child.pid)
+		return;
+	exec_child_close_input(&x->child);
+	if (wait_exit(ctx, x, t0 + half))
+		return;
+	exec_child_signal(&x->child, SIGTERM);
+	if (wait_exit(ctx, x, t0 + 2 * half))
+		return;
+	exec_child_kill(&x->child);
+}
+
+static const rk_param_desc exec_params[] = {
+	{ "command", "string", "", "the command line, run by /bin/sh -c" },
+	{ "argv", "string", "", "or the program and its arguments, a list "
+	  "(JSON array) of strings, run without a shell" },
+	{ "env", "string", "", "NAME=VALUE strings (a JSON array) set in "
+	  "its environment, over ringctl's" },
+	{ "dir", "path", ".", "its working directory (in a topology file: "
+	  "relative to the file's directory)" },
+	{ "one_line", "bool", "false", "it answers each line with exactly one "
+	  "line, read before the next is written (always so with replicas)" },
+	{ "max_line", "int", "1048576", "the longest line it may write, in "
+	  "bytes" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const rk_kernel_desc exec_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "exec",
+	.description = "runs a command that reads and writes JSON lines",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.params = exec_params,
+	.init = exec_init,
+	.fini = exec_fini,
+	.process = exec_process,
+	.flush = exec_flush,
+	.stop = exec_stop,
+	.flags = RK_KERNEL_REPLICA_SAFE_FLUSH,
+};
+
+static const rk_kernel_desc *const kernels[] = { &exec_kernel, NULL };
+RK_PLUGIN("exec", "commands that speak JSON lines", kernels);
