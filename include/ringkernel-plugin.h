@@ -164,6 +164,11 @@ typedef struct rk_kernel_desc {
 	 * kernel started (a child process) and emit what that still gives. */
 	void (*stop)(rk_ctx *ctx, double timeout);
 	uint32_t flags;                 /* RK_KERNEL_* */
+	/* Optional: called on the kernel's thread while it is active and
+	 * no message waits, at least every RK_IDLE_MS: to emit what comes
+	 * from elsewhere (a command's output).  Returns 0, or nonzero after
+	 * rk_ctx_error, counted and reported as a failed message. */
+	int (*idle)(rk_ctx *ctx);
 } rk_kernel_desc;
 
 /* flags: the kernel's flush only checks that nothing is left (it emits
@@ -171,9 +176,12 @@ typedef struct rk_kernel_desc {
  * with a flush otherwise keeps state across messages and cannot. */
 #define RK_KERNEL_REPLICA_SAFE_FLUSH 1u
 
+/* How often, at least, an idle kernel's idle function is called. */
+#define RK_IDLE_MS 10
+
 #define RK_KERNEL_DESC_INIT { RK_PLUGIN_ABI_VERSION, sizeof(rk_kernel_desc), \
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, 0 }
+	NULL, NULL, 0, NULL }
 
 /* A plugin: a shared object exporting one rk_plugin named
  * ringkernel_plugin, listing its kernels.  In one file of the plugin:

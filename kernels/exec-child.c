@@ -13,6 +13,49 @@
 
 #include "exec-child.h"
 
+/* The command's process, as it became: exit as it did, or die of its
+ * signal. */
+static void mirror(int status)
+{
+	sigset_t one;
+
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		signal(sig, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+/* The guard: ringctl's child, leader of the command's process group.
+ * PR_SET_PDEATHSIG reaches a direct child only, and a shell command
+ * line has children of its own (`a | b`); when ringctl's thread ends,
+ * the guard hears of it and kills the whole group, then itself.
+ * Otherwise it waits for the command and ends as it did.  Everything
+ * here is async-signal-safe: this is a fork of a threaded program. */
+static void guard(pid_t parent, pid_t command)
+{
+	sigset_t wanted;
+	int sig, status;
+
+	sigemptyset(&wanted);
+	sigaddset(&wanted, SIGCHLD);
+	sigaddset(&wanted, SIGUSR2);
+	for (;;) {
+		if (getppid() != parent)
+			break;
+		if (waitpid(command, &status, WNOHANG) == command)
+			mirror(status);
+		sigwait(&wanted, &sig);
+	}
+	kill(0, SIGKILL);
+	_exit(127);
+}
+
 /* Between fork and exec only async-signal-safe calls: a thread of the
  * parent may have held malloc's lock.  On failure the errno goes back
  * through `report` (close-on-exec: at exec it closes, saying "ok"). */
@@ -20,25 +63,25 @@ static void child_main(const struct exec_spec *s, int in, int out, int err,
 		       int report, pid_t parent)
 {
 	struct sigaction dfl;
-	sigset_t none;
+	sigset_t all;
 	int e;
 
 	/* Its own group: the terminal's Ctrl-C is ringctl's (which drains,
 	 * and ends the command by closing its input); killed as one. */
 	setpgid(0, 0);
-	/* Killed when the thread that started it ends, ringctl included:
-	 * the command never outlives the runtime.  The parent may have
-	 * died before this line: then it was reparented. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-		_exit(127);
-	/* ringctl blocks and ignores signals of its own (SIGINT waits in a
-	 * thread, SIGPIPE is ignored); the command starts afresh. */
+	/* The guard's signals wait for sigwait; ringctl's own (SIGINT is
+	 * blocked for a thread, SIGPIPE ignored) are not the command's. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Told when the thread that started it ends, ringctl included:
+	 * the command never outlives the runtime.  The parent may have
+	 * died before this line: then it was reparented. */
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) != 0 || getppid() != parent)
+		_exit(127);
 	/* Above 2 first, so that no dup2 overwrites another's source. */
 	in = fcntl(in, F_DUPFD, 3);
 	out = fcntl(out, F_DUPFD, 3);
@@ -53,7 +96,22 @@ static void child_main(const struct exec_spec *s, int in, int out, int err,
 	if (report > 3)
 		syscall(SYS_close_range, 3u, (unsigned)report - 1, 0u);
 	syscall(SYS_close_range, (unsigned)report + 1, ~0u, 0u);
-	execve(s->path, s->argv, s->envp);
+	pid_t command = fork();
+	if (command == 0) {
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		execve(s->path, s->argv, s->envp);
+		goto fail;
+	}
+	if (command < 0)
+		goto fail;
+	/* The guard holds none of the pipes: their ends are the command's
+	 * alone, so that its exit is their end. */
+	close(report);
+	close(0);
+	close(1);
+	close(2);
+	guard(parent, command);
 fail:
 	e = errno;
 	if (write(report, &e, sizeof(e)) < 0)

@@ -41,6 +41,7 @@ struct exec {
 	bool failed;                    /* said once; later messages fail */
 	bool one_line;                  /* one line out per line in */
 	bool out_end;                   /* its standard output closed */
+	bool done;                      /* it ended well at end of input */
 	char *buf;                      /* its output not yet taken */
 	size_t len, cap, max_line;
 	char *json;                     /* a line as the codec keeps it */
@@ -361,6 +362,23 @@ static int exec_process(rk_ctx *ctx, const rk_msg *msg)
 	return read_output(ctx, x) || emit_lines(ctx, x);
 }
 
+/* No message waits: what the command wrote meanwhile goes out now
+ * (alone; in one_line mode a line here is one too many, and is caught
+ * before the next message). */
+static int exec_idle(rk_ctx *ctx)
+{
+	struct exec *x = rk_ctx_state(ctx);
+
+	if (!x->started || x->failed || x->done || x->one_line)
+		return 0;
+	exec_child_drain_stderr(&x->child);
+	if (read_output(ctx, x) || emit_lines(ctx, x))
+		return 1;
+	if (x->out_end && !x->len)
+		return ended(ctx, x, "closed its output");
+	return 0;
+}
+
 /* The end of input: the command sees it, writes what it still has and
  * exits; its status is the kernel's. */
 static int exec_flush(rk_ctx *ctx)
@@ -406,8 +424,10 @@ static int exec_flush(rk_ctx *ctx)
 	}
 	while (exec_child_drain_stderr(&x->child))
 		wait_for(x, false);
-	if (WIFEXITED(x->child.status) && WEXITSTATUS(x->child.status) == 0)
+	if (WIFEXITED(x->child.status) && WEXITSTATUS(x->child.status) == 0) {
+		x->done = true;
 		return 0;
+	}
 	return ended(ctx, x, "failed at the end of its input");
 }
 
@@ -477,6 +497,7 @@ static const rk_kernel_desc exec_kernel = {
 	.flush = exec_flush,
 	.stop = exec_stop,
 	.flags = RK_KERNEL_REPLICA_SAFE_FLUSH,
+	.idle = exec_idle,
 };
 
 static const rk_kernel_desc *const kernels[] = { &exec_kernel, NULL };

@@ -352,6 +352,19 @@ void rk_executor_drain(rk_kernel *k)
 	k->report.dropped_input = left;
 }
 
+/* The kernel's idle function; whether to stop (it failed, and the
+ * policy stops), as for a message. */
+static bool run_idle(rk_kernel *k)
+{
+	k->ctx.current = NULL;
+	k->ctx.error[0] = '\0';
+	rk_kernel_function = "idle";
+	rk_in_kernel_code = true;
+	int rc = k->desc->idle(&k->ctx);
+	rk_in_kernel_code = false;
+	return rc != 0 && message_failed(k, rc, 1, k->cb.received + 1);
+}
+
 /* The persistent loop for kernels with process or process_batch. */
 static int process_loop(rk_kernel *k)
 {
@@ -374,9 +387,16 @@ static int process_loop(rk_kernel *k)
 				k->link_poll_ns = 0;
 				continue;
 			}
+			if (k->desc->idle && run_idle(k))
+				return -1;
 		}
 		uint32_t spin_ns;
 		uint64_t deadline = k->ops->idle_deadline(k, &spin_ns);
+		/* A kernel with an idle function naps no longer than its
+		 * period: what it waits for wakes no futex. */
+		uint64_t period = rk_now_ns() + RK_IDLE_MS * 1000000ull;
+		if (k->desc->idle && s == RK_STATE_ACTIVE && deadline > period)
+			deadline = period;
 		rk_executor_idle_spinning(k, s == RK_STATE_ACTIVE, deadline,
 					  spin_ns);
 	}
