@@ -257,3 +257,28 @@ EOF
 	assert_output '{"value":1}'
 	[ "$stderr" = note ]
 }
+
+@test "the README's exec examples run" {
+	printf '{"value":2}\n{"value":1}\n{"value":2}\n' >"$BATS_TEST_TMPDIR/in.jsonl"
+	cd "$BATS_TEST_TMPDIR"
+	sed -n 's/^    \$ \(ringctl run "exec .*\)$/\1/p' "$top_srcdir/README" >cmds
+	[ "$(wc -l <cmds)" -eq 2 ]
+	run bash -c "ringctl() { '$RINGCTL' \"\$@\"; }; . ./cmds"
+	assert_success
+	assert_output '{"v":2}
+{"v":1}
+{"v":2}
+{"value":1}
+{"value":2}'
+}
+
+@test "ringctl-topology(5)'s exec example runs, in order" {
+	awk '/^A command as a kernel, in four copies/ { on = 1; next }
+	     on && /^\.Ed/ { exit } on && !/^\./' \
+		"$top_srcdir/man/ringctl-topology.5" >"$BATS_TEST_TMPDIR/tag.yaml"
+	run bash -c "values 50 | '$RINGCTL' run '$BATS_TEST_TMPDIR/tag.yaml'"
+	assert_success
+	[ "${#lines[@]}" -eq 50 ]
+	[ "${lines[0]}" = '{"seen":true,"value":1}' ]
+	[ "${lines[49]}" = '{"seen":true,"value":50}' ]
+}
