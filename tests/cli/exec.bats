@@ -282,3 +282,24 @@ EOF
 	[ "${lines[0]}" = '{"seen":true,"value":1}' ]
 	[ "${lines[49]}" = '{"seen":true,"value":50}' ]
 }
+
+@test "launch -f: an exec kernel of a topology in the server, from the file's directory" {
+	mkdir "$BATS_TEST_TMPDIR/topo"
+	cat >"$BATS_TEST_TMPDIR/topo/t.yaml" <<'EOF2'
+kernels:
+  here:
+    kernel: exec
+    params:
+      command: 'while IFS= read -r l; do printf "{\"dir\":\"%s\"}\n" "$PWD"; done'
+      one_line: true
+pipeline: [here]
+EOF2
+	cd "$BATS_TEST_TMPDIR"
+	run "$RINGCTL" launch -f topo/t.yaml
+	assert_success
+	"$RINGCTL" activate here
+	echo '{}' | "$RINGCTL" send here
+	run "$RINGCTL" recv here --timeout 5
+	assert_success
+	assert_output "{\"dir\":\"$(cd topo && pwd -P)\"}"
+}
