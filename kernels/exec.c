@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,12 +261,13 @@ static int write_message(rk_ctx *ctx, struct exec *x, const rk_msg *msg)
 	size_t done = 0, total = msg->len + 1;
 
 	while (done < total) {
-		ssize_t n;
-		if (done < msg->len)
-			n = write(x->child.in, (const char *)msg->data + done,
-				  msg->len - done);
-		else
-			n = write(x->child.in, "\n", 1);
+		/* The line and its newline in one call where they fit. */
+		struct iovec iov[2] = {
+			{ (char *)msg->data + done, msg->len - done },
+			{ "\n", 1 },
+		};
+		ssize_t n = done < msg->len ? writev(x->child.in, iov, 2)
+					    : write(x->child.in, "\n", 1);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
