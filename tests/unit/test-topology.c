@@ -227,6 +227,31 @@ static void test_inline(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A '|' inside quotes, or escaped, is its stage's; a stage of several
+ * words gives the rest as the kernel's command. */
+static void test_inline_quotes(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 0);
+	rk_topology *t;
+
+	assert_int_equal(rk_topology_inline("doubler 'a | b' \"c|d\" e\\|f "
+					    "| counter", rt, NULL, &t), RK_OK);
+	assert_int_equal(rk_topology_size(t), 2);
+	assert_string_equal(rk_topology_kernel(t, 1, NULL), "counter");
+	said[0] = '\0';
+	assert_int_equal(rk_topology_check(t, rt, NULL, collect, NULL),
+			 RK_ECONFIG);
+	assert_string_equal(said, "<pipeline>: kernel 'doubler' has no "
+			    "parameter 'command'\n");
+	rk_topology_free(t);
+	/* A quote left open takes the rest: one stage. */
+	assert_int_equal(rk_topology_inline("doubler 'a | counter", rt, NULL,
+					    &t), RK_OK);
+	assert_int_equal(rk_topology_size(t), 1);
+	rk_topology_free(t);
+	rk_runtime_free(rt);
+}
+
 /* Start one and push messages through it, by the C API. */
 static void test_start_and_run(void **unused)
 {
@@ -264,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_check_and_ends),
 		cmocka_unit_test(test_check_finds_kernel_problems),
 		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_inline_quotes),
 		cmocka_unit_test(test_start_and_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
