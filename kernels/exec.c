@@ -433,6 +433,22 @@ static int exec_flush(rk_ctx *ctx)
 	return ended(ctx, x, "failed at the end of its input");
 }
 
+/* one_line, terminated: lines that answer no message have no place in
+ * the order; they are dropped, and said so (stderr: a server's log). */
+static void drop_output(rk_ctx *ctx, struct exec *x)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < x->len; i++)
+		lines += x->buf[i] == '\n';
+	if (x->buf[x->len - 1] != '\n')
+		lines++;                /* a last one, unfinished */
+	fprintf(stderr, "ringctl: %s: terminated: %zu line%s of its command's "
+		"output answered no message, dropped\n",
+		rk_ctx_kernel_id(ctx), lines, lines == 1 ? "" : "s");
+	x->len = 0;
+}
+
 /* Until the command has exited or `until` (ms): its output emitted (not
  * in one_line mode, where the merge could not place it). */
 static bool wait_exit(rk_ctx *ctx, struct exec *x, uint64_t until)
@@ -445,8 +461,8 @@ static bool wait_exit(rk_ctx *ctx, struct exec *x, uint64_t until)
 			poll(NULL, 0, 10);
 		if (read_output(ctx, x) == 0 && !x->one_line)
 			emit_lines(ctx, x);
-		else if (x->one_line)
-			x->len = 0;     /* nowhere to put it */
+		else if (x->one_line && x->len)
+			drop_output(ctx, x);
 	}
 	return true;
 }
