@@ -303,3 +303,21 @@ EOF2
 	assert_success
 	assert_output "{\"dir\":\"$(cd topo && pwd -P)\"}"
 }
+
+@test "a killed server leaves no command behind" {
+	pidfile=$BATS_TEST_TMPDIR/pid
+	active up --kernel exec --param "command=echo \$\$ >$pidfile; sh -c 'sleep 100' & sleep 100"
+	echo '{"a":1}' | "$RINGCTL" send up
+	wait_file "$pidfile"
+	child=$(cat "$pidfile")
+	group=$(ps -o pgid= -p "$child" | tr -d ' ')
+	[ "$(pgrep -g "$group" | wc -l)" -ge 3 ]  # guard, sh, sh -c, sleeps
+	kill -KILL "$(cat "$SOCK_DIR/default.pid")"
+	gone "$child"
+	# The shell's own children, in its process group, went with it.
+	for _ in $(seq 50); do
+		pgrep -g "$group" >/dev/null || break
+		sleep 0.1
+	done
+	! pgrep -g "$group"
+}
