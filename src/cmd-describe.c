@@ -31,6 +31,8 @@ static void describe_json(const rk_kernel_desc *d, const char *plugin,
 	jsonw_field_string(stdout, "output", out);
 	jsonw_field_string(stdout, "entry", entry_of(d));
 	jsonw_field_bool(stdout, "flush", d->flush != NULL);
+	jsonw_field_bool(stdout, "idle", d->idle != NULL);
+	jsonw_field_bool(stdout, "stop", d->stop != NULL);
 	jsonw_field(stdout, "backends");
 	if (d->device && d->device->cuda_module)
 		fputs("[\"cpu\",\"cuda\"]", stdout);
@@ -64,8 +66,10 @@ static void describe_table(const rk_kernel_desc *d, const char *plugin,
 	printf("description: %s\n", d->description ? d->description : "");
 	printf("input:       %s\n", in);
 	printf("output:      %s\n", out);
-	printf("entry:       %s%s\n", entry_of(d),
-	       d->flush ? ", flush at end of input" : "");
+	printf("entry:       %s%s%s%s\n", entry_of(d),
+	       d->flush ? ", flush at end of input" : "",
+	       d->idle ? ", idle between messages" : "",
+	       d->stop ? ", stop at terminate" : "");
 	if (d->device && d->device->cuda_module)
 		printf("backends:    cpu, cuda (%s.so)\n", d->device->cuda_module);
 	else

@@ -44,6 +44,7 @@ argv_topology() {
 	assert_success
 	assert_line --regexp '^  command +string'
 	assert_line --regexp '^  dir +path +\.'
+	assert_line 'entry:       process, flush at end of input, idle between messages, stop at terminate'
 }
 
 @test "inline: exec cat passes lines through" {
