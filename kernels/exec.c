@@ -43,6 +43,8 @@ struct exec {
 	bool one_line;                  /* one line out per line in */
 	bool out_end;                   /* its standard output closed */
 	bool done;                      /* it ended well at end of input */
+	bool flushing;                  /* the end has begun: the end of the
+					 * output passes on after flush */
 	char *buf;                      /* its output not yet taken */
 	size_t len, cap, max_line;
 	char *json;                     /* a line as the codec keeps it */
@@ -394,6 +396,7 @@ static int exec_flush(rk_ctx *ctx)
 		return 0;               /* said already */
 	if (start(ctx, x))
 		return 1;
+	x->flushing = true;
 	exec_child_close_input(&x->child);
 	while (!x->out_end || x->len) {
 		if (rk_ctx_should_terminate(ctx))
@@ -433,8 +436,9 @@ static int exec_flush(rk_ctx *ctx)
 	return ended(ctx, x, "failed at the end of its input");
 }
 
-/* one_line, terminated: lines that answer no message have no place in
- * the order; they are dropped, and said so (stderr: a server's log). */
+/* Terminated, lines that have no place (one_line: they answer no
+ * message; after the end of output went on) are dropped, and said so
+ * (stderr: a server's log). */
 static void drop_output(rk_ctx *ctx, struct exec *x)
 {
 	size_t lines = 0;
@@ -444,7 +448,7 @@ static void drop_output(rk_ctx *ctx, struct exec *x)
 	if (x->buf[x->len - 1] != '\n')
 		lines++;                /* a last one, unfinished */
 	fprintf(stderr, "ringctl: %s: terminated: %zu line%s of its command's "
-		"output answered no message, dropped\n",
+		"output had no place, dropped\n",
 		rk_ctx_kernel_id(ctx), lines, lines == 1 ? "" : "s");
 	x->len = 0;
 }
@@ -459,9 +463,12 @@ static bool wait_exit(rk_ctx *ctx, struct exec *x, uint64_t until)
 		wait_for(x, false);
 		if (x->child.out < 0 && x->child.err < 0)
 			poll(NULL, 0, 10);
-		if (read_output(ctx, x) == 0 && !x->one_line)
+		/* Past the end of output (a flush cut short), or in one_line
+		 * mode, a line has no place. */
+		bool placed = !x->one_line && !x->flushing;
+		if (read_output(ctx, x) == 0 && placed)
 			emit_lines(ctx, x);
-		else if (x->one_line && x->len)
+		else if (!placed && x->len)
 			drop_output(ctx, x);
 	}
 	return true;
