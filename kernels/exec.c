@@ -115,11 +115,20 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Its last words, once it has exited: its stderr to the end, for a
+ * second at most (a process that left its group may hold it open). */
+static void stderr_to_end(struct exec *x)
+{
+	uint64_t until = now_ms() + 1000;
+
+	while (exec_child_drain_stderr(&x->child) && now_ms() < until)
+		poll(&(struct pollfd){ x->child.err, POLLIN, 0 }, 1, SLICE_MS);
+}
+
 /* The command's end, said once: the kernel then fails every message. */
 static int ended(rk_ctx *ctx, struct exec *x, const char *what)
 {
 	char how[EXEC_TAIL + 128];
-
 	uint64_t until = now_ms() + 1000;
 
 	exec_child_close_input(&x->child);
@@ -131,8 +140,7 @@ static int ended(rk_ctx *ctx, struct exec *x, const char *what)
 			exec_child_signal(&x->child, SIGKILL);
 		poll(NULL, 0, 5);
 	}
-	while (exec_child_drain_stderr(&x->child))
-		poll(&(struct pollfd){ x->child.err, POLLIN, 0 }, 1, SLICE_MS);
+	stderr_to_end(x);
 	exec_child_describe(&x->child, how, sizeof(how));
 	rk_ctx_error(ctx, "command %s, after %llu output line%s: it %s", what,
 		     (unsigned long long)x->lines_out,
@@ -427,8 +435,7 @@ static int exec_flush(rk_ctx *ctx)
 		if (x->child.err < 0)
 			poll(NULL, 0, 10);
 	}
-	while (exec_child_drain_stderr(&x->child))
-		wait_for(x, false);
+	stderr_to_end(x);
 	if (WIFEXITED(x->child.status) && WEXITSTATUS(x->child.status) == 0) {
 		x->done = true;
 		return 0;
