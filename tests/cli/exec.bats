@@ -322,3 +322,12 @@ EOF2
 	done
 	! pgrep -g "$group"
 }
+
+@test "ringctl(1)'s jq example, where jq is installed" {
+	command -v jq >/dev/null || skip "jq is not installed"
+	cmd=$(sed -n "s/^\.Ql ringctl run \\\\(dq\(exec jq.*\)\\\\(dq ;$/\1/p" "$top_srcdir/man/ringctl.1")
+	[ -n "$cmd" ]
+	run bash -c "echo '{\"x\":21}' | '$RINGCTL' run \"\$1\"" _ "$cmd"
+	assert_success
+	assert_output '{"result":42}'
+}
