@@ -49,7 +49,7 @@ load common
 @test "one --format table|json, with --json its alias, wherever records are printed" {
 	run ringctl describe filter --json
 	assert_success
-	assert_output --regexp '^\{"name":"filter","plugin":"[^"]*filter.so","description":"[^"]+","input":"json \(any JSON value\)","output":"json \(any JSON value\)","entry":"process","flush":false,"backends":\["cpu"\],"parameters":\[\{"name":"field","type":"string","default":null,'
+	assert_output --regexp '^\{"name":"filter","plugin":"[^"]*filter.so","description":"[^"]+","input":"json \(any JSON value\)","output":"json \(any JSON value\)","entry":"process","flush":false,"idle":false,"stop":false,"backends":\["cpu"\],"parameters":\[\{"name":"field","type":"string","default":null,'
 	run ringctl describe filter --format=json
 	assert_output --regexp '^\{"name":"filter",'
 	run ringctl describe filter --format table
