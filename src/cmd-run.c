@@ -72,6 +72,10 @@ struct run {
 	pthread_mutex_t lock;
 	uint64_t kernel_errors;
 	char kernel_error[512];
+	/* The same kernel failing the same way again (a command that died
+	 * fails every message after): said once, then counted. */
+	char said_kernel[128], said_reason[512];
+	uint64_t not_said;
 
 	/* The writer's. */
 	rk_jsonl_writer *out;
@@ -101,8 +105,15 @@ static void on_kernel_error(void *arg, const char *kernel, uint64_t message,
 	snprintf(r->kernel_error, sizeof(r->kernel_error),
 		 "%s: message %llu: %s", kernel, (unsigned long long)message,
 		 reason);
-	if (!r->skip || r->verbose)
+	bool again = strcmp(kernel, r->said_kernel) == 0
+		     && strcmp(reason, r->said_reason) == 0;
+	if (again && !r->verbose) {
+		r->not_said++;
+	} else if (!r->skip || r->verbose) {
 		log_error("%s", r->kernel_error);
+		snprintf(r->said_kernel, sizeof(r->said_kernel), "%s", kernel);
+		snprintf(r->said_reason, sizeof(r->said_reason), "%s", reason);
+	}
 	pthread_mutex_unlock(&r->lock);
 	if (!r->skip)
 		ask_stop(r);
@@ -600,6 +611,10 @@ static int verdict(struct run *r, int status)
 	}
 	if (atomic_load(&r->input_failed) && !status)
 		status = EXIT_FAIL;
+	if (r->not_said)
+		log_error("%llu more message%s of %s failed the same way",
+			  (unsigned long long)r->not_said,
+			  r->not_said == 1 ? "" : "s", r->said_kernel);
 	if (r->kernel_errors && r->skip)
 		log_warn("%llu message%s failed, the last: %s",
 			 (unsigned long long)r->kernel_errors,
