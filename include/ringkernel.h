@@ -569,6 +569,10 @@ RK_API rk_error rk_expect_input(rk_runtime *rt, const char *id);
 
 RK_API const char *rk_topology_name(const rk_topology *t);
 RK_API int rk_topology_telemetry(const rk_topology *t);        /* -1: unsaid */
+/* What its `unknown_fields` says of fields a typed kernel's input lacks
+ * in lines from stdin: 0 refuse, 1 ignore (RK_JSON_IGNORE_UNKNOWN), -1
+ * unsaid. */
+RK_API int rk_topology_unknown_fields(const rk_topology *t);
 RK_API size_t rk_topology_size(const rk_topology *t);          /* kernels */
 RK_API const char *rk_topology_kernel(const rk_topology *t, size_t i,
 			       const rk_kernel_desc **desc);

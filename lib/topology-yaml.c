@@ -194,6 +194,8 @@ static bool want_enum(struct reader *r, const yaml_node_t *n, const char *what,
 }
 
 static const char *const backends[] = { "auto", "cpu", "cuda" };
+/* In the order of rk_topology_unknown_fields's answer. */
+static const char *const unknown_fields[] = { "refuse", "ignore" };
 static const char *const policies[] = {
 	"block", "reject", "drop_oldest", "drop_newest"
 };
@@ -477,6 +479,9 @@ static void top_key(struct reader *r, const yaml_node_t *key,
 		want_uint(r, v, "queue_size", MAX_QUEUE, &t->queue_size);
 	} else if (strcmp(name, "telemetry") == 0) {
 		want_bool(r, v, "telemetry", &t->telemetry);
+	} else if (strcmp(name, "unknown_fields") == 0) {
+		if (want_enum(r, v, "unknown_fields", unknown_fields, 2, &e))
+			t->unknown_fields = e;
 	} else if (strcmp(name, "kernels") == 0) {
 		top->kernels = v;
 	} else if (strcmp(name, "pipeline") == 0) {
@@ -485,8 +490,8 @@ static void top_key(struct reader *r, const yaml_node_t *key,
 		top->edges = v;
 	} else {
 		rk_diag_at(r->d, mark_of(key), "unknown key '%s' (expected "
-			   "name, backend, queue_size, telemetry, kernels, "
-			   "pipeline or edges)", name);
+			   "name, backend, queue_size, telemetry, "
+			   "unknown_fields, kernels, pipeline or edges)", name);
 	}
 }
 

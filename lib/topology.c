@@ -79,6 +79,7 @@ rk_topology *rk_topo_new(const char *file)
 	}
 	t->backend = -1;
 	t->telemetry = -1;
+	t->unknown_fields = -1;
 	return t;
 }
 
@@ -555,8 +556,21 @@ static void resolve_paths(rk_topo_kernel *k, const char *dir, rk_diag *d)
 static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 			 const char *search_path, const char *dir, rk_diag *d)
 {
-	if (!k->desc
-	    && rk_resolve_kernel(rt, k->spec, search_path, &k->desc) != RK_OK) {
+	/* A plugin named by a relative file is the topology file's, as
+	 * paths in compose files and Makefiles are: wherever ringctl (or
+	 * the server, whose directory is /) runs from. */
+	char *file = NULL;
+	if (!k->desc && dir && k->spec[0] != '/'
+	    && (strchr(k->spec, '/') || strstr(k->spec, ".so"))
+	    && asprintf(&file, "%s/%s", dir, k->spec) < 0) {
+		rk_diag_at(d, k->spec_at, "out of memory");
+		return;
+	}
+	rk_error rc = k->desc ? RK_OK
+		      : rk_resolve_kernel(rt, file ? file : k->spec,
+					  search_path, &k->desc);
+	free(file);
+	if (rc != RK_OK) {
 		rk_diag_at(d, k->spec_at, "%s", rk_errmsg());
 		k->desc = NULL;
 		return;
@@ -850,6 +864,11 @@ rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 const char *rk_topology_name(const rk_topology *t)
 {
 	return t->name;
+}
+
+int rk_topology_unknown_fields(const rk_topology *t)
+{
+	return t->unknown_fields;
 }
 
 int rk_topology_telemetry(const rk_topology *t)

@@ -53,6 +53,7 @@ struct rk_topology {
 	int backend;                    /* -1: unsaid */
 	uint32_t queue_size;            /* 0: unsaid */
 	int telemetry;                  /* -1: unsaid */
+	int unknown_fields;             /* -1: unsaid, 0 refuse, 1 ignore */
 	rk_topo_kernel *kernels;
 	size_t n_kernels;
 	rk_topo_edge *edges;

@@ -680,6 +680,7 @@ struct run_opts {
 	char **params;
 	size_t n_params, queue_size;
 	bool stats;
+	bool unknown_given;             /* --unknown-fields said */
 	rk_backend backend;
 };
 
@@ -700,6 +701,10 @@ static int run_topology(struct run *r, const struct global_opts *g,
 	    != RK_OK)
 		return exit_status_for(rc);
 	ro.telemetry = stats || (r->topo && rk_topology_telemetry(r->topo) > 0);
+	/* --unknown-fields, where given, over the topology's word. */
+	if (r->topo && !o->unknown_given
+	    && rk_topology_unknown_fields(r->topo) == 1)
+		r->json_flags = RK_JSON_IGNORE_UNKNOWN;
 	ro.on_kernel_error = on_kernel_error;
 	ro.on_kernel_error_arg = r;
 	r->rt = local_runtime(&ro);
@@ -847,6 +852,7 @@ static int take_run_option(void *opts, int id, const struct option_value *v)
 		break;
 	case 'U':
 		o->r->json_flags = v->choice ? RK_JSON_IGNORE_UNKNOWN : 0;
+		o->unknown_given = true;
 		break;
 	}
 	return EXIT_OK;

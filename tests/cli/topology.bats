@@ -163,3 +163,40 @@ pipeline: [a]' >"$BATS_TEST_TMPDIR/t.yaml"
 	run --separate-stderr ringctl validate "$BATS_TEST_TMPDIR/readme.yaml"
 	assert_success
 }
+
+@test "a plugin named by a relative file is the topology file's, wherever ringctl runs" {
+	mkdir -p "$BATS_TEST_TMPDIR/proj/plugins"
+	cp "$RINGCTL_PLUGIN_PATH/doubler.so" "$BATS_TEST_TMPDIR/proj/plugins/mine.so"
+	cat >"$BATS_TEST_TMPDIR/proj/t.yaml" <<'YAML'
+kernels:
+  d: {kernel: ./plugins/mine.so}
+pipeline: [d]
+YAML
+	cd /
+	run --separate-stderr "$RINGCTL" run "$BATS_TEST_TMPDIR/proj/t.yaml" <<<'{"value":4}'
+	assert_success
+	assert_output '{"result":8}'
+	# The server runs from /: the same file, launched, finds it too.
+	server_setup
+	run --separate-stderr "$RINGCTL" launch -f "$BATS_TEST_TMPDIR/proj/t.yaml"
+	server_teardown
+	assert_success
+}
+
+@test "unknown_fields: ignore in a topology; --unknown-fields wins" {
+	cat >"$BATS_TEST_TMPDIR/t.yaml" <<'YAML'
+unknown_fields: ignore
+kernels:
+  doubler: {}
+pipeline: [doubler]
+YAML
+	run --separate-stderr "$RINGCTL" run "$BATS_TEST_TMPDIR/t.yaml" <<<'{"value":4,"note":"x"}'
+	assert_success
+	assert_output '{"result":8}'
+	run --separate-stderr "$RINGCTL" run --unknown-fields=refuse "$BATS_TEST_TMPDIR/t.yaml" <<<'{"value":4,"note":"x"}'
+	assert_failure 65
+	printf 'unknown_fields: maybe\nkernels:\n  doubler: {}\npipeline: [doubler]\n' >"$BATS_TEST_TMPDIR/u.yaml"
+	run --separate-stderr "$RINGCTL" validate "$BATS_TEST_TMPDIR/u.yaml"
+	assert_failure 78
+	[[ "$stderr" == *"u.yaml:1:"*"unknown_fields"* ]]
+}
