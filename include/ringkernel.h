@@ -539,6 +539,12 @@ RK_API rk_error rk_topology_start(rk_topology *t, rk_runtime *rt,
 RK_API rk_error rk_topology_launch(rk_topology *t, rk_runtime *rt,
 			    const rk_launch_options *o);
 RK_API void rk_topology_free(rk_topology *t);
+/* The topology as a Graphviz digraph (DOT text, for the caller to
+ * free): a box per kernel (id; kernel, backend, replicas), stdin and
+ * stdout, each edge labelled with the policy of the queue it fills and
+ * drawn bold where both ends are placed on the GPU (a device link).
+ * Checked first (rk_topology_check), the kernels' names are known. */
+RK_API char *rk_topology_dot(rk_topology *t);
 
 /* Placement across MPI ranks (a kernel's `rank:` key; ringctl-topology(5)).
  * stdin and stdout are on rank 0, as is a kernel that says nothing. */
@@ -603,6 +609,10 @@ RK_API rk_error rk_get_state(rk_runtime *rt, const char *id, rk_state *state);
 RK_API rk_error rk_kernel_ids(rk_runtime *rt, char ***ids, size_t *count);
 RK_API rk_error rk_active_kernels(rk_runtime *rt, char ***ids, size_t *count);
 RK_API void rk_free_ids(char **ids, size_t count);
+/* The kernels this one feeds (rk_connect, or a topology's edges), by
+ * id, sorted; free with rk_free_ids. */
+RK_API rk_error rk_kernel_feeds(rk_runtime *rt, const char *id, char ***ids,
+				size_t *count);
 RK_API rk_error rk_get_telemetry(rk_runtime *rt, const char *id, rk_telemetry *out);
 /* Messages processed per second lately, over the last second or so
  * (throughput, in rk_telemetry, is the average over the kernel's active

@@ -163,3 +163,67 @@ void rk_free_ids(char **ids, size_t count)
 		free(ids[i]);
 	free(ids);
 }
+
+/* ---- who feeds whom ------------------------------------------------- */
+
+/* The ports a kernel writes to, or reads from: its own, or its
+ * replicas' (a replicated kernel is a group of them). */
+static bool has_port(const rk_kernel *k, const rk_port *p, bool outputs)
+{
+	if (k->n_replicas) {
+		for (size_t r = 0; r < k->n_replicas; r++)
+			if (has_port(k->replicas[r], p, outputs))
+				return true;
+		return false;
+	}
+	rk_port *const *ports = outputs ? k->outputs : k->inputs;
+	size_t n = outputs ? k->n_outputs : k->n_inputs;
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == p)
+			return true;
+	return false;
+}
+
+static bool feeds(const rk_kernel *from, const rk_kernel *to)
+{
+	const rk_kernel *one = from->n_replicas ? from->replicas[0] : from;
+
+	for (size_t r = 0; r < (from->n_replicas ? from->n_replicas : 1); r++) {
+		one = from->n_replicas ? from->replicas[r] : from;
+		for (size_t i = 0; i < one->n_outputs; i++)
+			if (has_port(to, one->outputs[i], false))
+				return true;
+	}
+	return false;
+}
+
+rk_error rk_kernel_feeds(rk_runtime *rt, const char *id, char ***out,
+			 size_t *count)
+{
+	if (!rt || !id || !out || !count)
+		return rk_fail(RK_EINVAL, "no runtime, id or place for the ids");
+	*out = NULL;
+	*count = 0;
+	pthread_rwlock_rdlock(&rt->lock);
+	rk_kernel *from = rk_kernel_find_locked(rt, id, NULL);
+	char **ids = from ? calloc(rt->n_kernels + 1, sizeof(*ids)) : NULL;
+	size_t n = 0;
+	bool ok = ids != NULL;
+	for (size_t i = 0; ok && i < rt->n_kernels; i++) {
+		rk_kernel *to = rt->kernels[i];
+		if (to == from || !feeds(from, to))
+			continue;
+		ok = (ids[n++] = strdup(to->id)) != NULL;
+	}
+	pthread_rwlock_unlock(&rt->lock);
+	if (!from)
+		return rk_fail(RK_ENOTFOUND, "kernel '%s' not found", id);
+	if (!ok) {
+		rk_free_ids(ids, n);
+		return rk_fail(RK_ENOMEM, "out of memory");
+	}
+	qsort(ids, n, sizeof(*ids), compare_ids);
+	*out = ids;
+	*count = n;
+	return RK_OK;
+}

@@ -2,6 +2,7 @@
  * plugin kernel, state, backend and queue depths. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "output.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 static void json_string(char *out, size_t cap, const char *s)
 {
@@ -37,11 +39,25 @@ static const struct cmd_option list_options[] = {
 	{ 0 }
 };
 
+/* One more "FROM -> TO" line. */
+static char *edge_line(char *edges, size_t *len, const char *from,
+		       const char *to)
+{
+	size_t more = strlen(from) + strlen(to) + 5;
+
+	edges = xrealloc(edges, *len + more + 1);
+	*len += (size_t)snprintf(edges + *len, more + 1, "%s -> %s\n", from,
+				 to);
+	return edges;
+}
+
 static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 {
 	bool json = false;
 	char **ids;
 	size_t n;
+	char *edges = NULL;             /* "a -> b" lines, for under the table */
+	size_t edges_len = 0;
 	int status, first = cmd_parse_options(&cmd_list_entry, argc, argv,
 					      &json, &status);
 
@@ -61,18 +77,32 @@ static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 		if (rk_get_kernel_info(serve_runtime(), ids[i], &info) != RK_OK
 		    || rk_get_telemetry(serve_runtime(), ids[i], &t) != RK_OK)
 			continue;       /* terminated meanwhile */
+		char **to = NULL;
+		size_t n_to = 0;
+		rk_kernel_feeds(serve_runtime(), ids[i], &to, &n_to);
 		if (json) {
-			char id[160], kernel[160];
+			char id[160], kernel[160], feeds[2048] = "";
 			json_string(id, sizeof(id), ids[i]);
 			json_string(kernel, sizeof(kernel), info.desc->name);
+			for (size_t j = 0, used = 0; j < n_to; j++) {
+				char one[160];
+				json_string(one, sizeof(one), to[j]);
+				used += (size_t)snprintf(feeds + used,
+							 sizeof(feeds) - used,
+							 "%s%s", j ? "," : "",
+							 one);
+				if (used >= sizeof(feeds))
+					break;
+			}
 			out_printf("{\"id\":%s,\"kernel\":%s,\"state\":\"%s\","
 				   "\"backend\":\"%s\",\"replicas\":%u,"
+				   "\"feeds\":[%s],"
 				   "\"input_depth\":%llu,\"input_capacity\":%llu,"
 				   "\"output_depth\":%llu,"
 				   "\"output_capacity\":%llu}\n", id, kernel,
 				   rk_state_name(info.state),
 				   rk_backend_name(info.backend),
-				   info.replicas ? info.replicas : 1,
+				   info.replicas ? info.replicas : 1, feeds,
 				   (unsigned long long)t.input.depth,
 				   (unsigned long long)t.input.capacity,
 				   (unsigned long long)t.output.depth,
@@ -94,8 +124,16 @@ static int cmd_list_exec(const struct global_opts *g, int argc, char **argv)
 			out_printf("%-16.16s %-14.14s %-11s %-7s %10s %10s\n",
 				   ids[i], name, rk_state_name(info.state),
 				   rk_backend_name(info.backend), in, out);
+			/* Which kernel feeds which, under the table. */
+			for (size_t j = 0; j < n_to; j++)
+				edges = edge_line(edges, &edges_len, ids[i],
+						  to[j]);
 		}
+		rk_free_ids(to, n_to);
 	}
+	if (edges)
+		out_write(edges, edges_len);
+	free(edges);
 	rk_free_ids(ids, n);
 	return EXIT_OK;
 }

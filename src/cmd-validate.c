@@ -17,10 +17,29 @@ static void say_problem(void *arg, const char *where, const char *what)
 	log_error("%s: %s", where, what);
 }
 
+static const char *const formats[] = { "text", "dot", NULL };
+
+static const struct cmd_option validate_options[] = {
+	{ .id = 'F', .name = "format", .arg = OPTION_ARG, .metavar = "F",
+	  .help = "text (default: problems only) or dot: each\n"
+	  "valid topology as a Graphviz graph",
+	  .type = OPTION_CHOICE, .choices = formats },
+	{ 0 }
+};
+
+static int take_validate_option(void *dot, int id,
+				const struct option_value *v)
+{
+	(void)id;
+	*(bool *)dot = v->choice == 1;
+	return EXIT_OK;
+}
+
 static int cmd_validate_exec(const struct global_opts *g, int argc, char **argv)
 {
+	bool dot = false;
 	int status, first = cmd_parse_options(&cmd_validate_entry, argc, argv,
-					      NULL, &status);
+					      &dot, &status);
 
 	if (first < 0)
 		return status;
@@ -39,6 +58,12 @@ static int cmd_validate_exec(const struct global_opts *g, int argc, char **argv)
 			rc = rk_topology_check_ranks(t, (uint32_t)mpi_world_size(),
 						     mpi_first_rank() ? say_problem
 						     : mpi_quiet_problem, NULL);
+		char *graph = rc == RK_OK && dot ? rk_topology_dot(t) : NULL;
+		if (graph)
+			fputs(graph, stdout);
+		else if (rc == RK_OK && dot)
+			rc = RK_ENOMEM;
+		free(graph);
 		if (rc == RK_OK)
 			log_info("%s: valid, %zu kernels", argv[i],
 				 rk_topology_size(t));
@@ -53,8 +78,10 @@ static int cmd_validate_exec(const struct global_opts *g, int argc, char **argv)
 
 const struct cmd_entry cmd_validate_entry = {
 	.name = "validate",
-	.usage = "TOPOLOGY.yaml...",
+	.usage = "TOPOLOGY.yaml... [--format text|dot]",
 	.summary = "check topologies without running them",
+	.options = validate_options,
+	.take_option = take_validate_option,
 	.help = "Every problem is reported as FILE:LINE:COLUMN: what; the exit "
 		"status is then 78.\nWith -v, a valid file is said to be so.\n",
 	.exec = cmd_validate_exec,

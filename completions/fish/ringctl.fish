@@ -30,6 +30,7 @@ complete -c ringctl -n "__fish_seen_subcommand_from run" -F -l param -l max-line
 complete -c ringctl -n "__fish_seen_subcommand_from run" -l backend -xa 'auto cpu cuda'
 complete -c ringctl -n "__fish_seen_subcommand_from run send" -l unknown-fields -xa 'refuse ignore'
 complete -c ringctl -n "__fish_seen_subcommand_from validate" -F -l help
+complete -c ringctl -n "__fish_seen_subcommand_from validate" -l format -xa 'text dot'
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l kernel -xa '(__ringctl_kernels)'
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l param -l queue-size -l max-message -l replicas -l file -l help
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l backpressure -xa 'block reject drop_oldest drop_newest'

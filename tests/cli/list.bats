@@ -24,7 +24,7 @@ teardown() { server_teardown; }
 	active doubler
 	run ringctl list --json
 	assert_success
-	assert_output '{"id":"doubler","kernel":"doubler","state":"ACTIVE","backend":"cpu","replicas":1,"input_depth":0,"input_capacity":1000,"output_depth":0,"output_capacity":1000}'
+	assert_output '{"id":"doubler","kernel":"doubler","state":"ACTIVE","backend":"cpu","replicas":1,"feeds":[],"input_depth":0,"input_capacity":1000,"output_depth":0,"output_capacity":1000}'
 }
 
 @test "an empty server lists nothing; no server is 69" {
@@ -49,4 +49,16 @@ teardown() { server_teardown; }
 	assert_line --index 0 --regexp '^ID +KERNEL +STATE'
 	run --separate-stderr ringctl list --format yaml
 	assert_failure 2
+}
+
+@test "list shows which kernel feeds which" {
+	printf 'kernels:\n  a: {kernel: doubler}\n  b: {kernel: identity}\n  c: {kernel: identity}\nedges:\n  - {from: stdin, to: a}\n  - {from: a, to: b}\n  - {from: a, to: c}\n  - {from: b, to: stdout}\n  - {from: c, to: stdout}\n' >"$BATS_TEST_TMPDIR/t.yaml"
+	ringctl launch -f "$BATS_TEST_TMPDIR/t.yaml"
+	run ringctl list
+	assert_success
+	assert_line 'a -> b'
+	assert_line 'a -> c'
+	run ringctl list --json
+	assert_line --regexp '^\{"id":"a",.*"feeds":\["b","c"\],'
+	assert_line --regexp '^\{"id":"b",.*"feeds":\[\],'
 }

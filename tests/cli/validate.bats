@@ -408,3 +408,33 @@ YAML
 	run --separate-stderr ringctl validate "$f"
 	assert_success
 }
+
+@test "validate --format dot draws the topology, and dot accepts it" {
+	run --separate-stderr "$RINGCTL" validate --format dot "$top_srcdir/examples/topologies/fan-out.yaml"
+	assert_success
+	assert_line --index 0 --regexp '^digraph "[^"]+" \{$'
+	assert_output --partial '"stdin" -> "doubler" [label="block"];'
+	assert_output --partial '[shape=box, label='
+	assert_output --regexp 'label="block"'
+	printf 'backend: cuda\nkernels:\n  a: {kernel: doubler, replicas: 2}\n  b: {kernel: identity, backpressure: drop_oldest}\npipeline: [a, b]\n' >"$BATS_TEST_TMPDIR/g.yaml"
+	run --separate-stderr "$RINGCTL" validate --format=dot "$BATS_TEST_TMPDIR/g.yaml"
+	assert_success
+	assert_output --partial '"a" [shape=box, label="a\ndoubler, cuda, 2 replicas"];'
+	assert_output --partial '"a" -> "b" [label="drop_oldest, device link", style=bold];'
+	assert_output --partial '"b" [shape=box, label="b\nidentity, cuda"];'
+	command -v dot >/dev/null || skip "no dot (Debian's graphviz) to check the graph"
+	for f in "$top_srcdir"/examples/topologies/*.yaml "$BATS_TEST_TMPDIR/g.yaml"; do
+		run bash -c "'$RINGCTL' validate --format dot '$f' | dot -Tsvg >/dev/null"
+		assert_success
+	done
+}
+
+@test "ringctl(1)'s dot example is what validate prints" {
+	command -v groff >/dev/null || skip "no groff to render the page"
+	groff -mandoc -Tutf8 "$top_srcdir/man/ringctl.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' |
+		sed -n '/^ *digraph "double-then-sum"/,/^ *}$/p' | sed 's/^ \{1,\}\(.\)/\1/' >"$BATS_TEST_TMPDIR/page"
+	[ -s "$BATS_TEST_TMPDIR/page" ]
+	"$RINGCTL" validate --format dot "$top_srcdir/examples/topologies/double-then-sum.yaml" |
+		sed 's/^ \{1,\}\(.\)/\1/' >"$BATS_TEST_TMPDIR/printed"
+	diff "$BATS_TEST_TMPDIR/page" "$BATS_TEST_TMPDIR/printed"
+}
