@@ -12,6 +12,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
 	&cmd_validate_entry,
 	&cmd_launch_entry,
+	&cmd_link_entry,
 	&cmd_activate_entry,
 	&cmd_deactivate_entry,
 	&cmd_reactivate_entry,

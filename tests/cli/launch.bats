@@ -157,3 +157,28 @@ teardown() { server_teardown; }
 	assert_failure 4
 	[[ "$stderr" == *"kernel 'a' sends its output to other kernels: receive from the last of them"* ]]
 }
+
+@test "link builds a pipeline in the server, kernel by kernel" {
+	ringctl launch d -k doubler
+	ringctl launch t -k sum
+	ringctl link d t
+	ringctl activate d
+	ringctl activate t
+	values 4 | ringctl send --end d
+	run ringctl recv t --timeout 5
+	assert_output '{"count":4,"sum":20}'
+	run --separate-stderr ringctl recv d --timeout 0.1
+	assert_failure 4
+	# Only launched kernels; types that fit; no kernel twice.
+	ringctl launch e -k doubler
+	run --separate-stderr ringctl link d e
+	assert_failure 4
+	ringctl launch f -k doubler
+	run --separate-stderr ringctl link e f
+	assert_failure 65
+	[[ "$stderr" == *"kernel 'e' emits doubler_out messages but 'f' takes doubler_in"* ]]
+	run --separate-stderr ringctl link e ghost
+	assert_failure 3
+	run --separate-stderr ringctl link e
+	assert_failure 2
+}
