@@ -275,6 +275,10 @@ RK_API rk_error rk_terminate_all_once(rk_runtime *rt, double timeout);
 
 /* Feed FROM's output into TO's input, as one more producer of TO. */
 RK_API rk_error rk_connect(rk_runtime *rt, const char *from, const char *to);
+/* Undo rk_connect while both are still LAUNCHED (nothing has gone
+ * through); RK_EINVAL where FROM does not feed TO, RK_ECONFIG for the
+ * edges of a replicated kernel. */
+RK_API rk_error rk_disconnect(rk_runtime *rt, const char *from, const char *to);
 /* A kernel that feeds others keeps a copy of its output for receivers
  * too (both LAUNCHED). */
 RK_API rk_error rk_keep_output(rk_runtime *rt, const char *id);

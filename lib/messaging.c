@@ -895,7 +895,62 @@ rk_error rk_keep_output(rk_runtime *rt, const char *id)
 	return rc;
 }
 
-rk_error rk_connect(rk_runtime *rt, const char *from, const char *to)
+/* Remove element i of an array of n. */
+#define REMOVE_AT(array, n, i) \
+	memmove(&(array)[i], &(array)[(i) + 1], ((n) - (i) - 1) * sizeof(*(array)))
+
+/* The inverse of connect_locked, for two plain kernels, still LAUNCHED
+ * (so nothing has gone through the edge): its port leaves both arrays,
+ * and the groups after it move down one. */
+static rk_error disconnect_locked(rk_kernel *from, rk_kernel *to)
+{
+	rk_state sf = rk_kernel_state(from), st = rk_kernel_state(to);
+	size_t i, j;
+
+	if (sf != RK_STATE_LAUNCHED)
+		return rk_fail_state("unlink", from->id, sf);
+	if (st != RK_STATE_LAUNCHED)
+		return rk_fail_state("unlink", to->id, st);
+	if (from->n_replicas || to->n_replicas)
+		return rk_fail(RK_ECONFIG, "the edges of a replicated kernel "
+			       "cannot be undone: terminate it");
+	for (i = 0; i < from->n_outputs; i++) {
+		for (j = 1; j < to->n_inputs; j++)
+			if (from->outputs[i] == to->inputs[j])
+				break;
+		if (j < to->n_inputs)
+			break;
+	}
+	if (i == from->n_outputs)
+		return rk_fail(RK_EINVAL, "kernel '%s' does not feed '%s'",
+			       from->id, to->id);
+	rk_port *p = from->outputs[i];
+	for (size_t g = 0; g < from->n_out_groups; g++) {
+		if (from->out_groups[g].first == i) {
+			REMOVE_AT(from->out_groups, from->n_out_groups, g);
+			from->n_out_groups--;
+			g--;
+		} else if (from->out_groups[g].first > i) {
+			from->out_groups[g].first--;
+		}
+	}
+	REMOVE_AT(from->outputs, from->n_outputs, i);
+	from->n_outputs--;
+	for (size_t g = 0; g < to->n_in_groups; g++)
+		if (to->in_groups[g].first > j)
+			to->in_groups[g].first--;
+	REMOVE_AT(to->in_group_of, to->n_inputs, j);
+	REMOVE_AT(to->inputs, to->n_inputs, j);
+	to->n_inputs--;
+	rk_port_unref(p);
+	rk_port_unref(p);
+	return RK_OK;
+}
+
+/* Both kernels, locked in address order so that two calls never
+ * deadlock. */
+static rk_error with_both(rk_runtime *rt, const char *from, const char *to,
+			  rk_error (*fn)(rk_runtime *, rk_kernel *, rk_kernel *))
 {
 	rk_kernel *a, *b;
 	rk_error rc;
@@ -909,15 +964,30 @@ rk_error rk_connect(rk_runtime *rt, const char *from, const char *to)
 	if (a == b) {
 		rc = rk_fail(RK_EINVAL, "kernel '%s' cannot feed itself", from);
 	} else {
-		/* Lock in address order so two connects never deadlock. */
 		rk_kernel *first = a < b ? a : b, *second = a < b ? b : a;
 		pthread_mutex_lock(&first->lock);
 		pthread_mutex_lock(&second->lock);
-		rc = connect_locked(rt, a, b);
+		rc = fn(rt, a, b);
 		pthread_mutex_unlock(&second->lock);
 		pthread_mutex_unlock(&first->lock);
 	}
 	rk_kernel_put(b);
 	rk_kernel_put(a);
 	return rc;
+}
+
+static rk_error disconnect_both(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
+{
+	(void)rt;
+	return disconnect_locked(from, to);
+}
+
+rk_error rk_disconnect(rk_runtime *rt, const char *from, const char *to)
+{
+	return with_both(rt, from, to, disconnect_both);
+}
+
+rk_error rk_connect(rk_runtime *rt, const char *from, const char *to)
+{
+	return with_both(rt, from, to, connect_locked);
 }

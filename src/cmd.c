@@ -13,6 +13,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_validate_entry,
 	&cmd_launch_entry,
 	&cmd_link_entry,
+	&cmd_unlink_entry,
 	&cmd_activate_entry,
 	&cmd_deactivate_entry,
 	&cmd_reactivate_entry,

@@ -58,6 +58,7 @@ extern const struct cmd_entry cmd_kernels_entry;
 extern const struct cmd_entry cmd_kill_server_entry;
 extern const struct cmd_entry cmd_launch_entry;
 extern const struct cmd_entry cmd_link_entry;
+extern const struct cmd_entry cmd_unlink_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_reactivate_entry;
 extern const struct cmd_entry cmd_recv_entry;

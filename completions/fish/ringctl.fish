@@ -2,7 +2,7 @@
 # tests/cli/completions.bats and options.bats check it against the
 # commands' option templates (`ringctl help COMMAND`).
 
-set -l commands run validate launch link activate deactivate reactivate terminate send recv state list stats kernels describe shell server servers kill-server help
+set -l commands run validate launch link unlink activate deactivate reactivate terminate send recv state list stats kernels describe shell server servers kill-server help
 
 function __ringctl_ids
     ringctl list --json 2>/dev/null | string replace -rf '^\{"id":"([^"]*)".*' '$1'
@@ -35,7 +35,7 @@ complete -c ringctl -n "__fish_seen_subcommand_from launch" -l kernel -xa '(__ri
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l param -l queue-size -l max-message -l replicas -l file -l help
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l backpressure -xa 'block reject drop_oldest drop_newest'
 complete -c ringctl -n "__fish_seen_subcommand_from launch" -l backend -xa 'auto cpu cuda'
-complete -c ringctl -n "__fish_seen_subcommand_from activate deactivate reactivate state recv stats terminate send link" -a '(__ringctl_ids)'
+complete -c ringctl -n "__fish_seen_subcommand_from activate deactivate reactivate state recv stats terminate send link unlink" -a '(__ringctl_ids)'
 complete -c ringctl -n "__fish_seen_subcommand_from terminate" -l all -l timeout -l help
 complete -c ringctl -n "__fish_seen_subcommand_from send" -F -l timeout -l on-error -l max-line -l end -l help
 complete -c ringctl -n "__fish_seen_subcommand_from recv" -l count -l timeout -l follow -l envelope -l help

@@ -181,4 +181,19 @@ teardown() { server_teardown; }
 	assert_failure 3
 	run --separate-stderr ringctl link e
 	assert_failure 2
+	# unlink undoes a link of launched kernels, and only that.
+	ringctl launch g -k identity
+	ringctl launch h -k identity
+	ringctl launch i -k identity
+	ringctl link g h
+	ringctl link g i
+	ringctl unlink g h
+	run --separate-stderr ringctl unlink g h
+	assert_failure 2
+	[[ "$stderr" == *"kernel 'g' does not feed 'h'"* ]]
+	run ringctl list
+	assert_line 'g -> i'
+	refute_line 'g -> h'
+	run --separate-stderr ringctl unlink d t
+	assert_failure 4
 }

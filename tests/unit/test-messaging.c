@@ -716,6 +716,47 @@ static void test_terminate_timeout_reports_leftovers(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A link undone before anything flows: the edge is gone, the others
+ * still carry every message, and it can be made again. */
+static void test_disconnect(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 64);
+	int64_t v;
+	size_t len;
+
+	launch(rt, "a", &test_doubler, NULL, false);
+	launch(rt, "b", &test_doubler, NULL, false);
+	launch(rt, "c", &test_doubler, NULL, false);
+	launch(rt, "d", &test_doubler, NULL, false);
+	assert_int_equal(rk_connect(rt, "a", "b"), RK_OK);
+	assert_int_equal(rk_connect(rt, "a", "c"), RK_OK);
+	assert_int_equal(rk_connect(rt, "a", "d"), RK_OK);
+	assert_int_equal(rk_disconnect(rt, "a", "c"), RK_OK);
+	assert_int_equal(rk_disconnect(rt, "a", "c"), RK_EINVAL);
+	assert_int_equal(rk_disconnect(rt, "c", "a"), RK_EINVAL);
+	assert_int_equal(rk_disconnect(rt, "a", "ghost"), RK_ENOTFOUND);
+	char **ids;
+	size_t n;
+	assert_int_equal(rk_kernel_feeds(rt, "a", &ids, &n), RK_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "b");
+	assert_string_equal(ids[1], "d");
+	rk_free_ids(ids, n);
+	for (const char *id = "abcd"; *id; id++)
+		assert_int_equal(rk_activate(rt, (char[]){ *id, 0 }), RK_OK);
+	for (int64_t i = 1; i <= 100; i++)
+		send_i64(rt, "a", i);
+	for (int64_t i = 1; i <= 100; i++) {
+		assert_int_equal(recv_i64(rt, "b"), 4 * i);
+		assert_int_equal(recv_i64(rt, "d"), 4 * i);
+	}
+	assert_no_message(rt, "c", 0.05);
+	assert_int_equal(rk_disconnect(rt, "a", "b"), RK_ESTATE);
+	(void)v;
+	(void)len;
+	rk_runtime_free(rt);
+}
+
 static void test_connect_chain(void **unused)
 {
 	rk_runtime *rt = test_runtime(0, 0);
@@ -897,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_terminate_drains),
 		cmocka_unit_test(test_terminate_timeout_reports_leftovers),
 		cmocka_unit_test(test_connect_chain),
+		cmocka_unit_test(test_disconnect),
 		cmocka_unit_test(test_fan_in),
 		cmocka_unit_test(test_send_batch),
 		cmocka_unit_test(test_receive_batch),
