@@ -300,7 +300,7 @@ static bool stop(struct rk_device_actor *da)
 	}
 	if (da->faulted)
 		return true;
-	__atomic_store_n(&da->a->cb.abort, 1, __ATOMIC_RELEASE);
+	rk_dev_abort(da->a);
 	return device_stopped(da, rk_deadline(t));
 }
 

@@ -107,6 +107,12 @@ const char *rk_device_why(struct rk_device_actor *da, rk_error rc);
 rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns,
 			rk_dev_watch *w);
 
+/* Tell the device to leave its loop at once, whatever is queued. */
+static inline void rk_dev_abort(rk_dev_actor *a)
+{
+	__atomic_fetch_or(&a->cb.command, RK_DEV_ABORT, __ATOMIC_RELEASE);
+}
+
 /* Copy up to `n` messages into the input ring, as many as fit now, and
  * publish them together.  Returns how many went in; a message whose
  * size is not the actor's input size is not pushed (the caller checks
