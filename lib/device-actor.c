@@ -413,5 +413,10 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 
 bool rk_device_lost(const rk_kernel *k)
 {
-	return k->device && k->device->lost;
+	return k->device && (k->device->lost || k->device->stopped);
+}
+
+void rk_device_kick(struct rk_device_actor *da)
+{
+	(void)da;
 }
