@@ -122,12 +122,15 @@ static rk_error start_emulated(rk_kernel *k, struct rk_device_actor *da)
 	/* A host thread polls: sleep longer when idle than a GPU would. */
 	da->a->idle_active_ns = 50000;
 	da->a->idle_paused_ns = 1000000;
+	if (da->devices->relaunch)
+		da->a->bounded = RELAUNCH_BATCHES;
 	if (pthread_create(&da->thread, NULL, emulated_device, da) != 0)
 		return rk_fail(RK_ENOMEM, "cannot start a thread for kernel "
 			       "'%s'", k->id);
 	snprintf(name, sizeof(name), "rk-dev:%s", k->id);
 	pthread_setname_np(da->thread, name);
 	da->thread_started = true;
+	da->launches = 1;
 	return RK_OK;
 }
 
@@ -148,9 +151,14 @@ static rk_error start_gpu(rk_kernel *k, struct rk_device_actor *da)
 			       threads);
 	if ((rc = reserve(k, da, blocks)) != RK_OK)
 		return rc;
+	da->ck = ck;
+	da->threads = threads;
+	if (da->devices->relaunch)
+		da->a->bounded = RELAUNCH_BATCHES;
 	if (ops->start(ck, da->device_address, threads, &da->stream, why,
 		       sizeof(why)) != 0)
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id, why);
+	da->launches = 1;
 	return RK_OK;
 }
 
@@ -416,7 +424,72 @@ bool rk_device_lost(const rk_kernel *k)
 	return k->device && (k->device->lost || k->device->stopped);
 }
 
+/* ---- relaunch mode ------------------------------------------------- */
+
+/* Whether a bounded loop has something to do: a request to apply (an
+ * abort among them), or input while active. */
+static bool work_waits(struct rk_device_actor *da)
+{
+	rk_dev_actor *a = da->a;
+	uint32_t command = __atomic_load_n(&a->cb.command, __ATOMIC_ACQUIRE);
+
+	if (rk_dev_finished(a))
+		return false;
+	if ((command & RK_DEV_ABORT)
+	    || RK_DEV_EPOCH(command)
+	       != __atomic_load_n(&a->cb.acked_epoch, __ATOMIC_ACQUIRE))
+		return true;
+	return da->followed == RK_DEV_ACTIVE
+	       && rk_ring_depth(rk_dev_in(a)) > 0;
+}
+
+/* The emulated loop's thread has returned: join it, start another. */
+static void relaunch_emulated(struct rk_device_actor *da)
+{
+	int exited = __atomic_load_n(&da->exited, __ATOMIC_ACQUIRE);
+
+	if (exited == RK_EMU_FAULTED
+	    || (exited == RK_EMU_RUNNING && da->thread_started))
+		return;
+	if (da->thread_started) {
+		pthread_join(da->thread, NULL);
+		da->thread_started = false;
+	}
+	__atomic_store_n(&da->exited, RK_EMU_RUNNING, __ATOMIC_RELEASE);
+	if (pthread_create(&da->thread, NULL, emulated_device, da) == 0) {
+		da->thread_started = true;
+		da->launches++;
+	}
+}
+
+/* The GPU's last launch has returned: launch the loop again.  One that
+ * failed is left for the watch to tell. */
+static void relaunch_gpu(struct rk_device_actor *da)
+{
+	char why[200];
+
+	if (rk_device_running(da, why, sizeof(why)) != 0)
+		return;
+	if (da->devices->ops->relaunch(da->ck, da->device_address,
+				       da->threads, da->stream, why,
+				       sizeof(why)) != 0) {
+		snprintf(da->fault, sizeof(da->fault), "%s", why);
+		da->faulted = true;
+		da->lost = true;
+		return;
+	}
+	da->launches++;
+}
+
 void rk_device_kick(struct rk_device_actor *da)
 {
-	(void)da;
+	if (!da->devices->relaunch || !da->a || da->faulted
+	    || !work_waits(da))
+		return;
+	pthread_mutex_lock(&da->lock);
+	if (da->emulated)
+		relaunch_emulated(da);
+	else
+		relaunch_gpu(da);
+	pthread_mutex_unlock(&da->lock);
 }

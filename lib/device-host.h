@@ -162,6 +162,10 @@ static inline uint64_t rk_dev_counter(const uint64_t *c)
  * lost; RK_DEVICE_TIMEOUT (seconds) says otherwise.  One batch of a
  * kernel function slower than this is taken for a hung device. */
 #define DEVICE_TIMEOUT_S 10.0
+/* Relaunch mode: batches a launch of the bounded loop does at most
+ * before it returns, so that no launch runs near a watchdog's limit
+ * (seconds) unless a single batch does. */
+#define RELAUNCH_BATCHES 16
 /* MiB of pinned memory for device actors, and as much device memory
  * for device links, unless the runtime's options say. */
 #define POOL_MB 64
@@ -181,6 +185,8 @@ struct rk_devices {
 	double timeout_s;
 	uint32_t pool_mb;
 	uint32_t window;                /* batches in flight per kernel */
+	/* Kernels run a bounded loop, launched per batch (a watchdog). */
+	bool relaunch;
 	/* On a GPU: the memory taken once, carved for actors and links
 	 * (the pools above). */
 	struct rk_pool *actor_pool;
@@ -253,6 +259,10 @@ struct rk_device_actor {
 	bool thread_started;
 	void *stream;                   /* on a GPU */
 	void *companion;                /* the kernel's GPU module */
+	/* Relaunch mode: what to launch again, and how often it was. */
+	const rk_cuda_kernel *ck;
+	uint32_t threads;
+	uint64_t launches;
 	double share;                   /* of a multiprocessor */
 	uint32_t followed;              /* the state last confirmed */
 	bool lost;

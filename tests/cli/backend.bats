@@ -7,7 +7,7 @@
 load common
 setup() {
 	server_setup
-	unset RK_CUDA_EMULATE
+	unset RK_CUDA_EMULATE RK_CUDA_EMULATE_WATCHDOG
 	# No GPU module: the machine has no CUDA backend at all.
 	export RK_CUDA_MODULE=/nonexistent/rk-cuda.so
 	TOPO=$BATS_TEST_TMPDIR/cuda.yaml
@@ -46,6 +46,16 @@ teardown() { server_teardown; }
 	assert_success
 	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
 	[[ $stderr == *"received 20000, processed 20000"*", on emulated device (host threads)"* ]]
+}
+
+@test "emulated device with a watchdog: relaunched per batch, the same output" {
+	export RK_CUDA_EMULATE=4 RK_CUDA_EMULATE_WATCHDOG=1
+	values 20000 >"$BATS_TEST_TMPDIR/in"
+	ringctl run doubler <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/cpu"
+	run --separate-stderr ringctl run --stats "$TOPO" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
+	[[ $stderr == *"received 20000, processed 20000"* ]]
 }
 
 @test "emulated device: a failing message is named, the rest delivered" {

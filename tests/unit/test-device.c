@@ -4,7 +4,8 @@
  * confirmed pause and resume, terminate draining through the device,
  * replicas, a device that stops answering, and room on the device;
  * several batches in flight: order, failures, the end, pause, terminate
- * and a fault among them;
+ * and a fault among them; a device with a watchdog, its loop launched
+ * per batch;
  * device links between kernels that feed one another on the device. */
 #include <inttypes.h>
 #include <pthread.h>
@@ -305,6 +306,7 @@ static void test_results_in_order(void **state)
 	assert_int_equal(t.messages_processed, (uint64_t)count);
 	assert_int_equal(t.backend, RK_BACKEND_CUDA);
 	assert_string_equal(t.device, "emulated device (host threads)");
+	assert_string_equal(t.device_mode, "persistent");
 	assert_true(t.device_batches > 0);
 	rk_runtime_free(rt);
 }
@@ -768,6 +770,49 @@ static void test_window_pause_resume(void **state)
 	rk_runtime_free(rt);
 }
 
+/* ---- relaunch mode: a device with a watchdog ----------------------- */
+
+/* Where a kernel may not run on (a display's watchdog), a bounded loop
+ * is launched as work comes: the same results in the same order, every
+ * message counted once, pause, resume and terminate as before. */
+static void test_watchdog_relaunches(void **state)
+{
+	(void)state;
+	setenv("RK_CUDA_EMULATE_WATCHDOG", "1", 1);
+	rk_runtime *rt = active_add("4", 0);
+	rk_terminate_report report;
+	rk_telemetry t;
+
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_string_equal(t.device_mode, "relaunch");
+	int64_t count = stream(rt, "add", 20000, 100);
+	/* A burst, failures among it: order and counts exact. */
+	for (int64_t v = 0; v < 700; v++)
+		put(rt, "add", v % 10 == 9 ? -v : v);
+	for (int64_t v = 0; v < 700; v++)
+		if (v % 10 != 9)
+			assert_int_equal(get(rt, "add"), v + 1000);
+	t = counted(rt, "add", (uint64_t)count + 700);
+	assert_counts(&t, (uint64_t)count + 700, 70);
+	assert_true(t.device_batches > 0);
+	/* Paused, nothing runs; resumed, the backlog does. */
+	assert_int_equal(rk_deactivate(rt, "add"), RK_OK);
+	for (int64_t v = 0; v < 300; v++)
+		put(rt, "add", v);
+	usleep(50000);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_int_equal(t.input.depth, 300);
+	assert_int_equal(rk_reactivate(rt, "add"), RK_OK);
+	expect_results(rt, "add", 0, 300);
+	for (int64_t v = 0; v < 500; v++)
+		put(rt, "add", v);
+	assert_int_equal(rk_terminate_ex(rt, "add", 10.0, &report), RK_OK);
+	assert_int_equal(report.dropped_input, 0);
+	assert_int_equal(report.unread_output, 500);
+	rk_runtime_free(rt);
+	unsetenv("RK_CUDA_EMULATE_WATCHDOG");
+}
+
 /* ---- device links -------------------------------------------------- */
 
 /* Failures the runtime reported, as `ringctl run` hears of them. */
@@ -1162,6 +1207,7 @@ int main(void)
 		cmocka_unit_test(test_window_failures_and_end),
 		cmocka_unit_test(test_window_pause_resume),
 		cmocka_unit_test(test_window_fault_in_flight),
+		cmocka_unit_test(test_watchdog_relaunches),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
 		cmocka_unit_test(test_link_failure_charged_to_its_kernel),
