@@ -256,6 +256,7 @@ struct rk_device_actor {
 	struct rk_devices *devices;
 	bool emulated;
 	pthread_t thread;               /* emulated */
+	char thread_name[16];
 	bool thread_started;
 	void *stream;                   /* on a GPU */
 	void *companion;                /* the kernel's GPU module */
@@ -336,6 +337,10 @@ void rk_device_free(rk_kernel *k);
 /* The executor applies `state`: pass it on and wait for the device to
  * confirm.  False when the device did not (the kernel has failed). */
 bool rk_device_follow(rk_kernel *k, rk_state state);
+
+/* Launching its loop (device-launch.c). */
+/* Emulated: start a host thread that runs the loop; false if none. */
+bool rk_device_emulated_launch(struct rk_device_actor *da);
 
 /* A device that runs a bounded loop per launch (relaunch mode): launch
  * it again if it has returned and work waits for it (input, a

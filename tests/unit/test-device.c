@@ -249,6 +249,16 @@ static int64_t get(rk_runtime *rt, const char *id)
 	return r.result;
 }
 
+/* "add" on the device as `id`, with options o, active. */
+static void active_add_with(rk_runtime *rt, const char *id,
+			    rk_launch_options *o)
+{
+	o->kernel = "add";
+	o->backend = RK_BACKEND_CUDA;
+	assert_int_equal(rk_launch(rt, id, NULL, o), RK_OK);
+	assert_int_equal(rk_activate(rt, id), RK_OK);
+}
+
 /* The results of from, ..., to - 1, in order. */
 static void expect_results(rk_runtime *rt, const char *id, int64_t from,
 			   int64_t to)
@@ -362,11 +372,8 @@ static void test_wide_error_code(void **state)
 	rk_param p[] = { { "add", "-1" }, { NULL, NULL } };
 	rk_telemetry t;
 
-	o.kernel = "add";
-	o.backend = RK_BACKEND_CUDA;
 	o.params = p;
-	assert_int_equal(rk_launch(rt, "w", NULL, &o), RK_OK);
-	assert_int_equal(rk_activate(rt, "w"), RK_OK);
+	active_add_with(rt, "w", &o);
 	put(rt, "w", WIDE_VALUE);
 	put(rt, "w", 3);
 	assert_int_equal(get(rt, "w"), 2);
@@ -727,6 +734,40 @@ static void test_window_fault_in_flight(void **state)
 	assert_int_equal(t.messages_dropped, 0);
 	assert_int_equal(t.messages_received + t.input.depth, 400);
 	__atomic_store_n(&fault, 0, __ATOMIC_RELEASE);
+	rk_runtime_free(rt);
+}
+
+/* A kernel that stops at its first failure stops there with batches
+ * in flight: the results before it come out, what was taken after it
+ * is counted dropped, none counted twice. */
+static void test_window_stop_on_error(void **state)
+{
+	(void)state;
+	rk_runtime *rt = runtime("4");
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_telemetry t;
+	struct result r;
+	size_t len;
+
+	o.on_error = RK_ON_ERROR_STOP;
+	active_add_with(rt, "add", &o);
+	__atomic_store_n(&stall, 1, __ATOMIC_RELEASE);
+	put(rt, "add", STALL_VALUE);
+	for (int64_t v = 1; v < 300; v++)
+		put(rt, "add", v == 100 ? -v : v);
+	in_flight_at_least(rt, "add", 129);
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	assert_int_equal(wait_failed(rt, "add", 5.0), RK_STATE_FAILED);
+	expect_results(rt, "add", STALL_VALUE, STALL_VALUE + 1);
+	expect_results(rt, "add", 1, 100);
+	assert_int_not_equal(rk_receive(rt, "add", &r, sizeof(r), &len, 0.1),
+			     RK_OK);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_int_equal(t.messages_processed, 100);
+	assert_int_equal(t.errors, 1);
+	assert_int_equal(t.messages_received,
+			 t.messages_processed + t.errors + t.messages_dropped);
+	assert_string_equal(t.last_error, "negative value");
 	rk_runtime_free(rt);
 }
 
@@ -1207,6 +1248,7 @@ int main(void)
 		cmocka_unit_test(test_window_failures_and_end),
 		cmocka_unit_test(test_window_pause_resume),
 		cmocka_unit_test(test_window_fault_in_flight),
+		cmocka_unit_test(test_window_stop_on_error),
 		cmocka_unit_test(test_watchdog_relaunches),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
