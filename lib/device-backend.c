@@ -194,8 +194,13 @@ struct rk_devices *rk_devices_probe(rk_runtime *rt)
 		if (!probe_emulated(d))
 			probe_module(rt, d);
 		/* A kernel that never ends would be killed by the watchdog:
-		 * a bounded loop, launched again as work comes. */
-		d->relaunch = d->status == RK_OK && d->info.watchdog;
+		 * a bounded loop, launched again as work comes.
+		 * RK_DEVICE_RELAUNCH=1 asks for it anywhere, to test it on
+		 * a GPU without a watchdog. */
+		const char *r = getenv("RK_DEVICE_RELAUNCH");
+		d->relaunch = d->status == RK_OK
+			      && (d->info.watchdog
+				  || (r && *r && strcmp(r, "0") != 0));
 	}
 	pthread_mutex_unlock(&d->lock);
 	return d;
