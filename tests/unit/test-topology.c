@@ -70,7 +70,8 @@ static void test_diagnostics(void **unused)
 		"t.yaml:3:3: 'stdin' cannot name a kernel: use up to 64 letters, "
 		"digits, '_', '-' or '.' (stdin and stdout are the ends)\n"
 		"t.yaml:5:1: unknown key 'extra' (expected name, backend, "
-		"queue_size, telemetry, kernels, pipeline or edges)\n");
+		"queue_size, telemetry, unknown_fields, kernels, pipeline or "
+		"edges)\n");
 }
 
 static void test_syntax_error(void **unused)
