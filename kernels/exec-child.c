@@ -2,13 +2,16 @@
  * exec-child.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <poll.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec-child.h"
@@ -137,6 +140,11 @@ int exec_child_start(struct exec_child *c, const struct exec_spec *s,
 {
 	int in[2], out[2], err[2], report[2], e = 0;
 	pid_t parent = getpid();
+	sigset_t pipe_signal;
+
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL);
 
 	memset(c, 0, sizeof(*c));
 	c->in = c->out = c->err = -1;
@@ -208,6 +216,34 @@ static void keep_tail(struct exec_child *c, const char *b, size_t n)
 		if (c->tail_len < EXEC_TAIL)
 			c->tail_len++;
 	}
+}
+
+bool exec_child_read(struct exec_child *c, char *buf, size_t *len,
+		     size_t cap)
+{
+	while (c->out >= 0 && *len < cap) {
+		ssize_t n = read(c->out, buf + *len, cap - *len);
+		if (n > 0)
+			*len += (size_t)n;
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			close_fd(&c->out);
+		else if (errno == EAGAIN)
+			break;
+	}
+	return c->out < 0;
+}
+
+void exec_child_wait(struct exec_child *c, bool writing, bool reading,
+		     int ms)
+{
+	struct pollfd p[3] = {
+		{ writing ? c->in : -1, POLLOUT, 0 },
+		{ reading ? c->out : -1, POLLIN, 0 },
+		{ c->err, POLLIN, 0 },
+	};
+
+	if (poll(p, 3, ms) > 0 && p[2].revents)
+		exec_child_drain_stderr(c);
 }
 
 bool exec_child_drain_stderr(struct exec_child *c)
@@ -301,4 +337,31 @@ void exec_child_kill(struct exec_child *c)
 		kill(c->pid, SIGKILL);  /* in case setpgid had not run yet */
 		exec_child_reap(c, true);
 	}
+}
+
+unsigned long long exec_child_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000
+	       + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+void exec_child_end(struct exec_child *c)
+{
+	unsigned long long until = exec_child_now_ms() + 1000;
+
+	exec_child_close_input(c);
+	/* Its pipes are closed or it stopped reading: it is ending (or,
+	 * after a second, ended); what it says last is its reason. */
+	while (!exec_child_reap(c, false)) {
+		exec_child_drain_stderr(c);
+		if (exec_child_now_ms() >= until)
+			exec_child_signal(c, SIGKILL);
+		poll(NULL, 0, 5);
+	}
+	until = exec_child_now_ms() + 1000;
+	while (exec_child_drain_stderr(c) && exec_child_now_ms() < until)
+		poll(&(struct pollfd){ c->err, POLLIN, 0 }, 1, 50);
 }

@@ -34,10 +34,23 @@ struct exec_spec {
  * is ringctl's to handle, and the group is killed as one), killed when
  * the calling thread ends (PR_SET_PDEATHSIG: call it from the thread
  * that lives as long as the command should), default signal handling,
- * no descriptor but the three pipes.  Returns 0, or an errno, with
+ * no descriptor but the three pipes.  The calling thread blocks
+ * SIGPIPE: a command that stops reading is an EPIPE there, never a
+ * signal that ends the whole program.  Returns 0, or an errno, with
  * why (for a failed exec, its errno comes back through a pipe). */
 int exec_child_start(struct exec_child *c, const struct exec_spec *s,
 		     char *why, size_t cap);
+
+/* Read what the command wrote to its standard output into buf (len
+ * bytes there, cap at most), without waiting.  True once the output
+ * has ended (c->out is then closed). */
+bool exec_child_read(struct exec_child *c, char *buf, size_t *len,
+		     size_t cap);
+
+/* Wait up to ms for room in its input (when `writing`), for its output
+ * (when `reading`) or its standard error, which is passed on. */
+void exec_child_wait(struct exec_child *c, bool writing, bool reading,
+		     int ms);
 
 /* Read what the command wrote to its standard error, without waiting:
  * copied to ours (nothing the command says is lost) and kept in the
@@ -57,6 +70,15 @@ void exec_child_signal(struct exec_child *c, int sig);
 /* "exited with status 3", "was killed by signal 9 (Killed)" and the
  * tail of its standard error, if any, into out. */
 void exec_child_describe(const struct exec_child *c, char *out, size_t cap);
+
+/* The end of a command that failed or was stopped: its input closed,
+ * a second for it to exit (then SIGKILL), its standard error read to
+ * the end for a second at most (a process that left its group may hold
+ * it open), so that exec_child_describe has its last words. */
+void exec_child_end(struct exec_child *c);
+
+/* Milliseconds of CLOCK_MONOTONIC, for the waits' deadlines. */
+unsigned long long exec_child_now_ms(void);
 
 /* Kill what is left of it and reap it; close our ends. */
 void exec_child_kill(struct exec_child *c);

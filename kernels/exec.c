@@ -107,13 +107,7 @@ static void exec_fini(void *state)
 	free(x);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#define now_ms exec_child_now_ms
 
 /* Its last words, once it has exited: its stderr to the end, for a
  * second at most (a process that left its group may hold it open). */
@@ -129,18 +123,8 @@ static void stderr_to_end(struct exec *x)
 static int ended(rk_ctx *ctx, struct exec *x, const char *what)
 {
 	char how[EXEC_TAIL + 128];
-	uint64_t until = now_ms() + 1000;
 
-	exec_child_close_input(&x->child);
-	/* Its pipes are closed or it stopped reading: it is ending (or,
-	 * after a second, ended); what it says last is its reason. */
-	while (!exec_child_reap(&x->child, false)) {
-		exec_child_drain_stderr(&x->child);
-		if (now_ms() >= until)
-			exec_child_signal(&x->child, SIGKILL);
-		poll(NULL, 0, 5);
-	}
-	stderr_to_end(x);
+	exec_child_end(&x->child);
 	exec_child_describe(&x->child, how, sizeof(how));
 	rk_ctx_error(ctx, "command %s, after %llu output line%s: it %s", what,
 		     (unsigned long long)x->lines_out,
@@ -152,16 +136,10 @@ static int ended(rk_ctx *ctx, struct exec *x, const char *what)
 static int start(rk_ctx *ctx, struct exec *x)
 {
 	char why[512];
-	sigset_t pipe_signal;
 
 	if (x->started)
 		return 0;
 	x->started = true;
-	/* A command that stops reading is an EPIPE on this thread, never a
-	 * SIGPIPE that would end the whole program. */
-	sigemptyset(&pipe_signal);
-	sigaddset(&pipe_signal, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL);
 	if (exec_child_start(&x->child, &x->what.spec, why, sizeof(why)) != 0) {
 		rk_ctx_error(ctx, "%s", why);
 		x->failed = true;
@@ -174,18 +152,8 @@ static int start(rk_ctx *ctx, struct exec *x)
  * longer than max_line. */
 static int read_output(rk_ctx *ctx, struct exec *x)
 {
-	while (x->child.out >= 0 && x->len < x->cap) {
-		ssize_t n = read(x->child.out, x->buf + x->len, x->cap - x->len);
-		if (n > 0) {
-			x->len += (size_t)n;
-		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-			close(x->child.out);
-			x->child.out = -1;
-			x->out_end = true;
-		} else if (errno == EAGAIN) {
-			break;
-		}
-	}
+	if (exec_child_read(&x->child, x->buf, &x->len, x->cap))
+		x->out_end = true;
 	if (x->len == x->cap && !memchr(x->buf, '\n', x->len)) {
 		rk_ctx_error(ctx, "command wrote a line longer than max_line "
 			     "(%zu bytes) as its output line %llu", x->max_line,
@@ -253,14 +221,7 @@ static int emit_lines(rk_ctx *ctx, struct exec *x)
  * `writing`, output, or its standard error. */
 static void wait_for(struct exec *x, bool writing)
 {
-	struct pollfd p[3] = {
-		{ writing ? x->child.in : -1, POLLOUT, 0 },
-		{ x->child.out, POLLIN, 0 },
-		{ x->child.err, POLLIN, 0 },
-	};
-
-	if (poll(p, 3, SLICE_MS) > 0 && p[2].revents)
-		exec_child_drain_stderr(&x->child);
+	exec_child_wait(&x->child, writing, true, SLICE_MS);
 }
 
 /* Write the message and its newline, reading the command's output

@@ -13,6 +13,8 @@ bats_load_library bats-assert
 : "${RINGCTL:=$top_builddir/src/ringctl}"
 : "${RINGCTL_PLUGIN_PATH:=$top_builddir/kernels/.libs}"
 export RINGCTL_PLUGIN_PATH
+: "${RINGCTL_PYTHON_WORKER:=$top_srcdir/python/ringkernel/worker.py}"
+export RINGCTL_PYTHON_WORKER
 KERNELS=$top_builddir/kernels/.libs
 TEST_PLUGINS=$top_builddir/tests/plugins/.libs
 
@@ -31,6 +33,23 @@ values() {
 	seq 1 "$1" | sed 's/.*/{"value":&}/'
 }
 export -f values
+
+# Wait until file $1 is there and not empty (up to 5 s).
+wait_file() {
+	for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# Whether process $1 is gone (up to $2 tenths of a second); a zombie of
+# ours counts as gone.
+gone() {
+	for _ in $(seq "${2:-50}"); do
+		[ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = "" ] && return 0
+		[ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # A server of the test's own: its directory, killed afterwards.
 server_setup() {

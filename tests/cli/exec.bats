@@ -12,23 +12,6 @@ teardown() {
 	server_teardown
 }
 
-# Wait until file $1 is there and not empty (up to 5 s).
-wait_file() {
-	for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done
-	return 1
-}
-
-# Whether process $1 is gone (up to $2 tenths of a second); a zombie of
-# ours counts as gone.
-gone() {
-	for _ in $(seq "${2:-50}"); do
-		[ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = "" ] && return 0
-		[ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # A topology of one exec kernel $2 that runs argv $3 (a YAML flow
 # list), in file $1.
 argv_topology() {

@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# python-kernel.bats - kernels written in Python: the function form
+# (`python`), the actor form (`python-actor`), and .py files on the
+# plugin path, each run in a worker process under /usr/bin/python3.
+
+load common
+
+setup() {
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+	server_setup
+	PY=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+	server_teardown
+}
+
+# A Python file $1 (under $PY) from stdin.
+py_file() {
+	cat >"$PY/$1"
+}
+
+# A function of zero, one or several results: none for an odd value,
+# one for an even one, as many as the value says for a list.
+zero_one_several() {
+	py_file zos.py <<'PYEOF'
+def process(msg):
+    if "n" in msg:
+        return [{"i": i} for i in range(msg["n"])]
+    if msg["value"] % 2:
+        return None
+    return {"result": msg["value"] * 2}
+PYEOF
+}
+
+@test "kernels and describe show python and python-actor" {
+	run "$RINGCTL" kernels
+	assert_success
+	assert_line --regexp '^python +'
+	assert_line --regexp '^python-actor +'
+	run "$RINGCTL" describe python
+	assert_success
+	assert_output --partial 'file'
+	assert_output --partial 'args'
+}
+
+@test "function form: zero, one or several results per message, in order" {
+	zero_one_several
+	run "$RINGCTL" run python -p file="$PY/zos.py" \
+		< <(printf '%s\n' '{"value":1}' '{"value":2}' '{"n":3}' \
+			'{"n":0}' '{"value":4}')
+	assert_success
+	assert_output "$(printf '%s\n' '{"result":4}' '{"i":0}' '{"i":1}' \
+		'{"i":2}' '{"result":8}')"
+}
+
+@test "function form feeds a typed kernel downstream through the codec" {
+	py_file inc.py <<'PYEOF'
+def process(msg):
+    return {"value": msg["value"] + 1}
+PYEOF
+	run "$RINGCTL" run "python | doubler" -p python.file="$PY/inc.py" \
+		< <(values 3)
+	assert_success
+	assert_output "$(printf '%s\n' '{"result":4}' '{"result":6}' '{"result":8}')"
+}
+
+@test "args reach the function as keyword arguments, inline and in YAML" {
+	py_file scale.py <<'PYEOF'
+def process(msg, factor=1, label="x"):
+    return {label: msg["value"] * factor}
+PYEOF
+	run "$RINGCTL" run python -p file="$PY/scale.py" \
+		-p 'args={"factor":3,"label":"y"}' < <(values 2)
+	assert_success
+	assert_output "$(printf '%s\n' '{"y":3}' '{"y":6}')"
+	cat >"$PY/t.yaml" <<'EOF2'
+kernels:
+  s: {kernel: python, params: {file: scale.py, args: '{"factor": 5}'}}
+pipeline: [s]
+EOF2
+	run "$RINGCTL" run "$PY/t.yaml" < <(values 2)
+	assert_success
+	assert_output "$(printf '%s\n' '{"x":5}' '{"x":10}')"
+}
+
+@test "an exception fails its message with the traceback's last lines; the others go on" {
+	py_file bad.py <<'PYEOF'
+def process(msg):
+    if msg["value"] == 2:
+        raise ValueError("two is bad")
+    return msg
+PYEOF
+	run "$RINGCTL" run python -p file="$PY/bad.py" < <(values 3)
+	[ "$status" -eq 1 ]
+	assert_output --partial 'python: message 2: File "'
+	assert_output --partial 'line 3, in process | raise ValueError("two is bad") | ValueError: two is bad'
+	run --separate-stderr "$RINGCTL" run --on-error=skip python \
+		-p file="$PY/bad.py" < <(values 3)
+	assert_success
+	assert_output "$(printf '%s\n' '{"value":1}' '{"value":3}')"
+	[[ "$stderr" == *"1 message failed"*"ValueError: two is bad"* ]]
+}
+
+@test "an exception in the server: counted, last_error has the traceback, the kernel goes on" {
+	py_file bad.py <<'PYEOF'
+def process(msg):
+    if msg["value"] == 2:
+        raise KeyError("nope")
+    return msg
+PYEOF
+	active up --kernel python --param file="$PY/bad.py"
+	values 3 | "$RINGCTL" send up
+	run "$RINGCTL" recv up -n 2 --timeout 5
+	assert_success
+	assert_output "$(printf '%s\n' '{"value":1}' '{"value":3}')"
+	run "$RINGCTL" stats up --format json
+	assert_success
+	assert_output --partial '"errors":1'
+	assert_output --partial "KeyError: 'nope'"
+	run "$RINGCTL" state up
+	assert_output ACTIVE
+}
+
+@test "replicas keep the input order and run in more than one worker" {
+	py_file pid.py <<'PYEOF'
+import os
+def process(msg):
+    return {"value": msg["value"], "pid": os.getpid()}
+PYEOF
+	cat >"$PY/r.yaml" <<'EOF2'
+kernels:
+  p: {kernel: python, replicas: 2, params: {file: pid.py}}
+pipeline: [p]
+EOF2
+	run --separate-stderr "$RINGCTL" run "$PY/r.yaml" < <(values 2000)
+	assert_success
+	[ "$(printf '%s\n' "$output" | sed 's/,"pid".*/}/')" = "$(values 2000)" ]
+	[ "$(printf '%s\n' "$output" | sed 's/.*"pid"://' | sort -u | wc -l)" -eq 2 ]
+}
+
+@test "what the function prints goes to stderr, not into the output" {
+	py_file noisy.py <<'PYEOF'
+def process(msg):
+    print("hello from python")
+    return msg
+PYEOF
+	run --separate-stderr "$RINGCTL" run python -p file="$PY/noisy.py" \
+		< <(values 1)
+	assert_success
+	assert_output '{"value":1}'
+	[[ "$stderr" == *"hello from python"* ]]
+}
+
+@test "a file that does not load, or has no process, fails saying why" {
+	py_file syntax.py <<'PYEOF'
+def process(msg)
+    return msg
+PYEOF
+	run "$RINGCTL" run python -p file="$PY/syntax.py" < <(values 1)
+	[ "$status" -eq 1 ]
+	assert_output --partial "syntax.py"
+	assert_output --partial "SyntaxError"
+	py_file none.py <<<'x = 1'
+	run "$RINGCTL" run python -p file="$PY/none.py" < <(values 1)
+	[ "$status" -eq 1 ]
+	assert_output --partial "none.py defines no function process(msg)"
+	run "$RINGCTL" run python -p file="$PY/missing.py" < <(values 1)
+	[ "$status" -eq 1 ]
+	assert_output --partial "cannot read the Python file"
+}
+
+@test "a worker that dies says how, after what came before" {
+	py_file die.py <<'PYEOF'
+import os, sys
+def process(msg):
+    if msg["value"] == 3:
+        sys.stderr.write("going down\n")
+        sys.stderr.flush()
+        os._exit(7)
+    return msg
+PYEOF
+	run --separate-stderr "$RINGCTL" run python -p file="$PY/die.py" \
+		< <(values 4)
+	[ "$status" -eq 1 ]
+	assert_output "$(values 2)"
+	[[ "$stderr" == *"python worker ended, after 3 messages: it exited with status 7; its stderr ends: going down"* ]]
+}
+
+@test "Ctrl-C of run leaves no worker behind" {
+	fifo=$BATS_TEST_TMPDIR/in
+	py_file pidfile.py <<PYEOF
+import os
+open("$PY/pid", "w").write(str(os.getpid()))
+def process(msg):
+    return msg
+PYEOF
+	mkfifo "$fifo"
+	"$RINGCTL" run python -p file="$PY/pidfile.py" <"$fifo" \
+		>"$PY/out" 2>"$PY/err" 3>&- &
+	pid=$!
+	exec 7>"$fifo"
+	echo '{"value":21}' >&7
+	wait_file "$PY/out"
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	exec 7>&-
+	[ "$status" -eq 130 ]
+	[ "$(cat "$PY/out")" = '{"value":21}' ]
+	gone "$(cat "$PY/pid")"
+}
