@@ -70,9 +70,9 @@ static int actor_main(rk_ctx *ctx)
 				if (py_worker_send(ctx, w, 'M', m.data, m.len))
 					return 1;
 			} else if (rc == RK_EEND) {
-				/* Its input ends: the actor sees
-				 * should_terminate and finishes. */
-				return py_worker_finish(ctx, w);
+				/* Its input ended: flush (py_worker_flush)
+				 * has let the actor finish. */
+				return w->failed;
 			}
 		}
 		if (pump(ctx, w) != 0)
@@ -97,5 +97,6 @@ const rk_kernel_desc python_actor_kernel = {
 	.init = actor_init,
 	.fini = actor_fini,
 	.main = actor_main,
+	.flush = py_worker_flush,
 	.stop = actor_stop,
 };

@@ -353,16 +353,19 @@ int py_worker_skip(rk_ctx *ctx, struct py_worker *w)
 	return 1;
 }
 
-int py_worker_finish(rk_ctx *ctx, struct py_worker *w)
+int py_worker_flush(rk_ctx *ctx)
 {
+	struct py_worker *w = rk_ctx_state(ctx);
 	int got;
 
+	if (w->failed || !w->started)
+		return 0;               /* said already, or nothing to end */
 	exec_child_close_input(&w->child);
 	while ((got = py_worker_frame(ctx, w, true)) > 0) {
 		if (got == 'M' && rk_ctx_emit(ctx, w->frame, w->frame_len))
 			return 1;
 		if (got == 'E') {
-			rk_ctx_error(ctx, "%s", w->frame);
+			rk_ctx_error(ctx, "python actor raised: %s", w->frame);
 			w->failed = true;
 			return 1;
 		}

@@ -63,9 +63,10 @@ int py_worker_frame(rk_ctx *ctx, struct py_worker *w, bool wait);
  * message finds its own.  Returns 1. */
 int py_worker_skip(rk_ctx *ctx, struct py_worker *w);
 
-/* The end of input: its input closed, what it still sends emitted, its
+/* The kernel's flush, at the end of input (before the end passes on,
+ * for an actor too): its input closed, what it still sends emitted, its
  * exit awaited; 0 when it exited with status 0, else 1 with the error. */
-int py_worker_finish(rk_ctx *ctx, struct py_worker *w);
+int py_worker_flush(rk_ctx *ctx);
 
 /* Terminated: its input closed and half the time to exit, SIGTERM and
  * the other half, then SIGKILL. */

@@ -53,17 +53,6 @@ static int py_process(rk_ctx *ctx, const rk_msg *msg)
 	return got != 'K';
 }
 
-/* The end of input: the worker sees it and exits; its status is the
- * kernel's. */
-static int py_flush(rk_ctx *ctx)
-{
-	struct py_worker *w = rk_ctx_state(ctx);
-
-	if (w->failed || !w->started)
-		return 0;
-	return py_worker_finish(ctx, w);
-}
-
 static void py_stop(rk_ctx *ctx, double timeout)
 {
 	py_worker_stop(rk_ctx_state(ctx), timeout);
@@ -81,7 +70,7 @@ static const rk_kernel_desc python_kernel = {
 	.init = py_init,
 	.fini = py_fini,
 	.process = py_process,
-	.flush = py_flush,
+	.flush = py_worker_flush,
 	.stop = py_stop,
 	.flags = RK_KERNEL_REPLICA_SAFE_FLUSH,
 };

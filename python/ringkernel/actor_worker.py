@@ -42,10 +42,12 @@ class WorkerLink:
             self._wake.set()
 
     def should_terminate(self):
-        return self._terminating
+        # Not before the messages forwarded ahead of the end are taken:
+        # a terminate drains, as the reference's does.
+        return self._terminating and self._queue.empty()
 
     def is_active(self):
-        return self._active and not self._terminating
+        return self._active and not self.should_terminate()
 
     async def receive(self, timeout):
         # Messages the kernel forwarded before a terminate are still

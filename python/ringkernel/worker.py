@@ -40,11 +40,18 @@ def _one_line(text):
 
 
 def _error_text(exc):
-    """The traceback's last lines, on one line: where it was raised and
-    what it said."""
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    tail = "".join(lines[-2:]) if len(lines) > 2 else "".join(lines)
-    return _one_line(tail)
+    """The traceback's last lines on one line, what was raised first:
+    last_error keeps 127 bytes, and the exception is what says most.
+    "ValueError: two is bad (bad.py:3 in process: raise ValueError(...))"
+    """
+    what = _one_line("".join(traceback.format_exception_only(type(exc),
+                                                             exc)))
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or isinstance(exc, SyntaxError):   # it says where
+        return what
+    f = frames[-1]
+    where = f"{os.path.basename(f.filename)}:{f.lineno} in {f.name}"
+    return f"{what} ({where}: {f.line})" if f.line else f"{what} ({where})"
 
 
 def _dumps(value):

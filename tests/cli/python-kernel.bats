@@ -93,8 +93,7 @@ def process(msg):
 PYEOF
 	run "$RINGCTL" run python -p file="$PY/bad.py" < <(values 3)
 	[ "$status" -eq 1 ]
-	assert_output --partial 'python: message 2: File "'
-	assert_output --partial 'line 3, in process | raise ValueError("two is bad") | ValueError: two is bad'
+	assert_output --partial 'python: message 2: ValueError: two is bad (bad.py:3 in process: raise ValueError("two is bad"))'
 	run --separate-stderr "$RINGCTL" run --on-error=skip python \
 		-p file="$PY/bad.py" < <(values 3)
 	assert_success
@@ -209,4 +208,94 @@ PYEOF
 	[ "$status" -eq 130 ]
 	[ "$(cat "$PY/out")" = '{"value":21}' ]
 	gone "$(cat "$PY/pid")"
+}
+
+# The reference's actor loop: an echo that says when it is paused and
+# resumed, and goodbye at the end.
+echo_actor() {
+	py_file actor.py <<'PYEOF'
+import asyncio
+async def main(ctx, tag="echo"):
+    while not ctx.should_terminate:
+        if not ctx.is_active:
+            await ctx.send({"paused": True})
+            await ctx.wait_active()
+            await ctx.send({"resumed": True})
+            continue
+        try:
+            msg = await ctx.receive(timeout=0.1)
+        except asyncio.TimeoutError:
+            continue
+        await ctx.send({tag: msg})
+    await ctx.send({"bye": ctx.params})
+PYEOF
+}
+
+@test "actor form: run drains its input, then should_terminate; args reach main and ctx.params" {
+	echo_actor
+	run "$RINGCTL" run python-actor -p file="$PY/actor.py" \
+		-p 'args={"tag":"x"}' < <(values 2)
+	assert_success
+	assert_output "$(printf '%s\n' '{"x":{"value":1}}' '{"x":{"value":2}}' \
+		'{"bye":{"tag":"x"}}')"
+}
+
+@test "actor form: deactivate reaches ctx.is_active, reactivate ctx.wait_active" {
+	echo_actor
+	active a --kernel python-actor --param file="$PY/actor.py"
+	echo '{"v":1}' | "$RINGCTL" send a
+	run "$RINGCTL" recv a --timeout 5
+	assert_output '{"echo":{"v":1}}'
+	"$RINGCTL" deactivate a
+	run "$RINGCTL" recv a --timeout 5
+	assert_output '{"paused":true}'
+	echo '{"v":2}' | "$RINGCTL" send a
+	run "$RINGCTL" recv a --timeout 0.3
+	[ "$status" -eq 6 ]
+	"$RINGCTL" reactivate a
+	run "$RINGCTL" recv a -n 2 --timeout 5
+	assert_success
+	assert_output "$(printf '%s\n' '{"resumed":true}' '{"echo":{"v":2}}')"
+}
+
+@test "actor form: terminate of an actor that ignores should_terminate escalates within the timeout" {
+	py_file deaf.py <<PYEOF
+import asyncio, os, signal
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open("$PY/pid", "w").write(str(os.getpid()))
+async def main(ctx):
+    while True:
+        try:
+            await ctx.send(await ctx.receive(timeout=0.1))
+        except asyncio.TimeoutError:
+            pass
+PYEOF
+	active deaf --kernel python-actor --param file="$PY/deaf.py"
+	echo '{"a":1}' | "$RINGCTL" send deaf
+	run "$RINGCTL" recv deaf --timeout 5
+	assert_output '{"a":1}'
+	start=$(date +%s%N)
+	run "$RINGCTL" terminate deaf --timeout 1
+	assert_success
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$took" -lt 2500 ]
+	gone "$(cat "$PY/pid")" 10
+}
+
+@test "actor form: an actor that raises fails its kernel with the traceback" {
+	py_file raise.py <<'PYEOF'
+async def main(ctx):
+    msg = await ctx.receive(timeout=5)
+    raise RuntimeError("broke on %r" % msg)
+PYEOF
+	active r --kernel python-actor --param file="$PY/raise.py"
+	echo '{"a":1}' | "$RINGCTL" send r
+	for _ in $(seq 50); do
+		[ "$("$RINGCTL" state r)" = FAILED ] && break
+		sleep 0.1
+	done
+	run "$RINGCTL" state r
+	assert_output FAILED
+	run "$RINGCTL" stats r --format json
+	assert_output --partial "RuntimeError: broke on {'a': 1} (raise.py:3 in main: raise RuntimeError(\\\"broke on %r\\\" % msg))"
 }
