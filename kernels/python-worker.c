@@ -24,7 +24,7 @@ const rk_param_desc py_worker_params[] = {
 	  "file: relative to its directory)" },
 	{ "args", "string", "", "keyword arguments of process or main, a "
 	  "JSON object" },
-	{ "max_line", "int", "1048576", "the longest message it may write, "
+	{ "max_line", "int", PY_MAX_LINE, "the longest message it may write, "
 	  "in bytes" },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -123,7 +123,10 @@ int py_worker_init(rk_ctx *ctx, const rk_param *params, const char *form,
 {
 	struct py_worker *w = calloc(1, sizeof(*w));
 	const char *file = rk_ctx_param(ctx, "file");
-	long max = atol(rk_ctx_param(ctx, "max_line"));
+	/* A .py kernel on the plugin path declares its own parameters: no
+	 * max_line there. */
+	const char *max_text = rk_ctx_param(ctx, "max_line");
+	long max = atol(max_text ? max_text : PY_MAX_LINE);
 	char why[512], *given = NULL, *argv = NULL;
 
 	if (!w)

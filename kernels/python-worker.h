@@ -17,6 +17,9 @@
 /* Debian's interpreter: a Python kernel needs nothing installed by pip. */
 #define PY_INTERPRETER "/usr/bin/python3"
 
+/* The longest message a worker may write, by default. */
+#define PY_MAX_LINE "1048576"
+
 struct py_worker {
 	struct exec_owned what;
 	struct exec_child child;

@@ -19,6 +19,7 @@
 #include "rk-error.h"
 #include "runtime.h"
 #include "names.h"
+#include "python-kernels.h"
 #include "registry.h"
 
 struct rk_loaded_plugin {
@@ -144,8 +145,9 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Plugin files of a directory ("*.so"), sorted so that the order, and
- * so which kernel a name finds, does not depend on the file system. */
+/* Plugin files of a directory ("*.so", and "*.py": kernels written in
+ * Python), sorted so that the order, and so which kernel a name finds,
+ * does not depend on the file system. */
 static char **plugin_files(const char *dir, size_t *count)
 {
 	DIR *d = opendir(dir);
@@ -158,7 +160,8 @@ static char **plugin_files(const char *dir, size_t *count)
 		return NULL;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+		if (len < 4 || (strcmp(e->d_name + len - 3, ".so") != 0
+				 && strcmp(e->d_name + len - 3, ".py") != 0))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -186,11 +189,22 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
+static bool is_python(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len > 3 && strcmp(path + len - 3, ".py") == 0;
+}
+
+static rk_error load_python(rk_runtime *rt, const char *path,
+			    const char *search_path, const rk_plugin **out);
+
 /* Walk the plugin files along a search path, loading each until
- * `done` says stop; failures go to `problem`. */
-static void walk_path(rk_runtime *rt, const char *search_path,
-		      bool (*done)(rk_runtime *, void *), void *done_arg,
-		      rk_plugin_problem_fn problem, void *arg)
+ * `done` says stop; failures go to `problem`.  Python files are
+ * skipped without `scripts` (while their runner is looked for). */
+static void walk(rk_runtime *rt, const char *search_path,
+		 bool scripts, bool (*done)(rk_runtime *, void *),
+		 void *done_arg, rk_plugin_problem_fn problem, void *arg)
 {
 	char *copy = strdup(search_path ? search_path : "");
 	char *save = NULL;
@@ -205,8 +219,14 @@ static void walk_path(rk_runtime *rt, const char *search_path,
 				free(copy);
 				return;
 			}
-			if (rk_load_plugin(rt, files[i], NULL) != RK_OK
-			    && problem)
+			rk_error rc = RK_OK;
+			if (!is_python(files[i]))
+				rc = rk_load_plugin(rt, files[i], NULL);
+			else if (scripts)
+				rc = load_python(rt, files[i], search_path,
+						 NULL);
+			/* A .py without a header is a helper module. */
+			if (rc != RK_OK && rc != RK_ENOTFOUND && problem)
 				problem(arg, files[i], rk_errmsg());
 		}
 		free_names(files, n);
@@ -217,7 +237,7 @@ static void walk_path(rk_runtime *rt, const char *search_path,
 rk_error rk_load_plugins(rk_runtime *rt, const char *search_path,
 			 rk_plugin_problem_fn problem, void *arg)
 {
-	walk_path(rt, search_path, NULL, NULL, problem, arg);
+	walk(rt, search_path, true, NULL, NULL, problem, arg);
 	return RK_OK;
 }
 
@@ -241,8 +261,66 @@ static void note_problem(void *arg, const char *path, const char *reason)
 		snprintf(p->text + used, sizeof(p->text) - used, "%s", reason);
 }
 
-/* "DIR/x.so" or "DIR/x.so:KERNEL": a plugin named by its file. */
+/* A .py kernel file: trusted as a plugin is (what it runs is code),
+ * its header read, its runner (python or python-actor) found along the
+ * search path where not registered yet.  RK_ENOTFOUND for a file
+ * without a header.  Nothing is run: the worker starts at the first
+ * message. */
+static rk_error load_python(rk_runtime *rt, const char *path,
+			    const char *search_path, const rk_plugin **out)
+{
+	const rk_plugin *p;
+	const rk_kernel_desc *runner;
+	rk_plugin *table;
+	char *real;
+	rk_error rc;
+
+	if ((rc = rk_check_trusted(path, RK_EPLUGIN, &real)) != RK_OK)
+		return rc;
+	const char *name = rk_py_runner(real, &rc);
+	if (!name)
+		goto fail;
+	if (!(runner = rk_find_kernel(rt, name))) {
+		walk(rt, search_path, false, registered, (void *)name, NULL,
+		     NULL);
+		runner = rk_find_kernel(rt, name);
+	}
+	if (!runner) {
+		rc = rk_fail(RK_EPLUGIN, "%s: kernel '%s', which runs Python "
+			     "files, not found on the plugin path", path, name);
+		goto fail;
+	}
+	if ((rc = rk_py_table(real, runner, &table)) != RK_OK)
+		goto fail;
+	/* Its names and parameter declarations, as a plugin's are. */
+	if ((rc = check_tables(table)) != RK_OK) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", rk_errmsg());
+		free(table);
+		rc = rk_fail(RK_EPLUGIN, "%s: %s", path, why);
+		goto fail;
+	}
+	pthread_rwlock_wrlock(&rt->lock);
+	if ((p = find_loaded_locked(rt, real))) {
+		free(table);
+		free(real);
+	} else if ((rc = remember_locked(rt, real, NULL, table)) != RK_OK) {
+		free(table);
+		free(real);
+	}
+	pthread_rwlock_unlock(&rt->lock);
+	if (out && rc == RK_OK)
+		*out = p ? p : table;
+	return rc;
+fail:
+	free(real);
+	return rc;
+}
+
+/* "DIR/x.so" or "DIR/x.so:KERNEL": a plugin named by its file;
+ * "DIR/x.py": a kernel written in Python. */
 static rk_error resolve_file(rk_runtime *rt, const char *spec,
+			     const char *search_path,
 			     const rk_kernel_desc **out)
 {
 	char path[PATH_MAX];
@@ -256,7 +334,11 @@ static rk_error resolve_file(rk_runtime *rt, const char *spec,
 		path[colon - spec] = '\0';
 		kernel = colon + 1;
 	}
-	if ((rc = rk_load_plugin(rt, path, &p)) != RK_OK)
+	if (is_python(path))
+		rc = load_python(rt, path, search_path, &p);
+	else
+		rc = rk_load_plugin(rt, path, &p);
+	if (rc != RK_OK)
 		return rc;
 	size_t n = 0;
 	while (p->kernels[n])
@@ -287,11 +369,11 @@ rk_error rk_resolve_kernel(rk_runtime *rt, const char *spec,
 		return rk_fail(RK_EINVAL, "no kernel named");
 	if ((rc = rk_check_control("kernel", spec)) != RK_OK)
 		return rc;
-	if (strchr(spec, '/') || strstr(spec, ".so"))
-		return resolve_file(rt, spec, out);
+	if (strchr(spec, '/') || strstr(spec, ".so") || is_python(spec))
+		return resolve_file(rt, spec, search_path, out);
 	if ((*out = rk_find_kernel(rt, spec)))
 		return RK_OK;
-	walk_path(rt, search_path, registered, (void *)spec, note_problem,
+	walk(rt, search_path, true, registered, (void *)spec, note_problem,
 		  &problems);
 	if ((*out = rk_find_kernel(rt, spec)))
 		return RK_OK;

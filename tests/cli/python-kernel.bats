@@ -299,3 +299,73 @@ PYEOF
 	run "$RINGCTL" stats r --format json
 	assert_output --partial "RuntimeError: broke on {'a': 1} (raise.py:3 in main: raise RuntimeError(\\\"broke on %r\\\" % msg))"
 }
+
+# A .py kernel with a header, in its own plugin directory $PY/pp.
+header_kernel() {
+	mkdir -p "$PY/pp"
+	cat >"$PY/pp/scale.py" <<'PYEOF'
+#: kernel: scale-py
+#: description: multiplies each value
+#: input: json
+#: output: json
+#: param: factor int=2 what each value is multiplied by
+#: param: label string=result the output's field
+def process(msg, factor, label):
+    return {label: msg["value"] * factor}
+PYEOF
+	echo 'x = 1  # a helper module: no header, not a kernel' >"$PY/pp/helper.py"
+	export RINGCTL_PLUGIN_PATH=$RINGCTL_PLUGIN_PATH:$PY/pp
+}
+
+@test "a .py file on the plugin path is a kernel by its header's name: kernels, describe" {
+	header_kernel
+	run --separate-stderr "$RINGCTL" kernels
+	assert_success
+	assert_line --regexp '^scale-py +scale.py +multiplies each value$'
+	refute_output --partial helper
+	[ -z "$stderr" ]
+	run "$RINGCTL" describe scale-py
+	assert_success
+	assert_line --regexp '^  factor +int +2 +what each value is multiplied by$'
+	assert_line --regexp '^  label +string +result +'
+	assert_output --partial "plugin:      $PY/pp/scale.py"
+}
+
+@test "a .py kernel's parameters: defaults, --param, YAML params, typed" {
+	header_kernel
+	run "$RINGCTL" run scale-py < <(values 2)
+	assert_success
+	assert_output "$(printf '%s\n' '{"result":2}' '{"result":4}')"
+	run "$RINGCTL" run scale-py -p factor=7 -p label=x < <(values 2)
+	assert_success
+	assert_output "$(printf '%s\n' '{"x":7}' '{"x":14}')"
+	run "$RINGCTL" run scale-py -p factor=two < <(values 1)
+	[ "$status" -eq 2 ] || [ "$status" -eq 1 ] || [ "$status" -eq 78 ]
+	assert_output --partial "must be an int"
+	printf 'kernels:\n  s: {kernel: scale-py, params: {factor: 3}}\npipeline: [s]\n' \
+		>"$PY/t.yaml"
+	run "$RINGCTL" run "$PY/t.yaml" < <(values 1)
+	assert_success
+	assert_output '{"result":3}'
+	run "$RINGCTL" run "$PY/pp/scale.py" < <(values 1)
+	assert_success
+	assert_output '{"result":2}'
+}
+
+@test "a .py kernel in the server, by name" {
+	header_kernel
+	active s --kernel scale-py --param factor=10
+	values 2 | "$RINGCTL" send s
+	run "$RINGCTL" recv s -n 2 --timeout 5
+	assert_success
+	assert_output "$(printf '%s\n' '{"result":10}' '{"result":20}')"
+}
+
+@test "a .py kernel with a bad header is said, naming the file" {
+	mkdir -p "$PY/bad"
+	printf '#: kernel: b\n#: input: int\ndef process(m):\n    return m\n' \
+		>"$PY/bad/b.py"
+	RINGCTL_PLUGIN_PATH=$RINGCTL_PLUGIN_PATH:$PY/bad run "$RINGCTL" run b < <(values 1)
+	[ "$status" -eq 3 ]
+	assert_output --partial "b.py: a Python kernel's messages are json, not 'int'"
+}
