@@ -369,3 +369,42 @@ PYEOF
 	[ "$status" -eq 3 ]
 	assert_output --partial "b.py: a Python kernel's messages are json, not 'int'"
 }
+
+# The example between `.\" NAME-begin` and `.\" NAME-end` in
+# ringkernel-plugin(7), into file $2.
+man_example() {
+	sed -n "/^\.\\\\\" $1-begin/,/^\.\\\\\" $1-end/p" \
+		"$top_srcdir/man/ringkernel-plugin.7" | sed '/^\./d' >"$2"
+}
+
+@test "ringkernel-plugin(7)'s Python examples run" {
+	mkdir -p "$PY/man"
+	man_example python-function "$PY/man/scale.py"
+	man_example python-actor "$PY/man/echo.py"
+	grep -q '^def process' "$PY/man/scale.py"
+	grep -q '^async def main' "$PY/man/echo.py"
+	export RINGCTL_PLUGIN_PATH=$RINGCTL_PLUGIN_PATH:$PY/man
+	run "$RINGCTL" run scale-py -p factor=3 < <(printf '%s\n' '{"value":2}' '{"x":1}')
+	assert_success
+	assert_output '{"value":6}'
+	run "$RINGCTL" run echo-py < <(values 2)
+	assert_success
+	assert_output "$(printf '%s\n' '{"echo":{"value":1}}' '{"echo":{"value":2}}')"
+	active e --kernel echo-py
+	"$RINGCTL" deactivate e
+	run "$RINGCTL" recv e --timeout 5
+	assert_output '{"paused":true}'
+}
+
+@test "the README's Python kernel example runs" {
+	cd "$PY"
+	# double.py as the README shows it, then its command line.
+	sed -n '/^    \$ cat double.py$/,/^    \$ echo/p' "$top_srcdir/README" |
+		sed '1d;$d;s/^    //' >double.py
+	grep -q '^def process' double.py
+	cmd=$(sed -n 's/^    \$ \(echo .* | ringctl run python .*\)$/\1/p' "$top_srcdir/README")
+	[ -n "$cmd" ]
+	run bash -c "${cmd/ringctl/\"$RINGCTL\"}"
+	assert_success
+	assert_output '{"result":42}'
+}
