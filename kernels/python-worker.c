@@ -91,6 +91,12 @@ static char *given_json(const rk_param *params)
 	return NULL;
 }
 
+/* Where make install puts worker.py (Makefile.am defines it; a build
+ * without it relies on RINGCTL_PYTHON_WORKER). */
+#ifndef RK_PYTHON_WORKER
+#define RK_PYTHON_WORKER "/usr/share/ringctl/python/ringkernel/worker.py"
+#endif
+
 /* Where worker.py is: RINGCTL_PYTHON_WORKER (the build tree's, for the
  * tests), else where make install put it. */
 static const char *worker_script(void)
