@@ -80,10 +80,6 @@ static int actor_main(rk_ctx *ctx)
 	}
 }
 
-static void actor_stop(rk_ctx *ctx, double timeout)
-{
-	py_worker_stop(rk_ctx_state(ctx), timeout);
-}
 
 const rk_kernel_desc python_actor_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
@@ -98,5 +94,5 @@ const rk_kernel_desc python_actor_kernel = {
 	.fini = actor_fini,
 	.main = actor_main,
 	.flush = py_worker_flush,
-	.stop = actor_stop,
+	.stop = py_worker_stop,
 };

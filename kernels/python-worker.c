@@ -389,24 +389,30 @@ int py_worker_flush(rk_ctx *ctx)
 	return 1;
 }
 
-/* Until the worker has exited or `until` (ms): what it writes meanwhile
- * is dropped (the kernel is terminated), its stderr passed on. */
-static bool wait_exit(struct py_worker *w, unsigned long long until)
+/* Until the worker has exited or `until` (ms): what the actor sends
+ * meanwhile goes on (a terminate drains), its stderr is passed on. */
+static bool wait_exit(rk_ctx *ctx, struct py_worker *w,
+		      unsigned long long until)
 {
 	while (!exec_child_reap(&w->child, false)) {
 		if (exec_child_now_ms() >= until)
 			return false;
 		wait_for(w, false);
-		read_output(w);
-		w->len = 0;
+		int got;
+		while ((got = py_worker_frame(ctx, w, false)) > 0)
+			if (got == 'M')
+				(void)rk_ctx_send(ctx, w->frame, w->frame_len);
+		if (got < 0)
+			return true;    /* it ended (reaped) or broke */
 		if (w->child.out < 0 && w->child.err < 0)
 			poll(NULL, 0, 10);
 	}
 	return true;
 }
 
-void py_worker_stop(struct py_worker *w, double timeout)
+void py_worker_stop(rk_ctx *ctx, double timeout)
 {
+	struct py_worker *w = rk_ctx_state(ctx);
 	unsigned long long t0 = exec_child_now_ms();
 	unsigned long long half = timeout < 0 ? ~0ull / 4
 				  : (unsigned long long)(timeout * 500);
@@ -414,10 +420,10 @@ void py_worker_stop(struct py_worker *w, double timeout)
 	if (!w->started || w->child.reaped || !w->child.pid)
 		return;
 	exec_child_close_input(&w->child);
-	if (wait_exit(w, t0 + half))
+	if (wait_exit(ctx, w, t0 + half))
 		return;
 	exec_child_signal(&w->child, SIGTERM);
-	if (wait_exit(w, t0 + 2 * half))
+	if (wait_exit(ctx, w, t0 + 2 * half))
 		return;
 	exec_child_kill(&w->child);
 }

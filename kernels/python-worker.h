@@ -71,8 +71,9 @@ int py_worker_skip(rk_ctx *ctx, struct py_worker *w);
  * exit awaited; 0 when it exited with status 0, else 1 with the error. */
 int py_worker_flush(rk_ctx *ctx);
 
-/* Terminated: its input closed and half the time to exit, SIGTERM and
- * the other half, then SIGKILL. */
-void py_worker_stop(struct py_worker *w, double timeout);
+/* The kernel's stop, terminated: its input closed and half the time to
+ * exit, SIGTERM and the other half, then SIGKILL; what it sends
+ * meanwhile goes on. */
+void py_worker_stop(rk_ctx *ctx, double timeout);
 
 #endif /* RK_PYTHON_WORKER_H */

@@ -53,10 +53,6 @@ static int py_process(rk_ctx *ctx, const rk_msg *msg)
 	return got != 'K';
 }
 
-static void py_stop(rk_ctx *ctx, double timeout)
-{
-	py_worker_stop(rk_ctx_state(ctx), timeout);
-}
 
 static const rk_kernel_desc python_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
@@ -71,7 +67,7 @@ static const rk_kernel_desc python_kernel = {
 	.fini = py_fini,
 	.process = py_process,
 	.flush = py_worker_flush,
-	.stop = py_stop,
+	.stop = py_worker_stop,
 	.flags = RK_KERNEL_REPLICA_SAFE_FLUSH,
 };
 
