@@ -215,3 +215,19 @@ print(s.recv(100))
 	run ringctl servers
 	assert_line --regexp "^other +running +[0-9]+ +1  "
 }
+
+@test "the README's server wiring example runs as printed" {
+	# The block after "A pipeline can be wired in the server too", its
+	# commands as printed, on a free port instead of 9464.
+	awk '/^A pipeline can be wired in the server too/ { on = 1; next }
+	     on && /^A topology file/ { exit }
+	     on && /^    \$ / { sub(/^    \$ /, ""); print }' "$top_srcdir/README" |
+		sed 's/--metrics 9464/--metrics 0/' >"$BATS_TEST_TMPDIR/cmds"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cmds")" -eq 10 ]
+	run bash -c "ringctl() { '$RINGCTL' \"\$@\"; }; set -e; . '$BATS_TEST_TMPDIR/cmds'"
+	assert_success
+	assert_line 'd -> t'
+	assert_line '{"count":2,"sum":6}'
+	assert_line 'ringctl_messages_processed_total{kernel="d"} 2'
+	assert_line --regexp '^default +running +[0-9]+ +2  '
+}
