@@ -157,7 +157,8 @@ static int cmd_servers_exec(const struct global_opts *g, int argc, char **argv)
 			 e->d_name);
 	}
 	closedir(d);
-	qsort(all, n, sizeof(*all), by_name);
+	if (n)
+		qsort(all, n, sizeof(*all), by_name);
 	show(all, n, json);
 	for (size_t i = 0; i < n; i++)
 		free(all[i].name);
