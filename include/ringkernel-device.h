@@ -253,22 +253,18 @@ typedef struct rk_dev_view {
 
 /* Shared memory a loop stages its batches in: the input slots and the
  * result slots of up to RK_DEV_STAGE_MSGS messages, within
- * RK_DEV_STAGE_MAX bytes.  Where fewer than RK_DEV_STAGE_MIN messages'
- * slots would fit (0), the loop works in place, in the rings, one
- * message per thread: a chunk of a few large messages would leave most
- * of the block idle (scale's 4 KiB vectors: 3 at a time). */
+ * RK_DEV_STAGE_MAX bytes.  Where one message's slots would not fit
+ * (0), the loop works in place, in the rings. */
 #define RK_DEV_STAGE_MAX 32768u
 #define RK_DEV_STAGE_MSGS 128u
-#define RK_DEV_STAGE_MIN 32u
 #define RK_DEV_SLOT_BYTES(T) \
 	((sizeof(rk_slot_header) + sizeof(T) + RK_CACHE_LINE - 1) \
 	 / RK_CACHE_LINE * RK_CACHE_LINE)
-#define RK_DEV_STAGE_FIT(IN, OUT) \
-	(RK_DEV_STAGE_MAX / (RK_DEV_SLOT_BYTES(IN) + RK_DEV_SLOT_BYTES(OUT)))
 #define RK_DEV_STAGE_CHUNK(IN, OUT) \
-	(RK_DEV_STAGE_FIT(IN, OUT) < RK_DEV_STAGE_MIN ? 0 \
-	 : RK_DEV_STAGE_FIT(IN, OUT) < RK_DEV_STAGE_MSGS \
-	 ? RK_DEV_STAGE_FIT(IN, OUT) : RK_DEV_STAGE_MSGS)
+	(RK_DEV_STAGE_MAX / (RK_DEV_SLOT_BYTES(IN) + RK_DEV_SLOT_BYTES(OUT)) \
+	 < RK_DEV_STAGE_MSGS \
+	 ? RK_DEV_STAGE_MAX / (RK_DEV_SLOT_BYTES(IN) + RK_DEV_SLOT_BYTES(OUT)) \
+	 : RK_DEV_STAGE_MSGS)
 #define RK_DEV_STAGE_BYTES(IN, OUT) \
 	(RK_DEV_STAGE_CHUNK(IN, OUT) \
 	 * (RK_DEV_SLOT_BYTES(IN) + RK_DEV_SLOT_BYTES(OUT)))
@@ -495,7 +491,7 @@ RK_DEV_FN void rk_dev_find_links(rk_dev_actor *a, rk_dev_shared *s,
 }
 
 /* Thread 0: how the batch goes through shared memory, `chunk` messages
- * at a time, or in place when too few messages' slots fit. */
+ * at a time, or in place when one message's slots do not fit. */
 RK_DEV_FN void rk_dev_plan_stage(rk_dev_shared *s)
 {
 	uint64_t per = (uint64_t)s->src->slot_size + s->dst->slot_size;
@@ -503,8 +499,6 @@ RK_DEV_FN void rk_dev_plan_stage(rk_dev_shared *s)
 
 	if (chunk > RK_DEV_STAGE_MSGS)
 		chunk = RK_DEV_STAGE_MSGS;
-	if (chunk < RK_DEV_STAGE_MIN)
-		chunk = 0;
 	s->staged = chunk > 0;
 	s->chunk = chunk ? chunk : s->n;
 	s->stage_out = chunk * s->src->slot_size;
@@ -770,8 +764,7 @@ RK_DEV_FN void NAME(rk_dev_actor *a, rk_dev_shared *s, uint8_t *stage) \
 			break; \
 		for (uint64_t c = 0; c < s->n; c += s->chunk) { \
 			uint64_t m = s->n - c < s->chunk ? s->n - c : s->chunk; \
-			/* (No stage at all: no copying code.) */ \
-			if (RK_DEV_STAGE_BYTES(IN, OUT) && s->staged) { \
+			if (s->staged) { \
 				rk_dev_stage_copy(s->src, c, m, stage, 1); \
 				RK_DEV_SYNC(); \
 			} \
@@ -779,7 +772,7 @@ RK_DEV_FN void NAME(rk_dev_actor *a, rk_dev_shared *s, uint8_t *stage) \
 			     i += RK_DEV_NTHREADS) \
 				RK_DEV_ONE(s, stage, c, i, IN, OUT, P, FN); \
 			RK_DEV_SYNC(); \
-			if (RK_DEV_STAGE_BYTES(IN, OUT) && s->staged) { \
+			if (s->staged) { \
 				rk_dev_stage_copy(s->dst, c, m, \
 						  stage + s->stage_out, 0); \
 				RK_DEV_SYNC(); \

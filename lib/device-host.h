@@ -162,10 +162,6 @@ static inline uint64_t rk_dev_counter(const uint64_t *c)
  * lost; RK_DEVICE_TIMEOUT (seconds) says otherwise.  One batch of a
  * kernel function slower than this is taken for a hung device. */
 #define DEVICE_TIMEOUT_S 10.0
-/* Relaunch mode: batches a launch of the bounded loop does at most
- * before it returns, so that no launch runs near a watchdog's limit
- * (seconds) unless a single batch does. */
-#define RELAUNCH_BATCHES 16
 /* MiB of pinned memory for device actors, and as much device memory
  * for device links, unless the runtime's options say. */
 #define POOL_MB 64
@@ -185,8 +181,6 @@ struct rk_devices {
 	double timeout_s;
 	uint32_t pool_mb;
 	uint32_t window;                /* batches in flight per kernel */
-	/* Kernels run a bounded loop, launched per batch (a watchdog). */
-	bool relaunch;
 	/* On a GPU: the memory taken once, carved for actors and links
 	 * (the pools above). */
 	struct rk_pool *actor_pool;
@@ -256,14 +250,9 @@ struct rk_device_actor {
 	struct rk_devices *devices;
 	bool emulated;
 	pthread_t thread;               /* emulated */
-	char thread_name[16];
 	bool thread_started;
 	void *stream;                   /* on a GPU */
 	void *companion;                /* the kernel's GPU module */
-	/* Relaunch mode: what to launch again, and how often it was. */
-	const rk_cuda_kernel *ck;
-	uint32_t threads;
-	uint64_t launches;
 	double share;                   /* of a multiprocessor */
 	uint32_t followed;              /* the state last confirmed */
 	bool lost;
@@ -337,10 +326,6 @@ void rk_device_free(rk_kernel *k);
 /* The executor applies `state`: pass it on and wait for the device to
  * confirm.  False when the device did not (the kernel has failed). */
 bool rk_device_follow(rk_kernel *k, rk_state state);
-
-/* Launching its loop (device-launch.c). */
-/* Emulated: start a host thread that runs the loop; false if none. */
-bool rk_device_emulated_launch(struct rk_device_actor *da);
 
 /* A device that runs a bounded loop per launch (relaunch mode): launch
  * it again if it has returned and work waits for it (input, a

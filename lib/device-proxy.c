@@ -88,32 +88,22 @@ int rk_device_process_batch(rk_kernel *k, const rk_msg *msgs, size_t n)
 	size_t start = 0;
 	int failed = 0;
 
-	if (da->stopped) {
-		/* Stopped on an error of the window: never processed, these
-		 * are dropped with the rest of its input. */
-		__atomic_add_fetch(&k->cb.dropped, n, __ATOMIC_RELAXED);
-		k->batch_in_flight = n;
-		return 0;
-	}
-	if (da->lost)
+	if (da->lost || da->stopped)
 		return (int)n;
 	/* The common case: into the window, answered later. */
 	if (!da->link_out && sizes_fit(k, msgs, n)) {
 		rk_error rc = rk_window_push(k, msgs, n);
 		if (rc == RK_OK)
 			return 0;
-		if (da->stopped)
-			return rk_device_process_batch(k, msgs, n);
 		/* Lost before this batch went in: it fails with the rest. */
 		k->batch_index = 0;
-		rk_ctx_error(&k->ctx, "%s", rk_device_why(da, rc));
+		if (!da->stopped)
+			rk_ctx_error(&k->ctx, "%s", rk_device_why(da, rc));
 		return (int)n;
 	}
 	/* Anything else runs alone, after what is in flight. */
 	rk_window_flush(k, UINT64_MAX);
-	if (da->stopped)
-		return rk_device_process_batch(k, msgs, n);
-	if (da->lost)
+	if (da->lost || da->stopped)
 		return (int)n;
 	/* Messages not of the kernel's input size (raw sends through the
 	 * C API) fail here; the rest go to the device in runs. */

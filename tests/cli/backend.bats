@@ -7,7 +7,7 @@
 load common
 setup() {
 	server_setup
-	unset RK_CUDA_EMULATE RK_CUDA_EMULATE_WATCHDOG
+	unset RK_CUDA_EMULATE
 	# No GPU module: the machine has no CUDA backend at all.
 	export RK_CUDA_MODULE=/nonexistent/rk-cuda.so
 	TOPO=$BATS_TEST_TMPDIR/cuda.yaml
@@ -46,22 +46,6 @@ teardown() { server_teardown; }
 	assert_success
 	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
 	[[ $stderr == *"received 20000, processed 20000"*", on emulated device (host threads)"* ]]
-}
-
-@test "emulated device with a watchdog: relaunched per batch, the same output" {
-	export RK_CUDA_EMULATE=4 RK_CUDA_EMULATE_WATCHDOG=1
-	values 20000 >"$BATS_TEST_TMPDIR/in"
-	ringctl run doubler <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/cpu"
-	run --separate-stderr ringctl run --stats "$TOPO" <"$BATS_TEST_TMPDIR/in"
-	assert_success
-	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
-	[[ $stderr == *"received 20000, processed 20000"* ]]
-	# stats says which mode runs, in the table and the JSON.
-	ringctl launch d -k doubler --backend cuda
-	run ringctl stats
-	assert_line --regexp '^d: on emulated device \(host threads\) \(relaunch\), '
-	run ringctl stats d --json
-	assert_output --partial '"device":{"name":"emulated device (host threads)","mode":"relaunch",'
 }
 
 @test "emulated device: a failing message is named, the rest delivered" {

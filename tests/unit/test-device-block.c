@@ -66,14 +66,13 @@ RK_DEVICE_LOOP(triple_loop, struct in, struct out, struct none, triple)
 		       struct out_##NAME, struct none, triple_##NAME)
 
 /* Middling messages: a chunk of a batch in shared memory at a time. */
-PADDED(mid, 200)
+PADDED(mid, 1000)
 _Static_assert(RK_DEV_STAGE_CHUNK(struct in_mid, struct out_mid) > 1
-	       && RK_DEV_STAGE_CHUNK(struct in_mid, struct out_mid) < 128,
+	       && RK_DEV_STAGE_CHUNK(struct in_mid, struct out_mid) < 32,
 	       "a batch in several chunks");
 
-/* Large ones: no room in shared memory for enough of them, processed
- * in the rings. */
-PADDED(big, 1000)
+/* Large ones: no room in shared memory, processed in the rings. */
+PADDED(big, 20000)
 _Static_assert(RK_DEV_STAGE_BYTES(struct in_big, struct out_big) == 0,
 	       "no staging");
 

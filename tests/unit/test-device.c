@@ -4,8 +4,7 @@
  * confirmed pause and resume, terminate draining through the device,
  * replicas, a device that stops answering, and room on the device;
  * several batches in flight: order, failures, the end, pause, terminate
- * and a fault among them; a device with a watchdog, its loop launched
- * per batch;
+ * and a fault among them;
  * device links between kernels that feed one another on the device. */
 #include <inttypes.h>
 #include <pthread.h>
@@ -249,16 +248,6 @@ static int64_t get(rk_runtime *rt, const char *id)
 	return r.result;
 }
 
-/* "add" on the device as `id`, with options o, active. */
-static void active_add_with(rk_runtime *rt, const char *id,
-			    rk_launch_options *o)
-{
-	o->kernel = "add";
-	o->backend = RK_BACKEND_CUDA;
-	assert_int_equal(rk_launch(rt, id, NULL, o), RK_OK);
-	assert_int_equal(rk_activate(rt, id), RK_OK);
-}
-
 /* The results of from, ..., to - 1, in order. */
 static void expect_results(rk_runtime *rt, const char *id, int64_t from,
 			   int64_t to)
@@ -316,7 +305,6 @@ static void test_results_in_order(void **state)
 	assert_int_equal(t.messages_processed, (uint64_t)count);
 	assert_int_equal(t.backend, RK_BACKEND_CUDA);
 	assert_string_equal(t.device, "emulated device (host threads)");
-	assert_string_equal(t.device_mode, "persistent");
 	assert_true(t.device_batches > 0);
 	rk_runtime_free(rt);
 }
@@ -372,8 +360,11 @@ static void test_wide_error_code(void **state)
 	rk_param p[] = { { "add", "-1" }, { NULL, NULL } };
 	rk_telemetry t;
 
+	o.kernel = "add";
+	o.backend = RK_BACKEND_CUDA;
 	o.params = p;
-	active_add_with(rt, "w", &o);
+	assert_int_equal(rk_launch(rt, "w", NULL, &o), RK_OK);
+	assert_int_equal(rk_activate(rt, "w"), RK_OK);
 	put(rt, "w", WIDE_VALUE);
 	put(rt, "w", 3);
 	assert_int_equal(get(rt, "w"), 2);
@@ -737,40 +728,6 @@ static void test_window_fault_in_flight(void **state)
 	rk_runtime_free(rt);
 }
 
-/* A kernel that stops at its first failure stops there with batches
- * in flight: the results before it come out, what was taken after it
- * is counted dropped, none counted twice. */
-static void test_window_stop_on_error(void **state)
-{
-	(void)state;
-	rk_runtime *rt = runtime("4");
-	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
-	rk_telemetry t;
-	struct result r;
-	size_t len;
-
-	o.on_error = RK_ON_ERROR_STOP;
-	active_add_with(rt, "add", &o);
-	__atomic_store_n(&stall, 1, __ATOMIC_RELEASE);
-	put(rt, "add", STALL_VALUE);
-	for (int64_t v = 1; v < 300; v++)
-		put(rt, "add", v == 100 ? -v : v);
-	in_flight_at_least(rt, "add", 129);
-	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
-	assert_int_equal(wait_failed(rt, "add", 5.0), RK_STATE_FAILED);
-	expect_results(rt, "add", STALL_VALUE, STALL_VALUE + 1);
-	expect_results(rt, "add", 1, 100);
-	assert_int_not_equal(rk_receive(rt, "add", &r, sizeof(r), &len, 0.1),
-			     RK_OK);
-	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
-	assert_int_equal(t.messages_processed, 100);
-	assert_int_equal(t.errors, 1);
-	assert_int_equal(t.messages_received,
-			 t.messages_processed + t.errors + t.messages_dropped);
-	assert_string_equal(t.last_error, "negative value");
-	rk_runtime_free(rt);
-}
-
 /* The held device goes on in a while (the pause waits for it). */
 static void *unstall_soon(void *arg)
 {
@@ -809,49 +766,6 @@ static void test_window_pause_resume(void **state)
 	expect_results(rt, "add", STALL_VALUE, STALL_VALUE + 1);
 	expect_results(rt, "add", 1, 500);
 	rk_runtime_free(rt);
-}
-
-/* ---- relaunch mode: a device with a watchdog ----------------------- */
-
-/* Where a kernel may not run on (a display's watchdog), a bounded loop
- * is launched as work comes: the same results in the same order, every
- * message counted once, pause, resume and terminate as before. */
-static void test_watchdog_relaunches(void **state)
-{
-	(void)state;
-	setenv("RK_CUDA_EMULATE_WATCHDOG", "1", 1);
-	rk_runtime *rt = active_add("4", 0);
-	rk_terminate_report report;
-	rk_telemetry t;
-
-	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
-	assert_string_equal(t.device_mode, "relaunch");
-	int64_t count = stream(rt, "add", 20000, 100);
-	/* A burst, failures among it: order and counts exact. */
-	for (int64_t v = 0; v < 700; v++)
-		put(rt, "add", v % 10 == 9 ? -v : v);
-	for (int64_t v = 0; v < 700; v++)
-		if (v % 10 != 9)
-			assert_int_equal(get(rt, "add"), v + 1000);
-	t = counted(rt, "add", (uint64_t)count + 700);
-	assert_counts(&t, (uint64_t)count + 700, 70);
-	assert_true(t.device_batches > 0);
-	/* Paused, nothing runs; resumed, the backlog does. */
-	assert_int_equal(rk_deactivate(rt, "add"), RK_OK);
-	for (int64_t v = 0; v < 300; v++)
-		put(rt, "add", v);
-	usleep(50000);
-	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
-	assert_int_equal(t.input.depth, 300);
-	assert_int_equal(rk_reactivate(rt, "add"), RK_OK);
-	expect_results(rt, "add", 0, 300);
-	for (int64_t v = 0; v < 500; v++)
-		put(rt, "add", v);
-	assert_int_equal(rk_terminate_ex(rt, "add", 10.0, &report), RK_OK);
-	assert_int_equal(report.dropped_input, 0);
-	assert_int_equal(report.unread_output, 500);
-	rk_runtime_free(rt);
-	unsetenv("RK_CUDA_EMULATE_WATCHDOG");
 }
 
 /* ---- device links -------------------------------------------------- */
@@ -1248,8 +1162,6 @@ int main(void)
 		cmocka_unit_test(test_window_failures_and_end),
 		cmocka_unit_test(test_window_pause_resume),
 		cmocka_unit_test(test_window_fault_in_flight),
-		cmocka_unit_test(test_window_stop_on_error),
-		cmocka_unit_test(test_watchdog_relaunches),
 		cmocka_unit_test(test_link_pipeline),
 		cmocka_unit_test(test_link_failures_named),
 		cmocka_unit_test(test_link_failure_charged_to_its_kernel),
