@@ -300,7 +300,7 @@ static bool stop(struct rk_device_actor *da)
 	}
 	if (da->faulted)
 		return true;
-	rk_dev_abort(da->a);
+	__atomic_store_n(&da->a->cb.abort, 1, __ATOMIC_RELEASE);
 	return device_stopped(da, rk_deadline(t));
 }
 
@@ -413,10 +413,5 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 
 bool rk_device_lost(const rk_kernel *k)
 {
-	return k->device && (k->device->lost || k->device->stopped);
-}
-
-void rk_device_kick(struct rk_device_actor *da)
-{
-	(void)da;
+	return k->device && k->device->lost;
 }

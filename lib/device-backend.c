@@ -164,16 +164,6 @@ static void probe_module(rk_runtime *rt, struct rk_devices *d)
 	d->status = RK_OK;
 }
 
-/* Batches in flight per kernel: RK_DEVICE_WINDOW (1 to DEVICE_WINDOW)
- * says fewer, to measure what the window brings. */
-static uint32_t window_size(void)
-{
-	const char *e = getenv("RK_DEVICE_WINDOW");
-	long n = e && *e ? strtol(e, NULL, 10) : DEVICE_WINDOW;
-
-	return n >= 1 && n <= DEVICE_WINDOW ? (uint32_t)n : DEVICE_WINDOW;
-}
-
 struct rk_devices *rk_devices_probe(rk_runtime *rt)
 {
 	struct rk_devices *d = devices_of(rt);
@@ -186,7 +176,6 @@ struct rk_devices *rk_devices_probe(rk_runtime *rt)
 			       ? rt->opts.device_timeout_s : DEVICE_TIMEOUT_S;
 		d->pool_mb = rt->opts.device_pool_mb ? rt->opts.device_pool_mb
 						     : POOL_MB;
-		d->window = window_size();
 		d->probed = true;
 		if (!probe_emulated(d))
 			probe_module(rt, d);

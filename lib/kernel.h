@@ -157,9 +157,6 @@ typedef struct rk_kernel {
 	uint64_t batch_ok_counted;      /* of batch_ok, counted then */
 	uint64_t batch_failed;          /* failed so far (process) */
 	uint64_t batch_failed_counted;  /* of those, counted then */
-	/* Of the batch process_batch took, those its operations count
-	 * themselves as their results come (a device's window). */
-	uint64_t batch_in_flight;
 	uint64_t batch_now_ns;          /* enqueue time of its output */
 	bool linked_batch;              /* emitting what a device link brought */
 	bool link_polled;               /* its sleeps are timed: it has a link */
