@@ -85,7 +85,7 @@ teardown() { server_teardown; }
 	run ringctl list
 	assert_line --regexp '^d +doubler +ACTIVE +cuda '
 	run ringctl stats
-	assert_line --regexp '^d: on emulated device \(host threads\) \(persistent\), 1 threads, [0-9]+ batches$'
+	assert_line --regexp '^d: on emulated device \(host threads\), 1 threads, [0-9]+ batches$'
 	ringctl terminate d
 }
 
@@ -148,7 +148,7 @@ vectors() {
 	assert_success
 	[ "${#lines[@]}" -eq 300 ]
 	run ringctl stats
-	assert_line --regexp '^b: on emulated device \(host threads\) \(persistent\), [0-9]+ threads, [0-9]+ batches, device link from a, device link to c$'
+	assert_line --regexp '^b: on emulated device \(host threads\), [0-9]+ threads, [0-9]+ batches, device link from a, device link to c$'
 	run ringctl stats --format json b
 	assert_output --partial '"link_from":"a","link_to":"c","utilization":null,"temperature_c":null,"power_w":null}}'
 	run ringctl stats --format json a

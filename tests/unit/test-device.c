@@ -967,31 +967,41 @@ static void test_link_only_for_a_private_edge(void **state)
 	no_device_links = 0;
 }
 
+/* A test that fails half way leaves no stall or fault raised for the
+ * next: one failure is told once, not again by every test after it. */
+static int lower_flags(void **state)
+{
+	(void)state;
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&fault, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_results_in_order),
-		cmocka_unit_test(test_failure_named_and_counted),
-		cmocka_unit_test(test_wide_error_code),
-		cmocka_unit_test(test_deactivate_is_confirmed),
-		cmocka_unit_test(test_terminate_drains_through_device),
-		cmocka_unit_test(test_replicas_keep_order),
-		cmocka_unit_test(test_backend_choice),
-		cmocka_unit_test(test_no_device_falls_back),
-		cmocka_unit_test(test_room_on_the_device),
-		cmocka_unit_test(test_one_queue_per_kernel),
-		cmocka_unit_test(test_device_that_stops_answering),
-		cmocka_unit_test(test_device_fault_fails_at_once),
-		cmocka_unit_test(test_teardown_leaves_a_lost_device),
-		cmocka_unit_test(test_link_pipeline),
-		cmocka_unit_test(test_link_failures_named),
-		cmocka_unit_test(test_link_failure_charged_to_its_kernel),
-		cmocka_unit_test(test_link_end_of_input),
-		cmocka_unit_test(test_link_held_by_deactivated_consumer),
-		cmocka_unit_test(test_link_held_further_down),
-		cmocka_unit_test(test_link_beside_client_input),
-		cmocka_unit_test(test_link_consumer_ends_first),
-		cmocka_unit_test(test_link_only_for_a_private_edge),
+		cmocka_unit_test_teardown(test_results_in_order, lower_flags),
+		cmocka_unit_test_teardown(test_failure_named_and_counted, lower_flags),
+		cmocka_unit_test_teardown(test_wide_error_code, lower_flags),
+		cmocka_unit_test_teardown(test_deactivate_is_confirmed, lower_flags),
+		cmocka_unit_test_teardown(test_terminate_drains_through_device, lower_flags),
+		cmocka_unit_test_teardown(test_replicas_keep_order, lower_flags),
+		cmocka_unit_test_teardown(test_backend_choice, lower_flags),
+		cmocka_unit_test_teardown(test_no_device_falls_back, lower_flags),
+		cmocka_unit_test_teardown(test_room_on_the_device, lower_flags),
+		cmocka_unit_test_teardown(test_one_queue_per_kernel, lower_flags),
+		cmocka_unit_test_teardown(test_device_that_stops_answering, lower_flags),
+		cmocka_unit_test_teardown(test_device_fault_fails_at_once, lower_flags),
+		cmocka_unit_test_teardown(test_teardown_leaves_a_lost_device, lower_flags),
+		cmocka_unit_test_teardown(test_link_pipeline, lower_flags),
+		cmocka_unit_test_teardown(test_link_failures_named, lower_flags),
+		cmocka_unit_test_teardown(test_link_failure_charged_to_its_kernel, lower_flags),
+		cmocka_unit_test_teardown(test_link_end_of_input, lower_flags),
+		cmocka_unit_test_teardown(test_link_held_by_deactivated_consumer, lower_flags),
+		cmocka_unit_test_teardown(test_link_held_further_down, lower_flags),
+		cmocka_unit_test_teardown(test_link_beside_client_input, lower_flags),
+		cmocka_unit_test_teardown(test_link_consumer_ends_first, lower_flags),
+		cmocka_unit_test_teardown(test_link_only_for_a_private_edge, lower_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
