@@ -184,12 +184,12 @@ static bool has_port(const rk_kernel *k, const rk_port *p, bool outputs)
 	return false;
 }
 
-static bool feeds(const rk_kernel *from, const rk_kernel *to)
+bool rk_kernel_feeds_locked(const rk_kernel *from, const rk_kernel *to)
 {
-	const rk_kernel *one = from->n_replicas ? from->replicas[0] : from;
+	size_t copies = from->n_replicas ? from->n_replicas : 1;
 
-	for (size_t r = 0; r < (from->n_replicas ? from->n_replicas : 1); r++) {
-		one = from->n_replicas ? from->replicas[r] : from;
+	for (size_t r = 0; r < copies; r++) {
+		const rk_kernel *one = from->n_replicas ? from->replicas[r] : from;
 		for (size_t i = 0; i < one->n_outputs; i++)
 			if (has_port(to, one->outputs[i], false))
 				return true;
@@ -211,7 +211,7 @@ rk_error rk_kernel_feeds(rk_runtime *rt, const char *id, char ***out,
 	bool ok = ids != NULL;
 	for (size_t i = 0; ok && i < rt->n_kernels; i++) {
 		rk_kernel *to = rt->kernels[i];
-		if (to == from || !feeds(from, to))
+		if (to == from || !rk_kernel_feeds_locked(from, to))
 			continue;
 		ok = (ids[n++] = strdup(to->id)) != NULL;
 	}

@@ -18,6 +18,10 @@ rk_state rk_kernel_state(rk_kernel *k);
 
 /* The kernel launched as id, or NULL; with index, its place in the
  * table.  Under rt->lock. */
+/* Whether an edge runs from `from` (or one of its replicas) into `to`
+ * (or one of its); both held (their locks, or rt->lock). */
+bool rk_kernel_feeds_locked(const rk_kernel *from, const rk_kernel *to);
+
 rk_kernel *rk_kernel_find_locked(rk_runtime *rt, const char *id,
 				 size_t *index);
 

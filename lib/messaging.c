@@ -780,15 +780,6 @@ static rk_error add_edge(rk_runtime *rt, rk_kernel *from, rk_kernel *to,
 	return RK_OK;
 }
 
-static bool feeds(const rk_kernel *from, const rk_kernel *to)
-{
-	for (size_t i = 0; i < from->n_outputs; i++)
-		for (size_t j = 1; j < to->n_inputs; j++)
-			if (from->outputs[i] == to->inputs[j])
-				return true;
-	return false;
-}
-
 /* Both kernels must still be LAUNCHED: their executors read the port
  * arrays only once activated, after the epoch that publishes them.  A
  * replicated kernel downstream takes its messages in turn (one output
@@ -797,15 +788,13 @@ static bool feeds(const rk_kernel *from, const rk_kernel *to)
 static rk_error connect_locked(rk_runtime *rt, rk_kernel *from, rk_kernel *to)
 {
 	rk_state sf = rk_kernel_state(from), st = rk_kernel_state(to);
-	rk_kernel *first_from = from->n_replicas ? from->replicas[0] : from;
-	rk_kernel *first_to = to->n_replicas ? to->replicas[0] : to;
 	rk_error rc = RK_OK;
 
 	if (sf != RK_STATE_LAUNCHED)
 		return rk_fail_state("connect", from->id, sf);
 	if (st != RK_STATE_LAUNCHED)
 		return rk_fail_state("connect", to->id, st);
-	if (feeds(first_from, first_to))
+	if (rk_kernel_feeds_locked(from, to))
 		return rk_fail(RK_EINVAL, "kernel '%s' already feeds '%s'",
 			       from->id, to->id);
 	const rk_type *out = from->desc->output_type, *in = to->desc->input_type;
