@@ -176,6 +176,12 @@ typedef struct rk_kernel_desc {
  * with a flush otherwise keeps state across messages and cannot. */
 #define RK_KERNEL_REPLICA_SAFE_FLUSH 1u
 
+/* flags: process_batch tells the end of each of its messages, in order,
+ * with rk_ctx_batch_done, so that each failure is counted and reported
+ * with its own message and the kernel may have replicas (a batch may
+ * then be worked on ahead, as a worker process does). */
+#define RK_KERNEL_BATCH_TELLS 2u
+
 /* How often, at least, an idle kernel's idle function is called. */
 #define RK_IDLE_MS 10
 
@@ -222,6 +228,24 @@ RK_API rk_error rk_ctx_emit(rk_ctx *ctx, const void *data, size_t len);
 /* Say why the current message failed; kept as the kernel's last_error. */
 RK_API void rk_ctx_error(rk_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* What process_batch does after telling a message done. */
+typedef enum rk_batch_next {
+	RK_BATCH_GO_ON,                 /* the next message */
+	RK_BATCH_FINISH,                /* start no more: tell those started
+					 * (a command or terminate waits) */
+	RK_BATCH_STOP                   /* return now: the kernel stops */
+} rk_batch_next;
+
+/* From the process_batch of a kernel with RK_KERNEL_BATCH_TELLS: the
+ * batch's next message (in order, from its first) is done, all it gives
+ * emitted (emits before this belong to it: its correlation id and
+ * priority); failed 0, or nonzero when it failed (after rk_ctx_error,
+ * its last_error).  The messages process_batch does not tell stay
+ * queued (given again), or are dropped when the kernel stops (a failure
+ * under on_error stop).  A process_batch that tells none of its
+ * messages has failed them all. */
+RK_API rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed);
 
 /* For persistent main loops (the reference's ctx). */
 RK_API rk_error rk_ctx_receive(rk_ctx *ctx, rk_msg *msg, double timeout);

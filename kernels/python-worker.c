@@ -2,9 +2,11 @@
  * python-worker.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +197,19 @@ void py_worker_free(struct py_worker *w)
 	free(w);
 }
 
+/* Why a message failed, kept also in w->why: the kernel may need to
+ * say it again for each message the worker had. */
+__attribute__((format(printf, 3, 4)))
+static void say(rk_ctx *ctx, struct py_worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+	rk_ctx_error(ctx, "%s", w->why);
+}
+
 /* The worker's end, said once: the kernel then fails every message. */
 static int ended(rk_ctx *ctx, struct py_worker *w, const char *what)
 {
@@ -202,7 +217,7 @@ static int ended(rk_ctx *ctx, struct py_worker *w, const char *what)
 
 	exec_child_end(&w->child);
 	exec_child_describe(&w->child, how, sizeof(how));
-	rk_ctx_error(ctx, "python worker %s, after %llu message%s: it %s",
+	say(ctx, w, "python worker %s, after %llu message%s: it %s",
 		     what, (unsigned long long)w->messages,
 		     w->messages == 1 ? "" : "s", how);
 	w->failed = true;
@@ -214,7 +229,7 @@ int py_worker_ready(rk_ctx *ctx, struct py_worker *w)
 	char why[512];
 
 	if (w->failed) {
-		rk_ctx_error(ctx, "not sent: the python worker failed on an "
+		say(ctx, w, "not sent: the python worker failed on an "
 			     "earlier message");
 		return 1;
 	}
@@ -222,7 +237,7 @@ int py_worker_ready(rk_ctx *ctx, struct py_worker *w)
 		return 0;
 	w->started = true;
 	if (exec_child_start(&w->child, &w->what.spec, why, sizeof(why)) != 0) {
-		rk_ctx_error(ctx, "%s", why);
+		say(ctx, w, "%s", why);
 		w->failed = true;
 		return 1;
 	}
@@ -243,40 +258,61 @@ static void wait_for(struct py_worker *w, bool writing)
 	exec_child_wait(&w->child, writing, w->len < w->cap, SLICE_MS);
 }
 
-int py_worker_send(rk_ctx *ctx, struct py_worker *w, char tag,
-		   const void *data, size_t len)
+void py_worker_wait(struct py_worker *w, bool writing)
 {
-	size_t done = 0, total = len + 2;
+	wait_for(w, writing);
+}
 
-	while (done < total) {
-		/* The frame in one call where it fits. */
-		struct iovec iov[3] = { { &tag, 1 }, { (void *)data, len },
-					{ "\n", 1 } };
-		struct iovec *v = iov;
-		int nv = 3;
-		size_t skip = done;
-		while (skip && skip >= v->iov_len) {
-			skip -= v->iov_len;
-			v++, nv--;
-		}
-		v->iov_base = (char *)v->iov_base + skip;
-		v->iov_len -= skip;
-		ssize_t n = writev(w->child.in, v, nv);
-		if (n > 0) {
-			done += (size_t)n;
+int py_worker_write(rk_ctx *ctx, struct py_worker *w, struct iovec **iov,
+		    int *n_iov)
+{
+	while (*n_iov > 0) {
+		ssize_t n = writev(w->child.in, *iov,
+				   *n_iov < IOV_MAX ? *n_iov : IOV_MAX);
+		if (n < 0 && errno == EINTR)
 			continue;
-		}
+		if (n < 0 && errno == EAGAIN)
+			return 0;
 		if (n < 0 && errno == EPIPE) {
 			ended(ctx, w, "stopped reading");
 			return 1;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			rk_ctx_error(ctx, "writing to the python worker: %s",
+		if (n < 0) {
+			say(ctx, w, "writing to the python worker: %s",
 				     strerror(errno));
+			w->failed = true;
 			return 1;
 		}
+		/* Past what went, the rest where it stopped. */
+		size_t done = (size_t)n;
+		while (*n_iov > 0 && done >= (*iov)->iov_len) {
+			done -= (*iov)->iov_len;
+			(*iov)++;
+			(*n_iov)--;
+		}
+		if (*n_iov > 0) {
+			(*iov)->iov_base = (char *)(*iov)->iov_base + done;
+			(*iov)->iov_len -= done;
+		}
+	}
+	return 0;
+}
+
+int py_worker_send(rk_ctx *ctx, struct py_worker *w, char tag,
+		   const void *data, size_t len)
+{
+	struct iovec frame[3] = { { &tag, 1 }, { (void *)data, len },
+				  { "\n", 1 } };
+	struct iovec *iov = frame;
+	int n_iov = 3;
+
+	for (;;) {
+		if (py_worker_write(ctx, w, &iov, &n_iov) != 0)
+			return 1;
+		if (n_iov == 0)
+			return 0;
 		if (rk_ctx_should_terminate(ctx)) {
-			rk_ctx_error(ctx, "terminated while the python worker "
+			say(ctx, w, "terminated while the python worker "
 				     "did not read message %llu",
 				     (unsigned long long)w->messages + 1);
 			return 1;
@@ -284,7 +320,6 @@ int py_worker_send(rk_ctx *ctx, struct py_worker *w, char tag,
 		wait_for(w, true);
 		read_output(w);
 	}
-	return 0;
 }
 
 /* The frame at the start of buf, up to its newline (n bytes), taken
@@ -299,7 +334,7 @@ static int take(rk_ctx *ctx, struct py_worker *w, size_t n)
 		if (rk_json_decode(&rk_type_json, w->buf + 1, n - 1, n - 1,
 				   w->frame, w->cap + RK_JSON_PADDING, &kept)
 		    != RK_OK) {
-			rk_ctx_error(ctx, "python worker wrote a message that "
+			say(ctx, w, "python worker wrote a message that "
 				     "is not JSON: %s", rk_errmsg());
 			w->failed = true;
 			rc = -1;
@@ -311,11 +346,11 @@ static int take(rk_ctx *ctx, struct py_worker *w, size_t n)
 		w->frame_len = n ? n - 1 : 0;
 		w->frame[w->frame_len] = '\0';
 		if (tag == 'F') {
-			rk_ctx_error(ctx, "%s", w->frame);
+			say(ctx, w, "%s", w->frame);
 			w->failed = true;
 			rc = -1;
 		} else if (tag != 'E' && tag != 'K') {
-			rk_ctx_error(ctx, "python worker wrote an unknown "
+			say(ctx, w, "python worker wrote an unknown "
 				     "frame '%c'", tag);
 			w->failed = true;
 			rc = -1;
@@ -333,7 +368,7 @@ int py_worker_frame(rk_ctx *ctx, struct py_worker *w, bool wait)
 		if (nl)
 			return take(ctx, w, (size_t)(nl - w->buf));
 		if (w->len == w->cap) {
-			rk_ctx_error(ctx, "python worker wrote a message longer "
+			say(ctx, w, "python worker wrote a message longer "
 				     "than max_line (%zu bytes)", w->max_line);
 			w->failed = true;
 			return -1;
@@ -346,7 +381,7 @@ int py_worker_frame(rk_ctx *ctx, struct py_worker *w, bool wait)
 		if (!wait)
 			return 0;
 		if (rk_ctx_should_terminate(ctx)) {
-			rk_ctx_error(ctx, "terminated while the python worker "
+			say(ctx, w, "terminated while the python worker "
 				     "did not answer message %llu",
 				     (unsigned long long)w->messages);
 			return -1;
@@ -374,7 +409,7 @@ int py_worker_flush(rk_ctx *ctx)
 		if (got == 'M' && rk_ctx_emit(ctx, w->frame, w->frame_len))
 			return 1;
 		if (got == 'E') {
-			rk_ctx_error(ctx, "python actor raised: %s", w->frame);
+			say(ctx, w, "python actor raised: %s", w->frame);
 			w->failed = true;
 			return 1;
 		}

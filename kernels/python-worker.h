@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <ringkernel.h>
 
@@ -31,7 +32,11 @@ struct py_worker {
 	char *frame;                    /* the last frame's payload: JSON as
 					 * the codec keeps it, or text */
 	size_t frame_len;
-	uint64_t messages;              /* sent so far */
+	uint64_t messages;              /* answered (function form) or sent
+					 * (actor form) so far */
+	char why[512];                  /* the last error it said */
+	uint64_t per_message_ns;        /* its time per message, of late:
+					 * how many may be in flight */
 };
 
 extern const rk_kernel_desc python_actor_kernel;
@@ -49,6 +54,16 @@ void py_worker_free(struct py_worker *w);
 /* Started (the first time), and not failed before: 0, or 1 with the
  * error. */
 int py_worker_ready(rk_ctx *ctx, struct py_worker *w);
+
+/* Write what of iov (n_iov pieces) goes without waiting; iov and n_iov
+ * then say what is left (none: n_iov 0).  0, or 1 with the error (the
+ * worker then counts as failed). */
+int py_worker_write(rk_ctx *ctx, struct py_worker *w, struct iovec **iov,
+		    int *n_iov);
+
+/* Wait a while (up to 50 ms) for its output, or for room in its input
+ * when `writing`; its standard error is passed on meanwhile. */
+void py_worker_wait(struct py_worker *w, bool writing);
 
 /* Write one frame: tag then data (may be NULL) and a newline, reading
  * its output meanwhile so that neither side waits on the other.  0, or

@@ -173,6 +173,83 @@ static void segment_begin(rk_kernel *k, segment *s)
 	k->batch_failed = k->batch_failed_counted = 0;
 }
 
+rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed)
+{
+	rk_kernel *k = ctx->kernel;
+
+	/* Not in such a batch, all told, or stopping: nothing counts. */
+	if (!k->told_msgs || k->batch_index >= k->told_n || k->told_stop)
+		return RK_BATCH_STOP;
+	bool was = rk_fault_runtime_enter();
+	const rk_msg *m = &k->told_msgs[k->batch_index];
+	if (failed == 0 && ctx->emit_refused)
+		failed = RK_ESCHEMA;
+	/* Counted, as received, when the slots go back (segment_end). */
+	if (failed) {
+		k->batch_failed++;
+		if (failure_noted(k, failed,
+				  k->told_position + k->batch_index + 1))
+			k->told_stop = true;
+	} else {
+		k->batch_ok++;
+	}
+	ctx->error[0] = '\0';
+	ctx->emit_refused = false;
+	if (k->emits_markers)
+		rk_executor_mark_done(k, m->priority);
+	if (k->telemetry) {
+		uint64_t t1 = rk_now_ns();
+		rk_hist_add(&k->latency, t1 - k->told_t0);
+		rk_rate_note(k, t1);
+		k->told_t0 = t1;
+	}
+	k->batch_index++;
+	ctx->current = k->batch_index < k->told_n
+		       ? &k->told_msgs[k->batch_index] : NULL;
+	rk_fault_runtime_leave(was);
+	return k->told_stop ? RK_BATCH_STOP
+	       : batch_interrupted(k) ? RK_BATCH_FINISH : RK_BATCH_GO_ON;
+}
+
+/* The segment through a process_batch that tells each message's end:
+ * what it told is taken, the rest stays queued.  Returns whether to
+ * stop. */
+static bool run_told_batch(rk_kernel *k, segment *s, const rk_msg *msgs)
+{
+	uint64_t n = s->n;
+
+	k->told_msgs = msgs;
+	k->told_n = n;
+	k->told_position = s->position;
+	k->told_t0 = s->t0;
+	k->told_stop = false;
+	k->ctx.current = &msgs[0];
+	k->ctx.error[0] = '\0';
+	k->ctx.emit_refused = false;
+	rk_kernel_function = "process_batch";
+	(void)k->ops->process_batch(k, msgs, n);
+	rk_in_kernel_code = false;
+	/* Telling none would take nothing, and the batch would come back
+	 * for ever: none told is all failed. */
+	if (k->batch_index == 0) {
+		char why[sizeof(k->ctx.error)];
+		snprintf(why, sizeof(why), "%s", k->ctx.error[0]
+			 ? k->ctx.error
+			 : "process_batch told none of its messages done");
+		for (uint64_t i = 0; i < n; i++) {
+			snprintf(k->ctx.error, sizeof(k->ctx.error), "%s", why);
+			(void)rk_ctx_batch_done(&k->ctx, -1);
+		}
+	}
+	k->told_msgs = NULL;
+	k->ctx.current = NULL;
+	s->taken = k->batch_index;
+	s->ok = k->batch_ok;
+	if (s->taken < n)
+		s->end = false;
+	return k->told_stop;
+}
+
 /* The whole segment at once, through the kernel's operations (its
  * process_batch, or its device).  Returns whether to stop. */
 static bool run_batch(rk_kernel *k, segment *s)
@@ -183,6 +260,8 @@ static bool run_batch(rk_kernel *k, segment *s)
 
 	for (uint64_t i = 0; i < n; i++)
 		msg_from_slot(&msgs[i], rk_ring_slot(s->r, s->first + i));
+	if ((k->desc->flags & RK_KERNEL_BATCH_TELLS) && !k->device)
+		return run_told_batch(k, s, msgs);
 	k->batch_index = n - 1;
 	k->ctx.error[0] = '\0';
 	k->ctx.emit_refused = false;

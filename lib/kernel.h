@@ -158,6 +158,13 @@ typedef struct rk_kernel {
 	uint64_t batch_failed;          /* failed so far (process) */
 	uint64_t batch_failed_counted;  /* of those, counted then */
 	uint64_t batch_now_ns;          /* enqueue time of its output */
+	/* A process_batch that tells each message's end (RK_KERNEL_BATCH_
+	 * TELLS); batch_index is then the next one to be told. */
+	const rk_msg *told_msgs;        /* NULL outside such a batch */
+	uint64_t told_n;                /* its messages */
+	uint64_t told_position;         /* received before it */
+	uint64_t told_t0;               /* the last end, for the latency */
+	bool told_stop;                 /* a failure stops the kernel */
 	bool linked_batch;              /* emitting what a device link brought */
 	bool link_polled;               /* its sleeps are timed: it has a link */
 	uint32_t link_poll_ns;          /* how long to sleep before looking again */

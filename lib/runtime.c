@@ -290,7 +290,8 @@ static rk_error stop_kernel(rk_kernel *k, double timeout,
 
 bool rk_replicas_can(const rk_kernel_desc *d)
 {
-	return d->process
+	return (d->process || (d->process_batch
+			       && (d->flags & RK_KERNEL_BATCH_TELLS)))
 	       && (!d->flush || (d->flags & RK_KERNEL_REPLICA_SAFE_FLUSH));
 }
 
@@ -436,9 +437,11 @@ static rk_error launch_adopted(rk_runtime *rt, const char *id,
 			       rk_replicas_policy_why(id, o->input_policy));
 	if (o->replicas > 1 && !rk_replicas_can(desc))
 		return rk_fail(RK_ECONFIG, "kernel '%s' cannot have replicas: "
-			       "%s", id, desc->process
+			       "%s", id, (desc->process
+			       || (desc->flags & RK_KERNEL_BATCH_TELLS))
 			       ? "it keeps state across messages (flush)"
-			       : "only kernels with process can");
+			       : "only kernels with process, or a process_batch "
+			       "that tells each message, can");
 
 	pthread_rwlock_wrlock(&rt->lock);
 	rk_kernel *existing = rk_kernel_find_locked(rt, id, NULL);

@@ -594,9 +594,11 @@ static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 		rk_diag_at(d, k->at, "%s", rk_errmsg());
 	if (k->replicas > 1 && !rk_replicas_can(k->desc))
 		rk_diag_at(d, k->replicas_at, "kernel '%s' cannot have replicas: "
-			   "%s", k->desc->name, k->desc->process
+			   "%s", k->desc->name, (k->desc->process
+			   || (k->desc->flags & RK_KERNEL_BATCH_TELLS))
 			   ? "it keeps state across messages"
-			   : "only kernels with process can");
+			   : "only kernels with process, or a process_batch "
+			   "that tells each message, can");
 	if (k->replicas > 1 && (k->backpressure == RK_BP_DROP_NEWEST
 				|| k->backpressure == RK_BP_DROP_OLDEST))
 		rk_diag_at(d, k->replicas_at, "%s", rk_replicas_policy_why(

@@ -8,7 +8,8 @@ needs nothing but the standard library and ctx.py beside it.
 
 The protocol is framed lines, one tag byte then the rest of the line:
 
-    kernel -> worker   M<json>   a message
+    kernel -> worker   B<json array>  a batch of messages (function form)
+                       M<json>   a message (actor form)
                        A / D     activated / deactivated (actor form)
                        T         terminate (actor form)
                        (end of input: no more messages)
@@ -18,8 +19,11 @@ The protocol is framed lines, one tag byte then the rest of the line:
                                  the actor raised; text is one line
                        F<text>   the file cannot run; the worker exits
 
-so that zero, one or several results of one message, and its failure,
-are told apart, and the kernel can keep replicas in input order."""
+so that zero, one or several results of each message, and its failure,
+are told apart, and the kernel can keep replicas in input order.  A
+batch's answers are written in one go: the kernel keeps several
+batches in flight, so the worker rarely waits and never writes a
+message at a time."""
 import json
 import os
 import sys
@@ -54,33 +58,89 @@ def _error_text(exc):
     return f"{what} ({where}: {f.line})" if f.line else f"{what} ({where})"
 
 
+def _encoder():
+    """The fastest compact encoder of this Python: the C one, made
+    once (json.dumps makes one per call, which costs more than the
+    encoding of a small message)."""
+    enc = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+    try:
+        from json.encoder import c_make_encoder, encode_basestring_ascii
+    except ImportError:
+        c_make_encoder = None
+    if c_make_encoder is None:
+        return enc.encode
+    make = c_make_encoder(None, enc.default, encode_basestring_ascii,
+                          None, ":", ",", False, False, False)
+    return lambda value: "".join(make(value, 0))
+
+
+_encode = _encoder()
+
+
 def _dumps(value):
-    return json.dumps(value, separators=(",", ":"),
-                      allow_nan=False).encode()
+    return _encode(value).encode()
 
 
-def _results(value):
-    """A function's return: None is no message, a list several, any
-    other value one."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [_dumps(v) for v in value]
-    return [_dumps(value)]
+def _answer(out, result):
+    """A message's result as frames appended to out (strings): None is
+    no message, a list several, any other value one; then K."""
+    if result is None:
+        out.append("K\n")
+    elif isinstance(result, list):
+        frames = ["M" + _encode(v) + "\n" for v in result]
+        out.extend(frames)
+        out.append("K\n")
+    else:
+        out.append("M" + _encode(result) + "\nK\n")
 
 
-def _serve_function(process, params):
-    for line in sys.stdin.buffer:
-        if line[:1] != b"M":
-            continue                    # control lines: actors only
+def _failed(out, exc):
+    out.append("E" + _error_text(exc) + "\n")
+
+
+def _per_message(process, params):
+    def run(msgs, out):
+        for msg in msgs:
+            try:
+                _answer(out, process(msg, **params))
+            except Exception as exc:    # the message's, not the worker's
+                _failed(out, exc)
+    return run
+
+
+def _per_batch(process_batch, params):
+    def run(msgs, out):
         try:
-            out = _results(process(json.loads(line[1:]), **params))
-        except Exception as exc:        # the message's, not the worker's
-            _frame(b"E", _error_text(exc).encode())
-        else:
-            for o in out:
-                _frame(b"M", o)
-            _frame(b"K")
+            results = process_batch(msgs, **params)
+            if not isinstance(results, list) or len(results) != len(msgs):
+                got = (f"a list of {len(results)}"
+                       if isinstance(results, list)
+                       else type(results).__name__)
+                raise TypeError(f"process_batch returned {got} for "
+                                f"{len(msgs)} messages: it must return a "
+                                "list of one result per message")
+        except Exception as exc:        # the batch's: each message failed
+            for _ in msgs:
+                _failed(out, exc)
+            return
+        for result in results:
+            mark = len(out)
+            try:
+                _answer(out, result)
+            except Exception as exc:    # that result cannot be sent
+                del out[mark:]
+                _failed(out, exc)
+    return run
+
+
+def _serve_function(run):
+    loads = json.loads
+    for line in sys.stdin.buffer:
+        if line[:1] != b"B":
+            continue                    # control lines: actors only
+        out = []
+        run(loads(line[1:]), out)
+        _out.write("".join(out).encode())
         _out.flush()
 
 
@@ -105,12 +165,19 @@ def main(argv):
         from actor_worker import serve_actor
         return serve_actor(module, params, path, _frame, _out,
                            _error_text, _dumps)
+    # A function per batch where the file has one, else per message.
+    process_batch = module.get("process_batch")
     process = module.get("process")
-    if not callable(process):
-        _frame(b"F", f"{path} defines no function process(msg)".encode())
+    if callable(process_batch):
+        run = _per_batch(process_batch, params)
+    elif callable(process):
+        run = _per_message(process, params)
+    else:
+        _frame(b"F", f"{path} defines no function process(msg) or "
+               "process_batch(msgs)".encode())
         _out.flush()
         return 1
-    _serve_function(process, params)
+    _serve_function(run)
     _out.flush()
     return 0
 
