@@ -169,6 +169,12 @@ typedef struct rk_kernel_desc {
 	 * from elsewhere (a command's output).  Returns 0, or nonzero after
 	 * rk_ctx_error, counted and reported as a failed message. */
 	int (*idle)(rk_ctx *ctx);
+
+	/* Since the third release.  Optional: whether the parameters, as
+	 * given (defaults not filled in), fit together, where one type
+	 * cannot say it (exec needs command or argv): called by validate
+	 * and before init.  Returns 0, or nonzero with why in why[cap]. */
+	int (*check)(const rk_param *params, char *why, size_t cap);
 } rk_kernel_desc;
 
 /* flags: the kernel's flush only checks that nothing is left (it emits
@@ -187,7 +193,7 @@ typedef struct rk_kernel_desc {
 
 #define RK_KERNEL_DESC_INIT { RK_PLUGIN_ABI_VERSION, sizeof(rk_kernel_desc), \
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-	NULL, NULL, 0, NULL }
+	NULL, NULL, 0, NULL, NULL }
 
 /* A plugin: a shared object exporting one rk_plugin named
  * ringkernel_plugin, listing its kernels.  In one file of the plugin:

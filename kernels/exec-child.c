@@ -2,6 +2,7 @@
  * exec-child.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -231,6 +232,30 @@ bool exec_child_read(struct exec_child *c, char *buf, size_t *len,
 			break;
 	}
 	return c->out < 0;
+}
+
+int exec_child_write(struct exec_child *c, struct iovec **iov, int *n_iov)
+{
+	while (*n_iov > 0) {
+		ssize_t n = writev(c->in, *iov,
+				   *n_iov < IOV_MAX ? *n_iov : IOV_MAX);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : errno;
+		/* Past what went, the rest where it stopped. */
+		size_t done = (size_t)n;
+		while (*n_iov > 0 && done >= (*iov)->iov_len) {
+			done -= (*iov)->iov_len;
+			(*iov)++;
+			(*n_iov)--;
+		}
+		if (*n_iov > 0) {
+			(*iov)->iov_base = (char *)(*iov)->iov_base + done;
+			(*iov)->iov_len -= done;
+		}
+	}
+	return 0;
 }
 
 void exec_child_wait(struct exec_child *c, bool writing, bool reading,

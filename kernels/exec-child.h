@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* The last bytes the command wrote to its standard error, for the
  * message that says why it failed. */
@@ -46,6 +47,11 @@ int exec_child_start(struct exec_child *c, const struct exec_spec *s,
  * has ended (c->out is then closed). */
 bool exec_child_read(struct exec_child *c, char *buf, size_t *len,
 		     size_t cap);
+
+/* Write what of iov (n_iov pieces) goes into its input without
+ * waiting; iov and n_iov then say what is left (none: n_iov 0).  0, or
+ * an errno (EPIPE: it stopped reading). */
+int exec_child_write(struct exec_child *c, struct iovec **iov, int *n_iov);
 
 /* Wait up to ms for room in its input (when `writing`), for its output
  * (when `reading`) or its standard error, which is passed on. */

@@ -207,6 +207,40 @@ static const char *lookup(char **envp, const char *name)
 	return NULL;
 }
 
+int exec_spec_check(const char *command, const char *argv, const char *env,
+		    char *why, size_t cap)
+{
+	size_t n = 0;
+	char **list;
+
+	if (!!(command && *command) == !!(argv && *argv))
+		return fail(why, cap, "give the command to run as command (a "
+			    "shell command line) or argv (a list of words), "
+			    "one of the two");
+	if (argv && *argv) {
+		if (!(list = string_array(argv, &n)) || n == 0) {
+			free_list(list);
+			return fail(why, cap, "argv must be a non-empty list "
+				    "of strings (a JSON array), not '%s'", argv);
+		}
+		free_list(list);
+	}
+	if (env && *env) {
+		if (!(list = string_array(env, &n)))
+			return fail(why, cap, "env must be a list of NAME=VALUE "
+				    "strings (a JSON array), not '%s'", env);
+		for (size_t i = 0; list[i]; i++)
+			if (!strchr(list[i], '=') || list[i][0] == '=') {
+				snprintf(why, cap, "env: '%s' is not NAME=VALUE",
+					 list[i]);
+				free_list(list);
+				return -1;
+			}
+		free_list(list);
+	}
+	return 0;
+}
+
 int exec_spec_build(struct exec_owned *o, const char *command,
 		    const char *argv, const char *env, const char *dir,
 		    char *why, size_t cap)
@@ -216,14 +250,11 @@ int exec_spec_build(struct exec_owned *o, const char *command,
 	struct stat st;
 
 	memset(o, 0, sizeof(*o));
-	if (!!(command && *command) == !!(argv && *argv))
-		return fail(why, cap, "give the command to run as command (a "
-			    "shell command line) or argv (a list of words), "
-			    "one of the two");
+	if (exec_spec_check(command, argv, env, why, cap) != 0)
+		return -1;
 	if (argv && *argv) {
-		if (!(o->argv = string_array(argv, &n)) || n == 0)
-			return fail(why, cap, "argv must be a non-empty list "
-				    "of strings (a JSON array), not '%s'", argv);
+		if (!(o->argv = string_array(argv, &n)))
+			goto nomem;
 	} else {
 		o->argv = calloc(4, sizeof(*o->argv));
 		if (!o->argv || !(o->argv[0] = strdup("sh"))
@@ -231,18 +262,8 @@ int exec_spec_build(struct exec_owned *o, const char *command,
 		    || !(o->argv[2] = strdup(command)))
 			goto nomem;
 	}
-	if (env && *env) {
-		if (!(vars = string_array(env, &n)))
-			return fail(why, cap, "env must be a list of NAME=VALUE "
-				    "strings (a JSON array), not '%s'", env);
-		for (size_t i = 0; vars[i]; i++)
-			if (!strchr(vars[i], '=') || vars[i][0] == '=') {
-				snprintf(why, cap, "env: '%s' is not NAME=VALUE",
-					 vars[i]);
-				free_list(vars);
-				return -1;
-			}
-	}
+	if (env && *env && !(vars = string_array(env, &n)))
+		goto nomem;
 	o->envp = environment(vars);
 	free_list(vars);
 	if (!o->envp)

@@ -14,6 +14,12 @@ struct exec_owned {
 	char *dir;
 };
 
+/* What exec_spec_build checks of its text, nothing looked up (for
+ * validate): command or argv, a list; env, a list of NAME=VALUE.
+ * Returns 0, or -1 with why. */
+int exec_spec_check(const char *command, const char *argv, const char *env,
+		    char *why, size_t cap);
+
 /* From command (a shell command line, run by /bin/sh -c) or argv (a
  * JSON array of strings, run as it is), env (a JSON array of
  * "NAME=VALUE", over ours) and dir (NULL or "": ours).  Returns 0, or

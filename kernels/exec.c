@@ -11,9 +11,12 @@
  * with no buffer of ours growing.  Alone, the command may answer a line
  * with any number of lines, read as they come; replicated (or with
  * one_line), it must answer each line with exactly one, which is how
- * the copies' outputs are put back in input order. */
+ * the copies' outputs are put back in input order; then several lines
+ * are in flight at once (process_batch, telling each message's end), so
+ * that a message costs no round trip of its own. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +33,7 @@
 
 #include "exec-child.h"
 #include "exec-spec.h"
+#include "in-flight.h"
 
 /* How long one wait lasts before the kernel looks whether it is being
  * terminated: the longest a terminate waits on a stuck command. */
@@ -50,6 +54,8 @@ struct exec {
 	char *json;                     /* a line as the codec keeps it */
 	uint64_t lines_out;             /* output lines read so far */
 	uint64_t messages;              /* lines written so far */
+	uint64_t per_message_ns;        /* one_line: its time per message */
+	char why[512];                  /* the last error said */
 };
 
 static int exec_init(rk_ctx *ctx, const rk_param *params, void **state)
@@ -109,6 +115,19 @@ static void exec_fini(void *state)
 
 #define now_ms exec_child_now_ms
 
+/* Why a message failed, kept also in x->why: said again for each
+ * message the command had when it broke. */
+__attribute__((format(printf, 3, 4)))
+static void say(rk_ctx *ctx, struct exec *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->why, sizeof(x->why), fmt, ap);
+	va_end(ap);
+	rk_ctx_error(ctx, "%s", x->why);
+}
+
 /* Its last words, once it has exited: its stderr to the end, for a
  * second at most (a process that left its group may hold it open). */
 static void stderr_to_end(struct exec *x)
@@ -126,7 +145,7 @@ static int ended(rk_ctx *ctx, struct exec *x, const char *what)
 
 	exec_child_end(&x->child);
 	exec_child_describe(&x->child, how, sizeof(how));
-	rk_ctx_error(ctx, "command %s, after %llu output line%s: it %s", what,
+	say(ctx, x, "command %s, after %llu output line%s: it %s", what,
 		     (unsigned long long)x->lines_out,
 		     x->lines_out == 1 ? "" : "s", how);
 	x->failed = true;
@@ -141,7 +160,7 @@ static int start(rk_ctx *ctx, struct exec *x)
 		return 0;
 	x->started = true;
 	if (exec_child_start(&x->child, &x->what.spec, why, sizeof(why)) != 0) {
-		rk_ctx_error(ctx, "%s", why);
+		say(ctx, x, "%s", why);
 		x->failed = true;
 		return 1;
 	}
@@ -155,7 +174,7 @@ static int read_output(rk_ctx *ctx, struct exec *x)
 	if (exec_child_read(&x->child, x->buf, &x->len, x->cap))
 		x->out_end = true;
 	if (x->len == x->cap && !memchr(x->buf, '\n', x->len)) {
-		rk_ctx_error(ctx, "command wrote a line longer than max_line "
+		say(ctx, x, "command wrote a line longer than max_line "
 			     "(%zu bytes) as its output line %llu", x->max_line,
 			     (unsigned long long)x->lines_out + 1);
 		x->failed = true;
@@ -187,7 +206,7 @@ static int next_line(rk_ctx *ctx, struct exec *x, const char **line,
 			shown[i] = (unsigned char)x->buf[i] < 0x20
 				   || x->buf[i] == 0x7f ? '?' : x->buf[i];
 		shown[m] = '\0';
-		rk_ctx_error(ctx, "command's output line %llu is not JSON "
+		say(ctx, x, "command's output line %llu is not JSON "
 			     "('%s%s'): %s", (unsigned long long)x->lines_out,
 			     shown, n > 40 ? "..." : "", rk_errmsg());
 	}
@@ -246,12 +265,12 @@ static int write_message(rk_ctx *ctx, struct exec *x, const rk_msg *msg)
 		if (n < 0 && errno == EPIPE)
 			return ended(ctx, x, "stopped reading its input");
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			rk_ctx_error(ctx, "writing to the command: %s",
+			say(ctx, x, "writing to the command: %s",
 				     strerror(errno));
 			return 1;
 		}
 		if (rk_ctx_should_terminate(ctx)) {
-			rk_ctx_error(ctx, "terminated while the command did "
+			say(ctx, x, "terminated while the command did "
 				     "not read message %llu",
 				     (unsigned long long)x->messages + 1);
 			return 1;
@@ -270,7 +289,7 @@ static int write_message(rk_ctx *ctx, struct exec *x, const rk_msg *msg)
 
 static int too_many(rk_ctx *ctx, struct exec *x)
 {
-	rk_ctx_error(ctx, "command answered message %llu with more than one "
+	say(ctx, x, "command answered message %llu with more than one "
 		     "line (its output line %llu); with replicas or one_line "
 		     "it must answer each line with exactly one",
 		     (unsigned long long)x->messages,
@@ -279,60 +298,162 @@ static int too_many(rk_ctx *ctx, struct exec *x)
 	return 1;
 }
 
-/* one_line: the command's answer to the message just written, exactly
- * one line. */
-static int answer(rk_ctx *ctx, struct exec *x)
+/* Alone: each message written, what the command writes meanwhile
+ * emitted as it comes, the message then done. */
+static void alone_batch(rk_ctx *ctx, struct exec *x, const rk_msg *msgs,
+			size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		int failed = write_message(ctx, x, &msgs[i])
+			     || read_output(ctx, x) || emit_lines(ctx, x);
+		if (rk_ctx_batch_done(ctx, failed) != RK_BATCH_GO_ON
+		    || x->failed)
+			return;         /* the rest stays queued */
+	}
+}
+
+/* one_line: messages in flight, written in chunks while the answers of
+ * those before are read, so that the command rarely waits for us nor
+ * we for it; each answer, exactly one line, is its message's. */
+struct flight {
+	const rk_msg *msgs;
+	size_t n, sent, told, window;
+	bool finish;                    /* send no more, answer the rest */
+	bool stop;                      /* return now: the kernel stops */
+	struct iovec iov[2 * IN_FLIGHT_MAX], *left;
+	int n_left;                     /* pieces of the chunk not written */
+};
+
+/* The next chunk: half the window, so that one chunk is answered while
+ * the next is worked on. */
+static void next_chunk(struct exec *x, struct flight *f)
+{
+	size_t k = f->window / 2;
+
+	if (k > f->window - (f->sent - f->told))
+		k = f->window - (f->sent - f->told);
+	if (k > f->n - f->sent)
+		k = f->n - f->sent;
+	for (size_t i = 0; i < k; i++) {
+		const rk_msg *m = &f->msgs[f->sent + i];
+		f->iov[2 * i] = (struct iovec){ (void *)m->data, m->len };
+		f->iov[2 * i + 1] = (struct iovec){ "\n", 1 };
+	}
+	f->left = f->iov;
+	f->n_left = (int)(2 * k);
+	f->sent += k;
+	x->messages += k;
+}
+
+static void tell(rk_ctx *ctx, struct flight *f, int failed)
+{
+	rk_batch_next next = rk_ctx_batch_done(ctx, failed);
+
+	f->told++;
+	f->finish |= next != RK_BATCH_GO_ON;
+	f->stop |= next == RK_BATCH_STOP;
+}
+
+static void one_line_batch(rk_ctx *ctx, struct exec *x, const rk_msg *msgs,
+			   size_t n)
+{
+	struct flight f = { .msgs = msgs, .n = n,
+			    .window = in_flight_window(x->per_message_ns) };
+	uint64_t t0 = in_flight_now_ns();
 	const char *line;
 	size_t len;
-	int got;
+	int got, err;
 
-	while ((got = next_line(ctx, x, &line, &len)) == 0) {
+	/* Lines before anything is in flight belong to the last message:
+	 * one too many (caught here when they came in time, else at the
+	 * end of input, where the lines are counted). */
+	if (read_output(ctx, x) || x->len) {
+		if (x->len)
+			too_many(ctx, x);
+		tell(ctx, &f, 1);
+		return;
+	}
+	while (!f.stop && (f.told < f.sent || (f.sent < n && !f.finish))) {
+		bool moved = false;
+		if (f.n_left == 0 && f.sent < n && !f.finish
+		    && f.sent - f.told < f.window)
+			next_chunk(x, &f);
+		if (f.n_left > 0) {
+			int before = f.n_left;
+			if ((err = exec_child_write(&x->child, &f.left,
+						    &f.n_left)) == EPIPE) {
+				ended(ctx, x, "stopped reading its input");
+				goto broke;
+			} else if (err) {
+				say(ctx, x, "writing to the command: %s",
+				    strerror(err));
+				goto broke;
+			}
+			moved = f.n_left < before;
+		}
+		if (read_output(ctx, x) != 0)
+			goto broke;
+		while (!f.stop && f.told < f.sent
+		       && (got = next_line(ctx, x, &line, &len)) != 0) {
+			if (got < 0)
+				goto broke;
+			tell(ctx, &f, rk_ctx_emit(ctx, line, len) != RK_OK);
+			moved = true;
+		}
+		if (moved)
+			continue;
 		if (x->out_end) {
 			char what[96];
 			snprintf(what, sizeof(what), "gave no answer to "
-				 "message %llu",
-				 (unsigned long long)x->messages);
-			return ended(ctx, x, what);
+				 "message %llu", (unsigned long long)
+				 (x->messages - (f.sent - f.told) + 1));
+			ended(ctx, x, what);
+			goto broke;
 		}
 		if (rk_ctx_should_terminate(ctx)) {
-			rk_ctx_error(ctx, "terminated while the command did "
-				     "not answer message %llu",
-				     (unsigned long long)x->messages);
-			return 1;
+			say(ctx, x, "terminated while the command worked on "
+			    "%zu message%s", f.sent - f.told,
+			    f.sent - f.told == 1 ? "" : "s");
+			goto broke;
 		}
-		wait_for(x, false);
-		if (read_output(ctx, x) != 0)
-			return 1;
+		wait_for(x, f.n_left > 0);
 	}
-	if (got < 0)
-		return 1;
-	if (x->len)
-		return too_many(ctx, x);
-	return rk_ctx_emit(ctx, line, len) != RK_OK;
+	/* Stopping with answers still to come: they would answer the
+	 * wrong messages, and the kernel is done anyway. */
+	if (f.stop && (f.told < f.sent || f.n_left))
+		x->failed = true;
+	in_flight_learn(&x->per_message_ns, t0, f.told);
+	return;
+broke:
+	/* What it still had would answer the wrong messages: each of them
+	 * failed, with the same why; what was not sent stays queued (and
+	 * fails at once, next time). */
+	x->failed = true;
+	char why[sizeof(x->why)];
+	snprintf(why, sizeof(why), "%s", x->why);
+	while (f.told < f.sent && !f.stop) {
+		rk_ctx_error(ctx, "%s", why);
+		tell(ctx, &f, 1);
+	}
 }
 
-static int exec_process(rk_ctx *ctx, const rk_msg *msg)
+static int exec_process_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
 {
 	struct exec *x = rk_ctx_state(ctx);
 
+	/* Told none: the runtime fails them all, with this error. */
 	if (x->failed) {
-		rk_ctx_error(ctx, "not sent: the command failed on an earlier "
-			     "message");
-		return 1;
+		say(ctx, x, "not sent: the command failed on an earlier "
+		    "message");
+		return (int)n;
 	}
 	if (start(ctx, x))
-		return 1;
-	/* Lines before this message is written belong to the last one:
-	 * one line too many (caught here when it came in time, else at the
-	 * end of input, where the lines are counted). */
-	if (x->one_line && (read_output(ctx, x) || x->len))
-		return x->len ? too_many(ctx, x) : 1;
-	if (write_message(ctx, x, msg))
-		return 1;
+		return (int)n;
 	if (x->one_line)
-		return answer(ctx, x);
-	return read_output(ctx, x) || emit_lines(ctx, x);
+		one_line_batch(ctx, x, msgs, n);
+	else
+		alone_batch(ctx, x, msgs, n);
+	return 0;
 }
 
 /* No message waits: what the command wrote meanwhile goes out now
@@ -376,7 +497,7 @@ static int exec_flush(rk_ctx *ctx)
 			return 1;
 		if (x->one_line && (got = next_line(ctx, x, &line, &len)) != 0) {
 			if (got > 0)
-				rk_ctx_error(ctx, "command wrote more lines than "
+				say(ctx, x, "command wrote more lines than "
 					     "it was given (its output line %llu "
 					     "after %llu messages); with replicas "
 					     "or one_line it must answer each line "
@@ -470,11 +591,27 @@ static const rk_param_desc exec_params[] = {
 	{ "dir", "path", ".", "its working directory (in a topology file: "
 	  "relative to the file's directory)" },
 	{ "one_line", "bool", "false", "it answers each line with exactly one "
-	  "line, read before the next is written (always so with replicas)" },
+	  "line, in order, written at once (always so with replicas)" },
 	{ "max_line", "int", "1048576", "the longest line it may write, in "
 	  "bytes" },
 	{ NULL, NULL, NULL, NULL }
 };
+
+static const char *given(const rk_param *params, const char *name)
+{
+	for (const rk_param *p = params; p && p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p->value;
+	return NULL;
+}
+
+/* For validate, and before init: a command to run, lists that are
+ * lists. */
+static int exec_check(const rk_param *params, char *why, size_t cap)
+{
+	return exec_spec_check(given(params, "command"), given(params, "argv"),
+			       given(params, "env"), why, cap) != 0;
+}
 
 static const rk_kernel_desc exec_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
@@ -486,11 +623,12 @@ static const rk_kernel_desc exec_kernel = {
 	.params = exec_params,
 	.init = exec_init,
 	.fini = exec_fini,
-	.process = exec_process,
+	.process_batch = exec_process_batch,
 	.flush = exec_flush,
 	.stop = exec_stop,
-	.flags = RK_KERNEL_REPLICA_SAFE_FLUSH,
+	.flags = RK_KERNEL_REPLICA_SAFE_FLUSH | RK_KERNEL_BATCH_TELLS,
 	.idle = exec_idle,
+	.check = exec_check,
 };
 
 static const rk_kernel_desc *const kernels[] = { &exec_kernel, NULL };

@@ -2,7 +2,6 @@
  * python-worker.h. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -266,34 +265,16 @@ void py_worker_wait(struct py_worker *w, bool writing)
 int py_worker_write(rk_ctx *ctx, struct py_worker *w, struct iovec **iov,
 		    int *n_iov)
 {
-	while (*n_iov > 0) {
-		ssize_t n = writev(w->child.in, *iov,
-				   *n_iov < IOV_MAX ? *n_iov : IOV_MAX);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n < 0 && errno == EPIPE) {
-			ended(ctx, w, "stopped reading");
-			return 1;
-		}
-		if (n < 0) {
-			say(ctx, w, "writing to the python worker: %s",
-				     strerror(errno));
-			w->failed = true;
-			return 1;
-		}
-		/* Past what went, the rest where it stopped. */
-		size_t done = (size_t)n;
-		while (*n_iov > 0 && done >= (*iov)->iov_len) {
-			done -= (*iov)->iov_len;
-			(*iov)++;
-			(*n_iov)--;
-		}
-		if (*n_iov > 0) {
-			(*iov)->iov_base = (char *)(*iov)->iov_base + done;
-			(*iov)->iov_len -= done;
-		}
+	int err = exec_child_write(&w->child, iov, n_iov);
+
+	if (err == EPIPE) {
+		ended(ctx, w, "stopped reading");
+		return 1;
+	}
+	if (err) {
+		say(ctx, w, "writing to the python worker: %s", strerror(err));
+		w->failed = true;
+		return 1;
 	}
 	return 0;
 }

@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ringkernel.h>
 
+#include "in-flight.h"
 #include "python-worker.h"
 
 static int py_init(rk_ctx *ctx, const rk_param *params, void **state)
@@ -35,12 +35,6 @@ static void py_fini(void *state)
 {
 	py_worker_free(state);
 }
-
-/* How much work may be in the worker at once: enough messages to keep
- * it busy while the kernel reads the answers of the ones before, few
- * enough that a command (a pause) waits no longer than about this. */
-#define IN_FLIGHT_NS 2000000ull
-#define IN_FLIGHT_MAX 64
 
 /* A batch through the worker: its messages go out in chunks, each one
  * frame B[m1,m2,...], while the answers of those before come back, so
@@ -57,22 +51,6 @@ struct batch {
 	struct iovec iov[2 * IN_FLIGHT_MAX + 1], *left;
 	int n_left;                     /* pieces of the chunk not written */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static size_t window_of(const struct py_worker *w)
-{
-	uint64_t per = w->per_message_ns;
-	uint64_t n = per ? IN_FLIGHT_NS / per : 2;
-
-	return n < 2 ? 2 : n > IN_FLIGHT_MAX ? IN_FLIGHT_MAX : (size_t)n;
-}
 
 /* The next chunk as a frame: half the window, so that one chunk is
  * answered while the next is worked on. */
@@ -153,8 +131,9 @@ static void fail_in_flight(rk_ctx *ctx, struct py_worker *w,
 static int py_process_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
 {
 	struct py_worker *w = rk_ctx_state(ctx);
-	struct batch b = { .msgs = msgs, .n = n, .window = window_of(w) };
-	uint64_t t0 = now_ns();
+	struct batch b = { .msgs = msgs, .n = n,
+			   .window = in_flight_window(w->per_message_ns) };
+	uint64_t t0 = in_flight_now_ns();
 
 	/* Told none: the runtime fails them all, with this error. */
 	if (py_worker_ready(ctx, w) != 0)
@@ -193,10 +172,7 @@ static int py_process_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
 	 * wrong messages, and the kernel is done anyway. */
 	if (b.stop && (b.told < b.sent || b.n_left))
 		w->failed = true;
-	if (b.told) {
-		uint64_t per = (now_ns() - t0) / b.told;
-		w->per_message_ns = (w->per_message_ns * 3 + per) / 4;
-	}
+	in_flight_learn(&w->per_message_ns, t0, b.told);
 	return 0;
 broke:
 	/* What it still had would answer the wrong messages: it is done

@@ -124,11 +124,25 @@ rk_error rk_params_check_required(const rk_kernel_desc *desc,
 	return RK_OK;
 }
 
+rk_error rk_params_check_together(const rk_kernel_desc *desc,
+				  const rk_param *params)
+{
+	char why[256] = "";
+
+	if (desc->check && desc->check(params, why, sizeof(why)) != 0)
+		return rk_fail(RK_EINVAL, "kernel '%s': %s", desc->name,
+			       why[0] ? why : "its parameters do not fit "
+			       "together");
+	return RK_OK;
+}
+
 rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params)
 {
 	rk_error rc = rk_params_check_given(desc, params);
 
-	return rc != RK_OK ? rc : rk_params_check_required(desc, params);
+	if (rc == RK_OK)
+		rc = rk_params_check_required(desc, params);
+	return rc != RK_OK ? rc : rk_params_check_together(desc, params);
 }
 
 rk_param *rk_params_copy(const rk_param *params)

@@ -8,11 +8,14 @@
 /* Every given parameter is one the kernel declares, with a value of its
  * type, and every required one is given. */
 rk_error rk_params_check(const rk_kernel_desc *desc, const rk_param *params);
-/* The two halves: what is given is declared and fits; what is required
- * is given. */
+/* The parts: what is given is declared and fits; what is required is
+ * given. */
 rk_error rk_params_check_given(const rk_kernel_desc *desc,
 			       const rk_param *params);
 rk_error rk_params_check_required(const rk_kernel_desc *desc,
+				  const rk_param *params);
+/* And what they say together, by the kernel's check. */
+rk_error rk_params_check_together(const rk_kernel_desc *desc,
 				  const rk_param *params);
 
 /* What a kernel declares makes sense: every parameter has a name of its

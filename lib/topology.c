@@ -590,7 +590,8 @@ static void check_kernel(rk_topo_kernel *k, rk_runtime *rt,
 	for (size_t i = 0; i < k->n_params; i++)
 		k->launch_params[i] = (rk_param){ k->params[i].name,
 						  k->params[i].value };
-	if (rk_params_check_required(k->desc, k->launch_params) != RK_OK)
+	if (rk_params_check_required(k->desc, k->launch_params) != RK_OK
+	    || rk_params_check_together(k->desc, k->launch_params) != RK_OK)
 		rk_diag_at(d, k->at, "%s", rk_errmsg());
 	if (k->replicas > 1 && !rk_replicas_can(k->desc))
 		rk_diag_at(d, k->replicas_at, "kernel '%s' cannot have replicas: "

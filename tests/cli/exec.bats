@@ -27,7 +27,7 @@ argv_topology() {
 	assert_success
 	assert_line --regexp '^  command +string'
 	assert_line --regexp '^  dir +path +\.'
-	assert_line 'entry:       process, flush at end of input, idle between messages, stop at terminate'
+	assert_line 'entry:       process_batch, flush at end of input, idle between messages, stop at terminate'
 }
 
 @test "inline: exec cat passes lines through" {
@@ -146,6 +146,27 @@ EOF
 	run --separate-stderr bash -c "values 1 | '$RINGCTL' run '$BATS_TEST_TMPDIR/n.yaml'"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"command 'no-such-command-here' not found on PATH"* ]]
+}
+
+@test "validate names an exec kernel without a command, or with argv not a list, at its line" {
+	cat >"$BATS_TEST_TMPDIR/v.yaml" <<'EOF'
+kernels:
+  none: {kernel: exec}
+  both: {kernel: exec, params: {command: cat, argv: [cat]}}
+  word: {kernel: exec, params: {argv: cat}}
+  ok: {kernel: exec, params: {argv: [cat]}}
+pipeline: [none, both, word, ok]
+EOF
+	run --separate-stderr "$RINGCTL" validate "$BATS_TEST_TMPDIR/v.yaml"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"v.yaml:2:"*"kernel 'exec': give the command to run as command"*"one of the two"* ]]
+	[[ "$stderr" == *"v.yaml:3:"*"one of the two"* ]]
+	[[ "$stderr" == *"v.yaml:4:"*"argv must be a non-empty list of strings (a JSON array), not 'cat'"* ]]
+	[[ "$stderr" != *"v.yaml:5:"* ]]
+	# The same check at launch, before anything starts.
+	run "$RINGCTL" run exec < /dev/null
+	[ "$status" -ne 0 ]
+	assert_output --partial "one of the two"
 }
 
 @test "a command that never reads: bounded memory, and the run still fails cleanly" {
