@@ -247,10 +247,11 @@ typedef enum rk_batch_next {
  * batch's next message (in order, from its first) is done, all it gives
  * emitted (emits before this belong to it: its correlation id and
  * priority); failed 0, or nonzero when it failed (after rk_ctx_error,
- * its last_error).  The messages process_batch does not tell stay
- * queued (given again), or are dropped when the kernel stops (a failure
- * under on_error stop).  A process_batch that tells none of its
- * messages has failed them all. */
+ * its last_error); its data must not be read after (its slot may go
+ * back, so that the queue holds only what waits).  The messages
+ * process_batch does not tell stay queued (given again), or are dropped
+ * when the kernel stops (a failure under on_error stop).  A
+ * process_batch that tells none of its messages has failed them all. */
 RK_API rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed);
 
 /* For persistent main loops (the reference's ctx). */

@@ -113,8 +113,10 @@ void rk_executor_release_processed(rk_kernel *k)
 {
 	rk_port *p = k->batch_port;
 
-	/* process_batch may still read any message of its batch. */
-	if (!p || k->desc->process_batch || k->batch_index <= k->batch_released)
+	/* process_batch may still read any message of its batch, but one
+	 * that tells each message's end is done with those it told. */
+	if (!p || (k->desc->process_batch && !k->told_msgs)
+	    || k->batch_index <= k->batch_released)
 		return;
 	count_released(k, k->batch_index, k->batch_ok);
 	rk_ring_release(p->band[k->batch_band],

@@ -315,6 +315,36 @@ static void test_told_none_failed_whole(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* Blocked on a full output mid-batch, the messages it told are given
+ * back: at rest, what was received is exactly what is out (the one
+ * being worked on may have one of its two copies out), and the rest is
+ * still queued. */
+static void test_told_go_back_while_blocked(void **unused)
+{
+	rk_runtime *rt = runtime(128);
+	rk_telemetry tel;
+
+	(void)unused;
+	memset(fails, 0, sizeof(fails));
+	launch(rt, &teller, 1, RK_ON_ERROR_CONTINUE);
+	assert_int_equal(rk_activate(rt, "t"), RK_OK);
+	/* Values of two copies each: 100 in, 200 out, into 128 places. */
+	for (int64_t i = 0; i < 100; i++) {
+		int64_t v = 3 * i + 2;
+		assert_int_equal(rk_send(rt, "t", &v, sizeof(v), 5.0), RK_OK);
+	}
+	nanosleep(&(struct timespec){ 0, 300000000L }, NULL);
+	assert_int_equal(rk_get_telemetry(rt, "t", &tel), RK_OK);
+	assert_int_equal(tel.output.depth, tel.output.capacity);
+	assert_int_equal(tel.messages_received + tel.input.depth, 100);
+	if (tel.output.depth < 2 * tel.messages_received
+	    || tel.output.depth > 2 * tel.messages_received + 1)
+		fail_msg("%llu received, but %llu out", (unsigned long long)
+			 tel.messages_received,
+			 (unsigned long long)tel.output.depth);
+	rk_runtime_free(rt);
+}
+
 /* Without the flag, a process_batch kernel still cannot have replicas:
  * nothing would mark its messages' ends. */
 static void test_replicas_need_the_flag(void **unused)
@@ -339,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_untold_come_again),
 		cmocka_unit_test(test_stop_after_the_failure),
 		cmocka_unit_test(test_told_none_failed_whole),
+		cmocka_unit_test(test_told_go_back_while_blocked),
 		cmocka_unit_test(test_replicas_need_the_flag),
 	};
 
