@@ -153,3 +153,24 @@ async def test_message_envelope_and_reply():
     with pytest.raises(ValueError):
         Item(value=1, priority=256)
     assert [f.name for f in dataclasses.fields(Item)][0] == "value"
+
+
+def test_message_id_is_a_uuid_made_once_when_read():
+    import uuid
+    from ringkernel import RingKernelMessage
+
+    @dataclasses.dataclass
+    class Sub(RingKernelMessage):
+        value: int = 0
+
+    for cls in (Item, Sub):
+        a, b = cls(value=1), cls(value=1)
+        assert isinstance(a.message_id, uuid.UUID)
+        assert a.message_id == a.message_id       # the same each read
+        assert a.message_id != b.message_id
+        assert a != b                             # as the reference's
+        assert "UUID(" in repr(a)
+        given = uuid.uuid4()
+        assert cls(value=1, message_id=given).message_id is given
+        assert dataclasses.replace(a, value=2).message_id == a.message_id
+        assert dataclasses.asdict(b)["message_id"] == b.message_id
