@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import platform
 import sys
 from time import perf_counter_ns
@@ -47,6 +48,10 @@ try:
     if IMPL == "pydotcompute":
         import pydotcompute as impl
         from pydotcompute import RingKernelRuntime, message, ring_kernel
+    elif IMPL == "limit":       # bench/pyapi_limit.py, beside this file
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import pyapi_limit as impl
+        from pyapi_limit import RingKernelRuntime, message, ring_kernel
     else:
         import ringkernel as impl
         from ringkernel import RingKernelRuntime, message, ring_kernel
@@ -197,7 +202,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, help="measured round trips (default 20000)")
     ap.add_argument("--messages", type=int, help="throughput messages (default 100000)")
     ap.add_argument("--impl", choices=("pydotcompute", "ringkernel",
-                                       "ringkernel-c"), default="pydotcompute",
+                                       "ringkernel-c", "limit"), default="pydotcompute",
                     help="the package (and kernel) to measure")
     args = ap.parse_args()
     q = args.quick
