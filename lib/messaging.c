@@ -589,6 +589,72 @@ rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 	return rc != RK_OK ? rc : c.rc;
 }
 
+/* ---- an event loop's doorbell ---------------------------------------- */
+
+/* The ports a receiver of k takes from: its output, or each replica's. */
+static size_t ports_of(rk_kernel *k, rk_port **ports, size_t cap)
+{
+	if (!k->n_replicas) {
+		ports[0] = k->output;
+		return 1;
+	}
+	size_t n = k->n_replicas < cap ? k->n_replicas : cap;
+	for (size_t i = 0; i < n; i++)
+		ports[i] = k->replicas[i]->output;
+	return n;
+}
+
+#define MAX_WATCHED 256
+
+static rk_error watchable(rk_runtime *rt, const char *id, rk_kernel **k)
+{
+	rk_error rc = rk_kernel_get(rt, id, k);
+
+	if (rc != RK_OK)
+		return rc;
+	if (receivable(*k))
+		return RK_OK;
+	rc = rk_fail(RK_ESTATE, "kernel '%s' sends its output to other "
+		     "kernels: receive from the last of them", (*k)->id);
+	rk_kernel_put(*k);
+	return rc;
+}
+
+rk_error rk_output_notify_fd(rk_runtime *rt, const char *id, int fd)
+{
+	rk_port *ports[MAX_WATCHED];
+	rk_kernel *k;
+	rk_error rc;
+
+	if ((rc = watchable(rt, id, &k)) != RK_OK)
+		return rc;
+	size_t n = ports_of(k, ports, MAX_WATCHED);
+	for (size_t i = 0; i < n; i++)
+		rk_port_watch(ports[i], fd < 0 ? -1 : fd);
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
+rk_error rk_output_arm(rk_runtime *rt, const char *id, int *ready)
+{
+	rk_port *ports[MAX_WATCHED];
+	rk_kernel *k;
+	rk_error rc;
+
+	if (!ready)
+		return rk_fail(RK_EINVAL, "no place for the answer");
+	if ((rc = watchable(rt, id, &k)) != RK_OK)
+		return rc;
+	/* Every replica's: the turn may pass to any of them meanwhile. */
+	size_t n = ports_of(k, ports, MAX_WATCHED);
+	for (size_t i = 0; i < n; i++)
+		(void)rk_port_arm(ports[i]);
+	rk_port *next = output_of(k);
+	*ready = rk_port_depth(next) > 0 || rk_port_is_closed(next);
+	rk_kernel_put(k);
+	return RK_OK;
+}
+
 rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,
 		    size_t *len, double timeout)
 {

@@ -4,6 +4,7 @@
 
 #include <sched.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "port.h"
@@ -52,6 +53,8 @@ rk_port *rk_port_new(uint64_t capacity, uint32_t max_payload,
 		rk_bell_ref(bell);
 	p->data = bell ? &bell->ev : &p->data_local;
 	p->track_high_water = track_high_water;
+	p->watch_fd = -1;
+	pthread_mutex_init(&p->watch_lock, NULL);
 	pthread_mutex_init(&p->producer_lock, NULL);
 	pthread_mutex_init(&p->consumer_lock, NULL);
 	return p;
@@ -69,9 +72,37 @@ void rk_port_unref(rk_port *p)
 	for (int b = 0; b < RK_BANDS; b++)
 		free(p->band[b]);
 	rk_bell_unref(p->bell);
+	pthread_mutex_destroy(&p->watch_lock);
 	pthread_mutex_destroy(&p->producer_lock);
 	pthread_mutex_destroy(&p->consumer_lock);
 	free(p);
+}
+
+void rk_port_watch(rk_port *p, int fd)
+{
+	pthread_mutex_lock(&p->watch_lock);
+	__atomic_store_n(&p->watch_fd, fd, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&p->watch_lock);
+}
+
+void rk_port_ring_watch(rk_port *p)
+{
+	static const uint64_t one = 1;
+
+	if (!__atomic_exchange_n(&p->watch_armed, 0, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&p->watch_lock);
+	if (p->watch_fd >= 0)
+		/* Full (an eventfd at its limit, a pipe nobody reads): it is
+		 * readable already, which is all it says. */
+		(void)!write(p->watch_fd, &one, sizeof(one));
+	pthread_mutex_unlock(&p->watch_lock);
+}
+
+bool rk_port_arm(rk_port *p)
+{
+	(void)__atomic_exchange_n(&p->watch_armed, 1, __ATOMIC_SEQ_CST);
+	return rk_port_depth(p) > 0 || rk_port_is_closed(p);
 }
 
 /* Producer: the ring of band b, allocated on first use. */
@@ -410,4 +441,5 @@ void rk_port_close(rk_port *p)
 		sched_yield();
 	rk_event_wake_all(&p->space);
 	rk_event_wake_all(p->data);
+	rk_port_ring_watch(p);
 }

@@ -82,6 +82,14 @@ typedef struct rk_port {
 	uint64_t rejected;
 	uint64_t high_water;
 
+	/* An event loop's doorbell (rk_output_notify_fd): a descriptor
+	 * written once per arming, when a message is there.  Under
+	 * watch_lock: the descriptor, so that none is written after it
+	 * is taken back. */
+	int watch_fd;                   /* -1: none */
+	uint32_t watch_armed;           /* RMW by both sides */
+	pthread_mutex_t watch_lock;
+
 	pthread_mutex_t producer_lock RK_ALIGNED;
 	pthread_mutex_t consumer_lock RK_ALIGNED;
 	rk_event space RK_ALIGNED;      /* producers wait here for room */
@@ -132,11 +140,29 @@ bool rk_port_wait_room(rk_port *p, uint8_t flags, uint64_t deadline_ns);
 uint64_t rk_port_publish(rk_port *p);
 
 /* Producer: wake the consumer after publishing. */
+void rk_port_ring_watch(rk_port *p);
+
 static inline void rk_port_notify(rk_port *p)
 {
 	if (p->data)
 		rk_event_notify(p->data);
+	if (__atomic_load_n(&p->watch_fd, __ATOMIC_RELAXED) >= 0)
+		rk_port_ring_watch(p);
 }
+
+/* Anyone: write to fd (not owned: never closed here) once a message is
+ * there after rk_port_arm; -1: no more, and once this returns the old
+ * one is never written again. */
+void rk_port_watch(rk_port *p, int fd);
+
+/* The consumer, before its loop waits on the watch descriptor: armed,
+ * then whether a message (or the close) is there already.  Why no
+ * message is missed: both sides read-modify-write watch_armed, the
+ * producer after publishing (rk_port_notify), so either the producer
+ * comes later and writes the descriptor, or this one reads its write,
+ * which synchronises with it: the message is then seen here (the
+ * argument of event.h). */
+bool rk_port_arm(rk_port *p);
 
 /* Anyone: messages queued now, over all bands (under drop_oldest,
  * more than the capacity until the consumer next trims). */

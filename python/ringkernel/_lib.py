@@ -181,6 +181,8 @@ _PROTOS = {
     "rk_receive_env": (_I, [_P, _S, ctypes.POINTER(Envelope), _P, _Z, _PZ,
                             _D]),
     "rk_receive_batch": (_I, [_P, _S, _Z, _D, RECEIVE_FN, _P, _PZ]),
+    "rk_output_notify_fd": (_I, [_P, _S, ctypes.c_int]),
+    "rk_output_arm": (_I, [_P, _S, ctypes.POINTER(ctypes.c_int)]),
     "rk_json_decode": (_I, [ctypes.POINTER(Type), _P, _Z, _Z, _P, _Z, _PZ]),
     "rk_json_encode": (_I, [ctypes.POINTER(Type), _P, _Z, _P, _Z, _PZ]),
     "rk_json_max_encoded": (_Z, [ctypes.POINTER(Type)]),

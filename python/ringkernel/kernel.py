@@ -5,8 +5,8 @@ Python actor), sent and received without blocking the loop.
 What can be done at once (a send with room in the queue, a receive with
 a message ready) is one C call on the loop; a send that must wait for
 room waits on a thread (blocking.py); a receive that must wait, on the
-loop: for a Python actor's sends (wakeup.py), or for the watcher of a C
-kernel's output (receiver.py)."""
+loop: for a Python actor's sends (wakeup.py), or for a C kernel's
+thread to write the eventfd the loop watches (receiver.py)."""
 import asyncio
 import ctypes
 
@@ -68,11 +68,8 @@ class Kernel:
             rc, why = await k.waits.run(
                 asyncio.get_running_loop(), call_rc, _lib.lib.rk_send_env,
                 k.rt, k.id_b, env, data, len(data), seconds(timeout))
-        if rc == _lib.OK:
-            if k.link is not None:
-                k.link.inbound.notify()
-            elif not k.receiver.want:
-                k.receiver.expect(asyncio.get_running_loop())
+        if rc == _lib.OK and k.link is not None:
+            k.link.inbound.notify()
         if rc != _lib.OK:
             if h is not None:
                 k.link.inbox.pop(h, None)
@@ -87,7 +84,7 @@ class Kernel:
 
     async def _receive_from_c(self, timeout):
         """A C kernel's output: take what is ready; else wait on the loop
-        for the watcher (receiver.py) to hear of a message."""
+        for the kernel's thread to say a message is there (receiver.py)."""
         k = self
         r, loop = k.receiver, asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -103,8 +100,8 @@ class Kernel:
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
                 raise QueueTimeoutError(k.kernel_id, timeout, "receive")
-            r.expect(loop)
-            await r.ready.wait(left)
+            if not r.arm(loop):
+                await r.ready.wait(left)
         raise_for(rc, k.kernel_id, "receive message", k.state_name(),
                   timeout, why)
 

@@ -1,77 +1,73 @@
-"""Hearing of a C kernel's output on the loop.
+"""Hearing of a C kernel's output on the loop, without a thread.
 
 A C kernel fills its output on its own thread, so a receive that finds
-nothing must wait for another thread.  One thread per kernel, the
-watcher, waits in C for the output to have a message, without taking
-it (rk_receive_batch whose callback leaves the message queued), and
-wakes the loop; the receives waiting there then take what is ready,
-each on the loop, in the order they run.  No message is ever taken off
-the loop, so none can be lost to a receive cancelled meanwhile, and
-the output's depth and backpressure stay exact.
+nothing must hear from another thread.  The receiver gives
+libringkernel an eventfd (rk_output_notify_fd), which the loop watches
+(add_reader); a receive that finds nothing arms it (rk_output_arm) and
+waits, and the kernel's thread writes the eventfd once a message is
+there, once per arming.  The loop then wakes the waiting receives,
+which take what is ready, each on the loop, in the order they run.  No
+message is ever taken off the loop, so none can be lost to a receive
+cancelled meanwhile, and the output's depth and backpressure stay
+exact.  Arming looks at the output after it is armed, so a message
+that comes in between is either seen then or written for (the
+argument is lib/port.h's).
 
-The watcher watches while the loop expects output: while a receive
-waits, and from each send on (a reply is on its way, and a watcher
-already waiting in C hears of it at once: ~15 us less per round trip
-than one woken for the receive).  It hears of a message, says so, and
-watches again only when asked; after IDLE_S with nothing expected it
-ends, and the next receive or send starts one again."""
+The eventfd is made at the first wait, and taken back (the library
+never writes it again) and closed when the kernel goes."""
 import ctypes
-import threading
+import os
 
 from . import _lib
 from .wakeup import Wakeup
 
-IDLE_S = 0.5        # how long the watcher outlives the last expectation
-
-_LEAVE = _lib.RECEIVE_FN(lambda arg, env, data, length: 1)
-
 
 class Receiver:
-    def __init__(self, waits, rt, id_b):
-        self.waits, self.rt, self.id_b = waits, rt, id_b
+    def __init__(self, rt, id_b):
+        self.rt, self.id_b = rt, id_b
         self.ready = Wakeup()       # on the loop: output may be there
-        self.lock = threading.Lock()
-        self.asked = threading.Condition(self.lock)
-        self.want = False           # the loop expects output
-        self.running = False
-        self.closed = False
-        self.loop = None
+        self.fd = None
+        self.loop = None            # the loop that watches fd
+        self._ready = ctypes.c_int()
 
-    def expect(self, loop):
-        """The loop expects output: have the watcher watch for it."""
-        with self.lock:
-            self.loop = loop
-            self.want = True
-            start, self.running = not self.running, True
-            self.asked.notify()
-        if start:
-            self.waits.run(loop, self._watch)
+    def arm(self, loop):
+        """Before a receive waits on `loop`: True when it need not (a
+        message is there, or the call failed: the receive says why)."""
+        if self.loop is not loop and not self._watch(loop):
+            return True
+        rc = _lib.lib.rk_output_arm(self.rt, self.id_b,
+                                    ctypes.byref(self._ready))
+        return rc != _lib.OK or self._ready.value != 0
+
+    def _watch(self, loop):
+        if self.fd is None:
+            fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            if _lib.lib.rk_output_notify_fd(self.rt, self.id_b,
+                                            fd) != _lib.OK:
+                os.close(fd)
+                return False
+            self.fd = fd
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.remove_reader(self.fd)
+        loop.add_reader(self.fd, self._heard)
+        self.loop = loop
+        return True
+
+    def _heard(self):
+        try:
+            os.eventfd_read(self.fd)
+        except BlockingIOError:
+            pass                    # read by an earlier wake-up
+        self.ready.notify()
 
     def close(self):
-        """The kernel is gone: the watcher need not stay."""
-        with self.lock:
-            self.closed = True
-            self.asked.notify()
-
-    def _watch(self):
-        count = ctypes.c_size_t()
-        while True:
-            with self.lock:
-                if not self.want and not self.closed:
-                    self.asked.wait(IDLE_S)
-                if self.closed or not self.want:
-                    self.running = False
-                    return
-                self.want = False
-                loop = self.loop
-            rc = _lib.lib.rk_receive_batch(self.rt, self.id_b, 1,
-                                           _lib.FOREVER, _LEAVE, None,
-                                           ctypes.byref(count))
-            try:
-                loop.call_soon_threadsafe(self.ready.notify)
-            except RuntimeError:
-                rc = _lib.EINVAL    # the loop is closed: nobody waits
-            if rc != _lib.OK:       # ended, terminated: receives say why
-                with self.lock:
-                    self.running = False
-                return
+        """The kernel is going: its eventfd taken back, then closed."""
+        fd, self.fd = self.fd, None
+        if fd is None:
+            return
+        _lib.lib.rk_output_notify_fd(self.rt, self.id_b, -1)
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.remove_reader(fd)
+        self.loop = None
+        os.close(fd)
+        self.ready.notify()         # receives still waiting look again

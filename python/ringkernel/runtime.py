@@ -83,6 +83,7 @@ class RingKernelRuntime:
             await self.terminate_all(timeout=timeout)
         finally:
             for k in self._kernels.values():
+                k.receiver.close()
                 if k.link is not None:
                     k.link.quit()   # a kernel that did not stop: let go
             loop = asyncio.get_running_loop()
@@ -160,7 +161,7 @@ class RingKernelRuntime:
                      else info.max_message) or 1
             k.outside = Side(d.output_type, k.cap)
         k.buf = ctypes.create_string_buffer(k.cap)
-        k.receiver = Receiver(self._waits, self._rt, k.id_b)
+        k.receiver = Receiver(self._rt, k.id_b)
         self._kernels[kernel_id] = k
         if k.link is not None:
             # Its thread is starting; its ctx is needed from activate on.
