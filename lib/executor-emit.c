@@ -26,6 +26,13 @@ static bool wait_output_space(rk_kernel *k, rk_port *p, uint8_t flags)
 {
 	rk_spin sp;
 
+	/* What is held must be seen, for the consumer to make room: the
+	 * messages before counted first (the one being processed may have
+	 * outputs seen before it is counted, here only). */
+	if (k->held_sent) {
+		rk_executor_release_processed(k);
+		rk_executor_show_outputs(k);
+	}
 	rk_spin_init(&sp, k->spin_ns, UINT64_MAX);
 	do {
 		if (rk_port_has_room(p, flags))
@@ -75,6 +82,10 @@ int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
 
 	for (;;) {
 		rc = rk_port_try_push(p, &env, data, len, flags, k->batch_now_ns);
+		if (rc == RK_OK && !flags && k->hold_outputs) {
+			k->held_sent++;         /* rk_executor_show_outputs */
+			return RK_OK;
+		}
 		if (rc == RK_OK && rk_port_publish(p) != 0)
 			rc = RK_ESTATE;         /* closed meanwhile */
 		if (rc == RK_OK) {
@@ -99,6 +110,33 @@ int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
 			 rk_strerror(rc));
 	output_lost(k, rc, why, !flags);
 	return rc;
+}
+
+void rk_executor_show_outputs(rk_kernel *k)
+{
+	size_t n;
+	rk_port *const *outs = rk_kernel_outputs(k, &n);
+	uint64_t lost = 0;
+
+	if (!k->held_sent)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		rk_port *p = outs[i];
+		if (!p->unpublished_messages)
+			continue;
+		lost += rk_port_publish(p);
+		rk_port_notify(p);
+	}
+	rk_count(&k->cb.sent, k->held_sent - lost);
+	k->held_sent = 0;
+	if (lost) {
+		char why[128];
+		snprintf(why, sizeof(why), "%llu output message%s dropped: "
+			 "the kernel fed stopped taking them",
+			 (unsigned long long)lost, lost == 1 ? "" : "s");
+		rk_kernel_set_error(k, RK_ESTATE, why);
+		rk_count(&k->cb.dropped, lost);
+	}
 }
 
 static void conversion_failed(rk_kernel *k, rk_port *p)

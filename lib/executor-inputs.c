@@ -107,9 +107,9 @@ void rk_executor_end_batch(rk_kernel *k, rk_port *p, int band,
 	rk_event_notify(&p->space);
 }
 
-/* Before blocking mid-batch, give back the slots of the messages
- * already processed, so that the input holds only what still waits. */
-void rk_executor_release_processed(rk_kernel *k)
+/* Give back the slots of the batch's messages processed so far (those
+ * it told, for a process_batch that tells).  Whether any went. */
+static bool release_done(rk_kernel *k)
 {
 	rk_port *p = k->batch_port;
 
@@ -117,10 +117,26 @@ void rk_executor_release_processed(rk_kernel *k)
 	 * that tells each message's end is done with those it told. */
 	if (!p || (k->desc->process_batch && !k->told_msgs)
 	    || k->batch_index <= k->batch_released)
-		return;
+		return false;
 	count_released(k, k->batch_index, k->batch_ok);
 	rk_ring_release(p->band[k->batch_band],
 			k->batch_index - k->batch_released);
 	k->batch_released = k->batch_index;
-	rk_event_notify(&p->space);
+	return true;
+}
+
+/* Before blocking mid-batch, give back the slots of the messages
+ * already processed, so that the input holds only what still waits. */
+void rk_executor_release_processed(rk_kernel *k)
+{
+	if (release_done(k))
+		rk_event_notify(&k->batch_port->space);
+}
+
+/* The same after each message whose outputs wait to be seen: counted
+ * first.  Producers waiting for room hear of it at the batch's end, or
+ * before the kernel blocks (one wake-up a batch, not one a message). */
+void rk_executor_release_quietly(rk_kernel *k)
+{
+	(void)release_done(k);
 }

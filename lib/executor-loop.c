@@ -195,8 +195,6 @@ rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed)
 	}
 	ctx->error[0] = '\0';
 	ctx->emit_refused = false;
-	if (k->emits_markers)
-		rk_executor_mark_done(k, m->priority);
 	if (k->telemetry) {
 		uint64_t t1 = rk_now_ns();
 		rk_hist_add(&k->latency, t1 - k->told_t0);
@@ -204,6 +202,13 @@ rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed)
 		k->told_t0 = t1;
 	}
 	k->batch_index++;
+	/* Its outputs seen once it is counted (its slot back). */
+	if (k->held_sent) {
+		rk_executor_release_quietly(k);
+		rk_executor_show_outputs(k);
+	}
+	if (k->emits_markers)
+		rk_executor_mark_done(k, m->priority);
 	ctx->current = k->batch_index < k->told_n
 		       ? &k->told_msgs[k->batch_index] : NULL;
 	rk_fault_runtime_leave(was);
@@ -227,7 +232,9 @@ static bool run_told_batch(rk_kernel *k, segment *s, const rk_msg *msgs)
 	k->ctx.error[0] = '\0';
 	k->ctx.emit_refused = false;
 	rk_kernel_function = "process_batch";
+	k->hold_outputs = true;
 	(void)k->ops->process_batch(k, msgs, n);
+	k->hold_outputs = false;
 	rk_in_kernel_code = false;
 	/* Telling none would take nothing, and the batch would come back
 	 * for ever: none told is all failed. */
@@ -243,6 +250,8 @@ static bool run_told_batch(rk_kernel *k, segment *s, const rk_msg *msgs)
 	}
 	k->told_msgs = NULL;
 	k->ctx.current = NULL;
+	/* Emitted for a message it did not tell: seen (it comes again). */
+	rk_executor_show_outputs(k);
 	s->taken = k->batch_index;
 	s->ok = k->batch_ok;
 	if (s->taken < n)
@@ -299,7 +308,9 @@ static bool run_message(rk_kernel *k, segment *s, uint64_t i)
 	k->ctx.emit_refused = false;
 	rk_kernel_function = "process";
 	rk_in_kernel_code = true;
+	k->hold_outputs = true;
 	int rc = k->desc->process(&k->ctx, &m);
+	k->hold_outputs = false;
 	rk_in_kernel_code = false;
 	k->ctx.current = NULL;
 	if (rc == 0 && k->ctx.emit_refused)
@@ -310,16 +321,23 @@ static bool run_message(rk_kernel *k, segment *s, uint64_t i)
 		rk_rate_note(k, t1);
 		s->t0 = t1;
 	}
-	/* Said at once; counted, as received, when its slot goes back
-	 * (release_processed, end_batch): after the marker, which may
-	 * wait for room. */
+	/* Said at once; counted, as received, when its slot goes back:
+	 * here when it emitted (its outputs are seen only once it is
+	 * counted), else at the batch's end (end_batch), or before the
+	 * kernel blocks (release_processed). */
 	bool stop = rc != 0 && failure_noted(k, rc, s->position + i + 1);
-	if (k->emits_markers)
-		rk_executor_mark_done(k, m.priority);
 	if (rc == 0)
 		k->batch_ok = ++s->ok;
 	else
 		k->batch_failed++;
+	/* Its outputs seen once it is counted (its slot back). */
+	if (k->held_sent) {
+		k->batch_index = i + 1;
+		rk_executor_release_quietly(k);
+		rk_executor_show_outputs(k);
+	}
+	if (k->emits_markers)
+		rk_executor_mark_done(k, m.priority);
 	return stop;
 }
 
@@ -506,6 +524,9 @@ static void executor_lost(rk_kernel *k, const char *why)
 			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);
 		rk_count(&k->cb.errors, 1);
 	}
+	/* What it emitted before it died goes out, as it would have. */
+	k->hold_outputs = false;
+	rk_executor_show_outputs(k);
 	if (k->ctx.holding) {
 		rk_ctx_drop_held(&k->ctx);
 		rk_count(&k->cb.errors, 1);

@@ -50,6 +50,13 @@ void rk_executor_end_batch(rk_kernel *k, rk_port *p, int band,
 /* Before blocking mid-batch: give back the slots of the messages
  * already processed. */
 void rk_executor_release_processed(rk_kernel *k);
+/* The same, producers told at the batch's end. */
+void rk_executor_release_quietly(rk_kernel *k);
+
+/* Outputs held while a message is processed (k->hold_outputs) are
+ * published once it is counted, so that whoever takes one sees the
+ * message it answers counted. */
+void rk_executor_show_outputs(rk_kernel *k);
 
 /* Deliver one message (or, with flags, an end or a marker) to output
  * i, port p, under its policy; what is not delivered is counted

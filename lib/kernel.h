@@ -165,6 +165,10 @@ typedef struct rk_kernel {
 	uint64_t told_position;         /* received before it */
 	uint64_t told_t0;               /* the last end, for the latency */
 	bool told_stop;                 /* a failure stops the kernel */
+	/* In process, or a told batch: outputs pushed but published only
+	 * once the message they answer is counted. */
+	bool hold_outputs;
+	uint64_t held_sent;             /* pushed, not yet published */
 	bool linked_batch;              /* emitting what a device link brought */
 	bool link_polled;               /* its sleeps are timed: it has a link */
 	uint32_t link_poll_ns;          /* how long to sleep before looking again */

@@ -11,6 +11,7 @@ bytes."""
 import ctypes
 import dataclasses
 import json
+import operator
 import struct
 
 from . import _lib
@@ -103,8 +104,30 @@ class Side:
             # type() and struct's own range check, made without __init__.
             self.ints = not any(self.counts) and all(
                 k in _INTS for k in self.kinds)
+            if self.ints:
+                self.encode = self._encode_ints
+                self._of_dict = operator.itemgetter(*self.names)
+                self._of_object = operator.attrgetter(*self.names)
+                self._one = len(self.names) == 1
 
     # -- Python value -> message bytes ------------------------------
+    def _encode_ints(self, obj):
+        """encode() where every field is one whole number: the values
+        fetched by operator's getters, checked by type() and struct's
+        own range check; anything else takes encode's way, which says
+        what is wrong."""
+        try:
+            got = (self._of_dict(obj) if type(obj) is dict
+                   else self._of_object(obj))
+            if self._one:
+                if type(got) is int:
+                    return self.packer.pack(got)
+            elif all(type(x) is int for x in got):
+                return self.packer.pack(*got)
+        except (KeyError, AttributeError, TypeError, struct.error):
+            pass
+        return Side.encode(self, obj)
+
     def encode(self, obj):
         if self.type is None:
             if isinstance(obj, str):

@@ -18,6 +18,11 @@ from .state import KernelState
 
 ACTOR_MAX = HANDLE      # an actor's queues carry handles
 
+# Looked up once: a send or receive of a small message costs a few
+# microseconds, of which each attribute lookup is a part.
+_send_env = _lib.lib.rk_send_env
+_receive_env = _lib.lib.rk_receive_env
+
 
 class Kernel:
     """What the runtime keeps of one launched kernel."""
@@ -33,6 +38,9 @@ class Kernel:
         self.buf = None             # the loop's receive buffer
         self.env = _lib.Envelope()  # the loop's send envelope
         self.env_in = _lib.Envelope()   # and receive envelope
+        self.env_in_ref = ctypes.byref(self.env_in)
+        self.n_in = ctypes.c_size_t()   # and received length
+        self.n_in_ref = ctypes.byref(self.n_in)
         self.cap = ACTOR_MAX
 
     def encode(self, message):
@@ -61,7 +69,7 @@ class Kernel:
         env = k.env         # the loop's own: only it sends from here
         p = getattr(message, "priority", 128)
         env.priority = p if type(p) is int and 0 <= p <= 255 else 128
-        rc = _lib.lib.rk_send_env(k.rt, k.id_b, env, data, len(data), 0.0)
+        rc = _send_env(k.rt, k.id_b, env, data, len(data), 0.0)
         why = None
         if rc == _lib.EFULL and timeout != 0:
             env = _lib.Envelope.from_buffer_copy(env)
@@ -88,10 +96,10 @@ class Kernel:
         k = self
         r, loop = k.receiver, asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        env, n = k.env_in, ctypes.c_size_t()
+        env, n = k.env_in, k.n_in
         while True:
-            rc = _lib.lib.rk_receive_env(k.rt, k.id_b, ctypes.byref(env),
-                                         k.buf, k.cap, ctypes.byref(n), 0.0)
+            rc = _receive_env(k.rt, k.id_b, k.env_in_ref, k.buf, k.cap,
+                              k.n_in_ref, 0.0)
             if rc == _lib.OK:
                 return k.decode(env, k.buf.raw[:n.value])
             if rc != _lib.ETIMEDOUT:

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kernels.h"
+#include "stress.h"
 
 static double now_s(void)
 {
@@ -905,6 +906,38 @@ static void test_receive_batch(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* Whoever takes a reply sees the message it answers counted: one at a
+ * time, from a kernel alone and from replicas, the telemetry read right
+ * after each reply has it (its outputs are published only once it is
+ * counted). */
+static void reply_counted(uint32_t replicas)
+{
+	rk_runtime *rt = test_runtime(1, 64);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_telemetry t;
+
+	o.replicas = replicas;
+	assert_int_equal(rk_launch(rt, "d", &test_doubler, &o), RK_OK);
+	assert_int_equal(rk_activate(rt, "d"), RK_OK);
+	for (int64_t v = 1; v <= (int64_t)stress_count(2000); v++) {
+		send_i64(rt, "d", v);
+		assert_int_equal(recv_i64(rt, "d"), 2 * v);
+		assert_int_equal(rk_get_telemetry(rt, "d", &t), RK_OK);
+		if (t.messages_processed != (uint64_t)v)
+			fail_msg("reply %lld taken, but %llu processed",
+				 (long long)v,
+				 (unsigned long long)t.messages_processed);
+	}
+	rk_runtime_free(rt);
+}
+
+static void test_a_reply_taken_is_counted(void **unused)
+{
+	(void)unused;
+	reply_counted(1);
+	reply_counted(2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -942,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_fan_in),
 		cmocka_unit_test(test_send_batch),
 		cmocka_unit_test(test_receive_batch),
+		cmocka_unit_test(test_a_reply_taken_is_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
