@@ -51,6 +51,7 @@ struct run {
 	bool verbose;                   /* -v, for the other threads */
 	int stop_pipe[2];               /* a byte in it stops the reader */
 	atomic_int signal;              /* SIGINT or SIGTERM received */
+	double drain_timeout;           /* after it, seconds to drain */
 	atomic_bool stop_asked;
 	atomic_bool abandoned;          /* nobody reads: failures don't count */
 	int rank;                       /* under mpirun; else 0 */
@@ -480,12 +481,36 @@ static int write_all(struct run *r)
 /* ---- signals ------------------------------------------------------- */
 
 /* Ctrl-C and SIGTERM stop the reading, and the run drains; a second
- * one ends the process at once, saying how far it got.  A drain that
- * takes long (a kernel that never returns) says how to stop it. */
+ * one, or a drain longer than --drain-timeout, ends the process at
+ * once, saying how far it got (a `timeout` sends one signal: a kernel
+ * that never returns must not keep the run for ever).  A drain that
+ * takes long says how to stop it. */
+static void stop_at_once(struct run *r, int sig, const char *why)
+{
+	log_error("stopped at once%s: %llu message%s read, %llu line%s "
+		  "written; what was in between is lost", why,
+		  (unsigned long long)__atomic_load_n(&r->sent,
+						      __ATOMIC_RELAXED),
+		  r->sent == 1 ? "" : "s",
+		  (unsigned long long)__atomic_load_n(&r->written,
+						      __ATOMIC_RELAXED),
+		  r->written == 1 ? "" : "s");
+	_exit(128 + sig);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec)
+	       + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static void *signal_main(void *arg)
 {
 	struct run *r = arg;
-	const struct timespec hint_after = { 2, 0 };
+	struct timespec first;
 	sigset_t set;
 	int sig;
 
@@ -493,28 +518,32 @@ static void *signal_main(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	for (;;) {
-		if (atomic_load(&r->signal))
-			sig = sigtimedwait(&set, NULL, &hint_after);
-		else if (sigwait(&set, &sig) != 0)
+		int had = atomic_load(&r->signal);
+		if (had) {
+			/* A hint every 2 s, the end at the drain's limit. */
+			double left = r->drain_timeout - seconds_since(&first);
+			if (left <= 0)
+				stop_at_once(r, had, " (the drain took longer "
+					     "than --drain-timeout)");
+			double nap = left < 2 ? left : 2;
+			struct timespec t = { (time_t)nap,
+				(long)((nap - (double)(time_t)nap) * 1e9) };
+			sig = sigtimedwait(&set, NULL, &t);
+		} else if (sigwait(&set, &sig) != 0) {
 			continue;
+		}
 		if (sig < 0) {
-			if (errno == EAGAIN)
-				log_warn("still draining; interrupt again to "
-					 "stop at once");
+			if (errno == EAGAIN && r->drain_timeout
+			    - seconds_since(&first) > 0)
+				log_warn("still draining (at most %.0f s more); "
+					 "interrupt again to stop at once",
+					 r->drain_timeout
+					 - seconds_since(&first));
 			continue;
 		}
-		if (atomic_exchange(&r->signal, sig)) {
-			log_error("stopped at once: %llu message%s read, "
-				  "%llu line%s written; what was in between "
-				  "is lost",
-				  (unsigned long long)__atomic_load_n(
-					  &r->sent, __ATOMIC_RELAXED),
-				  r->sent == 1 ? "" : "s",
-				  (unsigned long long)__atomic_load_n(
-					  &r->written, __ATOMIC_RELAXED),
-				  r->written == 1 ? "" : "s");
-			_exit(128 + sig);
-		}
+		if (atomic_exchange(&r->signal, sig))
+			stop_at_once(r, sig, "");
+		clock_gettime(CLOCK_MONOTONIC, &first);
 		ask_stop(r);
 	}
 	return NULL;
@@ -816,6 +845,10 @@ static const struct cmd_option run_options[] = {
 	  .help = "print telemetry to stderr at the end" },
 	{ .id = 'P', .name = "progress",
 	  .help = "show a progress line on a terminal" },
+	{ .id = 'D', .name = "drain-timeout", .arg = OPTION_ARG,
+	  .metavar = "SECONDS", .help = "after Ctrl-C or SIGTERM, stop at "
+	  "once past\nthis (default 10)",
+	  .type = OPTION_SECONDS, .wants = "seconds", .zero_ok = true },
 	{ 0 }
 };
 
@@ -854,13 +887,17 @@ static int take_run_option(void *opts, int id, const struct option_value *v)
 		o->r->json_flags = v->choice ? RK_JSON_IGNORE_UNKNOWN : 0;
 		o->unknown_given = true;
 		break;
+	case 'D':
+		o->r->drain_timeout = v->seconds;
+		break;
 	}
 	return EXIT_OK;
 }
 
 static int cmd_run_exec(const struct global_opts *g, int argc, char **argv)
 {
-	struct run r = { .max_line = 1u << 20, .verbose = log_verbose };
+	struct run r = { .max_line = 1u << 20, .verbose = log_verbose,
+			 .drain_timeout = 10 };
 	struct run_opts o = { .r = &r };
 	int status, first = cmd_parse_options(&cmd_run_entry, argc, argv, &o,
 					      &status);

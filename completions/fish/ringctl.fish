@@ -26,7 +26,7 @@ complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s h -l help 
 complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version'
 complete -c ringctl -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 
-complete -c ringctl -n "__fish_seen_subcommand_from run" -F -l param -l max-line -l on-error -l queue-size -l envelope -l stats -l progress -l help
+complete -c ringctl -n "__fish_seen_subcommand_from run" -F -l param -l max-line -l on-error -l queue-size -l envelope -l stats -l progress -l drain-timeout -l help
 complete -c ringctl -n "__fish_seen_subcommand_from run" -l backend -xa 'auto cpu cuda'
 complete -c ringctl -n "__fish_seen_subcommand_from run send" -l unknown-fields -xa 'refuse ignore'
 complete -c ringctl -n "__fish_seen_subcommand_from validate" -F -l help

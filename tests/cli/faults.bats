@@ -118,8 +118,33 @@ teardown() { server_teardown; }
 	exec 7>&-
 	[ "$status" -eq 130 ]
 	run cat "$BATS_TEST_TMPDIR/err"
-	assert_output "ringctl: warning: still draining; interrupt again to stop at once
+	assert_output "ringctl: warning: still draining (at most 8 s more); interrupt again to stop at once
 ringctl: stopped at once: 2 messages read, 0 lines written; what was in between is lost"
+}
+
+@test "run: one SIGTERM on a kernel that never returns ends the run at --drain-timeout" {
+	fifo="$BATS_TEST_TMPDIR/in"
+	mkfifo "$fifo"
+	"$RINGCTL" run --drain-timeout 1.5 "$FAULTY:hang" <"$fifo" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec 7>"$fifo"
+	printf '"hang"\n2\n' >&7
+	sleep 0.3
+	start=$(date +%s%N)
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	exec 7>&-
+	[ "$status" -eq 143 ]
+	# Within the limit and a little more, not for ever.
+	[ "$took" -ge 1400 ] && [ "$took" -lt 4000 ]
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "ringctl: stopped at once (the drain took longer than --drain-timeout): 2 messages read, 0 lines written; what was in between is lost"
+	# Zero: the first signal stops at once.
+	run bash -c "sleep 5 | '$RINGCTL' run --drain-timeout 0 doubler & sleep 0.5; kill -TERM \$!; wait \$!"
+	[ "$status" -eq 143 ]
 }
 
 @test "server: a client that disconnects mid-stream loses nothing it sent" {
