@@ -264,6 +264,10 @@ RK_API rk_error rk_ctx_send(rk_ctx *ctx, const void *data, size_t len);
  * rk_ctx_send. */
 RK_API rk_error rk_ctx_reply(rk_ctx *ctx, const void *data, size_t len);
 RK_API bool rk_ctx_should_terminate(rk_ctx *ctx);
+/* For a kernel waiting on something else (a command, a worker process):
+ * whether to give up now.  A terminate lets what is queued finish until
+ * its timeout; past it, true. */
+RK_API bool rk_ctx_must_stop(rk_ctx *ctx);
 RK_API bool rk_ctx_is_active(rk_ctx *ctx);
 RK_API rk_error rk_ctx_wait_active(rk_ctx *ctx, double timeout);
 

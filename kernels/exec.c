@@ -269,7 +269,7 @@ static int write_message(rk_ctx *ctx, struct exec *x, const rk_msg *msg)
 				     strerror(errno));
 			return 1;
 		}
-		if (rk_ctx_should_terminate(ctx)) {
+		if (rk_ctx_must_stop(ctx)) {
 			say(ctx, x, "terminated while the command did "
 				     "not read message %llu",
 				     (unsigned long long)x->messages + 1);
@@ -410,7 +410,7 @@ static void one_line_batch(rk_ctx *ctx, struct exec *x, const rk_msg *msgs,
 			ended(ctx, x, what);
 			goto broke;
 		}
-		if (rk_ctx_should_terminate(ctx)) {
+		if (rk_ctx_must_stop(ctx)) {
 			say(ctx, x, "terminated while the command worked on "
 			    "%zu message%s", f.sent - f.told,
 			    f.sent - f.told == 1 ? "" : "s");

@@ -292,7 +292,7 @@ int py_worker_send(rk_ctx *ctx, struct py_worker *w, char tag,
 			return 1;
 		if (n_iov == 0)
 			return 0;
-		if (rk_ctx_should_terminate(ctx)) {
+		if (rk_ctx_must_stop(ctx)) {
 			say(ctx, w, "terminated while the python worker "
 				     "did not read message %llu",
 				     (unsigned long long)w->messages + 1);
@@ -361,7 +361,7 @@ int py_worker_frame(rk_ctx *ctx, struct py_worker *w, bool wait)
 			continue;
 		if (!wait)
 			return 0;
-		if (rk_ctx_should_terminate(ctx)) {
+		if (rk_ctx_must_stop(ctx)) {
 			say(ctx, w, "terminated while the python worker "
 				     "did not answer message %llu",
 				     (unsigned long long)w->messages);

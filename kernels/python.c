@@ -159,7 +159,7 @@ static int py_process_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
 				moved = true;
 		if (moved)
 			continue;
-		if (rk_ctx_should_terminate(ctx)) {
+		if (rk_ctx_must_stop(ctx)) {
 			snprintf(w->why, sizeof(w->why), "terminated while "
 				 "the python worker worked on %zu message%s",
 				 b.sent - b.told,

@@ -92,6 +92,16 @@ bool rk_ctx_should_terminate(rk_ctx *ctx)
 	return rk_kernel_poll_control(ctx->kernel) == RK_STATE_TERMINATING;
 }
 
+bool rk_ctx_must_stop(rk_ctx *ctx)
+{
+	rk_kernel *k = ctx->kernel;
+
+	/* The deadline is set before the terminate is requested, and seen
+	 * with it (the epoch's acquire in rk_kernel_poll_control). */
+	return rk_kernel_poll_control(k) == RK_STATE_TERMINATING
+	       && rk_now_ns() >= k->cb.drain_deadline_ns;
+}
+
 bool rk_ctx_is_active(rk_ctx *ctx)
 {
 	return rk_kernel_poll_control(ctx->kernel) == RK_STATE_ACTIVE;

@@ -201,6 +201,25 @@ EOF
 	gone "$child" 10
 }
 
+@test "terminate lets the command finish what is queued within the timeout, and gives up past it" {
+	seen=$BATS_TEST_TMPDIR/seen
+	active up --kernel exec --param one_line=true --param "command=while IFS= read -r l; do sleep 0.1; echo \"\$l\" >>$seen; echo \"\$l\"; done"
+	values 10 | "$RINGCTL" send up
+	run "$RINGCTL" terminate up --timeout 10
+	assert_success
+	# Every message went through the command, none failed for the
+	# terminate (which used to fail the ones in flight at once).
+	[ "$(wc -l <"$seen")" -eq 10 ]
+	[[ "$output" != *"dropped"* ]]
+	active slow --kernel exec --param one_line=true --param "command=while IFS= read -r l; do sleep 1; echo \"\$l\"; done"
+	values 10 | "$RINGCTL" send slow
+	start=$(date +%s%N)
+	run "$RINGCTL" terminate slow --timeout 1.5
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$took" -lt 4500 ]
+	assert_output --partial "dropped"
+}
+
 @test "deactivate stops feeding the command; reactivate goes on" {
 	active up --kernel exec --param command=cat --param one_line=true
 	"$RINGCTL" deactivate up
