@@ -44,26 +44,41 @@ static rk_runtime *start(uint32_t queue_size)
 	return rt;
 }
 
-static void round_trip(uint64_t samples)
+/* One thread sends a message and takes its reply, by id, or through a
+ * handle looked up once (rk_send_to, rk_receive_from). */
+static void round_trip(uint64_t samples, bool by_handle)
 {
 	rk_runtime *rt = start(1000);
 	uint64_t *ns = malloc(samples * sizeof(*ns));
+	rk_handle *h = NULL;
 	int64_t v, r;
 	size_t len;
 
+	if (by_handle && rk_handle_get(rt, "doubler", &h) != RK_OK) {
+		fprintf(stderr, "bench-actor: %s\n", rk_errmsg());
+		exit(1);
+	}
 	for (uint64_t i = 0; i < samples + samples / 10; i++) {
 		v = (int64_t)i;
 		uint64_t t0 = bench_now_ns();
-		rk_send(rt, "doubler", &v, sizeof(v), RK_FOREVER);
-		rk_receive(rt, "doubler", &r, sizeof(r), &len, RK_FOREVER);
+		if (h) {
+			rk_send_to(h, NULL, &v, sizeof(v), RK_FOREVER);
+			rk_receive_from(h, NULL, &r, sizeof(r), &len,
+					RK_FOREVER);
+		} else {
+			rk_send(rt, "doubler", &v, sizeof(v), RK_FOREVER);
+			rk_receive(rt, "doubler", &r, sizeof(r), &len,
+				   RK_FOREVER);
+		}
 		uint64_t t1 = bench_now_ns();
 		if (i >= samples / 10)          /* the first tenth warms up */
 			ns[i - samples / 10] = t1 - t0;
 	}
-	printf("{\"bench\":\"round_trip\",");
+	printf("{\"bench\":\"%s\",", h ? "round_trip_handle" : "round_trip");
 	bench_print_quantiles(ns, samples);
 	printf("}\n");
 	free(ns);
+	rk_handle_release(h);
 	rk_runtime_free(rt);
 }
 
@@ -280,7 +295,9 @@ int main(int argc, char **argv)
 #define WANT(name) (!only || strcmp(only, name) == 0)
 
 	if (WANT("round_trip"))
-		round_trip((uint64_t)(200000 * scale));
+		round_trip((uint64_t)(200000 * scale), false);
+	if (WANT("round_trip_handle"))
+		round_trip((uint64_t)(200000 * scale), true);
 	if (WANT("pipelined"))
 		throughput((uint64_t)(5000000 * scale), 1);
 	if (WANT("batched"))

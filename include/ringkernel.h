@@ -312,6 +312,19 @@ RK_API rk_error rk_send_end(rk_runtime *rt, const char *id, double timeout);
 RK_API rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 			void *buf, size_t cap, size_t *len, double timeout);
 
+/* A kernel looked up once, for a sender or receiver that calls often:
+ * rk_send_to and rk_receive_from are rk_send_env and rk_receive_env
+ * without the lookup, lock and reference count of each call by id.  A
+ * handle keeps the kernel's memory, not the kernel: once terminated it
+ * refuses as by id.  Release every handle before rk_runtime_free. */
+typedef struct rk_handle rk_handle;
+RK_API rk_error rk_handle_get(rk_runtime *rt, const char *id, rk_handle **h);
+RK_API void rk_handle_release(rk_handle *h);
+RK_API rk_error rk_send_to(rk_handle *h, rk_envelope *env, const void *msg,
+			   size_t len, double timeout);
+RK_API rk_error rk_receive_from(rk_handle *h, rk_envelope *env, void *buf,
+				size_t cap, size_t *len, double timeout);
+
 /* For an event loop that waits for a kernel's output without a thread
  * (Python's asyncio does): rk_output_notify_fd gives the library a
  * descriptor to write to (an eventfd, or a pipe's write end; never

@@ -248,24 +248,74 @@ static rk_error push_many(rk_kernel *k, rk_envelope *envs,
 	return rc;
 }
 
+static rk_error send_to(rk_kernel *k, rk_envelope *env, const void *msg,
+		       size_t len, double timeout)
+{
+	size_t done = 0;
+
+	if (!can_send(rk_kernel_state(k)))
+		return not_now("send to", k);
+	return push_many(k, env, &msg, &len, 1, rk_deadline(timeout), &done,
+			 0);
+}
+
 rk_error rk_send_env(rk_runtime *rt, const char *id, rk_envelope *env,
 		     const void *msg, size_t len, double timeout)
 {
 	rk_kernel *k;
-	size_t done = 0;
 	rk_error rc;
 
 	if (!msg && len)
 		return rk_fail(RK_EINVAL, "no message");
 	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
 		return rc;
-	if (!can_send(rk_kernel_state(k)))
-		rc = not_now("send to", k);
-	else
-		rc = push_many(k, env, &msg, &len, 1, rk_deadline(timeout),
-			       &done, 0);
+	rc = send_to(k, env, msg, len, timeout);
 	rk_kernel_put(k);
 	return rc;
+}
+
+/* ---- handles: a kernel looked up once ------------------------------- */
+
+struct rk_handle {
+	rk_kernel *k;                   /* referenced */
+};
+
+rk_error rk_handle_get(rk_runtime *rt, const char *id, rk_handle **out)
+{
+	rk_kernel *k;
+	rk_error rc;
+
+	if (!out)
+		return rk_fail(RK_EINVAL, "no place for the handle");
+	*out = NULL;
+	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
+		return rc;
+	rk_handle *h = malloc(sizeof(*h));
+	if (!h) {
+		rk_kernel_put(k);
+		return rk_fail(RK_ENOMEM, "out of memory");
+	}
+	h->k = k;
+	*out = h;
+	return RK_OK;
+}
+
+void rk_handle_release(rk_handle *h)
+{
+	if (!h)
+		return;
+	rk_kernel_put(h->k);
+	free(h);
+}
+
+rk_error rk_send_to(rk_handle *h, rk_envelope *env, const void *msg,
+		    size_t len, double timeout)
+{
+	if (!h)
+		return rk_fail(RK_EINVAL, "no kernel handle");
+	if (!msg && len)
+		return rk_fail(RK_EINVAL, "no message");
+	return send_to(h->k, env, msg, len, timeout);
 }
 
 rk_error rk_send(rk_runtime *rt, const char *id, const void *msg, size_t len,
@@ -505,18 +555,36 @@ static rk_error failed_pipeline(rk_runtime *rt)
 	return rk_fail(RK_EKERNEL, "%s", why);
 }
 
-/* The receive loop: wait for output, then take up to max. */
+static rk_error receive_from(rk_runtime *rt, rk_kernel *k, size_t max,
+			     double timeout, rk_receive_fn fn, void *arg,
+			     size_t *count, bool watch);
+
+/* The receive loop, by id. */
 static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 				  size_t max, double timeout, rk_receive_fn fn,
 				  void *arg, size_t *count, bool watch)
 {
 	rk_kernel *k;
 	rk_error rc;
-	uint64_t deadline = rk_deadline(timeout);
 
 	*count = 0;
 	if ((rc = rk_kernel_get(rt, id, &k)) != RK_OK)
 		return rc;
+	rc = receive_from(rt, k, max, timeout, fn, arg, count, watch);
+	rk_kernel_put(k);
+	return rc;
+}
+
+/* Wait for output, then take up to max. */
+static rk_error receive_from(rk_runtime *rt, rk_kernel *k, size_t max,
+			     double timeout, rk_receive_fn fn, void *arg,
+			     size_t *count, bool watch)
+{
+	const char *id = k->id;
+	rk_error rc = RK_OK;
+	uint64_t deadline = rk_deadline(timeout);
+
+	*count = 0;
 	if (!can_receive(rk_kernel_state(k)))
 		rc = not_now("receive from", k);
 	else if (!receivable(k))
@@ -546,7 +614,6 @@ static rk_error receive_unguarded(rk_runtime *rt, const char *id,
 			wait_output(out, k->spin_ns, deadline,
 				    watch ? rt : NULL);
 	}
-	rk_kernel_put(k);
 	return rc;
 }
 /* rk_receive_env: copy one message out, or say how big it is. */
@@ -653,6 +720,23 @@ rk_error rk_output_arm(rk_runtime *rt, const char *id, int *ready)
 	*ready = rk_port_depth(next) > 0 || rk_port_is_closed(next);
 	rk_kernel_put(k);
 	return RK_OK;
+}
+
+rk_error rk_receive_from(rk_handle *h, rk_envelope *env, void *buf,
+			 size_t cap, size_t *len, double timeout)
+{
+	struct copy_out c = { env, buf, cap, len, RK_OK };
+	size_t count;
+
+	if (!h)
+		return rk_fail(RK_EINVAL, "no kernel handle");
+	if (!buf && cap)
+		return rk_fail(RK_EINVAL, "no buffer");
+	bool was = rk_fault_runtime_enter();
+	rk_error rc = receive_from(h->k->rt, h->k, 1, timeout, copy_one, &c,
+				   &count, false);
+	rk_fault_runtime_leave(was);
+	return rc != RK_OK ? rc : c.rc;
 }
 
 rk_error rk_receive(rk_runtime *rt, const char *id, void *buf, size_t cap,

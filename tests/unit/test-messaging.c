@@ -906,6 +906,55 @@ static void test_receive_batch(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A handle: the same messages as by id, in order with them; a kernel
+ * terminated under it refuses as by id; unknown ids and bad arguments
+ * say so. */
+static void test_handles(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 64);
+	rk_handle *h = NULL;
+	rk_envelope env;
+	int64_t v, r;
+	size_t len;
+
+	(void)unused;
+	assert_int_equal(rk_handle_get(rt, "d", &h), RK_ENOTFOUND);
+	assert_null(h);
+	assert_int_equal(rk_launch(rt, "d", &test_doubler, NULL), RK_OK);
+	assert_int_equal(rk_activate(rt, "d"), RK_OK);
+	assert_int_equal(rk_handle_get(rt, "d", &h), RK_OK);
+	for (v = 1; v <= 100; v++) {
+		if (v % 2)
+			assert_int_equal(rk_send_to(h, NULL, &v, sizeof(v),
+						    5.0), RK_OK);
+		else
+			send_i64(rt, "d", v);
+	}
+	for (v = 1; v <= 100; v++) {
+		if (v % 3) {
+			assert_int_equal(rk_receive_from(h, &env, &r, sizeof(r),
+							 &len, 5.0), RK_OK);
+			assert_int_equal(len, sizeof(r));
+			assert_true(env.correlation_id != 0);
+		} else {
+			r = recv_i64(rt, "d");
+		}
+		assert_int_equal(r, 2 * v);
+	}
+	assert_int_equal(rk_receive_from(h, NULL, &r, sizeof(r), &len, 0.05),
+			 RK_ETIMEDOUT);
+	assert_int_equal(rk_send_to(h, NULL, NULL, 8, 1.0), RK_EINVAL);
+	assert_int_equal(rk_send_to(NULL, NULL, &v, 8, 1.0), RK_EINVAL);
+	assert_int_equal(rk_terminate(rt, "d", 1.0), RK_OK);
+	v = 1;
+	assert_int_not_equal(rk_send_to(h, NULL, &v, sizeof(v), 1.0), RK_OK);
+	assert_int_not_equal(rk_receive_from(h, NULL, &r, sizeof(r), &len,
+					     0.1), RK_OK);
+	rk_handle_release(h);
+	rk_handle_release(NULL);
+	rk_runtime_free(rt);
+}
+
 /* Whoever takes a reply sees the message it answers counted: one at a
  * time, from a kernel alone and from replicas, the telemetry read right
  * after each reply has it (its outputs are published only once it is
@@ -976,6 +1025,7 @@ int main(void)
 		cmocka_unit_test(test_send_batch),
 		cmocka_unit_test(test_receive_batch),
 		cmocka_unit_test(test_a_reply_taken_is_counted),
+		cmocka_unit_test(test_handles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
