@@ -327,13 +327,13 @@ RK_API rk_error rk_receive_from(rk_handle *h, rk_envelope *env, void *buf,
 
 /* For an event loop that waits for a kernel's output without a thread
  * (Python's asyncio does): rk_output_notify_fd gives the library a
- * descriptor to write to (an eventfd, or a pipe's write end; never
- * closed by the library), -1 to take it back: once that returns, the
- * old one is never written again.  rk_output_arm, before each wait:
- * the descriptor is then written once a message is there (or the output
- * is closed), and *ready says whether one is there already (then no
- * wait is needed: receive).  A wake-up may find nothing (another
- * receiver took it): arm and look again. */
+ * non-blocking descriptor to write to (an eventfd, or a pipe's write
+ * end; never closed by the library), -1 to take it back: once that
+ * returns, the old one is never written again.  rk_output_arm, before
+ * each wait: the descriptor is then written once a message is there (or
+ * the output is closed), and *ready says whether one is there already
+ * (then no wait is needed: receive).  A wake-up may find nothing
+ * (another receiver took it): arm and look again. */
 RK_API rk_error rk_output_notify_fd(rk_runtime *rt, const char *id, int fd);
 RK_API rk_error rk_output_arm(rk_runtime *rt, const char *id, int *ready);
 

@@ -55,6 +55,8 @@ struct exec {
 	uint64_t lines_out;             /* output lines read so far */
 	uint64_t messages;              /* lines written so far */
 	uint64_t per_message_ns;        /* one_line: its time per message */
+	char *flat;                     /* messages made one line */
+	size_t flat_cap;
 	char why[512];                  /* the last error said */
 };
 
@@ -110,6 +112,7 @@ static void exec_fini(void *state)
 	exec_spec_free(&x->what);
 	free(x->buf);
 	free(x->json);
+	free(x->flat);
 	free(x);
 }
 
@@ -249,11 +252,16 @@ static void wait_for(struct exec *x, bool writing)
 static int write_message(rk_ctx *ctx, struct exec *x, const rk_msg *msg)
 {
 	size_t done = 0, total = msg->len + 1;
+	const void *line;
 
+	if (!in_flight_lines(msg, 1, &line, &x->flat, &x->flat_cap)) {
+		say(ctx, x, "out of memory");
+		return 1;
+	}
 	while (done < total) {
 		/* The line and its newline in one call where they fit. */
 		struct iovec iov[2] = {
-			{ (char *)msg->data + done, msg->len - done },
+			{ (char *)line + done, msg->len - done },
 			{ "\n", 1 },
 		};
 		ssize_t n = done < msg->len ? writev(x->child.in, iov, 2)
@@ -318,6 +326,7 @@ static void alone_batch(rk_ctx *ctx, struct exec *x, const rk_msg *msgs,
 struct flight {
 	const rk_msg *msgs;
 	size_t n, sent, told, window;
+	size_t chunk;                   /* the first of the chunk written */
 	bool finish;                    /* send no more, answer the rest */
 	bool stop;                      /* return now: the kernel stops */
 	struct iovec iov[2 * IN_FLIGHT_MAX], *left;
@@ -326,23 +335,36 @@ struct flight {
 
 /* The next chunk: half the window, so that one chunk is answered while
  * the next is worked on. */
-static void next_chunk(struct exec *x, struct flight *f)
+static bool next_chunk(struct exec *x, struct flight *f)
 {
+	const void *lines[IN_FLIGHT_MAX];
 	size_t k = f->window / 2;
 
 	if (k > f->window - (f->sent - f->told))
 		k = f->window - (f->sent - f->told);
 	if (k > f->n - f->sent)
 		k = f->n - f->sent;
+	if (!in_flight_lines(&f->msgs[f->sent], k, lines, &x->flat,
+			     &x->flat_cap))
+		return false;
 	for (size_t i = 0; i < k; i++) {
-		const rk_msg *m = &f->msgs[f->sent + i];
-		f->iov[2 * i] = (struct iovec){ (void *)m->data, m->len };
+		f->iov[2 * i] = (struct iovec){ (void *)lines[i],
+						f->msgs[f->sent + i].len };
 		f->iov[2 * i + 1] = (struct iovec){ "\n", 1 };
 	}
 	f->left = f->iov;
 	f->n_left = (int)(2 * k);
+	f->chunk = f->sent;
 	f->sent += k;
 	x->messages += k;
+	return true;
+}
+
+/* Messages written whole: only those can have been answered. */
+static size_t written(const struct flight *f)
+{
+	return f->n_left ? f->chunk + (size_t)(f->left - f->iov) / 2
+			 : f->sent;
 }
 
 static void tell(rk_ctx *ctx, struct flight *f, int failed)
@@ -376,8 +398,10 @@ static void one_line_batch(rk_ctx *ctx, struct exec *x, const rk_msg *msgs,
 	while (!f.stop && (f.told < f.sent || (f.sent < n && !f.finish))) {
 		bool moved = false;
 		if (f.n_left == 0 && f.sent < n && !f.finish
-		    && f.sent - f.told < f.window)
-			next_chunk(x, &f);
+		    && f.sent - f.told < f.window && !next_chunk(x, &f)) {
+			say(ctx, x, "out of memory");
+			goto broke;
+		}
 		if (f.n_left > 0) {
 			int before = f.n_left;
 			if ((err = exec_child_write(&x->child, &f.left,
@@ -397,6 +421,19 @@ static void one_line_batch(rk_ctx *ctx, struct exec *x, const rk_msg *msgs,
 		       && (got = next_line(ctx, x, &line, &len)) != 0) {
 			if (got < 0)
 				goto broke;
+			/* An answer to a line not yet written whole is one
+			 * line too many for an earlier one. */
+			if (f.told >= written(&f)) {
+				say(ctx, x, "command wrote its output line %llu "
+				    "before it was given all of input line "
+				    "%llu: an earlier line had more than one "
+				    "answer; with replicas or one_line it must "
+				    "answer each line with exactly one",
+				    (unsigned long long)x->lines_out,
+				    (unsigned long long)(x->messages
+				    - (f.sent - f.told) + 1));
+				goto broke;
+			}
 			tell(ctx, &f, rk_ctx_emit(ctx, line, len) != RK_OK);
 			moved = true;
 		}

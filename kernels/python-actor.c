@@ -7,6 +7,7 @@
  * and goes out as it comes. */
 #include <ringkernel.h>
 
+#include "in-flight.h"
 #include "python-worker.h"
 
 /* How long the loop waits for a message before it looks at the
@@ -66,8 +67,14 @@ static int actor_main(rk_ctx *ctx)
 		} else {
 			rk_error rc = rk_ctx_receive(ctx, &m, ACTOR_SLICE);
 			if (rc == RK_OK) {
+				const void *line;
 				w->messages++;
-				if (py_worker_send(ctx, w, 'M', m.data, m.len))
+				if (!in_flight_lines(&m, 1, &line, &w->flat,
+						     &w->flat_cap)) {
+					rk_ctx_error(ctx, "out of memory");
+					return 1;
+				}
+				if (py_worker_send(ctx, w, 'M', line, m.len))
 					return 1;
 			} else if (rc == RK_EEND) {
 				/* Its input ended: flush (py_worker_flush)

@@ -193,6 +193,7 @@ void py_worker_free(struct py_worker *w)
 	exec_spec_free(&w->what);
 	free(w->buf);
 	free(w->frame);
+	free(w->flat);
 	free(w);
 }
 

@@ -35,6 +35,8 @@ struct py_worker {
 	uint64_t messages;              /* answered (function form) or sent
 					 * (actor form) so far */
 	char why[512];                  /* the last error it said */
+	char *flat;                     /* messages made one line */
+	size_t flat_cap;
 	uint64_t per_message_ns;        /* its time per message, of late:
 					 * how many may be in flight */
 };

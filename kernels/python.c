@@ -50,12 +50,14 @@ struct batch {
 	bool emit_failed;               /* the message being answered */
 	struct iovec iov[2 * IN_FLIGHT_MAX + 1], *left;
 	int n_left;                     /* pieces of the chunk not written */
+	size_t chunk;                   /* the first of the chunk written */
 };
 
 /* The next chunk as a frame: half the window, so that one chunk is
- * answered while the next is worked on. */
-static void next_chunk(struct batch *b)
+ * answered while the next is worked on.  False when out of memory. */
+static bool next_chunk(struct py_worker *w, struct batch *b)
 {
+	const void *lines[IN_FLIGHT_MAX];
 	size_t in_flight = b->sent - b->told;
 	size_t k = b->window / 2;
 
@@ -63,16 +65,28 @@ static void next_chunk(struct batch *b)
 		k = b->window - in_flight;
 	if (k > b->n - b->sent)
 		k = b->n - b->sent;
+	if (!in_flight_lines(&b->msgs[b->sent], k, lines, &w->flat,
+			     &w->flat_cap))
+		return false;
 	int v = 0;
 	for (size_t i = 0; i < k; i++) {
-		const rk_msg *m = &b->msgs[b->sent + i];
 		b->iov[v++] = (struct iovec){ i ? "," : "B[", i ? 1 : 2 };
-		b->iov[v++] = (struct iovec){ (void *)m->data, m->len };
+		b->iov[v++] = (struct iovec){ (void *)lines[i],
+					      b->msgs[b->sent + i].len };
 	}
 	b->iov[v++] = (struct iovec){ "]\n", 2 };
 	b->left = b->iov;
 	b->n_left = v;
+	b->chunk = b->sent;
 	b->sent += k;
+	return true;
+}
+
+/* Messages whose frame went whole: only those can have been answered
+ * (the worker reads a frame before it answers any of it). */
+static size_t written(const struct batch *b)
+{
+	return b->n_left ? b->chunk : b->sent;
 }
 
 /* Tell the message being answered done; whether to send no more. */
@@ -141,8 +155,10 @@ static int py_process_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
 	while (!b.stop && (b.told < b.sent || (b.sent < n && !b.finish))) {
 		bool moved = false;
 		if (b.n_left == 0 && b.sent < n && !b.finish
-		    && b.sent - b.told < b.window)
-			next_chunk(&b);
+		    && b.sent - b.told < b.window && !next_chunk(w, &b)) {
+			snprintf(w->why, sizeof(w->why), "out of memory");
+			goto broke;
+		}
 		if (b.n_left > 0) {
 			int before = b.n_left;
 			if (py_worker_write(ctx, w, &b.left, &b.n_left) != 0)
@@ -152,11 +168,19 @@ static int py_process_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
 		/* Every answer that is in, without waiting. */
 		int got;
 		while (!b.stop && b.told < b.sent
-		       && (got = py_worker_frame(ctx, w, false)))
+		       && (got = py_worker_frame(ctx, w, false))) {
+			/* An answer to a frame not yet written whole: the
+			 * worker is not ours. */
+			if (got > 0 && b.told >= written(&b)) {
+				snprintf(w->why, sizeof(w->why), "python worker "
+					 "answered a message it was not given "
+					 "whole");
+				goto broke;
+			}
 			if (got < 0 || answer(ctx, w, &b, got) < 0)
 				goto broke;
-			else
-				moved = true;
+			moved = true;
+		}
 		if (moved)
 			continue;
 		if (rk_ctx_must_stop(ctx)) {

@@ -84,6 +84,14 @@ int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
 		rc = rk_port_try_push(p, &env, data, len, flags, k->batch_now_ns);
 		if (rc == RK_OK && !flags && k->hold_outputs) {
 			k->held_sent++;         /* rk_executor_show_outputs */
+			/* Held slots fill the output too: once full, seen
+			 * (the one being processed may have outputs seen
+			 * before it is counted, here only), so that the
+			 * consumer can make room before a policy drops. */
+			if (rk_port_full_for_producer(p)) {
+				rk_executor_release_processed(k);
+				rk_executor_show_outputs(k);
+			}
 			return RK_OK;
 		}
 		if (rc == RK_OK && rk_port_publish(p) != 0)

@@ -202,11 +202,11 @@ rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed)
 		k->told_t0 = t1;
 	}
 	k->batch_index++;
-	/* Its outputs seen once it is counted (its slot back). */
-	if (k->held_sent) {
-		rk_executor_release_quietly(k);
-		rk_executor_show_outputs(k);
-	}
+	/* Its slot back, so that producers waiting for room go on while
+	 * the rest of the batch is worked on (a co-process kernel's take
+	 * long); its outputs seen once it is counted. */
+	rk_executor_release_processed(k);
+	rk_executor_show_outputs(k);
 	if (k->emits_markers)
 		rk_executor_mark_done(k, m->priority);
 	ctx->current = k->batch_index < k->told_n
@@ -520,9 +520,14 @@ static void executor_lost(rk_kernel *k, const char *why)
 {
 	rk_kernel_set_error(k, RK_EKERNEL, why);
 	if (k->batch_port) {
-		rk_executor_end_batch(k, k->batch_port, k->batch_band,
-			  k->batch_index + 1, k->batch_index + 1, k->batch_ok);
-		rk_count(&k->cb.errors, 1);
+		/* batch_index is the message it died on; in a batch that
+		 * tells, the next one not told, none when all were. */
+		bool on_one = !k->told_msgs || k->batch_index < k->told_n;
+		uint64_t done = k->batch_index + on_one;
+		rk_executor_end_batch(k, k->batch_port, k->batch_band, done,
+				      done, k->batch_ok);
+		if (on_one)
+			rk_count(&k->cb.errors, 1);
 	}
 	/* What it emitted before it died goes out, as it would have. */
 	k->hold_outputs = false;

@@ -2,6 +2,8 @@
  * kernels wired to kernels. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -659,19 +661,15 @@ rk_error rk_receive_env(rk_runtime *rt, const char *id, rk_envelope *env,
 /* ---- an event loop's doorbell ---------------------------------------- */
 
 /* The ports a receiver of k takes from: its output, or each replica's. */
-static size_t ports_of(rk_kernel *k, rk_port **ports, size_t cap)
+static size_t n_ports(const rk_kernel *k)
 {
-	if (!k->n_replicas) {
-		ports[0] = k->output;
-		return 1;
-	}
-	size_t n = k->n_replicas < cap ? k->n_replicas : cap;
-	for (size_t i = 0; i < n; i++)
-		ports[i] = k->replicas[i]->output;
-	return n;
+	return k->n_replicas ? k->n_replicas : 1;
 }
 
-#define MAX_WATCHED 256
+static rk_port *port_of(rk_kernel *k, size_t i)
+{
+	return k->n_replicas ? k->replicas[i]->output : k->output;
+}
 
 static rk_error watchable(rk_runtime *rt, const char *id, rk_kernel **k)
 {
@@ -689,22 +687,30 @@ static rk_error watchable(rk_runtime *rt, const char *id, rk_kernel **k)
 
 rk_error rk_output_notify_fd(rk_runtime *rt, const char *id, int fd)
 {
-	rk_port *ports[MAX_WATCHED];
 	rk_kernel *k;
 	rk_error rc;
 
+	/* Written by the kernel's thread under a lock: a write that could
+	 * block would hold it, and the kernel, for ever. */
+	if (fd >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0)
+			return rk_fail(RK_EINVAL, "descriptor %d: %s", fd,
+				       strerror(errno));
+		if (!(fl & O_NONBLOCK))
+			return rk_fail(RK_EINVAL, "descriptor %d is not "
+				       "non-blocking (O_NONBLOCK)", fd);
+	}
 	if ((rc = watchable(rt, id, &k)) != RK_OK)
 		return rc;
-	size_t n = ports_of(k, ports, MAX_WATCHED);
-	for (size_t i = 0; i < n; i++)
-		rk_port_watch(ports[i], fd < 0 ? -1 : fd);
+	for (size_t i = 0; i < n_ports(k); i++)
+		rk_port_watch(port_of(k, i), fd < 0 ? -1 : fd);
 	rk_kernel_put(k);
 	return RK_OK;
 }
 
 rk_error rk_output_arm(rk_runtime *rt, const char *id, int *ready)
 {
-	rk_port *ports[MAX_WATCHED];
 	rk_kernel *k;
 	rk_error rc;
 
@@ -713,9 +719,8 @@ rk_error rk_output_arm(rk_runtime *rt, const char *id, int *ready)
 	if ((rc = watchable(rt, id, &k)) != RK_OK)
 		return rc;
 	/* Every replica's: the turn may pass to any of them meanwhile. */
-	size_t n = ports_of(k, ports, MAX_WATCHED);
-	for (size_t i = 0; i < n; i++)
-		(void)rk_port_arm(ports[i]);
+	for (size_t i = 0; i < n_ports(k); i++)
+		(void)rk_port_arm(port_of(k, i));
 	rk_port *next = output_of(k);
 	*ready = rk_port_depth(next) > 0 || rk_port_is_closed(next);
 	rk_kernel_put(k);

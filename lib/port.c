@@ -142,6 +142,12 @@ static uint64_t queued(rk_port *p, bool refresh)
 	return n;
 }
 
+bool rk_port_full_for_producer(rk_port *p)
+{
+	return queued(p, false) >= p->capacity
+	       && queued(p, true) >= p->capacity;
+}
+
 static void count(uint64_t *counter)
 {
 	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);

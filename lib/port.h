@@ -142,6 +142,10 @@ uint64_t rk_port_publish(rk_port *p);
 /* Producer: wake the consumer after publishing. */
 void rk_port_ring_watch(rk_port *p);
 
+/* The producer: whether what it pushed, published or not, fills the
+ * capacity. */
+bool rk_port_full_for_producer(rk_port *p);
+
 static inline void rk_port_notify(rk_port *p)
 {
 	if (p->data)

@@ -138,8 +138,13 @@ def _serve_function(run):
     for line in sys.stdin.buffer:
         if line[:1] != b"B":
             continue                    # control lines: actors only
+        try:
+            msgs = loads(line[1:])
+        except ValueError as exc:       # not the kernel's framing
+            _frame(b"F", f"a batch that is not JSON: {exc}".encode())
+            return
         out = []
-        run(loads(line[1:]), out)
+        run(msgs, out)
         _out.write("".join(out).encode())
         _out.flush()
 

@@ -345,6 +345,49 @@ static void test_told_go_back_while_blocked(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A batch whose thread ends after it told every message: they were
+ * all done, none is counted twice, and nothing past them is given back
+ * (the input's depth stays sane, the terminate returns). */
+static int tell_all_then_exit(rk_ctx *ctx, const rk_msg *msgs, size_t n)
+{
+	(void)msgs;
+	for (size_t i = 0; i < n; i++)
+		if (rk_ctx_batch_done(ctx, 0) != RK_BATCH_GO_ON)
+			break;
+	pthread_exit(NULL);
+}
+TELLER(teller_exit, tell_all_then_exit);
+
+static void test_died_after_telling_all(void **unused)
+{
+	rk_runtime *rt = runtime(64);
+	rk_telemetry tel;
+
+	(void)unused;
+	launch(rt, &teller_exit, 1, RK_ON_ERROR_CONTINUE);
+	first_ms = 0;
+	/* All three queued while it is paused: one batch. */
+	assert_int_equal(rk_activate(rt, "t"), RK_OK);
+	assert_int_equal(rk_deactivate(rt, "t"), RK_OK);
+	for (int64_t v = 1; v <= 3; v++)
+		assert_int_equal(rk_send(rt, "t", &v, sizeof(v), 1.0), RK_OK);
+	assert_int_equal(rk_reactivate(rt, "t"), RK_OK);
+	for (int i = 0; i < 100; i++) {
+		rk_state s;
+		assert_int_equal(rk_get_state(rt, "t", &s), RK_OK);
+		if (s == RK_STATE_FAILED)
+			break;
+		nanosleep(&(struct timespec){ 0, 10000000L }, NULL);
+	}
+	assert_int_equal(rk_get_telemetry(rt, "t", &tel), RK_OK);
+	assert_int_equal(tel.messages_received, 3);
+	assert_int_equal(tel.messages_processed, 3);
+	assert_int_equal(tel.errors, 0);
+	assert_int_equal(tel.input.depth, 0);
+	assert_int_equal(rk_terminate(rt, "t", 2.0), RK_OK);
+	rk_runtime_free(rt);
+}
+
 /* Without the flag, a process_batch kernel still cannot have replicas:
  * nothing would mark its messages' ends. */
 static void test_replicas_need_the_flag(void **unused)
@@ -370,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_stop_after_the_failure),
 		cmocka_unit_test(test_told_none_failed_whole),
 		cmocka_unit_test(test_told_go_back_while_blocked),
+		cmocka_unit_test(test_died_after_telling_all),
 		cmocka_unit_test(test_replicas_need_the_flag),
 	};
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -180,6 +181,35 @@ static void test_bad_json_for_a_typed_kernel(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* JSON may hold newlines between its tokens: a line protocol would
+ * cut such a message in two.  The exec and Python kernels send it as
+ * one line (those newlines made spaces). */
+static void test_newlines_inside_messages(void **unused)
+{
+	const char *in[] = { "{\"a\":\n1}", "{\"b\":[1,\n 2]}", "3", NULL };
+	const char *exec_out[] = { "{\"a\": 1}", "{\"b\":[1,  2]}", "3",
+				   NULL };
+	const char *python_out[] = { "{\"a\":1}", "{\"b\":[1,2]}", "3",
+				     NULL };
+	const char *source = "def process(msg):\n    return msg\n";
+	const rk_param cat[] = { { "command", "cat" }, { NULL, NULL } };
+	const rk_param cat_one[] = { { "command", "cat" },
+				     { "one_line", "true" }, { NULL, NULL } };
+	char file[] = "/tmp/test-kernels-XXXXXX.py";
+	int fd = mkstemps(file, 3);
+
+	assert_true(fd >= 0);
+	assert_true(write(fd, source, strlen(source))
+		    == (ssize_t)strlen(source));
+	close(fd);
+	const rk_param py[] = { { "file", file }, { NULL, NULL } };
+	check_kernel("exec", cat, in, exec_out);
+	check_kernel("exec", cat_one, in, exec_out);
+	if (access("/usr/bin/python3", X_OK) == 0)
+		check_kernel("python", py, in, python_out);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_bad_json_for_a_typed_kernel),
+		cmocka_unit_test(test_newlines_inside_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -906,6 +906,51 @@ static void test_receive_batch(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* Four outputs fill a queue of four; the kernel then pauses, and four
+ * more follow.  The first four must be seen once the queue is full
+ * (held, they would take its room while the receiver sees nothing), so
+ * that under reject the receiver has made room by then: all eight
+ * arrive. */
+static int four_pause_four(rk_ctx *ctx, const rk_msg *m)
+{
+	for (int i = 0; i < 8; i++) {
+		if (i == 4)
+			nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
+		if (rk_ctx_emit(ctx, m->data, m->len) != RK_OK)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_held_outputs_take_no_room(void **unused)
+{
+	static const rk_kernel_desc d = {
+		.abi_version = RK_PLUGIN_ABI_VERSION,
+		.struct_size = sizeof(rk_kernel_desc), .name = "fpf",
+		.process = four_pause_four,
+	};
+	rk_runtime *rt = test_runtime(1, 64);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_telemetry t;
+	int64_t v = 7, got;
+	size_t len;
+	int n = 0;
+
+	(void)unused;
+	o.queue_size = 4;
+	o.output_policy = RK_BP_REJECT;
+	assert_int_equal(rk_launch(rt, "f", &d, &o), RK_OK);
+	assert_int_equal(rk_activate(rt, "f"), RK_OK);
+	assert_int_equal(rk_send(rt, "f", &v, sizeof(v), 1.0), RK_OK);
+	while (n < 8 && rk_receive(rt, "f", &got, sizeof(got), &len, 2.0)
+			== RK_OK)
+		n++;
+	assert_int_equal(rk_get_telemetry(rt, "f", &t), RK_OK);
+	assert_int_equal(t.messages_dropped, 0);
+	assert_int_equal(n, 8);
+	rk_runtime_free(rt);
+}
+
 /* A handle: the same messages as by id, in order with them; a kernel
  * terminated under it refuses as by id; unknown ids and bad arguments
  * say so. */
@@ -1026,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_receive_batch),
 		cmocka_unit_test(test_a_reply_taken_is_counted),
 		cmocka_unit_test(test_handles),
+		cmocka_unit_test(test_held_outputs_take_no_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

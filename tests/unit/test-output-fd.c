@@ -103,9 +103,51 @@ static void test_refused_where_nothing_is_received(void **unused)
 	assert_int_equal(rk_launch(rt, "a", &test_doubler, NULL), RK_OK);
 	assert_int_equal(rk_launch(rt, "b", &test_doubler, NULL), RK_OK);
 	assert_int_equal(rk_connect(rt, "a", "b"), RK_OK);
-	assert_int_equal(rk_output_notify_fd(rt, "a", 0), RK_ESTATE);
+	assert_int_equal(rk_output_notify_fd(rt, "a", -1), RK_ESTATE);
 	assert_int_equal(rk_output_arm(rt, "a", &ready), RK_ESTATE);
 	assert_int_equal(rk_output_arm(rt, "nobody", &ready), RK_ENOTFOUND);
+	rk_runtime_free(rt);
+}
+
+/* More replicas than a fixed table would hold: every one's output is
+ * watched; and a descriptor that could block is refused. */
+static void test_many_replicas_and_blocking_fds(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 4);
+	int pipe_fds[2], fd;
+
+	(void)unused;
+	start(rt, "r", &test_doubler, 300);
+	assert_int_equal(pipe(pipe_fds), 0);
+	assert_int_equal(rk_output_notify_fd(rt, "r", pipe_fds[1]),
+			 RK_EINVAL);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	fd = watched(rt, "r");
+	for (int64_t v = 1; v <= 300; v++) {
+		int ready = 0;
+		int64_t got;
+		size_t len;
+		/* A marker left by the last turn reads as ready: taking
+		 * nothing, the receive moves the turn on. */
+		for (int t = 0; t < 4; t++) {
+			assert_int_equal(rk_output_arm(rt, "r", &ready), RK_OK);
+			if (!ready)
+				break;
+			assert_int_not_equal(rk_receive(rt, "r", &got,
+					sizeof(got), &len, 0), RK_OK);
+		}
+		assert_int_equal(ready, 0);
+		send_i64(rt, "r", v);
+		if (!readable(fd, 5000))
+			fail_msg("no wake-up for replica %lld", (long long)v);
+		drain(fd);
+		assert_int_equal(rk_receive(rt, "r", &got, sizeof(got), &len,
+					    1.0), RK_OK);
+		assert_int_equal(got, 2 * v);
+	}
+	assert_int_equal(rk_output_notify_fd(rt, "r", -1), RK_OK);
+	close(fd);
 	rk_runtime_free(rt);
 }
 
@@ -189,6 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_written_once_armed),
 		cmocka_unit_test(test_refused_where_nothing_is_received),
+		cmocka_unit_test(test_many_replicas_and_blocking_fds),
 		cmocka_unit_test(test_no_wake_up_lost),
 		cmocka_unit_test(test_no_wake_up_lost_with_replicas),
 	};
