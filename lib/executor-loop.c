@@ -203,8 +203,8 @@ rk_batch_next rk_ctx_batch_done(rk_ctx *ctx, int failed)
 	}
 	k->batch_index++;
 	/* Its slot back, so that producers waiting for room go on while
-	 * the rest of the batch is worked on (a co-process kernel's take
-	 * long); its outputs seen once it is counted. */
+	 * the rest of the batch is worked on (a co-process kernel's
+	 * messages take long); its outputs seen once it is counted. */
 	rk_executor_release_processed(k);
 	rk_executor_show_outputs(k);
 	if (k->emits_markers)
