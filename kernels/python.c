@@ -202,6 +202,7 @@ broke:
 	/* What it still had would answer the wrong messages: it is done
 	 * with, and each message in it failed. */
 	w->failed = true;
+	rk_ctx_error(ctx, "%s", w->why);       /* if none was sent */
 	fail_in_flight(ctx, w, &b, w->why);
 	return 0;
 }
