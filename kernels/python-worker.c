@@ -372,13 +372,6 @@ int py_worker_frame(rk_ctx *ctx, struct py_worker *w, bool wait)
 	}
 }
 
-int py_worker_skip(rk_ctx *ctx, struct py_worker *w)
-{
-	while (py_worker_frame(ctx, w, true) == 'M')
-		;
-	return 1;
-}
-
 int py_worker_flush(rk_ctx *ctx)
 {
 	struct py_worker *w = rk_ctx_state(ctx);

@@ -78,11 +78,6 @@ int py_worker_send(rk_ctx *ctx, struct py_worker *w, char tag,
  * the kernel is terminated while waiting. */
 int py_worker_frame(rk_ctx *ctx, struct py_worker *w, bool wait);
 
-/* An emit failed in the middle of a message's results: the rest of
- * them are read (and dropped, counted by the failed emit) so the next
- * message finds its own.  Returns 1. */
-int py_worker_skip(rk_ctx *ctx, struct py_worker *w);
-
 /* The kernel's flush, at the end of input (before the end passes on,
  * for an actor too): its input closed, what it still sends emitted, its
  * exit awaited; 0 when it exited with status 0, else 1 with the error. */
