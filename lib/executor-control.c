@@ -75,7 +75,7 @@ void rk_executor_idle_spinning(rk_kernel *k, bool active,
 	__atomic_store_n(&k->cb.heartbeat_ns, rk_now_ns(), __ATOMIC_RELAXED);
 	uint32_t key = rk_event_prepare(&k->bell->ev);
 	if (work_pending(k, active, trims)) {
-		rk_event_cancel(&k->bell->ev);
+		rk_event_cancel(&k->bell->ev, key);
 		return;
 	}
 	rk_event_wait(&k->bell->ev, key, deadline_ns);

@@ -412,7 +412,7 @@ static void wait_output(rk_port *p, uint32_t spin_ns, uint64_t deadline,
 	}
 	uint32_t key = rk_event_prepare(p->data);
 	if (output_ready(p) || (watch && rk_failures_any(watch)))
-		rk_event_cancel(p->data);
+		rk_event_cancel(p->data, key);
 	else
 		rk_event_wait(p->data, key, deadline);
 	if (watch)

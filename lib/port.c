@@ -278,7 +278,7 @@ bool rk_port_wait_room(rk_port *p, uint8_t flags, uint64_t deadline_ns)
 	uint32_t key = rk_event_prepare(&p->space);
 
 	if (rk_port_has_room(p, flags)) {
-		rk_event_cancel(&p->space);
+		rk_event_cancel(&p->space, key);
 		return true;
 	}
 	return rk_event_wait(&p->space, key, deadline_ns);

@@ -174,7 +174,7 @@ static bool command(rk_kernel *k, rk_state want, bool wait)
 	while (wait && !acked(k, epoch)) {
 		uint32_t key = rk_event_prepare(&k->ack);
 		if (acked(k, epoch)) {
-			rk_event_cancel(&k->ack);
+			rk_event_cancel(&k->ack, key);
 			break;
 		}
 		rk_event_wait(&k->ack, key, UINT64_MAX);
@@ -550,7 +550,7 @@ static bool wait_finished(rk_kernel *k, uint64_t deadline)
 	while (!executor_finished(k)) {
 		uint32_t key = rk_event_prepare(&k->ack);
 		if (executor_finished(k)) {
-			rk_event_cancel(&k->ack);
+			rk_event_cancel(&k->ack, key);
 			break;
 		}
 		if (!rk_event_wait(&k->ack, key, deadline))

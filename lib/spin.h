@@ -9,6 +9,21 @@
  * when it parks.  On `ringctl run doubler` this took 1 M lines from
  * 0.18 s to ~0.12 s with the default 20 us spin, and kept the round
  * trip of an idle pair at its spinning best.
+ *
+ * Where every core is taken by other work, yielding cannot help: the
+ * core goes to another process for its whole time slice (milliseconds),
+ * while a parked thread is woken, and usually run at once, by its
+ * partner's futex wake.  So after a yield that kept the thread off its
+ * core for longer than RK_SPIN_CONTENDED_NS, it counts the threads
+ * that want a core and are not ours (the machine's runnable threads,
+ * /proc/loadavg, less this process's threads not parked): if there are
+ * any, twice within RK_SPIN_SUSPECT_NS, the machine is contended; the thread parks at
+ * once, and for a while (doubling while the machine stays contended,
+ * up to RK_SPIN_CONTENDED_MAX_NS) its waits only pause, never yield.
+ * The first yields after that while are the probe.  A long yield with no
+ * other thread about is our own threads taking turns (the five threads
+ * of `ringctl run 'a | b | c'` on two cores): yielding is what lets
+ * them run, and the spin goes on.  The state is per thread (spin.c).
  */
 #ifndef RK_SPIN_H
 #define RK_SPIN_H
@@ -20,18 +35,49 @@
 #include "clock.h"
 
 #define RK_SPIN_PAUSE_NS 1000u
+/* Longer than our own threads run between two looks at a ring (a
+ * batch of lines, a write of the output), shorter than the time slice
+ * another process gets. */
+#define RK_SPIN_CONTENDED_NS 200000u
+#define RK_SPIN_SUSPECT_NS 50000000u            /* 50 ms */
+#define RK_SPIN_CONTENDED_MIN_NS 10000000u      /* 10 ms */
+#define RK_SPIN_CONTENDED_MAX_NS 1000000000u    /* 1 s */
 
 typedef struct rk_spin {
 	uint64_t start;
 	uint64_t until;
 } rk_spin;
 
+/* The calling thread's view of the machine: until when not to yield,
+ * and how long the next such while lasts. */
+typedef struct rk_spin_contention {
+	uint64_t until;
+	uint64_t next_ns;
+	uint64_t seen;                  /* times it was found contended */
+	uint64_t suspected_at;          /* a long yield with others about */
+} rk_spin_contention;
+
+extern _Thread_local rk_spin_contention rk_spin_thread;
+
 static inline void rk_spin_init(rk_spin *s, uint32_t spin_ns, uint64_t deadline)
 {
+	uint64_t want = spin_ns;
+
 	s->start = rk_now_ns();
-	s->until = s->start + spin_ns < deadline ? s->start + spin_ns
-						  : deadline;
+	if (s->start < rk_spin_thread.until && want > RK_SPIN_PAUSE_NS)
+		want = RK_SPIN_PAUSE_NS;
+	s->until = s->start + want < deadline ? s->start + want : deadline;
 }
+
+/* Runnable threads on the machine that are not this process's (an
+ * estimate, low rather than high: a thread of ours asleep elsewhere
+ * than in rk_event_wait counts as ours and runnable). */
+uint32_t rk_spin_others_runnable(void);
+
+/* A yield kept the thread away for `away_ns`, and `others` threads not
+ * ours want a core: true when the machine is contended (and the thread
+ * should park now). */
+bool rk_spin_judge_yield(uint64_t now, uint64_t away_ns, uint32_t others);
 
 /* Between two looks at the condition: false once it is time to park. */
 static inline bool rk_spin_again(rk_spin *s)
@@ -43,10 +89,14 @@ static inline bool rk_spin_again(rk_spin *s)
 	if (now - s->start < RK_SPIN_PAUSE_NS) {
 		for (int i = 0; i < 16; i++)
 			rk_cpu_relax();
-	} else {
-		sched_yield();
+		return true;
 	}
-	return true;
+	sched_yield();
+	uint64_t after = rk_now_ns();
+	if (after - now < RK_SPIN_CONTENDED_NS)
+		return !rk_spin_judge_yield(after, after - now, 0);
+	return !rk_spin_judge_yield(after, after - now,
+				    rk_spin_others_runnable());
 }
 
 #endif /* RK_SPIN_H */

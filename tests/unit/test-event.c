@@ -2,7 +2,9 @@
  * ping-pong, each sleeping until the other publishes, so every exchange
  * races a notification against a waiter going to sleep.  A lost
  * wake-up leaves both asleep for good: a watchdog thread that sees no
- * exchange for 10 s says which one and aborts the test. */
+ * exchange for 10 s says which one and aborts the test.  Then the
+ * event's word (a wake takes the waiters' count with it) and a crowd of
+ * waiters on one event, some giving up at deadlines. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,7 +53,7 @@ static void await(struct side *s, uint64_t want, unsigned spin)
 	while (__atomic_load_n(&s->value, __ATOMIC_ACQUIRE) < want) {
 		uint32_t key = rk_event_prepare(&s->ev);
 		if (__atomic_load_n(&s->value, __ATOMIC_ACQUIRE) >= want) {
-			rk_event_cancel(&s->ev);
+			rk_event_cancel(&s->ev, key);
 			return;
 		}
 		rk_event_wait(&s->ev, key, UINT64_MAX);
@@ -136,11 +138,144 @@ static void ping_pong_spinning(void **state)
 	play(stress_count(50000), 1);
 }
 
+/* The word: a wake takes the waiters' count with it, so the next
+ * notifier finds nobody to wake until one announces itself again; a
+ * waiter that gives up takes its count back only under its sequence. */
+static void one_wake_per_announcement(void **state)
+{
+	(void)state;
+	rk_event ev = { 0 };
+
+	uint32_t key = rk_event_prepare(&ev);
+	assert_int_equal(ev.word & RK_EVENT_WAITERS, 1);
+	rk_event_notify(&ev);
+	assert_int_equal(ev.word >> 32, key + 1);
+	assert_int_equal(ev.word & RK_EVENT_WAITERS, 0);
+	/* Woken, not yet running: more notifications do nothing. */
+	rk_event_notify(&ev);
+	rk_event_notify(&ev);
+	assert_int_equal(ev.word >> 32, key + 1);
+	/* Its count went with the wake: leaving takes nothing back. */
+	rk_event_cancel(&ev, key);
+	assert_int_equal(ev.word, (uint64_t)(key + 1) << 32);
+
+	/* Two announce, one gives up: one is left, and is woken. */
+	uint32_t a = rk_event_prepare(&ev);
+	uint32_t b = rk_event_prepare(&ev);
+	assert_int_equal(a, b);
+	rk_event_cancel(&ev, a);
+	assert_int_equal(ev.word & RK_EVENT_WAITERS, 1);
+	rk_event_notify(&ev);
+	assert_int_equal(ev.word >> 32, a + 1);
+	assert_int_equal(ev.word & RK_EVENT_WAITERS, 0);
+	/* A wait on a sequence gone by returns at once, in time. */
+	assert_true(rk_event_wait(&ev, b, UINT64_MAX));
+	assert_int_equal(ev.word & RK_EVENT_WAITERS, 0);
+	/* A wait that times out takes its count back. */
+	uint32_t c = rk_event_prepare(&ev);
+	assert_false(rk_event_wait(&ev, c, rk_now_ns() + 1000000));
+	assert_int_equal(ev.word, (uint64_t)c << 32);
+}
+
+/* A crowd on one event: CROWD threads wait for each of ROUNDS values,
+ * some with deadlines that pass (and wait again), while the main
+ * thread publishes the next value once all saw the last.  Waiters come
+ * and go under the same sequence; a count taken back wrongly, or a
+ * wake that finds the count gone, leaves someone asleep: the watchdog
+ * of 10 s ends the test. */
+#define CROWD 4
+
+struct crowd {
+	uint64_t value;
+	rk_event ev;
+	uint64_t seen;                  /* waiters that saw value */
+	rk_event seen_ev;
+	uint64_t rounds;
+	int over;
+};
+
+static void crowd_await(uint64_t *v, rk_event *ev, uint64_t want,
+			uint32_t *seed)
+{
+	while (__atomic_load_n(v, __ATOMIC_ACQUIRE) < want) {
+		uint32_t key = rk_event_prepare(ev);
+		if (__atomic_load_n(v, __ATOMIC_ACQUIRE) >= want) {
+			rk_event_cancel(ev, key);
+			return;
+		}
+		unsigned r = spins(seed);
+		rk_event_wait(ev, key, r & 1 ? UINT64_MAX
+					     : rk_now_ns() + (r & 63) * 1000);
+	}
+}
+
+static void *crowd_member(void *arg)
+{
+	struct crowd *c = arg;
+	uint32_t seed = 2463534242u
+			^ (uint32_t)(uintptr_t)pthread_self();
+
+	for (uint64_t i = 1; i <= c->rounds; i++) {
+		crowd_await(&c->value, &c->ev, i, &seed);
+		__atomic_fetch_add(&c->seen, 1, __ATOMIC_ACQ_REL);
+		rk_event_notify(&c->seen_ev);
+	}
+	return NULL;
+}
+
+static void *crowd_watchdog(void *arg)
+{
+	struct crowd *c = arg;
+	uint64_t last = 0, since = rk_now_ns();
+
+	while (!__atomic_load_n(&c->over, __ATOMIC_ACQUIRE)) {
+		usleep(10000);
+		uint64_t now = rk_now_ns();
+		uint64_t seen = __atomic_load_n(&c->seen, __ATOMIC_ACQUIRE);
+		if (seen != last) {
+			last = seen;
+			since = now;
+		} else if (now - since > 10000000000u) {
+			fprintf(stderr, "test-event: the crowd stopped at value "
+				"%llu, %llu seen: a lost wake-up\n",
+				(unsigned long long)c->value,
+				(unsigned long long)seen);
+			abort();
+		}
+	}
+	return NULL;
+}
+
+static void crowd_on_one_event(void **state)
+{
+	(void)state;
+	struct crowd c = { .rounds = stress_count(5000) };
+	pthread_t members[CROWD], dog;
+	uint32_t seed = 88675123u;
+
+	assert_int_equal(pthread_create(&dog, NULL, crowd_watchdog, &c), 0);
+	for (int i = 0; i < CROWD; i++)
+		assert_int_equal(pthread_create(&members[i], NULL,
+						crowd_member, &c), 0);
+	for (uint64_t i = 1; i <= c.rounds; i++) {
+		__atomic_store_n(&c.value, i, __ATOMIC_RELEASE);
+		rk_event_notify(&c.ev);
+		crowd_await(&c.seen, &c.seen_ev, i * CROWD, &seed);
+	}
+	for (int i = 0; i < CROWD; i++)
+		assert_int_equal(pthread_join(members[i], NULL), 0);
+	__atomic_store_n(&c.over, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(dog, NULL), 0);
+	assert_int_equal(c.seen, c.rounds * CROWD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ping_pong_parking),
 		cmocka_unit_test(ping_pong_spinning),
+		cmocka_unit_test(one_wake_per_announcement),
+		cmocka_unit_test(crowd_on_one_event),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
