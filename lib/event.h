@@ -75,6 +75,17 @@ static inline void rk_event_notify(rk_event *ev)
 		rk_event_wake_all(ev);
 }
 
+/* The same, unless *mute (read after the notifier's read-modify-write,
+ * so a waiter that cleared it before announcing itself is woken) says
+ * the waiter waits for something else. */
+static inline void rk_event_notify_unless(rk_event *ev, const uint32_t *mute)
+{
+	if ((__atomic_fetch_add(&ev->word, 0, __ATOMIC_SEQ_CST)
+	     & RK_EVENT_WAITERS)
+	    && !__atomic_load_n(mute, __ATOMIC_RELAXED))
+		rk_event_wake_all(ev);
+}
+
 /* Announce a wait; check the condition again before rk_event_wait (or
  * give up with rk_event_cancel).  Returns the key for both. */
 static inline uint32_t rk_event_prepare(rk_event *ev)

@@ -18,6 +18,24 @@ bool rk_executor_input_turn(rk_kernel *k, size_t idx)
 	return grp->done || idx == grp->first + grp->cursor;
 }
 
+/* Before the executor sleeps: replicas whose turn it is not need not
+ * wake it (a merge woken by every replica's message would sleep again
+ * three times in four with four replicas).  Stored before the wait is
+ * announced (see rk_event_notify_unless); a turn that comes is the
+ * executor's own doing, awake, and unmuted before its next sleep. */
+void rk_executor_mute_inputs(rk_kernel *k)
+{
+	for (size_t i = 0; k->in_group_of && i < k->n_inputs; i++) {
+		if (k->in_group_of[i] < 0)
+			continue;
+		uint32_t mute = !rk_executor_input_turn(k, i);
+		if (__atomic_load_n(&k->inputs[i]->muted, __ATOMIC_RELAXED)
+		    != mute)
+			__atomic_store_n(&k->inputs[i]->muted, mute,
+					 __ATOMIC_RELAXED);
+	}
+}
+
 /* Whether the kernel may drop the oldest of its drop_oldest inputs
  * now: it holds no message in place (a batch, a main loop's last), and
  * has been activated once (before, rk_connect may still grow the

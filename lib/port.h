@@ -56,6 +56,10 @@ typedef struct rk_port {
 	rk_backpressure policy;
 	bool track_high_water;
 	rk_event *data;                 /* the consumer's doorbell */
+	/* The consumer sleeps waiting for another of its inputs, not this
+	 * one (a replica's output out of its turn): producers need not
+	 * ring.  Written by the consumer before it announces a wait. */
+	uint32_t muted;
 	rk_bell *bell;                  /* holding it, where it is shared */
 	uint32_t refs;                  /* producer side + consumer side */
 	/* An edge between a typed end and a json end converts what the
@@ -149,7 +153,7 @@ bool rk_port_full_for_producer(rk_port *p);
 static inline void rk_port_notify(rk_port *p)
 {
 	if (p->data)
-		rk_event_notify(p->data);
+		rk_event_notify_unless(p->data, &p->muted);
 	if (__atomic_load_n(&p->watch_fd, __ATOMIC_RELAXED) >= 0)
 		rk_port_ring_watch(p);
 }

@@ -73,10 +73,18 @@ static void test_long_yield_stops_the_yielding(void **state)
 	assert_int_equal(rk_spin_thread.seen, 1);
 	assert_int_equal(rk_spin_thread.until, now + RK_SPIN_CONTENDED_MIN_NS);
 
-	/* While contended: pause only. */
+	/* While contended: pause, then nap, never yield. */
 	rk_spin s;
 	rk_spin_init(&s, 20000, UINT64_MAX);
-	assert_int_equal(s.until - s.start, RK_SPIN_PAUSE_NS);
+	assert_true(s.naps);
+	assert_int_equal(s.until - s.start, RK_SPIN_NAPS_NS);
+	uint64_t t0 = rk_now_ns();
+	unsigned looks = 0;
+	while (rk_spin_again(&s))
+		looks++;
+	assert_true(rk_now_ns() - t0 >= RK_SPIN_NAPS_NS);
+	assert_true(looks > 1);
+	assert_int_equal(rk_spin_thread.seen, 1);     /* no yield judged */
 	/* A shorter spin is left as it is; so is a nearer deadline. */
 	rk_spin_init(&s, 500, UINT64_MAX);
 	assert_int_equal(s.until - s.start, 500);
