@@ -242,6 +242,10 @@ bool codec_decode_flat(const rk_type *type, const char *text, size_t len,
 				break;
 		}
 	}
-	return (uint32_t)__builtin_popcountll(seen) == type->n_fields
-	       && skip_ws(p, end) == end;
+	/* Every field once: bits 0 to n_fields - 1, no more (a comparison,
+	 * not a population count, which is a libgcc call on baseline
+	 * x86-64: 1.5 % of `ringctl run doubler`). */
+	uint64_t all = type->n_fields == 64 ? ~0ull
+					     : (1ull << type->n_fields) - 1;
+	return seen == all && skip_ws(p, end) == end;
 }
