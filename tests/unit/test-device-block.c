@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +23,22 @@ static _Thread_local uint32_t block_tid;
 static uint32_t block_threads;
 static pthread_barrier_t block_barrier;
 
+/* Per thread: barriers passed, and whether it waits at one now; told
+ * when a wait of the host times out, to say who stopped where. */
+static uint64_t syncs_passed[64];
+static int in_sync[64];
+
+static void block_sync(void)
+{
+	__atomic_store_n(&in_sync[block_tid], 1, __ATOMIC_RELAXED);
+	(void)pthread_barrier_wait(&block_barrier);
+	__atomic_store_n(&in_sync[block_tid], 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&syncs_passed[block_tid], 1, __ATOMIC_RELAXED);
+}
+
 #define RK_DEV_TID block_tid
 #define RK_DEV_NTHREADS block_threads
-#define RK_DEV_SYNC() ((void)pthread_barrier_wait(&block_barrier))
+#define RK_DEV_SYNC() block_sync()
 #define RK_DEV_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define RK_DEV_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
@@ -57,6 +71,66 @@ struct block {
 	pthread_t *threads;
 	uint32_t n;
 };
+
+/* A host wait that failed: the block's state, for the log. */
+static void tell_state(struct block *b, const char *what, rk_error rc)
+{
+	rk_dev_actor *a = b->a;
+	rk_ring *in = rk_dev_in(a), *out = rk_dev_out(a);
+	rk_dev_shared *s = &b->s;
+
+	fprintf(stderr, "# %s: %s\n", what, rk_strerror(rc));
+	fprintf(stderr, "# in: head %llu tail %llu; out: head %llu tail %llu\n",
+		(unsigned long long)__atomic_load_n(&in->head, __ATOMIC_ACQUIRE),
+		(unsigned long long)__atomic_load_n(&in->tail, __ATOMIC_ACQUIRE),
+		(unsigned long long)__atomic_load_n(&out->head, __ATOMIC_ACQUIRE),
+		(unsigned long long)__atomic_load_n(&out->tail, __ATOMIC_ACQUIRE));
+	fprintf(stderr, "# control: requested %u epoch %u acked %u state %u "
+		"finished %u beat %llu received %llu batches %llu\n",
+		a->cb.requested, a->cb.epoch,
+		__atomic_load_n(&a->cb.acked_epoch, __ATOMIC_ACQUIRE),
+		__atomic_load_n(&a->cb.run_state, __ATOMIC_ACQUIRE),
+		__atomic_load_n(&a->cb.finished, __ATOMIC_ACQUIRE),
+		(unsigned long long)__atomic_load_n(&a->cb.heartbeat,
+						    __ATOMIC_ACQUIRE),
+		(unsigned long long)__atomic_load_n(&a->cb.received,
+						    __ATOMIC_ACQUIRE),
+		(unsigned long long)__atomic_load_n(&a->cb.batches,
+						    __ATOMIC_ACQUIRE));
+	fprintf(stderr, "# shared: state %u n %llu leave %d idle %llu beats %llu "
+		"in mine %llu seen %llu, out mine %llu seen %llu\n",
+		s->run_state, (unsigned long long)s->n, s->leave,
+		(unsigned long long)s->idle_ns, (unsigned long long)s->beats,
+		(unsigned long long)s->in.mine, (unsigned long long)s->in.seen,
+		(unsigned long long)s->out.mine,
+		(unsigned long long)s->out.seen);
+	for (uint32_t i = 0; i < b->n; i++)
+		fprintf(stderr, "# thread %u: %llu barriers passed, %s\n", i,
+			(unsigned long long)__atomic_load_n(&syncs_passed[i],
+							    __ATOMIC_RELAXED),
+			__atomic_load_n(&in_sync[i], __ATOMIC_RELAXED)
+			? "waiting at one" : "not at a barrier");
+}
+
+/* rk_dev_wait_results, the state told if it fails. */
+static void wait_results(struct block *b, uint64_t n, const char *what)
+{
+	rk_error rc = rk_dev_wait_results(b->a, n, rk_deadline(30), NULL);
+
+	if (rc != RK_OK)
+		tell_state(b, what, rc);
+	assert_int_equal(rc, RK_OK);
+}
+
+/* rk_dev_command, the same. */
+static void command(struct block *b, uint32_t state, const char *what)
+{
+	rk_error rc = rk_dev_command(b->a, state, rk_deadline(30), NULL);
+
+	if (rc != RK_OK)
+		tell_state(b, what, rc);
+	assert_int_equal(rc, RK_OK);
+}
 
 struct thread_arg {
 	struct block *b;
@@ -93,6 +167,8 @@ static struct block *block_start(uint32_t threads, uint64_t capacity)
 	assert_int_equal(pthread_barrier_init(&block_barrier, NULL, threads),
 			 0);
 	b->threads = calloc(threads, sizeof(*b->threads));
+	memset(syncs_passed, 0, sizeof(syncs_passed));
+	memset(in_sync, 0, sizeof(in_sync));
 	for (uint32_t i = 0; i < threads; i++) {
 		args[i] = (struct thread_arg){ b, i };
 		assert_int_equal(pthread_create(&b->threads[i], NULL,
@@ -103,8 +179,7 @@ static struct block *block_start(uint32_t threads, uint64_t capacity)
 
 static void block_stop(struct block *b)
 {
-	assert_int_equal(rk_dev_command(b->a, RK_DEV_TERMINATED,
-					rk_deadline(30), NULL), RK_OK);
+	command(b, RK_DEV_TERMINATED, "terminate");
 	assert_true(rk_dev_wait_finished(b->a, rk_deadline(30), NULL));
 	for (uint32_t i = 0; i < b->n; i++)
 		pthread_join(b->threads[i], NULL);
@@ -134,8 +209,7 @@ static void stream(struct block *b, uint64_t count, uint64_t batch)
 					 0, 0, 0, 128 };
 		}
 		sent += rk_dev_push(b->a, m, n);
-		assert_int_equal(rk_dev_wait_results(b->a, 1, rk_deadline(30),
-						     NULL), RK_OK);
+		wait_results(b, 1, "results of a batch");
 		uint64_t ready = rk_dev_results(b->a);
 		for (uint64_t i = 0; i < ready; i++, got++) {
 			rk_slot_header *h = rk_dev_result(b->a, i);
@@ -173,23 +247,19 @@ static void run_block(uint32_t threads)
 	struct block *b = block_start(threads, 128);
 	uint64_t count = stress_count(4000);
 
-	assert_int_equal(rk_dev_command(b->a, RK_DEV_ACTIVE, rk_deadline(30),
-					NULL), RK_OK);
+	command(b, RK_DEV_ACTIVE, "activate");
 	/* Batches narrower and wider than the block. */
 	stream(b, count / 2, 2);
 	stream(b, count - count / 2, 128);
 	/* Paused: nothing is taken; resumed: all of it. */
-	assert_int_equal(rk_dev_command(b->a, RK_DEV_DEACTIVATED,
-					rk_deadline(30), NULL), RK_OK);
+	command(b, RK_DEV_DEACTIVATED, "deactivate");
 	struct in v = { 1 };
 	rk_msg m = { &v, sizeof(v), 1, 0, 0, 0, 128 };
 	assert_int_equal(rk_dev_push(b->a, &m, 1), 1);
 	assert_int_equal(rk_dev_wait_results(b->a, 1, rk_now_ns() + 20000000,
 					     NULL), RK_ETIMEDOUT);
-	assert_int_equal(rk_dev_command(b->a, RK_DEV_ACTIVE, rk_deadline(30),
-					NULL), RK_OK);
-	assert_int_equal(rk_dev_wait_results(b->a, 1, rk_deadline(30), NULL),
-			 RK_OK);
+	command(b, RK_DEV_ACTIVE, "reactivate");
+	wait_results(b, 1, "the result after reactivation");
 	assert_int_equal(((struct out *)(rk_dev_result(b->a, 0) + 1))->result,
 			 3);
 	rk_dev_release(b->a, 1);
