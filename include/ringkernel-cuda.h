@@ -8,7 +8,10 @@
  *                  rk_dev_none, double_one)
  * exports rk_cuda_doubler, which the cuda backend finds and launches as
  * a persistent kernel: one block per launched kernel, its threads
- * sharing each batch of messages.
+ * sharing each batch of messages, staged in shared memory (up to
+ * RK_DEV_STAGE_MAX bytes of it).  Where a persistent kernel cannot run,
+ * the backend launches the same function once per batch (the actor's
+ * `bounded`).
  */
 #ifndef RINGKERNEL_CUDA_H
 #define RINGKERNEL_CUDA_H
@@ -22,7 +25,8 @@
 	__global__ void NAME##_cuda_persistent(rk_dev_actor *a) \
 	{ \
 		__shared__ rk_dev_shared s; \
-		NAME##_cuda_loop(a, &s); \
+		__shared__ uint4 stage[RK_DEV_STAGE_BYTES(IN, OUT) / 16 + 1]; \
+		NAME##_cuda_loop(a, &s, (uint8_t *)stage); \
 	} \
 	static int NAME##_cuda_launch(rk_dev_actor *a, uint32_t threads, \
 				      void *stream) \

@@ -181,6 +181,10 @@ typedef struct rk_telemetry {
 	 * and go to in device memory, not through the host. */
 	char device_link_from[64];
 	char device_link_to[64];
+	/* How the device runs its loop: "persistent", or "relaunch" (a
+	 * bounded loop launched per batch, where a watchdog would end a
+	 * kernel that runs on). */
+	char device_mode[16];
 } rk_telemetry;
 
 typedef struct rk_summary {

@@ -104,6 +104,10 @@ static int probe(int want, rk_device_info *info, char *why, size_t len)
 	info->multiprocessors = p.multiProcessorCount;
 	info->compute_major = p.major;
 	info->compute_minor = p.minor;
+	if (cudaDeviceGetAttribute(&info->watchdog,
+				   cudaDevAttrKernelExecTimeout, ordinal)
+	    != cudaSuccess)
+		info->watchdog = 0;
 	info->connections = connections();
 	info->max_kernels = info->connections - 1;
 	if (info->max_kernels > MAX_RESIDENT_GRIDS)
@@ -178,6 +182,17 @@ static int start(const rk_cuda_kernel *kernel, void *device_actor,
 		return fail(e, "launching the persistent kernel", why, len);
 	}
 	*stream = kernel_streams[i];
+	return 0;
+}
+
+static int relaunch(const rk_cuda_kernel *kernel, void *device_actor,
+		    uint32_t threads, void *stream, char *why, size_t len)
+{
+	cudaSetDevice(ordinal);
+	cudaError_t e = (cudaError_t)kernel->launch(
+		(rk_dev_actor *)device_actor, threads, stream);
+	if (e != cudaSuccess)
+		return fail(e, "launching the kernel's loop again", why, len);
 	return 0;
 }
 
@@ -296,5 +311,5 @@ extern "C" __attribute__((visibility("default")))
 const rk_backend_ops rk_cuda_backend = {
 	RK_BACKEND_ABI, (uint32_t)sizeof(rk_backend_ops), probe, alloc,
 	release, start, running, stream_free, memory_free, device_alloc,
-	device_release, device_fill, health
+	device_release, device_fill, health, relaunch
 };

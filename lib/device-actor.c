@@ -92,42 +92,20 @@ static void unreserve(struct rk_device_actor *da)
 	da->share = 0;
 }
 
-/* The emulated device's stream: a loop that returns has ended; a
- * thread that exits under it (a test's pthread_exit, as __trap() on a
- * GPU) is a kernel that failed. */
-static void emulated_fault(void *arg)
-{
-	struct rk_device_actor *da = arg;
-
-	__atomic_store_n(&da->exited, RK_EMU_FAULTED, __ATOMIC_RELEASE);
-}
-
-static void *emulated_device(void *arg)
-{
-	struct rk_device_actor *da = arg;
-
-	pthread_cleanup_push(emulated_fault, da);
-	da->dk->host_loop(da->a);
-	pthread_cleanup_pop(0);
-	__atomic_store_n(&da->exited, RK_EMU_RETURNED, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 static rk_error start_emulated(rk_kernel *k, struct rk_device_actor *da)
 {
-	char name[16];
-
 	if ((reserve(k, da, 1)) != RK_OK)
 		return RK_EBACKEND;
 	/* A host thread polls: sleep longer when idle than a GPU would. */
 	da->a->idle_active_ns = 50000;
 	da->a->idle_paused_ns = 1000000;
-	if (pthread_create(&da->thread, NULL, emulated_device, da) != 0)
+	if (da->devices->relaunch)
+		da->a->bounded = RELAUNCH_BATCHES;
+	snprintf(da->thread_name, sizeof(da->thread_name), "rk-dev:%s",
+		 k->id);
+	if (!rk_device_emulated_launch(da))
 		return rk_fail(RK_ENOMEM, "cannot start a thread for kernel "
 			       "'%s'", k->id);
-	snprintf(name, sizeof(name), "rk-dev:%s", k->id);
-	pthread_setname_np(da->thread, name);
-	da->thread_started = true;
 	return RK_OK;
 }
 
@@ -148,9 +126,14 @@ static rk_error start_gpu(rk_kernel *k, struct rk_device_actor *da)
 			       threads);
 	if ((rc = reserve(k, da, blocks)) != RK_OK)
 		return rc;
+	da->ck = ck;
+	da->threads = threads;
+	if (da->devices->relaunch)
+		da->a->bounded = RELAUNCH_BATCHES;
 	if (ops->start(ck, da->device_address, threads, &da->stream, why,
 		       sizeof(why)) != 0)
 		return rk_fail(RK_EBACKEND, "kernel '%s': %s", k->id, why);
+	da->launches = 1;
 	return RK_OK;
 }
 
@@ -300,7 +283,7 @@ static bool stop(struct rk_device_actor *da)
 	}
 	if (da->faulted)
 		return true;
-	__atomic_store_n(&da->a->cb.abort, 1, __ATOMIC_RELEASE);
+	rk_dev_abort(da->a);
 	return device_stopped(da, rk_deadline(t));
 }
 
@@ -413,5 +396,5 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 
 bool rk_device_lost(const rk_kernel *k)
 {
-	return k->device && k->device->lost;
+	return k->device && (k->device->lost || k->device->stopped);
 }

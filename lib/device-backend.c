@@ -98,7 +98,8 @@ static const rk_backend_ops emulated_ops = {
 };
 
 /* RK_CUDA_EMULATE=N: a pretend device with room for N persistent
- * kernels, run by host threads. */
+ * kernels, run by host threads.  RK_CUDA_EMULATE_WATCHDOG=1: one whose
+ * kernels a watchdog would end, as a display's GPU. */
 static bool probe_emulated(struct rk_devices *d)
 {
 	const char *e = getenv("RK_CUDA_EMULATE");
@@ -117,6 +118,8 @@ static bool probe_emulated(struct rk_devices *d)
 		d->info.max_kernels = d->info.connections > 1
 				      ? d->info.connections - 1 : 1;
 	}
+	const char *w = getenv("RK_CUDA_EMULATE_WATCHDOG");
+	d->info.watchdog = w && *w && strcmp(w, "0") != 0;
 	d->status = RK_OK;
 	return true;
 }
@@ -164,6 +167,16 @@ static void probe_module(rk_runtime *rt, struct rk_devices *d)
 	d->status = RK_OK;
 }
 
+/* Batches in flight per kernel: RK_DEVICE_WINDOW (1 to DEVICE_WINDOW)
+ * says fewer, to measure what the window brings. */
+static uint32_t window_size(void)
+{
+	const char *e = getenv("RK_DEVICE_WINDOW");
+	long n = e && *e ? strtol(e, NULL, 10) : DEVICE_WINDOW;
+
+	return n >= 1 && n <= DEVICE_WINDOW ? (uint32_t)n : DEVICE_WINDOW;
+}
+
 struct rk_devices *rk_devices_probe(rk_runtime *rt)
 {
 	struct rk_devices *d = devices_of(rt);
@@ -176,9 +189,18 @@ struct rk_devices *rk_devices_probe(rk_runtime *rt)
 			       ? rt->opts.device_timeout_s : DEVICE_TIMEOUT_S;
 		d->pool_mb = rt->opts.device_pool_mb ? rt->opts.device_pool_mb
 						     : POOL_MB;
+		d->window = window_size();
 		d->probed = true;
 		if (!probe_emulated(d))
 			probe_module(rt, d);
+		/* A kernel that never ends would be killed by the watchdog:
+		 * a bounded loop, launched again as work comes.
+		 * RK_DEVICE_RELAUNCH=1 asks for it anywhere, to test it on
+		 * a GPU without a watchdog. */
+		const char *r = getenv("RK_DEVICE_RELAUNCH");
+		d->relaunch = d->status == RK_OK
+			      && (d->info.watchdog
+				  || (r && *r && strcmp(r, "0") != 0));
 	}
 	pthread_mutex_unlock(&d->lock);
 	return d;
@@ -422,6 +444,8 @@ void rk_device_telemetry(rk_kernel *k, rk_telemetry *t)
 	if (!d || k->backend != RK_BACKEND_CUDA)
 		return;
 	snprintf(t->device, sizeof(t->device), "%s", d->info.name);
+	snprintf(t->device_mode, sizeof(t->device_mode), "%s",
+		 d->relaunch ? "relaunch" : "persistent");
 	t->device_memory_total = d->info.memory_total;
 	if (d->ops && d->ops->memory_free)
 		t->device_memory_free = d->ops->memory_free();

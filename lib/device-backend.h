@@ -14,7 +14,7 @@
 
 #include "ringkernel-device.h"
 
-#define RK_BACKEND_ABI 4
+#define RK_BACKEND_ABI 5
 #define RK_BACKEND_SYMBOL "rk_cuda_backend"
 #define RK_BACKEND_MODULE "rk-cuda.so"
 
@@ -29,6 +29,10 @@ typedef struct rk_device_info {
 	 * bound but room; see backend-cuda.cu, "Streams"). */
 	int max_kernels;
 	int connections;                /* CUDA_DEVICE_MAX_CONNECTIONS */
+	/* A watchdog ends kernels that run too long (a display's GPU:
+	 * cudaDevAttrKernelExecTimeout): no persistent kernel there, a
+	 * bounded loop launched per batch instead. */
+	int watchdog;
 } rk_device_info;
 
 /* How the device fares, from NVML where the driver has it; -1 where
@@ -54,8 +58,9 @@ typedef struct rk_backend_ops {
 	int (*alloc)(size_t bytes, void **host, void **device, char *why,
 		     size_t len);
 	void (*release)(void *host);
-	/* Launch a persistent kernel on a stream of its own (one of
-	 * info.max_kernels, each on its own hardware queue). */
+	/* Launch a persistent kernel (or the first launch of a bounded
+	 * one) on a stream of its own (one of info.max_kernels, each on its
+	 * own hardware queue). */
 	int (*start)(const rk_cuda_kernel *kernel, void *device_actor,
 		     uint32_t threads, void **stream, char *why, size_t len);
 	/* 1 while the kernel runs, 0 once it has returned, -1 if it
@@ -76,6 +81,10 @@ typedef struct rk_backend_ops {
 			   size_t init_bytes, char *why, size_t len);
 	/* Fill what NVML says, leaving the rest -1. */
 	void (*health)(rk_device_health *h);
+	/* Launch the kernel again on the stream `start` gave it, its last
+	 * launch having returned (a bounded loop, relaunch mode). */
+	int (*relaunch)(const rk_cuda_kernel *kernel, void *device_actor,
+			uint32_t threads, void *stream, char *why, size_t len);
 } rk_backend_ops;
 
 #endif /* RK_DEVICE_BACKEND_H */

@@ -38,10 +38,16 @@ rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns,
 {
 	rk_dev_backoff b = { 0, 0 };
 	rk_error rc;
-	uint32_t epoch = a->cb.epoch + 1;
+	uint32_t command = __atomic_load_n(&a->cb.command, __ATOMIC_RELAXED);
+	uint32_t epoch = RK_DEV_EPOCH(command + 1);
 
 	__atomic_store_n(&a->cb.requested, state, __ATOMIC_RELAXED);
-	__atomic_store_n(&a->cb.epoch, epoch, __ATOMIC_RELEASE);
+	/* The abort bit may be set beside it by another host thread. */
+	while (!__atomic_compare_exchange_n(&a->cb.command, &command,
+					    (command & RK_DEV_ABORT) | epoch,
+					    false, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
 	for (;;) {
 		if (__atomic_load_n(&a->cb.acked_epoch, __ATOMIC_ACQUIRE)
 		    == epoch)

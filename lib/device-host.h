@@ -107,6 +107,12 @@ const char *rk_device_why(struct rk_device_actor *da, rk_error rc);
 rk_error rk_dev_command(rk_dev_actor *a, uint32_t state, uint64_t deadline_ns,
 			rk_dev_watch *w);
 
+/* Tell the device to leave its loop at once, whatever is queued. */
+static inline void rk_dev_abort(rk_dev_actor *a)
+{
+	__atomic_fetch_or(&a->cb.command, RK_DEV_ABORT, __ATOMIC_RELEASE);
+}
+
 /* Copy up to `n` messages into the input ring, as many as fit now, and
  * publish them together.  Returns how many went in; a message whose
  * size is not the actor's input size is not pushed (the caller checks
@@ -144,14 +150,22 @@ static inline uint64_t rk_dev_counter(const uint64_t *c)
 /* ---- the device, actors and links (device-backend.c, device-actor.c,
  * device-link.c) ------------------------------------------------------ */
 
-/* Device rings hold two of the executor's batches. */
-#define DEVICE_RING 128
+/* Executor batches' worth of messages a kernel's proxy keeps in flight
+ * on its device at most (device-window.c), and device rings that hold
+ * them: a round trip to the device is paid once per window, not once
+ * per batch. */
+#define DEVICE_WINDOW 4
+#define DEVICE_RING 256
 #define DEFAULT_THREADS 128
 /* How long a device's loop may go without beating (it beats as each
  * batch starts and ends, and every 64 idle turns) before it counts as
  * lost; RK_DEVICE_TIMEOUT (seconds) says otherwise.  One batch of a
  * kernel function slower than this is taken for a hung device. */
 #define DEVICE_TIMEOUT_S 10.0
+/* Relaunch mode: batches a launch of the bounded loop does at most
+ * before it returns, so that no launch runs near a watchdog's limit
+ * (seconds) unless a single batch does. */
+#define RELAUNCH_BATCHES 16
 /* MiB of pinned memory for device actors, and as much device memory
  * for device links, unless the runtime's options say. */
 #define POOL_MB 64
@@ -170,6 +184,9 @@ struct rk_devices {
 	int kernels;                    /* persistent kernels running */
 	double timeout_s;
 	uint32_t pool_mb;
+	uint32_t window;                /* batches in flight per kernel */
+	/* Kernels run a bounded loop, launched per batch (a watchdog). */
+	bool relaunch;
 	/* On a GPU: the memory taken once, carved for actors and links
 	 * (the pools above). */
 	struct rk_pool *actor_pool;
@@ -219,6 +236,18 @@ struct rk_device_link {
  * without returning from the loop is a kernel that trapped. */
 enum { RK_EMU_RUNNING, RK_EMU_RETURNED, RK_EMU_FAULTED };
 
+/* A message in flight on the device: what its result is emitted and
+ * reported with (the input's slot has gone back by then). */
+struct rk_dev_flight {
+	uint64_t message_id;
+	uint64_t position;              /* in the kernel's input, from 1 */
+	uint64_t t0;                    /* its batch's start (the last's) */
+	uint32_t batch_n;               /* its batch's size (the last's) */
+	uint16_t type_tag;
+	uint8_t priority;
+	bool last;                      /* its batch's last message */
+};
+
 /* A kernel's device actor. */
 struct rk_device_actor {
 	rk_dev_actor *a;                /* the host's address */
@@ -227,9 +256,14 @@ struct rk_device_actor {
 	struct rk_devices *devices;
 	bool emulated;
 	pthread_t thread;               /* emulated */
+	char thread_name[16];
 	bool thread_started;
 	void *stream;                   /* on a GPU */
 	void *companion;                /* the kernel's GPU module */
+	/* Relaunch mode: what to launch again, and how often it was. */
+	const rk_cuda_kernel *ck;
+	uint32_t threads;
+	uint64_t launches;
 	double share;                   /* of a multiprocessor */
 	uint32_t followed;              /* the state last confirmed */
 	bool lost;
@@ -246,6 +280,16 @@ struct rk_device_actor {
 	uint64_t link_seen;             /* slots from link_in handled */
 	bool link_broken;               /* fed no more: input is dropped */
 	char link_why[160];             /* why */
+	/* The proxy's window (device-window.c): messages pushed and not
+	 * yet answered, oldest at flight_tail. */
+	struct rk_dev_flight flight[DEVICE_RING];
+	uint64_t flight_head, flight_tail;
+	/* Watching the device while the executor is between batches and
+	 * the window owes results (begun as it stops being empty). */
+	rk_dev_watch flight_watch;
+	/* A message of the window failed and the kernel stops on errors:
+	 * the rest of the window is left (counted dropped at detach). */
+	bool stopped;
 	/* Telemetry reads the actor's counters from client threads while
 	 * the executor may be freeing it. */
 	pthread_mutex_t lock;
@@ -294,11 +338,44 @@ void rk_device_free(rk_kernel *k);
  * confirm.  False when the device did not (the kernel has failed). */
 bool rk_device_follow(rk_kernel *k, rk_state state);
 
+/* Launching its loop (device-launch.c). */
+/* Emulated: start a host thread that runs the loop; false if none. */
+bool rk_device_emulated_launch(struct rk_device_actor *da);
+
+/* A device that runs a bounded loop per launch (relaunch mode): launch
+ * it again if it has returned and work waits for it (input, a
+ * request).  A persistent one: nothing to do. */
+void rk_device_kick(struct rk_device_actor *da);
+
 /* The device stopped answering: the executor must stop. */
 bool rk_device_lost(const rk_kernel *k);
 
 /* Process a batch on the device; returns how many messages failed. */
 int rk_device_process_batch(rk_kernel *k, const rk_msg *msgs, size_t n);
+
+/* The window of batches in flight (device-window.c). */
+/* Push a batch into the window, making room by emitting the oldest
+ * results first; its messages are counted as their results come.
+ * RK_OK, or the error that lost the device (the window's messages are
+ * failed then, but for this batch's). */
+rk_error rk_window_push(rk_kernel *k, const rk_msg *msgs, size_t n);
+
+/* Emit the results ready now; how many messages they answered.  With
+ * none while the window owes some, the device is watched: lost, the
+ * window fails. */
+size_t rk_window_take(rk_kernel *k);
+
+/* Results of the window are waiting. */
+bool rk_window_ready(rk_kernel *k);
+
+/* Emit every result of the window, waiting up to the deadline; what
+ * is still in flight then is left to detach. */
+void rk_window_flush(rk_kernel *k, uint64_t deadline_ns);
+
+static inline bool rk_window_busy(const struct rk_device_actor *da)
+{
+	return da->flight_head != da->flight_tail;
+}
 
 /* Device links (device-link.c). */
 /* A kernel fed over a device link: results wait in its device's output

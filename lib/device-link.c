@@ -114,7 +114,10 @@ void rk_device_link_plan(rk_kernel *k)
 {
 	struct rk_device_actor *da = k->device;
 
-	if (!da || !da->a || da->link_out || !links_wanted(k->rt))
+	/* A bounded loop (relaunch mode) runs only when its proxy has
+	 * work for it: nothing would take from a link. */
+	if (!da || !da->a || da->link_out || !links_wanted(k->rt)
+	    || da->devices->relaunch)
 		return;
 	rk_kernel *c = only_consumer(k);
 	if (!c)

@@ -65,6 +65,8 @@ rk_error rk_dev_watch_check(rk_dev_watch *w)
 		return RK_OK;
 	if (da->faulted)
 		return RK_EKERNEL;
+	/* Relaunch mode: whoever waits for the device launches it. */
+	rk_device_kick(da);
 	now = rk_now_ns();
 	if (now >= w->next_look_ns) {
 		w->next_look_ns = now + STREAM_LOOK_NS;

@@ -52,6 +52,11 @@ static bool message_failed(rk_kernel *k, int rc, uint64_t failures,
 	return failure_noted(k, rc, position);
 }
 
+bool rk_executor_failed(rk_kernel *k, uint64_t failures, uint64_t position)
+{
+	return message_failed(k, (int)failures, failures, position);
+}
+
 /* A command waits, or a drain ran out of time: end the batch early so
  * that slow kernels still answer promptly. */
 static bool batch_interrupted(rk_kernel *k)
@@ -272,24 +277,32 @@ static bool run_batch(rk_kernel *k, segment *s)
 	if ((k->desc->flags & RK_KERNEL_BATCH_TELLS) && !k->device)
 		return run_told_batch(k, s, msgs);
 	k->batch_index = n - 1;
+	k->batch_in_flight = 0;
 	k->ctx.error[0] = '\0';
 	k->ctx.emit_refused = false;
 	rk_kernel_function = "process_batch";
 	int failed = k->ops->process_batch(k, msgs, n);
 	rk_in_kernel_code = false;
 	k->ctx.current = NULL;
-	if (failed < 0 || (uint64_t)failed > n)
-		failed = (int)n;
-	if (failed == 0 && k->ctx.emit_refused)
+	uint64_t flying = k->batch_in_flight;
+	k->batch_in_flight = 0;
+	if (failed < 0 || (uint64_t)failed + flying > n)
+		failed = (int)(n - flying);
+	if (failed == 0 && k->ctx.emit_refused && flying < n)
 		failed = 1;     /* which one is not known: one is counted */
-	s->ok = n - (uint64_t)failed;
+	/* In flight: counted received as their slots go back, processed
+	 * or failed (with their latency) as their results come. */
+	s->ok = n - (uint64_t)failed - flying;
 	/* batch_index: the failure a device located, else the end. */
 	if (failed)
 		stop = message_failed(k, failed, (uint64_t)failed,
 				      s->position + k->batch_index + 1);
 	if (k->telemetry) {
+		/* In flight: their latency comes with their results; the
+		 * rate's window moves all the same. */
 		uint64_t t1 = rk_now_ns();
-		rk_hist_add(&k->latency, (t1 - s->t0) / n);
+		if (flying < n)
+			rk_hist_add(&k->latency, (t1 - s->t0) / n);
 		rk_rate_note(k, t1);
 	}
 	return stop;

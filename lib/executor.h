@@ -67,6 +67,12 @@ int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
 			rk_envelope env, const void *data, size_t len,
 			uint8_t flags);
 
+/* `failures` messages failed, the first at `position` in the input
+ * (from 1), k->ctx.error saying why: count them, keep why, tell the
+ * hook.  Returns whether the kernel must stop (its error policy).  For
+ * results that come after their batch (a device's window). */
+bool rk_executor_failed(rk_kernel *k, uint64_t failures, uint64_t position);
+
 /* Process a batch of ready input; 0 when there is none. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop);
 

@@ -157,6 +157,9 @@ typedef struct rk_kernel {
 	uint64_t batch_ok_counted;      /* of batch_ok, counted then */
 	uint64_t batch_failed;          /* failed so far (process) */
 	uint64_t batch_failed_counted;  /* of those, counted then */
+	/* Of the batch process_batch took, those its operations count
+	 * themselves as their results come (a device's window). */
+	uint64_t batch_in_flight;
 	uint64_t batch_now_ns;          /* enqueue time of its output */
 	/* A process_batch that tells each message's end (RK_KERNEL_BATCH_
 	 * TELLS); batch_index is then the next one to be told. */

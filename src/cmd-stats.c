@@ -148,9 +148,10 @@ static void json_row(const char *id, const struct look *l, double time)
 	}
 	char dev[160];
 	escape(dev, sizeof(dev), t->device);
-	out_printf("{\"name\":\"%s\",\"memory_total\":%llu,"
+	out_printf("{\"name\":\"%s\",\"mode\":\"%s\",\"memory_total\":%llu,"
 		   "\"memory_free\":%llu,\"threads\":%u,\"batches\":%llu,"
 		   "\"heartbeat\":%llu,\"link_from\":", dev,
+		   t->device_mode[0] ? t->device_mode : "persistent",
 		   (unsigned long long)t->device_memory_total,
 		   (unsigned long long)t->device_memory_free, t->device_threads,
 		   (unsigned long long)t->device_batches,
@@ -176,8 +177,10 @@ static void table_devices(char **ids, const struct look *l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (l[i].t.backend != RK_BACKEND_CUDA)
 			continue;
-		out_printf("%s: on %s, %u threads, %llu batches", ids[i],
-			   l[i].t.device, l[i].t.device_threads,
+		out_printf("%s: on %s (%s), %u threads, %llu batches", ids[i],
+			   l[i].t.device, l[i].t.device_mode[0]
+			   ? l[i].t.device_mode : "persistent",
+			   l[i].t.device_threads,
 			   (unsigned long long)l[i].t.device_batches);
 		if (l[i].t.device_memory_total)
 			out_printf(", %llu of %llu MiB free",

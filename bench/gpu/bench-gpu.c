@@ -14,6 +14,7 @@
 #include "../bench-util.h"
 
 static char device[64];
+static char mode[16];                   /* persistent, or relaunch */
 
 static rk_runtime *start(const char *dir, rk_backend backend,
 			 const char **why)
@@ -37,8 +38,10 @@ static rk_runtime *start(const char *dir, rk_backend backend,
 		*why = rk_errmsg();
 		return NULL;
 	}
-	if (rk_get_telemetry(rt, "d", &t) == RK_OK && t.device[0])
+	if (rk_get_telemetry(rt, "d", &t) == RK_OK && t.device[0]) {
 		snprintf(device, sizeof(device), "%s", t.device);
+		snprintf(mode, sizeof(mode), "%s", t.device_mode);
+	}
 	return rt;
 }
 
@@ -61,8 +64,9 @@ static void round_trip(rk_runtime *rt, const char *backend, uint64_t samples)
 			ns[i - samples / 10] = bench_now_ns() - t0;
 	}
 	printf("{\"bench\":\"gpu_round_trip\",\"backend\":\"%s\","
-	       "\"device\":\"%s\",", backend,
-	       strcmp(backend, "cuda") ? "" : device);
+	       "\"device\":\"%s\",\"mode\":\"%s\",", backend,
+	       strcmp(backend, "cuda") ? "" : device,
+	       strcmp(backend, "cuda") ? "" : mode);
 	bench_print_quantiles(ns, samples);
 	printf("}\n");
 	free(ns);

@@ -120,7 +120,8 @@ class Telemetry(ctypes.Structure):
                 ("device_temperature", ctypes.c_int32),
                 ("device_power_mw", ctypes.c_int32),
                 ("device_link_from", ctypes.c_char * 64),
-                ("device_link_to", ctypes.c_char * 64)]
+                ("device_link_to", ctypes.c_char * 64),
+                ("device_mode", ctypes.c_char * 16)]
 
 
 class Summary(ctypes.Structure):

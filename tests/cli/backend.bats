@@ -7,7 +7,7 @@
 load common
 setup() {
 	server_setup
-	unset RK_CUDA_EMULATE
+	unset RK_CUDA_EMULATE RK_CUDA_EMULATE_WATCHDOG
 	# No GPU module: the machine has no CUDA backend at all.
 	export RK_CUDA_MODULE=/nonexistent/rk-cuda.so
 	TOPO=$BATS_TEST_TMPDIR/cuda.yaml
@@ -48,6 +48,22 @@ teardown() { server_teardown; }
 	[[ $stderr == *"received 20000, processed 20000"*", on emulated device (host threads)"* ]]
 }
 
+@test "emulated device with a watchdog: relaunched per batch, the same output" {
+	export RK_CUDA_EMULATE=4 RK_CUDA_EMULATE_WATCHDOG=1
+	values 20000 >"$BATS_TEST_TMPDIR/in"
+	ringctl run doubler <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/cpu"
+	run --separate-stderr ringctl run --stats "$TOPO" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/cpu"
+	[[ $stderr == *"received 20000, processed 20000"* ]]
+	# stats says which mode runs, in the table and the JSON.
+	ringctl launch d -k doubler --backend cuda
+	run ringctl stats
+	assert_line --regexp '^d: on emulated device \(host threads\) \(relaunch\), '
+	run ringctl stats d --json
+	assert_output --partial '"device":{"name":"emulated device (host threads)","mode":"relaunch",'
+}
+
 @test "emulated device: a failing message is named, the rest delivered" {
 	export RK_CUDA_EMULATE=4
 	run --separate-stderr ringctl run "$TOPO" \
@@ -85,7 +101,7 @@ teardown() { server_teardown; }
 	run ringctl list
 	assert_line --regexp '^d +doubler +ACTIVE +cuda '
 	run ringctl stats
-	assert_line --regexp '^d: on emulated device \(host threads\), 1 threads, [0-9]+ batches$'
+	assert_line --regexp '^d: on emulated device \(host threads\) \(persistent\), 1 threads, [0-9]+ batches$'
 	ringctl terminate d
 }
 
@@ -148,7 +164,7 @@ vectors() {
 	assert_success
 	[ "${#lines[@]}" -eq 300 ]
 	run ringctl stats
-	assert_line --regexp '^b: on emulated device \(host threads\), [0-9]+ threads, [0-9]+ batches, device link from a, device link to c$'
+	assert_line --regexp '^b: on emulated device \(host threads\) \(persistent\), [0-9]+ threads, [0-9]+ batches, device link from a, device link to c$'
 	run ringctl stats --format json b
 	assert_output --partial '"link_from":"a","link_to":"c","utilization":null,"temperature_c":null,"power_w":null}}'
 	run ringctl stats --format json a

@@ -5,7 +5,9 @@
  * with one thread only; this is where the block's own synchronisation
  * is checked, and, in the ThreadSanitizer build, that it has no race.
  * Every message once, in order, failures marked with their whole code
- * whichever thread failed them, counters right; pause and stop. */
+ * whichever thread failed them, counters right; pause and stop.  Small
+ * messages go through shared memory a batch at a time, middling ones a
+ * chunk at a time, and messages too large for it in place. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,8 +19,8 @@
 
 #include <cmocka.h>
 
-/* The block: a thread's index, its width, its barrier.  Atomic adds
- * and a full fence, as atomicAdd and __threadfence_system. */
+/* The block: a thread's index, its width, its barrier, atomic adds as
+ * atomicAdd. */
 static _Thread_local uint32_t block_tid;
 static uint32_t block_threads;
 static pthread_barrier_t block_barrier;
@@ -40,7 +42,6 @@ static void block_sync(void)
 #define RK_DEV_NTHREADS block_threads
 #define RK_DEV_SYNC() block_sync()
 #define RK_DEV_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
-#define RK_DEV_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 #include "clock.h"
 #include "device-host.h"
@@ -65,9 +66,55 @@ RK_HD static inline int triple(const struct in *in, struct out *out,
 
 RK_DEVICE_LOOP(triple_loop, struct in, struct out, struct none, triple)
 
+/* triple on messages padded to other sizes, and its loop. */
+#define PADDED(NAME, PAD) \
+	struct in_##NAME { int64_t value; uint8_t pad[PAD]; }; \
+	struct out_##NAME { int64_t result; uint8_t pad[PAD]; }; \
+	RK_HD static inline int triple_##NAME(const struct in_##NAME *in, \
+					      struct out_##NAME *out, \
+					      const struct none *p) \
+	{ \
+		return triple((const struct in *)in, (struct out *)out, p); \
+	} \
+	RK_DEVICE_LOOP(triple_##NAME##_loop, struct in_##NAME, \
+		       struct out_##NAME, struct none, triple_##NAME)
+
+/* Middling messages: a chunk of a batch in shared memory at a time. */
+PADDED(mid, 200)
+_Static_assert(RK_DEV_STAGE_CHUNK(struct in_mid, struct out_mid) > 1
+	       && RK_DEV_STAGE_CHUNK(struct in_mid, struct out_mid) < 128,
+	       "a batch in several chunks");
+
+/* Large ones: no room in shared memory for enough of them, processed
+ * in the rings. */
+PADDED(big, 1000)
+_Static_assert(RK_DEV_STAGE_BYTES(struct in_big, struct out_big) == 0,
+	       "no staging");
+
+typedef void loop_fn(rk_dev_actor *a, rk_dev_shared *s, uint8_t *stage);
+
+struct shape {
+	loop_fn *loop;
+	uint32_t in_size, out_size;
+	uint64_t capacity;
+};
+
+static const struct shape small = {
+	triple_loop, sizeof(struct in), sizeof(struct out), 128
+};
+static const struct shape middling = {
+	triple_mid_loop, sizeof(struct in_mid), sizeof(struct out_mid), 128
+};
+static const struct shape large = {
+	triple_big_loop, sizeof(struct in_big), sizeof(struct out_big), 16
+};
+
 struct block {
 	rk_dev_actor *a;
 	rk_dev_shared s;
+	/* The block's shared memory, as the threads' staging area. */
+	_Alignas(RK_CACHE_LINE) uint8_t stage[RK_DEV_STAGE_MAX];
+	const struct shape *shape;
 	pthread_t *threads;
 	uint32_t n;
 };
@@ -142,24 +189,28 @@ static void *block_thread(void *arg)
 	struct thread_arg *t = arg;
 
 	block_tid = t->tid;
-	triple_loop(t->b->a, &t->b->s);
+	t->b->shape->loop(t->b->a, &t->b->s, t->b->stage);
 	return NULL;
 }
 
-static struct block *block_start(uint32_t threads, uint64_t capacity)
+static struct block *block_start(uint32_t threads, const struct shape *sh)
 {
-	struct block *b = calloc(1, sizeof(*b));
-	size_t bytes = rk_dev_actor_bytes(capacity, sizeof(struct in),
-					  sizeof(struct out));
+	uint64_t capacity = sh->capacity;
+	struct block *b = aligned_alloc(RK_CACHE_LINE,
+					rk_whole_lines(sizeof(*b)));
+	size_t bytes = rk_dev_actor_bytes(capacity, sh->in_size,
+					  sh->out_size);
 	static struct thread_arg args[64];
 
 	assert_non_null(b);
+	memset(b, 0, sizeof(*b));
+	b->shape = sh;
 	assert_true(threads <= 64);
 	b->a = aligned_alloc(64, rk_whole_lines(bytes));
 	assert_non_null(b->a);
 	memset(b->a, 0, bytes);
-	rk_dev_actor_init(b->a, bytes, capacity, sizeof(struct in),
-			  sizeof(struct out), UINT64_MAX - 50);
+	rk_dev_actor_init(b->a, bytes, capacity, sh->in_size, sh->out_size,
+			  UINT64_MAX - 50);
 	b->a->idle_active_ns = 20000;
 	b->a->idle_paused_ns = 20000;
 	b->n = threads;
@@ -194,7 +245,8 @@ static void block_stop(struct block *b)
 /* Push 0..count-1 in batches of `batch`, and check each result. */
 static void stream(struct block *b, uint64_t count, uint64_t batch)
 {
-	struct in *v = calloc(batch, sizeof(*v));
+	uint32_t size = b->shape->in_size;
+	uint8_t *v = calloc(batch, size);
 	rk_msg *m = calloc(batch, sizeof(*m));
 	uint64_t sent = 0, got = 0, failed = 0;
 	uint64_t received = rk_dev_counter(&b->a->cb.received);
@@ -204,8 +256,9 @@ static void stream(struct block *b, uint64_t count, uint64_t batch)
 	while (got < count) {
 		uint64_t n = count - sent < batch ? count - sent : batch;
 		for (uint64_t i = 0; i < n; i++) {
-			v[i].value = (int64_t)(sent + i);
-			m[i] = (rk_msg){ &v[i], sizeof(v[i]), 1 + sent + i,
+			struct in *one = (struct in *)(v + i * size);
+			one->value = (int64_t)(sent + i);
+			m[i] = (rk_msg){ one, size, 1 + sent + i,
 					 0, 0, 0, 128 };
 		}
 		sent += rk_dev_push(b->a, m, n);
@@ -223,7 +276,7 @@ static void stream(struct block *b, uint64_t count, uint64_t batch)
 				continue;
 			}
 			assert_int_equal(h->flags, 0);
-			assert_int_equal(h->length, sizeof(struct out));
+			assert_int_equal(h->length, b->shape->out_size);
 			assert_int_equal(((struct out *)(h + 1))->result,
 					 3 * value);
 		}
@@ -242,19 +295,19 @@ static void stream(struct block *b, uint64_t count, uint64_t batch)
 	free(m);
 }
 
-static void run_block(uint32_t threads)
+static void run_block(uint32_t threads, const struct shape *sh)
 {
-	struct block *b = block_start(threads, 128);
+	struct block *b = block_start(threads, sh);
 	uint64_t count = stress_count(4000);
 
 	command(b, RK_DEV_ACTIVE, "activate");
 	/* Batches narrower and wider than the block. */
 	stream(b, count / 2, 2);
-	stream(b, count - count / 2, 128);
+	stream(b, count - count / 2, sh->capacity);
 	/* Paused: nothing is taken; resumed: all of it. */
 	command(b, RK_DEV_DEACTIVATED, "deactivate");
-	struct in v = { 1 };
-	rk_msg m = { &v, sizeof(v), 1, 0, 0, 0, 128 };
+	struct in_big v = { 1, { 0 } };
+	rk_msg m = { &v, sh->in_size, 1, 0, 0, 0, 128 };
 	assert_int_equal(rk_dev_push(b->a, &m, 1), 1);
 	assert_int_equal(rk_dev_wait_results(b->a, 1, rk_now_ns() + 20000000,
 					     NULL), RK_ETIMEDOUT);
@@ -269,19 +322,24 @@ static void run_block(uint32_t threads)
 static void test_block_of_3(void **state)
 {
 	(void)state;
-	run_block(3);
+	run_block(3, &small);
+	run_block(3, &middling);
+	run_block(3, &large);
 }
 
 static void test_block_of_7(void **state)
 {
 	(void)state;
-	run_block(7);
+	run_block(7, &small);
+	run_block(7, &middling);
+	run_block(7, &large);
 }
 
 static void test_block_of_32(void **state)
 {
 	(void)state;
-	run_block(32);
+	run_block(32, &small);
+	run_block(32, &middling);
 }
 
 int main(void)

@@ -44,8 +44,10 @@ struct device {
 static void *device_main(void *arg)
 {
 	rk_dev_shared s;
+	_Alignas(RK_CACHE_LINE) uint8_t
+		stage[RK_DEV_STAGE_BYTES(struct in, struct out)];
 
-	times_k_loop(arg, &s);
+	times_k_loop(arg, &s, stage);
 	return NULL;
 }
 
@@ -302,7 +304,7 @@ static void test_abort_leaves_at_once(void **state)
 	(void)state;
 	struct device *d = device_start(4, 0, 3);
 
-	__atomic_store_n(&d->a->cb.abort, 1, __ATOMIC_RELEASE);
+	rk_dev_abort(d->a);
 	assert_true(rk_dev_wait_finished(d->a, rk_deadline(10), NULL));
 	/* A request to a device that has left is refused, not awaited. */
 	assert_int_equal(rk_dev_command(d->a, RK_DEV_ACTIVE, rk_deadline(10), NULL),

@@ -3,7 +3,11 @@
  * chosen or refused, results in order, failures counted and named,
  * confirmed pause and resume, terminate draining through the device,
  * replicas, a device that stops answering, and room on the device;
+ * several batches in flight: order, failures, the end, pause, terminate
+ * and a fault among them; a device with a watchdog, its loop launched
+ * per batch;
  * device links between kernels that feed one another on the device. */
+#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -245,6 +249,24 @@ static int64_t get(rk_runtime *rt, const char *id)
 	return r.result;
 }
 
+/* "add" on the device as `id`, with options o, active. */
+static void active_add_with(rk_runtime *rt, const char *id,
+			    rk_launch_options *o)
+{
+	o->kernel = "add";
+	o->backend = RK_BACKEND_CUDA;
+	assert_int_equal(rk_launch(rt, id, NULL, o), RK_OK);
+	assert_int_equal(rk_activate(rt, id), RK_OK);
+}
+
+/* The results of from, ..., to - 1, in order. */
+static void expect_results(rk_runtime *rt, const char *id, int64_t from,
+			   int64_t to)
+{
+	for (int64_t v = from; v < to; v++)
+		assert_int_equal(get(rt, id), v + 1000);
+}
+
 static rk_backend backend_of(rk_runtime *rt, const char *id)
 {
 	rk_kernel_info info;
@@ -294,6 +316,7 @@ static void test_results_in_order(void **state)
 	assert_int_equal(t.messages_processed, (uint64_t)count);
 	assert_int_equal(t.backend, RK_BACKEND_CUDA);
 	assert_string_equal(t.device, "emulated device (host threads)");
+	assert_string_equal(t.device_mode, "persistent");
 	assert_true(t.device_batches > 0);
 	rk_runtime_free(rt);
 }
@@ -349,11 +372,8 @@ static void test_wide_error_code(void **state)
 	rk_param p[] = { { "add", "-1" }, { NULL, NULL } };
 	rk_telemetry t;
 
-	o.kernel = "add";
-	o.backend = RK_BACKEND_CUDA;
 	o.params = p;
-	assert_int_equal(rk_launch(rt, "w", NULL, &o), RK_OK);
-	assert_int_equal(rk_activate(rt, "w"), RK_OK);
+	active_add_with(rt, "w", &o);
 	put(rt, "w", WIDE_VALUE);
 	put(rt, "w", 3);
 	assert_int_equal(get(rt, "w"), 2);
@@ -385,8 +405,7 @@ static void test_deactivate_is_confirmed(void **state)
 	assert_int_equal(after.input.depth, 10);
 	/* The backlog runs on reactivate, in order. */
 	assert_int_equal(rk_reactivate(rt, "add"), RK_OK);
-	for (int64_t v = 0; v < 10; v++)
-		assert_int_equal(get(rt, "add"), v + 1000);
+	expect_results(rt, "add", 0, 10);
 	rk_runtime_free(rt);
 }
 
@@ -396,13 +415,14 @@ static void test_terminate_drains_through_device(void **state)
 	rk_runtime *rt = active_add("4", 0);
 	rk_terminate_report report;
 
+	/* More than the device's window of batches: drained through it. */
 	assert_int_equal(rk_deactivate(rt, "add"), RK_OK);
-	for (int64_t v = 0; v < 50; v++)
+	for (int64_t v = 0; v < 700; v++)
 		put(rt, "add", v);
 	assert_int_equal(rk_reactivate(rt, "add"), RK_OK);
 	assert_int_equal(rk_terminate_ex(rt, "add", 10.0, &report), RK_OK);
 	assert_int_equal(report.dropped_input, 0);
-	assert_int_equal(report.unread_output, 50);
+	assert_int_equal(report.unread_output, 700);
 	rk_runtime_free(rt);
 }
 
@@ -591,6 +611,247 @@ static void test_teardown_leaves_a_lost_device(void **state)
 	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
 	usleep(200000);
 	device_timeout_s = 0;
+}
+
+/* ---- several batches in flight (the proxy's window) ---------------- */
+
+/* Taken from the input (received) while the device has answered none:
+ * the proxy's batches in flight, waited for up to 10 s. */
+static uint64_t in_flight_at_least(rk_runtime *rt, const char *id,
+				   uint64_t n)
+{
+	rk_telemetry t;
+
+	for (uint64_t until = rk_deadline(10);; usleep(1000)) {
+		assert_int_equal(rk_get_telemetry(rt, id, &t), RK_OK);
+		if (t.messages_received >= n || rk_now_ns() >= until)
+			break;
+	}
+	assert_int_equal(t.messages_processed + t.errors, 0);
+	return t.messages_received;
+}
+
+/* "add" on a device held on its first message (STALL_VALUE) until
+ * stall is lowered. */
+static rk_runtime *held_add(void)
+{
+	rk_runtime *rt = active_add("4", 0);
+
+	__atomic_store_n(&stall, 1, __ATOMIC_RELEASE);
+	put(rt, "add", STALL_VALUE);
+	return rt;
+}
+
+/* Every message counted once: received, then processed or failed. */
+static void assert_counts(const rk_telemetry *t, uint64_t received,
+			  uint64_t errors)
+{
+	assert_int_equal(t->messages_received, received);
+	assert_int_equal(t->errors, errors);
+	assert_int_equal(t->messages_processed, received - errors);
+}
+
+/* The device held on its first message: later batches go in flight
+ * behind it (more than one executor batch of 64 taken), then all come
+ * out in order, each counted once. */
+static void test_window_keeps_order(void **state)
+{
+	(void)state;
+	rk_runtime *rt = held_add();
+	rk_telemetry t;
+
+	for (int64_t v = 1; v < 600; v++)
+		put(rt, "add", v);
+	uint64_t flying = in_flight_at_least(rt, "add", 129);
+	print_message("# %" PRIu64 " messages in flight on the device\n",
+		      flying);
+	assert_true(flying > 128);
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	expect_results(rt, "add", STALL_VALUE, STALL_VALUE + 1);
+	expect_results(rt, "add", 1, 600);
+	t = counted(rt, "add", 600);
+	assert_counts(&t, 600, 0);
+	rk_runtime_free(rt);
+}
+
+/* Failures within the window are named and counted at their place;
+ * the end of the input goes out after every result. */
+static void test_window_failures_and_end(void **state)
+{
+	(void)state;
+	rk_runtime *rt = held_add();
+	rk_telemetry t;
+	struct result r;
+	size_t len;
+
+	for (int64_t v = 1; v < 400; v++)
+		put(rt, "add", v % 7 == 0 ? -v : v);
+	assert_int_equal(rk_send_end(rt, "add", 10.0), RK_OK);
+	in_flight_at_least(rt, "add", 129);
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	assert_int_equal(get(rt, "add"), STALL_VALUE + 1000);
+	for (int64_t v = 1; v < 400; v++)
+		if (v % 7)
+			assert_int_equal(get(rt, "add"), v + 1000);
+	assert_int_equal(rk_receive(rt, "add", &r, sizeof(r), &len, 10.0),
+			 RK_EEND);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_counts(&t, 400, 399 / 7);
+	assert_string_equal(t.last_error, "negative value");
+	rk_runtime_free(rt);
+}
+
+/* A device that faults in the middle of the window: the results it
+ * made before come out in order, every message it owed fails, none is
+ * counted twice or lost. */
+static void test_window_fault_in_flight(void **state)
+{
+	(void)state;
+	rk_runtime *rt = held_add();
+	rk_telemetry t;
+
+	for (int64_t v = 1; v < 400; v++)
+		put(rt, "add", v == 200 ? FAULT_VALUE : v);
+	in_flight_at_least(rt, "add", 201);
+	__atomic_store_n(&fault, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	assert_int_equal(wait_failed(rt, "add", 5.0), RK_STATE_FAILED);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_non_null(strstr(t.last_error, "unspecified launch failure"));
+	/* What came out is 999, 1, 2, ... in order, all before 200. */
+	uint64_t got = 0;
+	struct result r;
+	size_t len;
+	while (rk_receive(rt, "add", &r, sizeof(r), &len, 0.2) == RK_OK) {
+		int64_t want = got == 0 ? STALL_VALUE : (int64_t)got;
+		assert_int_equal(r.result, want + 1000);
+		got++;
+	}
+	assert_true(got < 200);
+	assert_int_equal(t.messages_processed, got);
+	assert_int_equal(t.messages_processed + t.errors + t.messages_dropped,
+			 t.messages_received);
+	assert_int_equal(t.messages_dropped, 0);
+	assert_int_equal(t.messages_received + t.input.depth, 400);
+	__atomic_store_n(&fault, 0, __ATOMIC_RELEASE);
+	rk_runtime_free(rt);
+}
+
+/* A kernel that stops at its first failure stops there with batches
+ * in flight: the results before it come out, what was taken after it
+ * is counted dropped, none counted twice. */
+static void test_window_stop_on_error(void **state)
+{
+	(void)state;
+	rk_runtime *rt = runtime("4");
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_telemetry t;
+	struct result r;
+	size_t len;
+
+	o.on_error = RK_ON_ERROR_STOP;
+	active_add_with(rt, "add", &o);
+	__atomic_store_n(&stall, 1, __ATOMIC_RELEASE);
+	put(rt, "add", STALL_VALUE);
+	for (int64_t v = 1; v < 300; v++)
+		put(rt, "add", v == 100 ? -v : v);
+	in_flight_at_least(rt, "add", 129);
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	assert_int_equal(wait_failed(rt, "add", 5.0), RK_STATE_FAILED);
+	expect_results(rt, "add", STALL_VALUE, STALL_VALUE + 1);
+	expect_results(rt, "add", 1, 100);
+	assert_int_not_equal(rk_receive(rt, "add", &r, sizeof(r), &len, 0.1),
+			     RK_OK);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_int_equal(t.messages_processed, 100);
+	assert_int_equal(t.errors, 1);
+	assert_int_equal(t.messages_received,
+			 t.messages_processed + t.errors + t.messages_dropped);
+	assert_string_equal(t.last_error, "negative value");
+	rk_runtime_free(rt);
+}
+
+/* The held device goes on in a while (the pause waits for it). */
+static void *unstall_soon(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	__atomic_store_n(&stall, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A pause with batches in flight returns once each has its result:
+ * then nothing more is taken until resumed, and nothing is lost. */
+static void test_window_pause_resume(void **state)
+{
+	(void)state;
+	rk_runtime *rt = held_add();
+	rk_telemetry t;
+	pthread_t th;
+
+	for (int64_t v = 1; v < 500; v++)
+		put(rt, "add", v);
+	uint64_t taken = in_flight_at_least(rt, "add", 129);
+	assert_int_equal(pthread_create(&th, NULL, unstall_soon, NULL), 0);
+	assert_int_equal(rk_deactivate(rt, "add"), RK_OK);
+	pthread_join(th, NULL);
+	/* Paused: what was taken is answered, the rest waits. */
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_true(t.messages_received >= taken);
+	assert_int_equal(t.messages_processed, t.messages_received);
+	assert_int_equal(t.output.depth, t.messages_received);
+	assert_int_equal(t.input.depth, 500 - t.messages_received);
+	usleep(50000);
+	rk_telemetry later;
+	assert_int_equal(rk_get_telemetry(rt, "add", &later), RK_OK);
+	assert_int_equal(later.messages_received, t.messages_received);
+	assert_int_equal(rk_reactivate(rt, "add"), RK_OK);
+	expect_results(rt, "add", STALL_VALUE, STALL_VALUE + 1);
+	expect_results(rt, "add", 1, 500);
+	rk_runtime_free(rt);
+}
+
+/* ---- relaunch mode: a device with a watchdog ----------------------- */
+
+/* Where a kernel may not run on (a display's watchdog), a bounded loop
+ * is launched as work comes: the same results in the same order, every
+ * message counted once, pause, resume and terminate as before. */
+static void test_watchdog_relaunches(void **state)
+{
+	(void)state;
+	setenv("RK_CUDA_EMULATE_WATCHDOG", "1", 1);
+	rk_runtime *rt = active_add("4", 0);
+	rk_terminate_report report;
+	rk_telemetry t;
+
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_string_equal(t.device_mode, "relaunch");
+	int64_t count = stream(rt, "add", 20000, 100);
+	/* A burst, failures among it: order and counts exact. */
+	for (int64_t v = 0; v < 700; v++)
+		put(rt, "add", v % 10 == 9 ? -v : v);
+	for (int64_t v = 0; v < 700; v++)
+		if (v % 10 != 9)
+			assert_int_equal(get(rt, "add"), v + 1000);
+	t = counted(rt, "add", (uint64_t)count + 700);
+	assert_counts(&t, (uint64_t)count + 700, 70);
+	assert_true(t.device_batches > 0);
+	/* Paused, nothing runs; resumed, the backlog does. */
+	assert_int_equal(rk_deactivate(rt, "add"), RK_OK);
+	for (int64_t v = 0; v < 300; v++)
+		put(rt, "add", v);
+	usleep(50000);
+	assert_int_equal(rk_get_telemetry(rt, "add", &t), RK_OK);
+	assert_int_equal(t.input.depth, 300);
+	assert_int_equal(rk_reactivate(rt, "add"), RK_OK);
+	expect_results(rt, "add", 0, 300);
+	for (int64_t v = 0; v < 500; v++)
+		put(rt, "add", v);
+	assert_int_equal(rk_terminate_ex(rt, "add", 10.0, &report), RK_OK);
+	assert_int_equal(report.dropped_input, 0);
+	assert_int_equal(report.unread_output, 500);
+	rk_runtime_free(rt);
+	unsetenv("RK_CUDA_EMULATE_WATCHDOG");
 }
 
 /* ---- device links -------------------------------------------------- */
@@ -993,6 +1254,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_that_stops_answering, lower_flags),
 		cmocka_unit_test_teardown(test_device_fault_fails_at_once, lower_flags),
 		cmocka_unit_test_teardown(test_teardown_leaves_a_lost_device, lower_flags),
+		cmocka_unit_test_teardown(test_window_keeps_order, lower_flags),
+		cmocka_unit_test_teardown(test_window_failures_and_end, lower_flags),
+		cmocka_unit_test_teardown(test_window_pause_resume, lower_flags),
+		cmocka_unit_test_teardown(test_window_fault_in_flight, lower_flags),
+		cmocka_unit_test_teardown(test_window_stop_on_error, lower_flags),
+		cmocka_unit_test_teardown(test_watchdog_relaunches, lower_flags),
 		cmocka_unit_test_teardown(test_link_pipeline, lower_flags),
 		cmocka_unit_test_teardown(test_link_failures_named, lower_flags),
 		cmocka_unit_test_teardown(test_link_failure_charged_to_its_kernel, lower_flags),
