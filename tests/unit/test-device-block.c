@@ -132,9 +132,9 @@ static void tell_state(struct block *b, const char *what, rk_error rc)
 		(unsigned long long)__atomic_load_n(&in->tail, __ATOMIC_ACQUIRE),
 		(unsigned long long)__atomic_load_n(&out->head, __ATOMIC_ACQUIRE),
 		(unsigned long long)__atomic_load_n(&out->tail, __ATOMIC_ACQUIRE));
-	fprintf(stderr, "# control: requested %u epoch %u acked %u state %u "
+	fprintf(stderr, "# control: requested %u command %#x acked %u state %u "
 		"finished %u beat %llu received %llu batches %llu\n",
-		a->cb.requested, a->cb.epoch,
+		a->cb.requested, a->cb.command,
 		__atomic_load_n(&a->cb.acked_epoch, __ATOMIC_ACQUIRE),
 		__atomic_load_n(&a->cb.run_state, __ATOMIC_ACQUIRE),
 		__atomic_load_n(&a->cb.finished, __ATOMIC_ACQUIRE),
