@@ -84,6 +84,14 @@
 # define RK_DEV_ATOMIC_ADD(p, v) (*(p) += (v))
 #endif
 
+/* Between a batch's results and its input slots given back: nothing,
+ * unless a test widens the moment (test-device-block: a host that took
+ * every result may find the ring still full, and must wait for room,
+ * not for results that will never come). */
+#ifndef RK_DEV_AFTER_RESULTS
+# define RK_DEV_AFTER_RESULTS() ((void)0)
+#endif
+
 #define RK_DEVICE_ABI 4
 #define RK_DEVICE_MAGIC 0x524b4441u    /* "RKDA" */
 #define RK_DEVICE_PARAMS_MAX 256        /* bytes of kernel parameters */
@@ -606,6 +614,7 @@ RK_DEV_FN void rk_dev_end_thread0(rk_dev_actor *a, rk_dev_shared *s)
 	RK_DEV_RELEASE_FENCE();
 	s->dst->mine += s->n;
 	RK_DEV_PUBLISH(uint64_t, &s->dst->ring->head, s->dst->mine);
+	RK_DEV_AFTER_RESULTS();
 	/* What went on over the link before what was taken from one: a
 	 * host that sees all taken then counts all passed on. */
 	if (s->dst == &s->link_out) {

@@ -136,6 +136,28 @@ rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
 	}
 }
 
+rk_error rk_dev_wait_room(rk_dev_actor *a, uint64_t n, uint64_t deadline_ns,
+			  rk_dev_watch *w)
+{
+	rk_dev_backoff b = { 0, 20000 };
+	rk_ring *in = rk_dev_in(a);
+	rk_error rc;
+
+	for (;;) {
+		if (rk_ring_free(in, n) >= n)
+			return RK_OK;
+		if (rk_dev_finished(a))
+			return rk_ring_free(in, n) >= n ? RK_OK : RK_EKERNEL;
+		if ((b.round & 63) == 0) {
+			if (rk_now_ns() >= deadline_ns)
+				return RK_ETIMEDOUT;
+			if (w && (rc = rk_dev_watch_check(w)) != RK_OK)
+				return rc;
+		}
+		rk_dev_backoff_wait(&b);
+	}
+}
+
 bool rk_dev_wait_finished(rk_dev_actor *a, uint64_t deadline_ns,
 			  rk_dev_watch *w)
 {

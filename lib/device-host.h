@@ -131,6 +131,15 @@ void rk_dev_release(rk_dev_actor *a, uint64_t n);
 rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
 			     uint64_t deadline_ns, rk_dev_watch *w);
 
+/* Wait until the input ring has room for `n`: RK_OK, RK_ETIMEDOUT, or
+ * RK_EKERNEL as rk_dev_wait_results.  With nothing in flight, this and
+ * not a wait for results: the device publishes a batch's results before
+ * it gives the batch's input slots back, so a host that took every
+ * result may still find the ring full for a moment, and no result
+ * would ever come to end its wait. */
+rk_error rk_dev_wait_room(rk_dev_actor *a, uint64_t n, uint64_t deadline_ns,
+			  rk_dev_watch *w);
+
 /* Wait for the device to leave its loop (after TERMINATED or abort);
  * false past the deadline, or when the watch finds it failed. */
 bool rk_dev_wait_finished(rk_dev_actor *a, uint64_t deadline_ns,

@@ -34,6 +34,13 @@ static int run_on_device(rk_kernel *k, const rk_msg *msgs, size_t n,
 	while (done < n) {
 		if (pushed < n)
 			pushed += rk_dev_push(da->a, msgs + pushed, n - pushed);
+		/* Nothing in flight: room, not results (rk_dev_wait_room). */
+		if (pushed == done) {
+			rc = rk_dev_wait_room(da->a, 1, UINT64_MAX, &w);
+			if (rc != RK_OK)
+				break;
+			continue;
+		}
 		rc = rk_dev_wait_results(da->a, 1, UINT64_MAX, &w);
 		if (rc != RK_OK)
 			break;

@@ -133,6 +133,21 @@ static rk_error wait_next(rk_kernel *k, uint64_t deadline_ns)
 	return rc;
 }
 
+/* The window empty and the ring still full: its last batch's input is
+ * on its way back (rk_dev_wait_room). */
+static rk_error wait_room(rk_kernel *k, uint64_t n)
+{
+	struct rk_device_actor *da = k->device;
+	rk_dev_watch w;
+
+	rk_dev_watch_begin(&w, da);
+	rk_device_kick(da);
+	rk_error rc = rk_dev_wait_room(da->a, n, UINT64_MAX, &w);
+	if (rc != RK_OK)
+		window_lost(k, rc);
+	return rc;
+}
+
 void rk_window_flush(rk_kernel *k, uint64_t deadline_ns)
 {
 	struct rk_device_actor *da = k->device;
@@ -167,6 +182,8 @@ rk_error rk_window_push(rk_kernel *k, const rk_msg *msgs, size_t n)
 	       || rk_ring_free(in, n) < n) {
 		if (da->lost || da->stopped)
 			rc = RK_EKERNEL;
+		else if (!rk_window_busy(da))
+			rc = wait_room(k, n);
 		else if (!rk_window_take(k) && !da->lost && !da->stopped)
 			rc = wait_next(k, UINT64_MAX);
 		if (rc != RK_OK) {

@@ -23,12 +23,14 @@ bool rk_executor_input_turn(rk_kernel *k, size_t idx)
  * three times in four with four replicas).  Stored before the wait is
  * announced (see rk_event_notify_unless); a turn that comes is the
  * executor's own doing, awake, and unmuted before its next sleep. */
-void rk_executor_mute_inputs(rk_kernel *k)
+void rk_executor_mute_inputs(rk_kernel *k, bool active)
 {
 	for (size_t i = 0; k->in_group_of && i < k->n_inputs; i++) {
 		if (k->in_group_of[i] < 0)
 			continue;
-		uint32_t mute = !rk_executor_input_turn(k, i);
+		/* Not active, the turns are not looked at (a main loop
+		 * draining its input while terminating): none muted. */
+		uint32_t mute = active && !rk_executor_input_turn(k, i);
 		if (__atomic_load_n(&k->inputs[i]->muted, __ATOMIC_RELAXED)
 		    != mute)
 			__atomic_store_n(&k->inputs[i]->muted, mute,

@@ -36,7 +36,7 @@ rk_port *rk_executor_pick_input(rk_kernel *k, int *band);
 /* Whether input idx may be read now: an input from a replica only in
  * its turn, until the end. */
 /* Before sleeping: inputs that cannot be read now need not wake it. */
-void rk_executor_mute_inputs(rk_kernel *k);
+void rk_executor_mute_inputs(rk_kernel *k, bool active);
 bool rk_executor_input_turn(rk_kernel *k, size_t idx);
 
 /* Whether the kernel may drop the oldest of its drop_oldest inputs

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,9 +70,30 @@ static long own_threads(void)
 static uint64_t others_at;
 static uint32_t others_then;
 
+/* Whether this process may run on every online core: else the
+ * machine's runnable count says nothing of the cores it has (taskset, a
+ * cpuset), and no thread is judged contended. */
+static bool all_cores_ours(void)
+{
+	static int known;               /* 0: not yet; 1: yes; 2: no */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (!k) {
+		cpu_set_t set;
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		k = sched_getaffinity(0, sizeof(set), &set) == 0
+		    && CPU_COUNT(&set) >= online ? 1 : 2;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 1;
+}
+
 uint32_t rk_spin_others_runnable(void)
 {
 	uint64_t now = rk_now_ns();
+
+	if (!all_cores_ours())
+		return 0;
 	uint64_t at = __atomic_load_n(&others_at, __ATOMIC_ACQUIRE);
 
 	if (at && now - at < OTHERS_FRESH_NS)

@@ -15,8 +15,10 @@
  * So after a yield that kept the thread off its core for longer than
  * RK_SPIN_CONTENDED_NS, it counts the threads that want a core and are
  * not ours (the machine's runnable threads, /proc/loadavg, less this
- * process's threads not parked): if there are any, twice within
- * RK_SPIN_SUSPECT_NS, the machine is contended.  For a while then
+ * process's threads not parked; none where the process may not use
+ * every core, which the count cannot tell apart, its affinity read
+ * once): if there are any, twice within RK_SPIN_SUSPECT_NS, the
+ * machine is contended.  For a while then
  * (RK_SPIN_CONTENDED_MIN_NS, doubling while the machine stays
  * contended, up to RK_SPIN_CONTENDED_MAX_NS) the thread's waits never
  * yield: after the pause they nap (RK_SPIN_NAP_NS at a time, for up to
