@@ -108,6 +108,23 @@ void rk_dev_release(rk_dev_actor *a, uint64_t n)
 	rk_ring_release(rk_dev_out(a), n);
 }
 
+/* Between two looks of a wait: the deadline and the watch now and then,
+ * then the backoff. */
+static rk_error wait_a_little(rk_dev_backoff *b, uint64_t deadline_ns,
+			      rk_dev_watch *w)
+{
+	rk_error rc;
+
+	if ((b->round & 63) == 0) {
+		if (rk_now_ns() >= deadline_ns)
+			return RK_ETIMEDOUT;
+		if (w && (rc = rk_dev_watch_check(w)) != RK_OK)
+			return rc;
+	}
+	rk_dev_backoff_wait(b);
+	return RK_OK;
+}
+
 rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
 			     uint64_t deadline_ns, rk_dev_watch *w)
 {
@@ -126,13 +143,8 @@ rk_error rk_dev_wait_results(rk_dev_actor *a, uint64_t n,
 			return out->head_cache - out->tail >= n ? RK_OK
 								: RK_EKERNEL;
 		}
-		if ((b.round & 63) == 0) {
-			if (rk_now_ns() >= deadline_ns)
-				return RK_ETIMEDOUT;
-			if (w && (rc = rk_dev_watch_check(w)) != RK_OK)
-				return rc;
-		}
-		rk_dev_backoff_wait(&b);
+		if ((rc = wait_a_little(&b, deadline_ns, w)) != RK_OK)
+			return rc;
 	}
 }
 
@@ -148,13 +160,8 @@ rk_error rk_dev_wait_room(rk_dev_actor *a, uint64_t n, uint64_t deadline_ns,
 			return RK_OK;
 		if (rk_dev_finished(a))
 			return rk_ring_free(in, n) >= n ? RK_OK : RK_EKERNEL;
-		if ((b.round & 63) == 0) {
-			if (rk_now_ns() >= deadline_ns)
-				return RK_ETIMEDOUT;
-			if (w && (rc = rk_dev_watch_check(w)) != RK_OK)
-				return rc;
-		}
-		rk_dev_backoff_wait(&b);
+		if ((rc = wait_a_little(&b, deadline_ns, w)) != RK_OK)
+			return rc;
 	}
 }
 
