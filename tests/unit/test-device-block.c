@@ -305,9 +305,14 @@ static void stream(struct block *b, uint64_t count, uint64_t batch)
 		}
 		rk_dev_release(b->a, ready);
 	}
-	/* The counters follow the results: wait for the last batch's. */
+	/* The counters follow the results, each on its own (telemetry,
+	 * unordered among themselves): wait for all three of the last
+	 * batch's. */
 	uint64_t deadline = rk_deadline(30);
-	while (rk_dev_counter(&b->a->cb.received) - received < count
+	while ((rk_dev_counter(&b->a->cb.received) - received < count
+		|| rk_dev_counter(&b->a->cb.errors) - errors < failed
+		|| rk_dev_counter(&b->a->cb.processed) - processed
+		   < count - failed)
 	       && rk_now_ns() < deadline)
 		sched_yield();
 	assert_int_equal(rk_dev_counter(&b->a->cb.received) - received, count);
