@@ -67,11 +67,18 @@ rk_bell *rk_bell_new(void);
 void rk_bell_ref(rk_bell *b);
 void rk_bell_unref(rk_bell *b);
 
+/* The notifier's read-modify-write (see above): whether a waiter has
+ * announced itself under the current sequence. */
+static inline bool rk_event_announced(rk_event *ev)
+{
+	return __atomic_fetch_add(&ev->word, 0, __ATOMIC_SEQ_CST)
+	       & RK_EVENT_WAITERS;
+}
+
 /* After publishing: wake whoever sleeps on ev. */
 static inline void rk_event_notify(rk_event *ev)
 {
-	if (__atomic_fetch_add(&ev->word, 0, __ATOMIC_SEQ_CST)
-	    & RK_EVENT_WAITERS)
+	if (rk_event_announced(ev))
 		rk_event_wake_all(ev);
 }
 
@@ -80,9 +87,7 @@ static inline void rk_event_notify(rk_event *ev)
  * the waiter waits for something else. */
 static inline void rk_event_notify_unless(rk_event *ev, const uint32_t *mute)
 {
-	if ((__atomic_fetch_add(&ev->word, 0, __ATOMIC_SEQ_CST)
-	     & RK_EVENT_WAITERS)
-	    && !__atomic_load_n(mute, __ATOMIC_RELAXED))
+	if (rk_event_announced(ev) && !__atomic_load_n(mute, __ATOMIC_RELAXED))
 		rk_event_wake_all(ev);
 }
 

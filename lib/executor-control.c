@@ -73,9 +73,7 @@ void rk_executor_idle_spinning(rk_kernel *k, bool active,
 			return;
 	} while (rk_spin_again(&sp));
 	__atomic_store_n(&k->cb.heartbeat_ns, rk_now_ns(), __ATOMIC_RELAXED);
-	/* Never activated, rk_connect may still grow the inputs. */
-	if (k->cb.run_state != RK_STATE_LAUNCHED)
-		rk_executor_mute_inputs(k, active);
+	rk_executor_mute_inputs(k, active);
 	uint32_t key = rk_event_prepare(&k->bell->ev);
 	if (work_pending(k, active, trims)) {
 		rk_event_cancel(&k->bell->ev, key);

@@ -25,6 +25,9 @@ bool rk_executor_input_turn(rk_kernel *k, size_t idx)
  * executor's own doing, awake, and unmuted before its next sleep. */
 void rk_executor_mute_inputs(rk_kernel *k, bool active)
 {
+	/* Never activated, rk_connect may still grow the inputs. */
+	if (k->cb.run_state == RK_STATE_LAUNCHED)
+		return;
 	for (size_t i = 0; k->in_group_of && i < k->n_inputs; i++) {
 		if (k->in_group_of[i] < 0)
 			continue;
