@@ -404,13 +404,18 @@ static size_t process_segment(rk_kernel *k, bool *stop, bool *marker)
 
 /* A batch: one run of ready messages of one input; from the replicas of
  * a replicated kernel upstream, turn after turn, up to RK_BATCH_MAX.  Its
- * messages share one clock reading; their outputs go out as emitted. */
+ * messages share one clock reading; their outputs go out as emitted.
+ * Each turn is a segment of its own (often one message and its marker),
+ * so a command or the drain deadline is looked at between turns too, as
+ * run_messages does between messages: else a slow kernel would answer
+ * only after up to RK_BATCH_MAX / 2 messages. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop)
 {
 	size_t total = 0, n;
 	bool marker = true;
 
 	while (marker && !*stop && total < RK_BATCH_MAX
+	       && !(total && batch_interrupted(k))
 	       && (n = process_segment(k, stop, &marker)) > 0)
 		total += n;
 	k->batch_now_ns = 0;

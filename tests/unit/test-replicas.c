@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -140,6 +141,50 @@ static void test_group_lifecycle(void **unused)
 	rk_runtime_free(rt);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Downstream of replicas a batch runs from turn to turn, one message
+ * and its marker at a time: a terminate must still be heard between
+ * turns.  A slow kernel (20 ms a message) with 40 queued, told to stop
+ * within 50 ms, stops within that and the runtime's grace (200 ms),
+ * not after the 32 messages a batch of 64 slots can hold. */
+static void test_terminate_between_turns(void **unused)
+{
+	rk_runtime *rt = test_runtime(0, 64);
+	rk_launch_options o = RK_LAUNCH_OPTIONS_INIT;
+	rk_param slow[] = { { "us", "20000" }, { NULL, NULL } };
+	rk_terminate_report report;
+	int64_t count = 40;
+
+	launch_replicated(rt, "d", &test_doubler, 2);
+	o.params = slow;
+	assert_int_equal(rk_launch(rt, "s", &test_slow, &o), RK_OK);
+	assert_int_equal(rk_connect(rt, "d", "s"), RK_OK);
+	assert_int_equal(rk_activate(rt, "s"), RK_OK);
+	assert_int_equal(rk_activate(rt, "d"), RK_OK);
+	for (int64_t v = 1; v <= count; v++)
+		send_i64(rt, "d", v);
+	/* Into its batch (the doublers pass them on at once). */
+	struct timespec nap = { 0, 30000000 };
+	nanosleep(&nap, NULL);
+	double t0 = now_s();
+	rk_error rc = rk_terminate_ex(rt, "s", 0.05, &report);
+	double took = now_s() - t0;
+	if (rc != RK_OK)
+		fail_msg("terminate after %.3f s: %s", took, rk_errmsg());
+	assert_true(took < 0.05 + 0.2);
+	/* What it did not process was dropped, and said so. */
+	assert_true(report.dropped_input > 0);
+	assert_int_equal(report.unread_output + report.dropped_input, count);
+	assert_int_equal(rk_terminate(rt, "d", 1.0), RK_OK);
+	rk_runtime_free(rt);
+}
+
 static void test_stateful_kernels_refuse_replicas(void **unused)
 {
 	rk_runtime *rt = test_runtime(0, 0);
@@ -192,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_order_through_clients),
 		cmocka_unit_test(test_order_between_kernels),
 		cmocka_unit_test(test_group_lifecycle),
+		cmocka_unit_test(test_terminate_between_turns),
 		cmocka_unit_test(test_stateful_kernels_refuse_replicas),
 		cmocka_unit_test(test_replicas_refuse_drops_and_second_inputs),
 	};
