@@ -373,9 +373,13 @@ bool rk_device_follow(rk_kernel *k, rk_state state)
 		want = RK_DEV_DEACTIVATED;
 		break;
 	case RK_STATE_TERMINATING:
-		/* The executor drains what is queued through the device. */
-		want = RK_DEV_ACTIVE;
-		break;
+		/* The device stays as it is.  An active kernel drains what
+		 * is queued through its device, which is active already; one
+		 * that was not active drains nothing (its deadline is 0), and
+		 * its device must not start now: fed over a device link, it
+		 * would run what the link holds, as many messages as it met
+		 * until the executor stopped it, and pass them on. */
+		return true;
 	default:
 		return true;
 	}

@@ -226,6 +226,22 @@ static void link_give_up(rk_kernel *k, const char *why)
 		da->lost = true;
 }
 
+/* The consumer has gone and the producer's device, stopped, puts no
+ * more on the link: what it put there that the consumer never took will
+ * never be taken.  Dropped, counted now rather than when the producer
+ * ends (which may be never), and not again then (rk_link_detach). */
+static void link_left_dropped(rk_kernel *k, struct rk_device_link *l)
+{
+	uint64_t out = rk_dev_counter(&k->device->a->cb.link_slots_out);
+
+	pthread_mutex_lock(&l->lock);
+	uint64_t left = out - l->slots_taken;
+	l->slots_taken = out;
+	pthread_mutex_unlock(&l->lock);
+	if (left)
+		__atomic_add_fetch(&k->cb.dropped, left, __ATOMIC_RELAXED);
+}
+
 /* The input slots from `done` to `taken` have been through the device:
  * report the ones it failed (it wrote why into them). */
 static int report_taken(rk_kernel *k, const rk_msg *msgs, uint64_t base,
@@ -277,6 +293,8 @@ int rk_link_run(rk_kernel *k, const rk_msg *msgs, size_t n, size_t offset)
 			snprintf(text, sizeof(text), "kernel '%s' after it on "
 				 "the device has ended", l->to);
 			link_give_up(k, text);
+			if (!da->lost)
+				link_left_dropped(k, l);
 		} else if ((why = wait_more(k, &w)) != NULL && !da->lost) {
 			link_give_up(k, why);
 		}
