@@ -188,6 +188,17 @@ typedef struct rk_kernel_desc {
  * then be worked on ahead, as a worker process does). */
 #define RK_KERNEL_BATCH_TELLS 2u
 
+/* flags: process (or process_batch) may run on a thread other than the
+ * kernel's own: where kernel threads outnumber the cores, the kernel
+ * that feeds it runs its batches on its own thread while this one's
+ * sleeps, one at a time all the same (no wake-up and no cache line
+ * moving between cores per message).  Say so only where the kernel
+ * keeps nothing in thread-local storage, always returns (never
+ * pthread_exit), takes microseconds a message (what it emits may wait
+ * for the end of its batch, at most 64 messages, before the next kernel
+ * is woken), and emits at most one message per message it processes. */
+#define RK_KERNEL_ANY_THREAD 4u
+
 /* How often, at least, an idle kernel's idle function is called. */
 #define RK_IDLE_MS 10
 

@@ -198,6 +198,7 @@ static const rk_kernel_desc sum_kernel = {
 	.fini = aggregate_fini,
 	.process = sum,
 	.flush = sum_flush,
+	.flags = RK_KERNEL_ANY_THREAD,
 };
 
 static const rk_kernel_desc window_kernel = {
@@ -212,6 +213,7 @@ static const rk_kernel_desc window_kernel = {
 	.fini = aggregate_fini,
 	.process = window,
 	.flush = window_flush,
+	.flags = RK_KERNEL_ANY_THREAD,
 };
 
 static const rk_kernel_desc *const kernels[] = {

@@ -46,6 +46,7 @@ static const rk_kernel_desc doubler = {
 	.input_type = &in_type,
 	.output_type = &out_type,
 	.process = double_value,
+	.flags = RK_KERNEL_ANY_THREAD,
 	.device = &doubler_device,
 };
 

@@ -130,6 +130,7 @@ static const rk_kernel_desc filter_kernel = {
 	.init = filter_init,
 	.fini = filter_fini,
 	.process = filter,
+	.flags = RK_KERNEL_ANY_THREAD,
 };
 
 static const rk_kernel_desc *const kernels[] = { &filter_kernel, NULL };

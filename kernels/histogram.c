@@ -135,6 +135,7 @@ static const rk_kernel_desc histogram_kernel = {
 	.fini = histogram_fini,
 	.process = histogram,
 	.flush = histogram_flush,
+	.flags = RK_KERNEL_ANY_THREAD,
 };
 
 static const rk_kernel_desc *const kernels[] = { &histogram_kernel, NULL };

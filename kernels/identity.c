@@ -16,6 +16,7 @@ static const rk_kernel_desc identity = {
 	.input_type = &rk_type_json,
 	.output_type = &rk_type_json,
 	.process = pass,
+	.flags = RK_KERNEL_ANY_THREAD,
 };
 
 static const rk_kernel_desc *const kernels[] = { &identity, NULL };

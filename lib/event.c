@@ -89,11 +89,14 @@ bool rk_event_wait(rk_event *ev, uint32_t key, uint64_t deadline_ns)
 
 rk_bell *rk_bell_new(void)
 {
+	_Static_assert(sizeof(rk_bell) <= 64, "a bell is one line");
 	rk_bell *b = aligned_alloc(64, 64);
 
 	if (b) {
 		b->ev = (rk_event){ 0 };
 		b->refs = 1;
+		b->seat = 0;
+		b->runner = NULL;
 	}
 	return b;
 }

@@ -57,10 +57,14 @@ extern int32_t rk_event_parked;
 
 /* An event shared by a kernel and the ports it consumes: producers may
  * still ring it after the kernel is gone, so it lives until the last of
- * them lets go. */
+ * them lets go.  It also holds the kernel's seat, for the same reason:
+ * who may run the kernel's batches, its thread or a producer
+ * (executor-fuse.c). */
 typedef struct rk_bell {
 	rk_event ev;
 	uint32_t refs;
+	uint32_t seat;                  /* SEAT_FREE, _HELD, _WANTED */
+	struct rk_kernel *runner;       /* runnable by producers; NULL: not */
 } rk_bell;
 
 rk_bell *rk_bell_new(void);

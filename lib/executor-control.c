@@ -1,7 +1,7 @@
 /* executor-control.c - the executor's end of the control block: the
- * host's commands applied and acknowledged, failures recorded, and
- * parking on the doorbell (spinning first) while there is nothing to
- * do. */
+ * host's commands applied and acknowledged, failures recorded, the
+ * kernel's seat (who runs its batches), and parking on the doorbell
+ * (spinning first) while there is nothing to do. */
 #include "config.h"
 
 #include <stdio.h>
@@ -35,6 +35,60 @@ void rk_kernel_set_error(rk_kernel *k, rk_error code, const char *msg)
 	__atomic_store_n(&k->cb.last_error, (uint32_t)code, __ATOMIC_RELAXED);
 }
 
+/* The kernel's seat (executor-fuse.c): who runs its batches, its thread
+ * or, while that sleeps, a producer. */
+enum { SEAT_FREE, SEAT_HELD, SEAT_WANTED };
+
+bool rk_executor_try_seat(rk_bell *b)
+{
+	uint32_t free_ = SEAT_FREE;
+
+	return __atomic_compare_exchange_n(&b->seat, &free_, SEAT_HELD, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* A producer gives it back: the kernel's thread, if it waits, is woken. */
+void rk_executor_give_back_seat(rk_bell *b)
+{
+	if (__atomic_exchange_n(&b->seat, SEAT_FREE, __ATOMIC_RELEASE)
+	    == SEAT_WANTED)
+		rk_event_wake_all(&b->ev);
+}
+
+void rk_executor_take_seat(rk_kernel *k)
+{
+	rk_bell *b = k->bell;
+
+	for (;;) {
+		uint32_t seen = SEAT_FREE;
+		if (__atomic_compare_exchange_n(&b->seat, &seen, SEAT_HELD,
+						false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+		/* A producer runs a batch of ours: say we want the seat
+		 * back, then sleep until it is given. */
+		if (seen == SEAT_HELD
+		    && !__atomic_compare_exchange_n(&b->seat, &seen,
+						    SEAT_WANTED, false,
+						    __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED))
+			continue;
+		uint32_t key = rk_event_prepare(&b->ev);
+		if (__atomic_load_n(&b->seat, __ATOMIC_SEQ_CST) != SEAT_WANTED) {
+			rk_event_cancel(&b->ev, key);
+			continue;
+		}
+		rk_event_wait(&b->ev, key, UINT64_MAX);
+	}
+}
+
+void rk_executor_leave_seat(rk_kernel *k)
+{
+	/* Only the kernel's thread holds the seat when it calls this, so
+	 * nobody waits for it. */
+	__atomic_store_n(&k->bell->seat, SEAT_FREE, __ATOMIC_RELEASE);
+}
+
 /* Anything for the executor to do: a command, or input while active.
  * Reads indices only, so it is safe without the consumer lock. */
 static bool work_pending(rk_kernel *k, bool active, bool trims)
@@ -57,9 +111,12 @@ static bool work_pending(rk_kernel *k, bool active, bool trims)
 }
 
 /* Spin for spin_ns, then park on the doorbell until a producer or the
- * host rings it, or the deadline passes. */
-void rk_executor_idle_spinning(rk_kernel *k, bool active,
-			       uint64_t deadline_ns, uint32_t spin_ns)
+ * host rings it, or the deadline passes.  With `seat`, the thread holds
+ * the kernel's seat and gives it to producers (executor-fuse.c) while it
+ * sleeps, and only then: everything it reads of its inputs before is its
+ * own to read. */
+static void idle(rk_kernel *k, bool active, uint64_t deadline_ns,
+		 uint32_t spin_ns, bool seat)
 {
 	rk_spin sp;
 	bool trims = rk_executor_may_trim(k);
@@ -79,10 +136,20 @@ void rk_executor_idle_spinning(rk_kernel *k, bool active,
 		rk_event_cancel(&k->bell->ev, key);
 		return;
 	}
+	if (seat)
+		rk_executor_leave_seat(k);
 	rk_event_wait(&k->bell->ev, key, deadline_ns);
+	if (seat)
+		rk_executor_take_seat(k);
+}
+
+void rk_executor_idle_spinning(rk_kernel *k, bool active,
+			       uint64_t deadline_ns, uint32_t spin_ns)
+{
+	idle(k, active, deadline_ns, spin_ns, true);
 }
 
 void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns)
 {
-	rk_executor_idle_spinning(k, active, deadline_ns, k->spin_ns);
+	idle(k, active, deadline_ns, k->spin_ns, false);
 }

@@ -26,6 +26,9 @@ static bool wait_output_space(rk_kernel *k, rk_port *p, uint8_t flags)
 {
 	rk_spin sp;
 
+	/* Its consumers run on this thread no more this batch: they must
+	 * hear of what came, to make room. */
+	rk_executor_ring_outputs(k);
 	/* What is held must be seen, for the consumer to make room: the
 	 * messages before counted first (the one being processed may have
 	 * outputs seen before it is counted, here only). */
@@ -55,6 +58,16 @@ static bool wait_output_space(rk_kernel *k, rk_port *p, uint8_t flags)
 		    && rk_port_has_room(p, flags))
 			return true;
 	}
+}
+
+/* Wake the consumer of an output, but one this thread runs after the
+ * batch (executor-fuse.c). */
+static void ring_output(rk_kernel *k, rk_port *p)
+{
+	if (k->fusing && p->bell
+	    && __atomic_load_n(&p->bell->runner, __ATOMIC_RELAXED))
+		return;
+	rk_port_notify(p);
 }
 
 /* An output that could not be delivered: counted as dropped and kept
@@ -99,7 +112,7 @@ int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
 		if (rc == RK_OK) {
 			/* Seen and woken for at once: a kernel that hangs
 			 * after this has delivered it. */
-			rk_port_notify(p);
+			ring_output(k, p);
 			if (!flags)
 				rk_count(&k->cb.sent, 1);
 			return RK_OK;
@@ -133,7 +146,7 @@ void rk_executor_show_outputs(rk_kernel *k)
 		if (!p->unpublished_messages)
 			continue;
 		lost += rk_port_publish(p);
-		rk_port_notify(p);
+		ring_output(k, p);
 	}
 	rk_count(&k->cb.sent, k->held_sent - lost);
 	k->held_sent = 0;
@@ -287,4 +300,20 @@ static int ctx_emit(rk_ctx *ctx, const void *data, size_t len)
 	if (!k->batch_port && !k->linked_batch)
 		k->batch_now_ns = 0;
 	return result;
+}
+
+/* Rings held back while the batch ran (k->fusing), rung now. */
+void rk_executor_ring_outputs(rk_kernel *k)
+{
+	size_t n;
+	rk_port *const *outs;
+
+	if (!k->fusing)
+		return;
+	k->fusing = false;
+	outs = rk_kernel_outputs(k, &n);
+	for (size_t i = 0; i < n; i++)
+		if (outs[i]->bell
+		    && __atomic_load_n(&outs[i]->bell->runner, __ATOMIC_RELAXED))
+			rk_port_notify(outs[i]);
 }

@@ -24,7 +24,9 @@ static inline void rk_count(uint64_t *counter, uint64_t n)
 }
 
 /* Spin for spin_ns, then park until there is work or the deadline
- * passes; rk_executor_idle spins for the kernel's spin_ns. */
+ * passes; rk_executor_idle spins for the kernel's spin_ns.  The first is
+ * process_loop's, whose thread holds the kernel's seat: producers may
+ * run its batches while it sleeps (executor-fuse.c). */
 void rk_executor_idle_spinning(rk_kernel *k, bool active,
 			       uint64_t deadline_ns, uint32_t spin_ns);
 void rk_executor_idle(rk_kernel *k, bool active, uint64_t deadline_ns);
@@ -73,6 +75,10 @@ int rk_executor_emit_to(rk_kernel *k, size_t i, rk_port *p,
  * results that come after their batch (a device's window). */
 bool rk_executor_failed(rk_kernel *k, uint64_t failures, uint64_t position);
 
+/* A command waits, or a drain ran out of time, for k or for a producer
+ * running it (k->fused_by, and so on): its batch ends early. */
+bool rk_executor_interrupted(rk_kernel *k);
+
 /* Process a batch of ready input; 0 when there is none. */
 size_t rk_executor_process_ready(rk_kernel *k, bool *stop);
 
@@ -89,6 +95,38 @@ void rk_executor_mark_done(rk_kernel *k, uint8_t priority);
 
 /* Terminating: process until the deadline, count the rest dropped. */
 void rk_executor_drain(rk_kernel *k);
+
+/* Fusion (executor-fuse.c): a producer runs its idle consumer's
+ * batches on its own thread.  The kernel's thread holds its seat
+ * (executor-control.c) while awake (take: waits while a producer runs a
+ * batch of it; leave: before it sleeps); opens it to producers (runner)
+ * once active where rk_fuse_may_seat, closes it as it ends. */
+#define RK_STOLEN_STOP 1u
+#define RK_STOLEN_FAULT 2u
+void rk_executor_take_seat(rk_kernel *k);
+void rk_executor_leave_seat(rk_kernel *k);
+/* A producer: the seat if it is free (then give it back), else false. */
+bool rk_executor_try_seat(rk_bell *b);
+void rk_executor_give_back_seat(rk_bell *b);
+bool rk_fuse_may_seat(const rk_kernel *k);
+void rk_fuse_open_seat(rk_kernel *k);
+void rk_fuse_close_seat(rk_kernel *k);
+/* Whether k's batches should leave their consumers to it (the kernel
+ * threads outnumber the cores; RK_FUSE=0 or 1 decides instead). */
+bool rk_fuse_wanted(rk_kernel *k);
+/* After a batch of k's: run each output's consumer that can be (depth:
+ * how many runs this thread is inside already), ring the others. */
+void rk_fuse_run_outputs(rk_kernel *k, unsigned depth);
+
+/* Stop holding back the rings of k's outputs (k->fusing: before k
+ * waits, fails or leaves a batch without rk_fuse_run_outputs): ring
+ * them now (executor-emit.c). */
+void rk_executor_ring_outputs(rk_kernel *k);
+
+/* A message (or `failures` of them) failed with status rc, the first at
+ * `position`: counted, told; whether the kernel must stop. */
+bool rk_executor_message_failed(rk_kernel *k, int rc, uint64_t failures,
+				uint64_t position);
 
 /* Run a kernel's persistent main loop; 0 when it ended as asked. */
 int rk_executor_run_main(rk_kernel *k);

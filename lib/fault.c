@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <link.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -184,6 +185,32 @@ void rk_fault_disarm(rk_fault_guard *guard)
 		free(guard->alt_stack);
 		guard->alt_stack = NULL;
 	}
+}
+
+void rk_fault_nest(rk_fault_guard *guard, rk_fault_guard **outer)
+{
+	guard->alt_stack = NULL;
+	guard->signal = 0;
+	guard->function = NULL;
+	guard->address = NULL;
+	*outer = armed;
+	if (armed)
+		armed = guard;
+}
+
+void rk_fault_unnest(rk_fault_guard *outer)
+{
+	armed = outer;
+}
+
+void rk_fault_landed(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < N_FAULT_SIGNALS; i++)
+		sigaddset(&set, fault_signals[i]);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void rk_fault_disarm_thread(void)

@@ -60,6 +60,16 @@ void rk_fault_arm(rk_fault_guard *guard);
  * returns. */
 void rk_fault_disarm(rk_fault_guard *guard);
 
+/* A guard nested in this thread's, for a kernel run on another's thread
+ * (executor-fuse.c): armed only where the thread has one, on its
+ * signal stack, after a sigsetjmp(guard->jump, 0) that returned 0; the
+ * outer guard is kept in *outer for rk_fault_unnest.  Landing (the
+ * sigsetjmp returned a signal) leaves the fault signals blocked, as the
+ * handler ran: rk_fault_landed unblocks them. */
+void rk_fault_nest(rk_fault_guard *guard, rk_fault_guard **outer);
+void rk_fault_unnest(rk_fault_guard *outer);
+void rk_fault_landed(void);
+
 /* Disarm this thread's guard, if any: for a thread leaving through
  * pthread_exit, past the sigsetjmp frame. */
 void rk_fault_disarm_thread(void);

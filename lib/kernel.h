@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "fault.h"
 #include "histogram.h"
 #include "port.h"
 #include "ringkernel.h"
@@ -178,6 +179,18 @@ typedef struct rk_kernel {
 	char *convert_buf;              /* an output converted for an edge */
 	size_t convert_cap;
 	bool end_done;                  /* flushed and passed the end on */
+	/* Run by a producer (executor-fuse.c): which one, while it does;
+	 * messages a batch may take then (0: RK_BATCH_MAX); outputs whose
+	 * consumer this thread may run next are not rung meanwhile. */
+	struct rk_kernel *fused_by;
+	size_t take_max;
+	bool fusing;
+	bool seat_open;                 /* its thread: runner set */
+	/* A producer running a batch of it saw it stop (its policy) or
+	 * fault: its thread ends it (stolen_end, atomic; the guard read
+	 * once its thread holds the seat). */
+	uint32_t stolen_end;
+	rk_fault_guard stolen_fault;
 	struct rk_ctx ctx;
 	rk_hist latency;
 	/* The rate of the last second or so (telemetry on): the executor

@@ -31,6 +31,7 @@ struct rk_runtime {
 	size_t n_plugins;
 
 	rk_runtime_options opts;        /* as given, every field there */
+	uint32_t executor_threads;      /* running now (atomic) */
 	bool telemetry;
 	uint32_t default_queue_size;
 	uint32_t default_max_message;

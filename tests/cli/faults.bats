@@ -18,6 +18,19 @@ teardown() { server_teardown; }
 	[ "$stderr" = "ringctl: segv failed: kernel crashed: Segmentation fault (signal 11) at 0x10" ]
 }
 
+@test "run: a kernel that faults on its producer's thread fails alone" {
+	# Forced fusion: identity runs segv-elsewhere's batches on its own
+	# thread where that one sleeps; it crashes only there (on its own
+	# thread it fails the message instead: then try again).
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		run --separate-stderr bash -c "printf '1\n\"crash\"\n3\n' | RK_FUSE=1 '$RINGCTL' run 'identity | $FAULTY:segv-elsewhere'"
+		[[ "$stderr" == *"ran on its own thread"* ]] || break
+	done
+	assert_failure 1
+	assert_output '1'
+	[ "$stderr" = "ringctl: segv-elsewhere failed: kernel crashed: Segmentation fault (signal 11) at 0x10" ]
+}
+
 @test "run: a kernel that overflows its stack is caught too" {
 	run --separate-stderr bash -c "printf '1\n\"overflow\"\n' | '$RINGCTL' run '$FAULTY:segv'"
 	assert_failure 1

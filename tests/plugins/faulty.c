@@ -3,9 +3,15 @@
  * its stack on "overflow", `hang` never
  * returns from the message "hang", `flaky` fails every Nth message,
  * `bail` calls abort() on "abort", fails an assert on "assert" and
- * calls exit(0) on "exit".  Everything else passes through. */
+ * calls exit(0) on "exit"; `segv-elsewhere` (RK_KERNEL_ANY_THREAD)
+ * writes to address 16 on "crash" only where it runs on a thread not its
+ * own (its producer's), and fails that message where it does not.
+ * Everything else passes through. */
+#define _GNU_SOURCE
 #undef NDEBUG
 #include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +56,23 @@ static int segv(rk_ctx *ctx, const rk_msg *msg)
 	if (is(msg, "badptr"))
 		return rk_ctx_emit(ctx, (const void *)(uintptr_t)16, 8);
 	return rk_ctx_emit(ctx, msg->data, msg->len);
+}
+
+static int segv_elsewhere(rk_ctx *ctx, const rk_msg *msg)
+{
+	char name[16] = "", own[16];
+
+	if (!is(msg, "crash"))
+		return rk_ctx_emit(ctx, msg->data, msg->len);
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	snprintf(own, sizeof(own), "rk:%s", rk_ctx_kernel_id(ctx));
+	if (strcmp(name, own) == 0) {
+		rk_ctx_error(ctx, "ran on its own thread");
+		return -1;
+	}
+	volatile uintptr_t nowhere = 16;
+	*(volatile int *)nowhere = 1;
+	return 0;
 }
 
 static int hang(rk_ctx *ctx, const rk_msg *msg)
@@ -124,6 +147,18 @@ static const rk_kernel_desc segv_kernel = {
 	.process = segv,
 };
 
+static const rk_kernel_desc segv_elsewhere_kernel = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "segv-elsewhere",
+	.description = "writes to address 16 on \"crash\" where it runs on "
+		       "its producer's thread",
+	.input_type = &rk_type_json,
+	.output_type = &rk_type_json,
+	.process = segv_elsewhere,
+	.flags = RK_KERNEL_ANY_THREAD,
+};
+
 static const rk_kernel_desc hang_kernel = {
 	.abi_version = RK_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(rk_kernel_desc),
@@ -159,6 +194,7 @@ static const rk_kernel_desc bail_kernel = {
 };
 
 static const rk_kernel_desc *const kernels[] = {
-	&segv_kernel, &hang_kernel, &flaky_kernel, &bail_kernel, NULL
+	&segv_kernel, &segv_elsewhere_kernel, &hang_kernel, &flaky_kernel,
+	&bail_kernel, NULL
 };
 RK_PLUGIN("faulty", "kernels that fail on purpose", kernels);

@@ -39,6 +39,7 @@ const rk_kernel_desc test_doubler = {
 	.name = "doubler",
 	.description = "doubles an int64",
 	.process = double_one,
+	.flags = RK_KERNEL_ANY_THREAD,
 };
 
 static int double_batch(rk_ctx *ctx, const rk_msg *msgs, size_t n)
