@@ -122,8 +122,9 @@ void rk_fuse_close_seat(rk_kernel *k)
 /* ---- running a consumer's batch ---------------------------------------- */
 
 /* Messages the consumer may take now without ever waiting for room:
- * each output that can refuse or block has room for one output a
- * message, what its flush emits and the end. */
+ * each output has room for one output a message, what its flush emits
+ * and the end (which waits for room whatever the policy; under
+ * drop_oldest, for the room kept aside too). */
 static size_t fuse_budget(rk_kernel *c)
 {
 	size_t n, budget = RK_BATCH_MAX;
@@ -131,11 +132,10 @@ static size_t fuse_budget(rk_kernel *c)
 
 	for (size_t i = 0; i < n; i++) {
 		rk_port *p = outs[i];
-		if (p->policy == RK_BP_DROP_OLDEST)
-			continue;
+		uint64_t limit = p->policy == RK_BP_DROP_OLDEST
+				 ? p->ring_capacity : p->capacity;
 		uint64_t depth = rk_port_depth(p);
-		uint64_t room = depth + 2 < p->capacity
-				? p->capacity - depth - 2 : 0;
+		uint64_t room = depth + 2 < limit ? limit - depth - 2 : 0;
 		if (room < budget)
 			budget = (size_t)room;
 	}
@@ -157,6 +157,7 @@ static bool run_consumer(rk_kernel *k, rk_kernel *c, unsigned depth)
 {
 	rk_fault_guard guard, *outer;
 	const char *thread_id = rk_kernel_thread_id;
+	const char *function = rk_kernel_function;
 	volatile bool left = true;
 
 	c->fused_by = k;
@@ -166,8 +167,11 @@ static bool run_consumer(rk_kernel *k, rk_kernel *c, unsigned depth)
 		for (int rounds = 0; rounds < 4; rounds++) {
 			size_t budget = fuse_budget(c);
 			bool stop = false;
+			/* Its thread wants it back: the rest is its own. */
 			if (!budget || consumer_busy_elsewhere(c)
-			    || rk_executor_interrupted(c))
+			    || rk_executor_interrupted(c)
+			    || __atomic_load_n(&c->bell->seat, __ATOMIC_RELAXED)
+			       == RK_SEAT_WANTED)
 				break;
 			c->take_max = budget;
 			c->fusing = true;
@@ -203,6 +207,8 @@ static bool run_consumer(rk_kernel *k, rk_kernel *c, unsigned depth)
 				 __ATOMIC_RELAXED);
 	}
 	rk_kernel_thread_id = thread_id;
+	rk_kernel_function = function;
+	rk_in_kernel_code = false;
 	c->fused_by = NULL;
 	__atomic_store_n(&c->cb.heartbeat_ns, rk_now_ns(), __ATOMIC_RELAXED);
 	return left || c->stolen_end;

@@ -79,7 +79,11 @@ static bool run_idle(rk_kernel *k)
  * consumers to this thread (executor-fuse.c) where that is wanted. */
 static size_t own_batch(rk_kernel *k, bool *stop)
 {
-	k->fusing = rk_fuse_wanted(k);
+	/* Only a kernel that promises to be quick holds its rings back
+	 * for the batch: a slow one's consumer hears of each output at
+	 * once, as ever. */
+	k->fusing = (k->desc->flags & RK_KERNEL_ANY_THREAD)
+		    && rk_fuse_wanted(k);
 	size_t n = rk_executor_process_ready(k, stop);
 	if (k->fusing) {
 		if (n && !*stop)

@@ -103,6 +103,7 @@ void rk_executor_drain(rk_kernel *k);
  * once active where rk_fuse_may_seat, closes it as it ends. */
 #define RK_STOLEN_STOP 1u
 #define RK_STOLEN_FAULT 2u
+enum { RK_SEAT_FREE, RK_SEAT_HELD, RK_SEAT_WANTED };
 void rk_executor_take_seat(rk_kernel *k);
 void rk_executor_leave_seat(rk_kernel *k);
 /* A producer: the seat if it is free (then give it back), else false. */

@@ -273,12 +273,130 @@ static void test_terminate_in_the_middle(void **unused)
 	rk_runtime_free(rt);
 }
 
+/* A producer that did not opt in (slow on its second message) emits its
+ * first message's output at once: its consumer, which may be run by it,
+ * hears of it then, not at the end of the producer's batch. */
+static int slow_second(rk_ctx *ctx, const rk_msg *m)
+{
+	int64_t v;
+	memcpy(&v, m->data, sizeof(v));
+	int rc = rk_ctx_emit(ctx, m->data, m->len);
+	if (v == 2) {
+		struct timespec nap = { 3, 0 };
+		nanosleep(&nap, NULL);
+	}
+	return rc;
+}
+
+static const rk_kernel_desc slow_second_desc = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "slow-second",
+	.description = "passes on, sleeping 3 s after emitting 2",
+	.process = slow_second,
+};
+
+static void test_slow_producer_rings_at_once(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 64);
+	int64_t v;
+	size_t len;
+
+	(void)unused;
+	launch(rt, "a", &slow_second_desc);
+	launch(rt, "b", &fused_pass);
+	assert_int_equal(rk_connect(rt, "a", "b"), RK_OK);
+	assert_int_equal(rk_activate(rt, "b"), RK_OK);
+	assert_int_equal(rk_activate(rt, "a"), RK_OK);
+	assert_int_equal(rk_deactivate(rt, "a"), RK_OK);
+	send_i64(rt, "a", 1);
+	send_i64(rt, "a", 2);
+	send_i64(rt, "a", 3);
+	struct timespec settle = { 0, 200000000 };
+	nanosleep(&settle, NULL);       /* b asleep */
+	double t0 = now_s();
+	assert_int_equal(rk_reactivate(rt, "a"), RK_OK);
+	rk_error rc = rk_receive(rt, "b", &v, sizeof(v), &len, 1.0);
+	double took = now_s() - t0;
+	if (rc != RK_OK || v != 1)
+		fail_msg("first output of a slow producer: rc %d after %.3f s",
+			 rc, took);
+	rc = rk_receive(rt, "b", &v, sizeof(v), &len, 5.0);
+	if (rc != RK_OK || v != 2)
+		fail_msg("second output (emitted before the sleep): rc %d "
+			 "after %.3f s", rc, now_s() - t0);
+	assert_int_equal(rk_terminate_all(rt, 5.0), RK_OK);
+	rk_runtime_free(rt);
+}
+
+/* A kernel run by its producer would pass its end on to a full
+ * drop_oldest edge whose consumer is busy: its batch leaves the end to
+ * its own thread, so the producer's thread never waits there and
+ * answers its own terminate in time. */
+static int gate_open;
+
+static int gated(rk_ctx *ctx, const rk_msg *m)
+{
+	while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE)) {
+		struct timespec nap = { 0, 1000000 };
+		nanosleep(&nap, NULL);
+	}
+	return rk_ctx_emit(ctx, m->data, m->len);
+}
+
+static const rk_kernel_desc gated_desc = {
+	.abi_version = RK_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(rk_kernel_desc),
+	.name = "gated",
+	.description = "passes on once the gate opens",
+	.process = gated,
+};
+
+static void test_end_into_full_drop_oldest(void **unused)
+{
+	rk_runtime *rt = test_runtime(1, 64);
+	rk_launch_options lo = { .struct_size = sizeof(lo), .queue_size = 2,
+				 .input_policy = RK_BP_DROP_OLDEST };
+
+	(void)unused;
+	__atomic_store_n(&gate_open, 0, __ATOMIC_RELEASE);
+	launch(rt, "a", &fused_pass);
+	launch(rt, "b", &fused_pass);
+	if (rk_launch(rt, "c", &gated_desc, &lo) != RK_OK)
+		fail_msg("launch c: %s", rk_errmsg());
+	assert_int_equal(rk_connect(rt, "a", "b"), RK_OK);
+	assert_int_equal(rk_connect(rt, "b", "c"), RK_OK);
+	const char *ids[] = { "c", "b", "a" };
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(rk_activate(rt, ids[i]), RK_OK);
+	for (int64_t v = 1; v <= 12; v++) {
+		send_i64(rt, "a", v);
+		struct timespec nap = { 0, 2000000 };
+		nanosleep(&nap, NULL);
+	}
+	assert_int_equal(rk_send_end(rt, "a", 1.0), RK_OK);
+	struct timespec settle = { 0, 300000000 };
+	nanosleep(&settle, NULL);
+	double t0 = now_s();
+	rk_error rc = rk_terminate(rt, "a", 0.5);
+	double took = now_s() - t0;
+	__atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+	if (rc != RK_OK)
+		fail_msg("terminate a (c busy, b's end waiting): rc %d after "
+			 "%.3f s: %s", rc, took, rk_errmsg());
+	assert_true(took < 0.5 + 0.25);
+	(void)rk_terminate_all(rt, 5.0);
+	rk_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_keeps_order_and_counts),
 		cmocka_unit_test(test_deactivate_in_the_middle),
 		cmocka_unit_test(test_terminate_in_the_middle),
+		cmocka_unit_test(test_slow_producer_rings_at_once),
+		cmocka_unit_test(test_end_into_full_drop_oldest),
 	};
 
 	setenv("RK_FUSE", getenv("FUSE_TEST") ? getenv("FUSE_TEST") : "1", 1);
