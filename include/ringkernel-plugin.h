@@ -189,9 +189,9 @@ typedef struct rk_kernel_desc {
 #define RK_KERNEL_BATCH_TELLS 2u
 
 /* flags: process (or process_batch) may run on a thread other than the
- * kernel's own: where kernel threads outnumber the cores, the kernel
- * that feeds it runs its batches on its own thread while this one's
- * sleeps, one at a time all the same (no wake-up and no cache line
+ * kernel's own: where fusion is on (RK_FUSE, libringkernel(3)), the
+ * kernel that feeds it runs its batches on its own thread while this
+ * one's sleeps, one at a time all the same (no wake-up and no cache line
  * moving between cores per message).  Say so only where the kernel
  * keeps nothing in thread-local storage, always returns (never
  * pthread_exit), takes microseconds a message (what it emits may wait

@@ -7,7 +7,10 @@
  * idle runs the consumer's batch itself, on its own thread, with the
  * consumer's own batch code (executor-batch.c): same counters, same
  * order, same policies, only no thread switch.  The data still goes
- * through the consumer's ring: a hop costs a copy and an index.
+ * through the consumer's ring: a hop costs a copy and an index.  It
+ * is on only where RK_FUSE says (rk_fuse_wanted): on two cores it has
+ * measured no faster yet, the hop's own work (envelope, push, take)
+ * outweighing the wake-ups it saves (bench/RESULTS.md).
  *
  * Who may run a kernel's batch is decided by its seat (the token in
  * its bell, which its input ports share, so that a producer can reach
@@ -48,8 +51,9 @@
 
 /* ---- who may be run so ----------------------------------------------- */
 
-/* RK_FUSE=0: never; 1: always; otherwise while the runtime's kernel
- * threads outnumber the cores this process may use. */
+/* RK_FUSE=1: always; 2: while the runtime's kernel threads outnumber
+ * the cores this process may use; otherwise never (measured no faster
+ * on two cores yet: bench/RESULTS.md). */
 static int fuse_mode(void)
 {
 	static int mode = -1;
@@ -57,7 +61,7 @@ static int fuse_mode(void)
 
 	if (m < 0) {
 		const char *e = getenv("RK_FUSE");
-		m = e && *e == '0' ? 0 : e && *e == '1' ? 1 : 2;
+		m = e && *e == '1' ? 1 : e && *e == '2' ? 2 : 0;
 		__atomic_store_n(&mode, m, __ATOMIC_RELAXED);
 	}
 	return m;

@@ -112,8 +112,8 @@ void rk_executor_give_back_seat(rk_bell *b);
 bool rk_fuse_may_seat(const rk_kernel *k);
 void rk_fuse_open_seat(rk_kernel *k);
 void rk_fuse_close_seat(rk_kernel *k);
-/* Whether k's batches should leave their consumers to it (the kernel
- * threads outnumber the cores; RK_FUSE=0 or 1 decides instead). */
+/* Whether k's batches should leave their consumers to it (RK_FUSE: 1
+ * always, 2 while the kernel threads outnumber the cores, else never). */
 bool rk_fuse_wanted(rk_kernel *k);
 /* After a batch of k's: run each output's consumer that can be (depth:
  * how many runs this thread is inside already), ring the others. */

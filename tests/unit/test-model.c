@@ -25,6 +25,9 @@
  * 20 as for TSan; it also divides the messages); --soak runs new ones
  * until the time is up.
  *
+ * Odd seeds run with RK_FUSE=1 (kernels may run on their producers'
+ * threads), even ones with RK_FUSE=0, unless RK_FUSE is set.
+ *
  * RK_MODEL_NO_<X>=1 keeps X out of the scenarios, so that the rest can
  * be checked while a defect in X is being fixed: the policies
  * DROP_OLDEST, DROP_NEWEST, REJECT; REPLICAS, DEACTIVATE, TERMINATE,
@@ -2112,8 +2115,14 @@ int main(int argc, char **argv)
 		count = 12;
 	if (count < 2)
 		count = 2;
-	fprintf(stderr, "model: seed 0x%016" PRIx64 "\n", master_seed);
-	printf("# model: seed 0x%016" PRIx64 "\n", master_seed);
+	/* Fusion (RK_FUSE) for every other seed, unless it was asked for:
+	 * its pass-through kernels may run on their producers' threads. */
+	if (!getenv("RK_FUSE"))
+		setenv("RK_FUSE", master_seed & 1 ? "1" : "0", 1);
+	fprintf(stderr, "model: seed 0x%016" PRIx64 " (RK_FUSE=%s)\n",
+		master_seed, getenv("RK_FUSE"));
+	printf("# model: seed 0x%016" PRIx64 " (RK_FUSE=%s)\n", master_seed,
+	       getenv("RK_FUSE"));
 	pthread_create(&dog, NULL, watchdog, NULL);
 	pthread_detach(dog);
 
