@@ -64,8 +64,7 @@ static bool wait_output_space(rk_kernel *k, rk_port *p, uint8_t flags)
  * batch (executor-fuse.c). */
 static void ring_output(rk_kernel *k, rk_port *p)
 {
-	if (k->fusing && p->bell
-	    && __atomic_load_n(&p->bell->runner, __ATOMIC_RELAXED))
+	if (k->fusing && rk_port_consumer_runnable(p))
 		return;
 	rk_port_notify(p);
 }
@@ -313,7 +312,6 @@ void rk_executor_ring_outputs(rk_kernel *k)
 	k->fusing = false;
 	outs = rk_kernel_outputs(k, &n);
 	for (size_t i = 0; i < n; i++)
-		if (outs[i]->bell
-		    && __atomic_load_n(&outs[i]->bell->runner, __ATOMIC_RELAXED))
+		if (rk_port_consumer_runnable(outs[i]))
 			rk_port_notify(outs[i]);
 }

@@ -33,17 +33,15 @@
  */
 #include "config.h"
 
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "executor.h"
 #include "fault.h"
 #include "kernel.h"
 #include "runtime.h"
+#include "spin.h"
 
 /* Kernels deeper than this are left to their threads (a long chain on
  * one thread would only grow its stack). */
@@ -67,23 +65,6 @@ static int fuse_mode(void)
 	return m;
 }
 
-static uint32_t usable_cores(void)
-{
-	static uint32_t cores;
-	uint32_t n = __atomic_load_n(&cores, __ATOMIC_RELAXED);
-
-	if (!n) {
-		cpu_set_t set;
-		long online = sysconf(_SC_NPROCESSORS_ONLN);
-		n = sched_getaffinity(0, sizeof(set), &set) == 0
-		    ? (uint32_t)CPU_COUNT(&set) : online > 0 ? (uint32_t)online : 1;
-		if (!n)
-			n = 1;
-		__atomic_store_n(&cores, n, __ATOMIC_RELAXED);
-	}
-	return n;
-}
-
 bool rk_fuse_wanted(rk_kernel *k)
 {
 	switch (fuse_mode()) {
@@ -93,7 +74,7 @@ bool rk_fuse_wanted(rk_kernel *k)
 		return true;
 	default:
 		return __atomic_load_n(&k->rt->executor_threads,
-				       __ATOMIC_RELAXED) > usable_cores();
+				       __ATOMIC_RELAXED) > rk_spin_usable_cores();
 	}
 }
 
@@ -225,7 +206,7 @@ void rk_fuse_run_outputs(rk_kernel *k, unsigned depth)
 
 	for (size_t i = 0; i < n; i++) {
 		rk_bell *b = outs[i]->bell;
-		if (!b || !__atomic_load_n(&b->runner, __ATOMIC_RELAXED))
+		if (!rk_port_consumer_runnable(outs[i]))
 			continue;
 		/* Its thread is awake (it will see what came), or its
 		 * seat is taken: ring as anyone would. */

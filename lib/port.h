@@ -158,6 +158,13 @@ static inline void rk_port_notify(rk_port *p)
 		rk_port_ring_watch(p);
 }
 
+/* Whether the port's consumer may be run by its producer (its seat is
+ * open, executor-fuse.c): a hint, checked again under the seat. */
+static inline bool rk_port_consumer_runnable(const rk_port *p)
+{
+	return p->bell && __atomic_load_n(&p->bell->runner, __ATOMIC_RELAXED);
+}
+
 /* Anyone: write to fd (not owned: never closed here) once a message is
  * there after rk_port_arm; -1: no more, and once this returns the old
  * one is never written again. */

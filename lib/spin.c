@@ -70,22 +70,40 @@ static long own_threads(void)
 static uint64_t others_at;
 static uint32_t others_then;
 
+/* The process's cores and the machine's, read once: affinity 0 where
+ * it cannot be read. */
+static struct { uint32_t affinity, online; } cores;
+
+static void count_cores(void)
+{
+	if (__atomic_load_n(&cores.online, __ATOMIC_ACQUIRE))
+		return;
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t affinity = sched_getaffinity(0, sizeof(set), &set) == 0
+			    ? (uint32_t)CPU_COUNT(&set) : 0;
+	__atomic_store_n(&cores.affinity, affinity, __ATOMIC_RELAXED);
+	__atomic_store_n(&cores.online, online > 0 ? (uint32_t)online : 1,
+			 __ATOMIC_RELEASE);
+}
+
+uint32_t rk_spin_usable_cores(void)
+{
+	count_cores();
+	uint32_t affinity = __atomic_load_n(&cores.affinity, __ATOMIC_RELAXED);
+	return affinity ? affinity
+			: __atomic_load_n(&cores.online, __ATOMIC_RELAXED);
+}
+
 /* Whether this process may run on every online core: else the
  * machine's runnable count says nothing of the cores it has (taskset, a
  * cpuset), and no thread is judged contended. */
 static bool all_cores_ours(void)
 {
-	static int known;               /* 0: not yet; 1: yes; 2: no */
-	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-
-	if (!k) {
-		cpu_set_t set;
-		long online = sysconf(_SC_NPROCESSORS_ONLN);
-		k = sched_getaffinity(0, sizeof(set), &set) == 0
-		    && CPU_COUNT(&set) >= online ? 1 : 2;
-		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
-	}
-	return k == 1;
+	count_cores();
+	uint32_t affinity = __atomic_load_n(&cores.affinity, __ATOMIC_RELAXED);
+	return affinity
+	       && affinity >= __atomic_load_n(&cores.online, __ATOMIC_RELAXED);
 }
 
 uint32_t rk_spin_others_runnable(void)

@@ -93,6 +93,10 @@ static inline void rk_spin_init(rk_spin *s, uint32_t spin_ns, uint64_t deadline)
  * than in rk_event_wait counts as ours and runnable). */
 uint32_t rk_spin_others_runnable(void);
 
+/* The cores this process may run on (its affinity; the online ones where
+ * that cannot be read), counted once. */
+uint32_t rk_spin_usable_cores(void);
+
 /* A yield kept the thread away for `away_ns`, and `others` threads not
  * ours want a core: true when the machine is contended (and the thread
  * should park now). */

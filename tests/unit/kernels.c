@@ -336,3 +336,11 @@ int64_t recv_i64(rk_runtime *rt, const char *id)
 	assert_int_equal(len, sizeof(v));
 	return v;
 }
+
+double test_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

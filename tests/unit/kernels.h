@@ -27,4 +27,7 @@ rk_runtime *test_runtime(int telemetry, uint32_t queue_size);
 void send_i64(rk_runtime *rt, const char *id, int64_t v);
 int64_t recv_i64(rk_runtime *rt, const char *id);
 
+/* CLOCK_MONOTONIC in seconds, to time a call. */
+double test_now_s(void);
+
 #endif /* TESTS_KERNELS_H */

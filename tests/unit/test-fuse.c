@@ -48,14 +48,6 @@ static const rk_kernel_desc fused_pass = {
 	.flags = RK_KERNEL_ANY_THREAD,
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void launch(rk_runtime *rt, const char *id, const rk_kernel_desc *d)
 {
 	if (rk_launch(rt, id, d, NULL) != RK_OK)
@@ -226,9 +218,9 @@ static void test_terminate_in_the_middle(void **unused)
 				 RK_OK);
 		received++;
 	}
-	double t0 = now_s();
+	double t0 = test_now_s();
 	rk_error rc = rk_terminate_ex(rt, "c", 0.5, &report);
-	double took = now_s() - t0;
+	double took = test_now_s() - t0;
 	if (rc != RK_OK)
 		fail_msg("terminate after %.3f s: %s", took, rk_errmsg());
 	assert_true(took < 0.5 + 0.25);
@@ -314,17 +306,17 @@ static void test_slow_producer_rings_at_once(void **unused)
 	send_i64(rt, "a", 3);
 	struct timespec settle = { 0, 200000000 };
 	nanosleep(&settle, NULL);       /* b asleep */
-	double t0 = now_s();
+	double t0 = test_now_s();
 	assert_int_equal(rk_reactivate(rt, "a"), RK_OK);
 	rk_error rc = rk_receive(rt, "b", &v, sizeof(v), &len, 1.0);
-	double took = now_s() - t0;
+	double took = test_now_s() - t0;
 	if (rc != RK_OK || v != 1)
 		fail_msg("first output of a slow producer: rc %d after %.3f s",
 			 rc, took);
 	rc = rk_receive(rt, "b", &v, sizeof(v), &len, 5.0);
 	if (rc != RK_OK || v != 2)
 		fail_msg("second output (emitted before the sleep): rc %d "
-			 "after %.3f s", rc, now_s() - t0);
+			 "after %.3f s", rc, test_now_s() - t0);
 	assert_int_equal(rk_terminate_all(rt, 5.0), RK_OK);
 	rk_runtime_free(rt);
 }
@@ -377,9 +369,9 @@ static void test_end_into_full_drop_oldest(void **unused)
 	assert_int_equal(rk_send_end(rt, "a", 1.0), RK_OK);
 	struct timespec settle = { 0, 300000000 };
 	nanosleep(&settle, NULL);
-	double t0 = now_s();
+	double t0 = test_now_s();
 	rk_error rc = rk_terminate(rt, "a", 0.5);
-	double took = now_s() - t0;
+	double took = test_now_s() - t0;
 	__atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
 	if (rc != RK_OK)
 		fail_msg("terminate a (c busy, b's end waiting): rc %d after "

@@ -141,13 +141,6 @@ static void test_group_lifecycle(void **unused)
 	rk_runtime_free(rt);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Downstream of replicas a batch runs from turn to turn, one message
  * and its marker at a time: a terminate must still be heard between
  * turns.  A slow kernel (20 ms a message) with 40 queued, told to stop
@@ -172,9 +165,9 @@ static void test_terminate_between_turns(void **unused)
 	/* Into its batch (the doublers pass them on at once). */
 	struct timespec nap = { 0, 30000000 };
 	nanosleep(&nap, NULL);
-	double t0 = now_s();
+	double t0 = test_now_s();
 	rk_error rc = rk_terminate_ex(rt, "s", 0.05, &report);
-	double took = now_s() - t0;
+	double took = test_now_s() - t0;
 	if (rc != RK_OK)
 		fail_msg("terminate after %.3f s: %s", took, rk_errmsg());
 	assert_true(took < 0.05 + 0.2);
